@@ -1,0 +1,202 @@
+// Package routes reads the routes file: its Go types, strict YAML decoding with
+// file:line:column errors, validation, and compilation into an immutable
+// Config whose Table the gateway matches requests against.
+package routes
+
+import (
+	"net/netip"
+	"time"
+)
+
+// File is the routes file as written, decoded strictly from YAML. Field tags
+// give the YAML keys; every other key is an error.
+type File struct {
+	Admin          Admin          `yaml:"admin" json:"admin"`
+	AccessLog      AccessLog      `yaml:"access_log" json:"access_log"`
+	TrustedProxies []CIDR         `yaml:"trusted_proxies" json:"trusted_proxies,omitempty"`
+	Paths          PathOptions    `yaml:"path_normalization" json:"path_normalization"`
+	Listeners      []Listener     `yaml:"listeners" json:"listeners"`
+	VirtualHosts   []VirtualHost  `yaml:"virtual_hosts" json:"virtual_hosts"`
+	Upstreams      []UpstreamSpec `yaml:"upstreams" json:"upstreams"`
+}
+
+// Admin configures the admin server.
+type Admin struct {
+	// Address is host:port; empty means 127.0.0.1:9901. "off" disables it.
+	Address string `yaml:"address" json:"address"`
+}
+
+// AccessLog configures the access log.
+type AccessLog struct {
+	// Format is envoy, istio, istio-legacy or json. Empty means envoy.
+	Format string `yaml:"format" json:"format"`
+	// Text is an Envoy command-operator format string; it overrides Format's
+	// preset text and may not be set with format json.
+	Text string `yaml:"text" json:"text,omitempty"`
+	// Path is stdout (the default), stderr, off, or a file path.
+	Path string `yaml:"path" json:"path"`
+}
+
+// PathOptions are the path normalisation options, Envoy's names.
+type PathOptions struct {
+	// MergeSlashes turns runs of slashes into one.
+	MergeSlashes bool `yaml:"merge_slashes" json:"merge_slashes"`
+	// EscapedSlashes is what to do with %2F and %5C: keep (the default),
+	// reject (400), or unescape (decode them before normalising).
+	EscapedSlashes string `yaml:"escaped_slashes" json:"escaped_slashes"`
+}
+
+// Listener is one address the gateway listens on.
+type Listener struct {
+	Name    string `yaml:"name" json:"name"`
+	Address string `yaml:"address" json:"address"`
+	// Protocols are among http1, http2, http3. Default: http1 and http2 with
+	// TLS, http1 without. http3 needs TLS and listens on UDP at the same
+	// port; http2 without TLS is h2c.
+	Protocols     []string     `yaml:"protocols" json:"protocols"`
+	TLS           *ListenerTLS `yaml:"tls" json:"tls,omitempty"`
+	RedirectHTTPS bool         `yaml:"redirect_https" json:"redirect_https,omitempty"`
+	Limits        Limits       `yaml:"limits" json:"limits"`
+}
+
+// ListenerTLS is a listener's server-side TLS.
+type ListenerTLS struct {
+	// Certificates are chosen by SNI against each certificate's names; the
+	// first is the default.
+	Certificates []CertKey `yaml:"certificates" json:"certificates"`
+	// SelfSigned makes a certificate in memory at start for localhost and
+	// the listener's address, for demos and tests; it may not be set with
+	// Certificates.
+	SelfSigned bool `yaml:"self_signed" json:"self_signed,omitempty"`
+	// MinVersion is "1.2" (the default) or "1.3".
+	MinVersion string `yaml:"min_version" json:"min_version,omitempty"`
+}
+
+// CertKey names a PEM certificate chain and its private key.
+type CertKey struct {
+	Cert string `yaml:"cert" json:"cert"`
+	Key  string `yaml:"key" json:"key"`
+}
+
+// Limits are a listener's protective limits; zero means the default.
+type Limits struct {
+	MaxHeaderBytes       Size     `yaml:"max_header_bytes" json:"max_header_bytes"`             // default 64KiB
+	MaxHeaders           int      `yaml:"max_headers" json:"max_headers"`                       // default 100
+	ReadHeaderTimeout    Duration `yaml:"read_header_timeout" json:"read_header_timeout"`       // default 10s
+	IdleTimeout          Duration `yaml:"idle_timeout" json:"idle_timeout"`                     // default 60s
+	MaxConcurrentStreams int      `yaml:"max_concurrent_streams" json:"max_concurrent_streams"` // default 250
+}
+
+// VirtualHost groups routes under a set of host names.
+type VirtualHost struct {
+	Name string `yaml:"name" json:"name"`
+	// Hosts are exact names, "*.suffix" wildcards, or "*" for the default
+	// virtual host. Ports in the request's authority are ignored.
+	Hosts   []string       `yaml:"hosts" json:"hosts"`
+	Plugins []PluginConfig `yaml:"plugins" json:"plugins,omitempty"`
+	Routes  []Route        `yaml:"routes" json:"routes"`
+}
+
+// PluginConfig turns one plugin on: a one-key map from the plugin's name to
+// its configuration, decoded into the plugin's own config type.
+type PluginConfig struct {
+	Name   string `json:"name"`
+	Config any    `json:"config"`
+}
+
+// Route matches requests and says what to do with them. Exactly one of
+// Upstream, Redirect and DirectResponse is set.
+type Route struct {
+	Name           string          `yaml:"name" json:"name"`
+	Match          Match           `yaml:"match" json:"match"`
+	Upstream       string          `yaml:"upstream" json:"upstream,omitempty"`
+	PrefixRewrite  string          `yaml:"prefix_rewrite" json:"prefix_rewrite,omitempty"`
+	HostRewrite    string          `yaml:"host_rewrite" json:"host_rewrite,omitempty"`
+	Timeout        Duration        `yaml:"timeout" json:"timeout,omitempty"`
+	Redirect       *Redirect       `yaml:"redirect" json:"redirect,omitempty"`
+	DirectResponse *DirectResponse `yaml:"direct_response" json:"direct_response,omitempty"`
+	Plugins        []PluginConfig  `yaml:"plugins" json:"plugins,omitempty"`
+}
+
+// Match selects requests by path, method and headers; all set parts must
+// match. With no path matcher every path matches.
+type Match struct {
+	Path       string `yaml:"path" json:"path,omitempty"`               // exact
+	PathPrefix string `yaml:"path_prefix" json:"path_prefix,omitempty"` // segment-blind prefix, as Envoy
+	// PathTemplate is a template such as /users/{id}/orders/{*}: {name} and
+	// {*} match one segment, {**} matches the rest and must come last.
+	PathTemplate string        `yaml:"path_template" json:"path_template,omitempty"`
+	Methods      []string      `yaml:"methods" json:"methods,omitempty"`
+	Headers      []HeaderMatch `yaml:"headers" json:"headers,omitempty"`
+}
+
+// HeaderMatch matches one request header; exactly one of Exact, Prefix,
+// Regex and Present is set. Invert negates the match.
+type HeaderMatch struct {
+	Name    string `yaml:"name" json:"name"`
+	Exact   string `yaml:"exact" json:"exact,omitempty"`
+	Prefix  string `yaml:"prefix" json:"prefix,omitempty"`
+	Regex   string `yaml:"regex" json:"regex,omitempty"`
+	Present bool   `yaml:"present" json:"present,omitempty"`
+	Invert  bool   `yaml:"invert" json:"invert,omitempty"`
+}
+
+// Redirect answers with a redirect; unset parts keep the request's.
+type Redirect struct {
+	Scheme string `yaml:"scheme" json:"scheme,omitempty"`
+	Host   string `yaml:"host" json:"host,omitempty"`
+	Port   int    `yaml:"port" json:"port,omitempty"`
+	Path   string `yaml:"path" json:"path,omitempty"`
+	// PrefixRewrite replaces the matched path_prefix.
+	PrefixRewrite string `yaml:"prefix_rewrite" json:"prefix_rewrite,omitempty"`
+	// Code is 301 (the default), 302, 303, 307 or 308.
+	Code int `yaml:"code" json:"code,omitempty"`
+	// StripQuery drops the query string.
+	StripQuery bool `yaml:"strip_query" json:"strip_query,omitempty"`
+}
+
+// DirectResponse answers from the gateway itself.
+type DirectResponse struct {
+	Status int               `yaml:"status" json:"status"`
+	Body   string            `yaml:"body" json:"body,omitempty"`
+	Header map[string]string `yaml:"headers" json:"headers,omitempty"`
+}
+
+// UpstreamSpec is a named set of endpoints the gateway proxies to.
+type UpstreamSpec struct {
+	Name string `yaml:"name" json:"name"`
+	// Endpoints are host:port. The host may be an IP or a DNS name.
+	Endpoints []string `yaml:"endpoints" json:"endpoints,omitempty"`
+	// Builtin names an upstream served inside the gateway instead of
+	// endpoints: "echo" answers with the request it saw, as JSON.
+	Builtin string `yaml:"builtin" json:"builtin,omitempty"`
+	// Balancer is round_robin (the default).
+	Balancer string `yaml:"balancer" json:"balancer"`
+	// Protocol is http1 (the default) or http2 (h2c without TLS).
+	Protocol       string       `yaml:"protocol" json:"protocol"`
+	ConnectTimeout Duration     `yaml:"connect_timeout" json:"connect_timeout"`             // default 5s
+	Timeout        Duration     `yaml:"timeout" json:"timeout"`                             // default 30s; 0 in YAML means default
+	MaxIdlePerHost int          `yaml:"max_idle_per_endpoint" json:"max_idle_per_endpoint"` // default 256
+	IdleTimeout    Duration     `yaml:"idle_timeout" json:"idle_timeout"`                   // default 90s
+	TLS            *UpstreamTLS `yaml:"tls" json:"tls,omitempty"`
+	// Namespace and Labels say which workload this is, for policies.
+	Namespace string            `yaml:"namespace" json:"namespace,omitempty"`
+	Labels    map[string]string `yaml:"labels" json:"labels,omitempty"`
+}
+
+// UpstreamTLS is TLS from the gateway to an upstream.
+type UpstreamTLS struct {
+	// CAFile verifies the upstream's certificate; empty means the system roots.
+	CAFile string `yaml:"ca_file" json:"ca_file,omitempty"`
+	// ServerName is sent as SNI and verified; empty means the endpoint host.
+	ServerName string `yaml:"server_name" json:"server_name,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("1.5s").
+type Duration time.Duration
+
+// Size is a byte count written as 512, 64KiB, 1MiB, 1GiB (or KB, MB, GB).
+type Size int64
+
+// CIDR is an IP prefix; a bare address means a single host.
+type CIDR netip.Prefix
