@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quic-go/quic-go/http3"
+	"github.com/rs/zerolog"
+
+	"github.com/portcullis-gw/portcullis/gateway"
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+func TestVersion(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"version"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "portcullis ") {
+		t.Errorf("got %d %q, want 0 and a version line", code, out.String())
+	}
+}
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(good, demoYAML, 0o600)
+	os.WriteFile(bad, []byte(`listeners:
+  - { name: web, address: "127.0.0.1:0", adress: x }
+virtual_hosts:
+  - name: v
+    hosts: ["*"]
+    routes:
+      - { name: api, upstream: shop }
+`), 0o600)
+	t.Run("clean file", func(t *testing.T) {
+		var out, errb bytes.Buffer
+		code := run([]string{"validate", good}, &out, &errb)
+		if code != 0 || !strings.Contains(out.String(), "good.yaml: ok") || strings.Count(out.String(), "\n") != 1 {
+			t.Errorf("got exit %d, stdout %q, stderr %q; want 0 and one summary line", code, out.String(), errb.String())
+		}
+	})
+	t.Run("every error with file:line:column", func(t *testing.T) {
+		var out, errb bytes.Buffer
+		code := run([]string{"validate", good, bad}, &out, &errb)
+		if code != 1 {
+			t.Errorf("exit: got %d, want 1", code)
+		}
+		lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+		if len(lines) < 2 {
+			t.Fatalf("errors: got %q, want at least two", errb.String())
+		}
+		pos := regexp.MustCompile(`^` + regexp.QuoteMeta(bad) + `:\d+:\d+: `)
+		for _, l := range lines {
+			if !pos.MatchString(l) {
+				t.Errorf("error line %q lacks file:line:column", l)
+			}
+		}
+		for _, want := range []string{`unknown key "adress"`, `upstream "shop" is not defined`} {
+			if !strings.Contains(errb.String(), want) {
+				t.Errorf("errors %q: want one containing %q", errb.String(), want)
+			}
+		}
+	})
+}
+
+// TestDemo serves the embedded demo (its addresses moved to free ports) and
+// walks the README's curl session against it.
+func TestDemo(t *testing.T) {
+	yaml := strings.NewReplacer(`"127.0.0.1:8080"`, `"127.0.0.1:0"`, `"127.0.0.1:8443"`, `"127.0.0.1:0"`,
+		`"127.0.0.1:9901"`, `"127.0.0.1:0"`).Replace(string(demoYAML))
+	reg, err := registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := routes.Parse("demo.yaml", []byte(yaml), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "access.log")
+	access, err := accesslog.New(accesslog.Options{Format: cfg.File.AccessLog.Format, Path: logPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(cfg, gateway.Options{Log: zerolog.Nop(), AccessLog: access})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		gw.Shutdown(ctx)
+		access.Close()
+	})
+	plain := "http://localhost:" + portOf(gw.Addr("http").String())
+	secure := "https://localhost:" + portOf(gw.Addr("https").String())
+	insecure := &tls.Config{InsecureSkipVerify: true} // the demo's certificate is made at start
+	h2 := &http.Client{Transport: &http.Transport{TLSClientConfig: insecure, ForceAttemptHTTP2: true}}
+	h3t := &http3.Transport{TLSClientConfig: insecure}
+	defer h3t.Close()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	tests := []struct {
+		name   string
+		client *http.Client
+		url    string
+		host   string
+		status int
+		proto  int
+		body   string
+	}{
+		{"direct response", http.DefaultClient, plain + "/hello", "", 200, 1, "hello from portcullis\n"},
+		{"echo upstream", http.DefaultClient, plain + "/anything?x=1", "", 200, 1, `"query": "x=1"`},
+		{"redirect", noRedirect, plain + "/old", "", 301, 1, ""},
+		{"HTTP/2 over TLS", h2, secure + "/echo", "", 200, 2, `"protocol": "HTTP/1.1"`},
+		{"HTTP/3", &http.Client{Transport: h3t}, secure + "/echo", "", 200, 3, `"path": "/echo"`},
+		{"unknown host", http.DefaultClient, plain + "/", "example.com", 404, 1, ""},
+		{"wildcard host", http.DefaultClient, plain + "/", "app.localhost", 200, 1, `"host": "app.localhost"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", tt.url, nil)
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			resp, err := tt.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || resp.ProtoMajor != tt.proto {
+				t.Fatalf("got %d over %s, want %d over HTTP/%d", resp.StatusCode, resp.Proto, tt.status, tt.proto)
+			}
+			if !strings.Contains(string(body), tt.body) {
+				t.Errorf("body: got %q, want it to contain %q", body, tt.body)
+			}
+			if tt.status == 200 && resp.Header.Get("X-Served-By") != "portcullis" {
+				t.Errorf("x-served-by: got %q, want portcullis (the headers plugin)", resp.Header.Get("X-Served-By"))
+			}
+		})
+	}
+	admin := "http://" + gw.AdminAddr().String()
+	resp, err := http.Get(admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(m), `istio_requests_total{`) {
+		t.Errorf("metrics lack istio_requests_total")
+	}
+}
+
+func portOf(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }
+
+// TestReadmeRoutesExample loads the routes file the README shows.
+func TestReadmeRoutesExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- routes-example[^>]*-->\n```yaml\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no routes example block")
+	}
+	reg, _ := registry()
+	cfg, err := routes.Parse("README.md", m[1], reg)
+	if err != nil {
+		t.Fatalf("README routes example: %v", err)
+	}
+	defer cfg.Close()
+	rule, _ := cfg.Table.Match("api.shop.example.com", "/api/items", "GET", http.Header{})
+	if rule == nil || rule.Name != "api" || rule.Rewrite("/api/items") != "/items" {
+		t.Errorf("README example: /api/items on api.shop.example.com did not route to api with its rewrite")
+	}
+}

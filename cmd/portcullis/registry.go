@@ -1,0 +1,14 @@
+package main
+
+import (
+	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/headers"
+)
+
+// registry returns the plugins this binary knows. It is the one place a new
+// plugin is added.
+func registry() (*plugins.Registry, error) {
+	return plugins.NewRegistry(
+		headers.Factory(),
+	)
+}

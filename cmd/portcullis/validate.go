@@ -1,0 +1,42 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+// validate loads each file as serve would, without opening a socket, and
+// reports every error of every file. It exits 1 if any file has an error.
+func validate(files []string, stdout, stderr io.Writer) int {
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "portcullis validate: no file given")
+		return 2
+	}
+	reg, err := registry()
+	if err != nil {
+		fmt.Fprintln(stderr, "portcullis:", err)
+		return 2
+	}
+	code := 0
+	for _, f := range files {
+		cfg, err := routes.Load(f, reg)
+		if err != nil {
+			code = 1
+			var errs routes.Errors
+			if errors.As(err, &errs) {
+				for _, e := range errs {
+					fmt.Fprintln(stderr, e)
+				}
+			} else {
+				fmt.Fprintf(stderr, "%s: %v\n", f, err)
+			}
+			continue
+		}
+		fmt.Fprintln(stdout, cfg.Summary())
+		cfg.Close()
+	}
+	return code
+}

@@ -1,0 +1,108 @@
+package gateway
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+// exchange is the state of one request as it crosses the gateway: the
+// access-log record each stage fills in, the plugins' view of the request,
+// and what routing chose. Exchanges are pooled; nothing keeps one after the
+// request ends.
+type exchange struct {
+	rec  accesslog.Record
+	req  plugins.Request
+	snap *snapshot
+	conn *connInfo
+	rule *routes.Rule
+	up   *upstream
+	// clientCtx is the request's own context, before any route timeout,
+	// so a cancellation can be told from a timeout.
+	clientCtx context.Context
+	// path is the normalised, escaped path that is forwarded; query the raw
+	// query string.
+	path, query string
+	endpoint    string
+	w           responseWriter
+	body        countingBody
+}
+
+var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
+
+func getExchange() *exchange { return exchangePool.Get().(*exchange) }
+
+func putExchange(ex *exchange) {
+	*ex = exchange{}
+	exchangePool.Put(ex)
+}
+
+type exchangeKey struct{}
+
+func exchangeFrom(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return ex
+}
+
+// countingBody counts the request body bytes read from the client and keeps
+// the first read error, so a body whose framing breaks is answered 400 and
+// not taken for an upstream failure.
+type countingBody struct {
+	rc  io.ReadCloser
+	n   int64
+	err error
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.n += int64(n)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *countingBody) Close() error { return b.rc.Close() }
+
+// responseWriter records the status and counts the body bytes sent.
+type responseWriter struct {
+	http.ResponseWriter
+	status   int
+	n        int64
+	writeErr error
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	if err != nil && w.writeErr == nil {
+		w.writeErr = err
+	}
+	return n, err
+}
+
+// Flush sends buffered data at once, so streamed responses stream.
+func (w *responseWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection, which WebSocket
+// upgrades need to hijack it.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

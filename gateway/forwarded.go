@@ -1,0 +1,83 @@
+package gateway
+
+import (
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// clientAddr returns the client's address: the direct peer, unless the peer
+// is a trusted proxy, in which case X-Forwarded-For is walked from the right,
+// past every trusted address, to the first one that is not trusted (nginx's
+// real_ip_recursive). An entry that does not parse ends the walk at the last
+// good address, so a client cannot hide behind garbage.
+func clientAddr(peer netip.Addr, xff []string, trusted []netip.Prefix) netip.Addr {
+	if len(trusted) == 0 || len(xff) == 0 || !isTrusted(peer, trusted) {
+		return peer
+	}
+	client := peer
+	for i := len(xff) - 1; i >= 0; i-- {
+		line := xff[i]
+		for line != "" {
+			var part string
+			if j := strings.LastIndexByte(line, ','); j >= 0 {
+				part, line = line[j+1:], line[:j]
+			} else {
+				part, line = line, ""
+			}
+			a, ok := parseForwardedAddr(strings.TrimSpace(part))
+			if !ok {
+				return client
+			}
+			client = a
+			if !isTrusted(a, trusted) {
+				return a
+			}
+		}
+	}
+	return client
+}
+
+// parseForwardedAddr parses one X-Forwarded-For entry: an IP, or an IP with
+// a port as some proxies write it.
+func parseForwardedAddr(s string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil && ap.Addr().Zone() == "" {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// setForwarded sets X-Forwarded-For, -Proto and -Host on the outgoing
+// request. A trusted peer's values are kept and extended; anyone else's were
+// already removed by the proxy and are replaced with what the gateway saw.
+func setForwarded(out http.Header, in *http.Request, ex *exchange) {
+	peer := ex.req.Peer.Addr().String()
+	trusted := isTrusted(ex.req.Peer.Addr(), ex.snap.cfg.TrustedProxies)
+	if prior := in.Header["X-Forwarded-For"]; trusted && len(prior) > 0 {
+		out["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + peer}
+	} else {
+		out["X-Forwarded-For"] = []string{peer}
+	}
+	proto := schemeOf(in)
+	if v := in.Header["X-Forwarded-Proto"]; trusted && len(v) == 1 && (v[0] == "http" || v[0] == "https") {
+		proto = v[0]
+	}
+	out["X-Forwarded-Proto"] = []string{proto}
+	host := in.Host
+	if v := in.Header["X-Forwarded-Host"]; trusted && len(v) == 1 && v[0] != "" {
+		host = v[0]
+	}
+	out["X-Forwarded-Host"] = []string{host}
+}

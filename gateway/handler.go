@@ -1,0 +1,225 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/gateway/metrics"
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+// ServeHTTP serves one request: it fills the request context, routes the
+// request, runs the route's plugins, acts, and writes the access-log line.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ex := getExchange()
+	ex.snap = g.snap.Load()
+	ex.conn = connFrom(r.Context())
+	ex.clientCtx = r.Context()
+	ex.w.ResponseWriter = w
+	ex.begin(r)
+	g.metrics.InFlight(1)
+	defer g.finish(ex, r)
+
+	if ex.conn.listener.altSvc != "" {
+		w.Header()["Alt-Svc"] = []string{ex.conn.listener.altSvc}
+	}
+	g.serve(&ex.w, r, ex)
+}
+
+// begin fills the access-log record and the plugins' view of the request
+// with what the request and its connection say.
+func (ex *exchange) begin(r *http.Request) {
+	rec := &ex.rec
+	rec.Start = time.Now()
+	rec.UpstreamServiceTime = -1
+	rec.Method = r.Method
+	rec.Path = r.RequestURI
+	rec.Protocol = protocolName(r)
+	rec.Authority = r.Host
+	rec.RequestHeader = r.Header
+	rec.ResponseHeader = ex.w.Header()
+	rec.DownstreamLocalAddress = ex.conn.local
+	rec.DownstreamDirectRemoteAddress = r.RemoteAddr
+	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
+	ex.req.Peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	if r.TLS != nil {
+		rec.RequestedServerName = r.TLS.ServerName
+		rec.DownstreamTLSVersion = tlsVersionName(r.TLS.Version)
+		rec.DownstreamTLSCipher = tlsCipherName(r.TLS.CipherSuite)
+		ex.req.SNI = r.TLS.ServerName
+	}
+	ex.req.Client = clientAddr(ex.req.Peer.Addr(), r.Header["X-Forwarded-For"], ex.snap.cfg.TrustedProxies)
+	if ex.req.Client == ex.req.Peer.Addr() {
+		rec.DownstreamRemoteAddress = r.RemoteAddr
+	} else {
+		rec.DownstreamRemoteAddress = netip.AddrPortFrom(ex.req.Client, 0).String()
+	}
+	ex.req.ID = requestID(r.Header)
+	rec.RequestID = ex.req.ID
+	ex.req.HTTP = r
+}
+
+// serve routes the request and acts on it. Every way out writes one
+// response, or none when the client has gone.
+func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
+	l := ex.conn.listener
+	if n := headerCount(r.Header); n > l.maxHeaders {
+		g.local(w, ex, http.StatusRequestHeaderFieldsTooLarge, "", 0, "too_many_headers")
+		return
+	}
+	if !upperToken(r.Method) {
+		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "invalid_method")
+		return
+	}
+	if r.Host == "" || strings.ContainsAny(r.Host, " \t/\\@") {
+		g.local(w, ex, http.StatusBadRequest, "", 0, "invalid_authority")
+		return
+	}
+	if l.redirectHTTPS {
+		http.Redirect(w, r, httpsURL(r, l.httpsPort), http.StatusMovedPermanently)
+		ex.rec.ResponseCodeDetails = "https_redirect"
+		return
+	}
+	rawPath, query, ok := splitTarget(r)
+	if !ok {
+		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "invalid_request_target")
+		return
+	}
+	table := ex.snap.cfg.Table
+	path, err := routes.NormalizePath(rawPath, table.Paths())
+	if err != nil {
+		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "path_normalization_failed")
+		return
+	}
+	ex.path, ex.query = path, query
+	if path != rawPath {
+		ex.rec.Path = withQuery(path, query)
+	}
+	rule, host := table.Match(r.Host, path, r.Method, r.Header)
+	if host != nil {
+		ex.rec.VirtualHost = host.Name
+		ex.req.VirtualHost = host.Name
+	}
+	if rule == nil {
+		g.local(w, ex, http.StatusNotFound, "", accesslog.NoRouteFound, "route_not_found")
+		return
+	}
+	ex.rule = rule
+	ex.rec.RouteName = rule.Name
+	ex.req.Route = rule.Name
+	if rule.Upstream != nil {
+		ex.up = ex.snap.upstreams[rule.Upstream]
+		ex.req.Upstream = rule.Upstream.Name
+		ex.rec.UpstreamCluster = ex.up.cluster
+	}
+	if err := rule.Chain.HandleRequest(r.Context(), &ex.req); err != nil {
+		g.fail(w, ex, err)
+		return
+	}
+	switch {
+	case rule.Direct != nil:
+		g.direct(w, r, ex, rule.Direct)
+	case rule.Redirect != nil:
+		g.redirect(w, r, ex, rule.RedirectLocation(schemeOf(r), r.Host, path, query), rule.Redirect.Code)
+	default:
+		g.proxy(w, r, ex)
+	}
+}
+
+// finish ends the request: it settles the response code and flags, writes
+// the access-log line and records the metrics. It also runs when the proxy
+// aborts a response part-way, which it does by panicking with
+// http.ErrAbortHandler; the panic goes on after the line is written.
+func (g *Gateway) finish(ex *exchange, r *http.Request) {
+	p := recover()
+	rec := &ex.rec
+	rec.Duration = time.Since(rec.Start)
+	rec.ResponseCode = ex.w.status
+	rec.BytesSent = ex.w.n
+	rec.BytesReceived = ex.body.n
+	if p == http.ErrAbortHandler && ex.w.writeErr == nil && ex.clientCtx.Err() == nil {
+		rec.Flags |= accesslog.UpstreamRemoteReset
+		rec.ConnectionTerminationDetails = "upstream_reset_after_response_started"
+	}
+	if ex.clientCtx.Err() != nil && (ex.w.status == 0 || ex.w.writeErr != nil || p != nil) {
+		rec.Flags |= accesslog.DownstreamConnectionTermination
+	}
+	// The proxy writes trailers into the response header map after the
+	// body, so %TRAILER()% reads the same map.
+	rec.ResponseTrailer = rec.ResponseHeader
+	g.access.Log(rec)
+	g.metrics.Observe(rec, metricLabels(ex, r))
+	g.metrics.InFlight(-1)
+	putExchange(ex)
+	if p != nil {
+		panic(p)
+	}
+}
+
+func metricLabels(ex *exchange, r *http.Request) metrics.Labels {
+	l := metrics.Labels{RequestProtocol: "http", ConnectionSecurityPolicy: "unknown"}
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/grpc") {
+		l.RequestProtocol = "grpc"
+	}
+	if ex.up != nil {
+		l.DestinationService = ex.up.service
+		l.DestinationServiceName = ex.up.spec.Name
+		l.DestinationServiceNamespace = ex.up.spec.Namespace
+		l.DestinationWorkloadNamespace = ex.up.spec.Namespace
+		l.DestinationApp = ex.up.spec.Labels["app"]
+		l.DestinationVersion = ex.up.spec.Labels["version"]
+	}
+	if ex.req.Identity != nil {
+		l.SourcePrincipal = ex.req.Identity.SPIFFEID
+	}
+	return l
+}
+
+// proxy sends the request to its upstream, bounded by the route's timeout.
+func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
+	timeout := ex.rule.Timeout
+	if timeout == 0 {
+		timeout = time.Duration(ex.up.spec.Timeout)
+	}
+	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
+	// A WebSocket or other upgrade lives as long as its connection: the
+	// route timeout bounds ordinary exchanges only.
+	if timeout > 0 && r.Header.Get("Upgrade") == "" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		ex.body.rc = r.Body
+		r.Body = &ex.body
+	}
+	g.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// upperToken reports whether a method is written as methods are: upper-case
+// letters, digits and the other token characters, no lower case. A method
+// such as "get" is refused, as Envoy does, rather than passed to an upstream
+// that may read it as GET.
+func upperToken(m string) bool {
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; c >= 'a' && c <= 'z' {
+			return false
+		}
+	}
+	return m != ""
+}
+
+func headerCount(h http.Header) int {
+	n := 0
+	for _, v := range h {
+		n += len(v)
+	}
+	return n
+}
+
+var errNoExchange = errors.New("request carries no exchange")

@@ -1,0 +1,251 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/headers"
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+// testGateway is a gateway serving a routes file on loopback, with its
+// access log in JSON in a file the test reads.
+type testGateway struct {
+	*Gateway
+	t       *testing.T
+	logPath string
+}
+
+// startGateway serves yaml (a routes file; use 127.0.0.1:0 addresses and
+// admin off or on 127.0.0.1:0) until the test ends. extra plugins join the
+// headers plugin in the registry.
+func startGateway(t *testing.T, yaml string, extra ...plugins.Factory) *testGateway {
+	t.Helper()
+	dir := t.TempDir()
+	reg, err := plugins.NewRegistry(append([]plugins.Factory{headers.Factory()}, extra...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := routes.Parse(filepath.Join(dir, "routes.yaml"), []byte(yaml), reg)
+	if err != nil {
+		t.Fatalf("routes: %v", err)
+	}
+	logPath := filepath.Join(dir, "access.log")
+	access, err := accesslog.New(accesslog.Options{Format: "json", Path: logPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := New(cfg, Options{Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), AccessLog: access})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := gw.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		access.Close()
+	})
+	return &testGateway{Gateway: gw, t: t, logPath: logPath}
+}
+
+// url returns the base URL of the named listener.
+func (tg *testGateway) url(listener string) string {
+	scheme := "http"
+	for _, l := range tg.Config().File.Listeners {
+		if l.Name == listener && l.TLS != nil {
+			scheme = "https"
+		}
+	}
+	return scheme + "://" + tg.Addr(listener).String()
+}
+
+// logEntries waits until the access log holds at least n lines and returns
+// them decoded. Lines are written when a request ends, which may be a moment
+// after the client has its response.
+func (tg *testGateway) logEntries(n int) []map[string]any {
+	tg.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		entries := readLog(tg.t, tg.logPath)
+		if len(entries) >= n || time.Now().After(deadline) {
+			if len(entries) < n {
+				tg.t.Fatalf("access log: got %d lines, want %d", len(entries), n)
+			}
+			return entries
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// lastLog returns the access-log entry of the request with the given id.
+func (tg *testGateway) logFor(id string) map[string]any {
+	tg.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, e := range readLog(tg.t, tg.logPath) {
+			if e["request_id"] == id {
+				return e
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tg.t.Fatalf("no access-log line for request %s", id)
+	return nil
+}
+
+func readLog(t *testing.T, path string) []map[string]any {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("access log line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// testCA is a certificate authority made for one test, with files on disk.
+type testCA struct {
+	cert   *x509.Certificate
+	key    *ecdsa.PrivateKey
+	pool   *x509.CertPool
+	caFile string
+	dir    string
+}
+
+func newTestCA(t *testing.T) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	ca := &testCA{cert: cert, key: key, pool: x509.NewCertPool(), dir: t.TempDir()}
+	ca.pool.AddCert(cert)
+	ca.caFile = filepath.Join(ca.dir, "ca.pem")
+	writePEM(t, ca.caFile, "CERTIFICATE", der)
+	return ca
+}
+
+// issue makes a server certificate for names (DNS names or IPs) and returns
+// the paths of its PEM certificate and key files.
+func (ca *testCA) issue(t *testing.T, names ...string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: names[0]},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(ca.dir, strings.NewReplacer("*", "star", ":", "_").Replace(names[0]))
+	certFile, keyFile = base+".crt", base+".key"
+	writePEM(t, certFile, "CERTIFICATE", der)
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, keyFile, "PRIVATE KEY", kder)
+	return certFile, keyFile
+}
+
+// clientTLS returns a client config that trusts the CA.
+func (ca *testCA) clientTLS(serverName string) *tls.Config {
+	return &tls.Config{RootCAs: ca.pool, ServerName: serverName}
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// get sends a GET with the given headers and returns the response with its
+// body read.
+func get(t *testing.T, c *http.Client, url string, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		if strings.EqualFold(hdr[i], "Host") {
+			req.Host = hdr[i+1]
+			continue
+		}
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := bufio.NewReader(resp.Body).WriteTo(&b); err != nil {
+		t.Fatalf("GET %s: body: %v", url, err)
+	}
+	return resp, b.String()
+}

@@ -1,0 +1,154 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/plugins"
+)
+
+// newReverseProxy returns the one reverse proxy the gateway forwards with.
+// Per-request choices (endpoint, path, timeout) come from the exchange in the
+// request's context, so the proxy itself holds no per-route state.
+func (g *Gateway) newReverseProxy() *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:        rewrite,
+		Transport:      roundTripper{},
+		FlushInterval:  -1, // stream: never hold back bytes the upstream sent
+		ModifyResponse: modifyResponse,
+		ErrorHandler:   g.proxyError,
+		ErrorLog:       newStdLog(g.log),
+		BufferPool:     bufferPool{},
+	}
+}
+
+// rewrite builds the outgoing request: endpoint, the normalised (and
+// rewritten) path, the Host, and the X-Forwarded-* headers.
+func rewrite(pr *httputil.ProxyRequest) {
+	ex := exchangeFrom(pr.In.Context())
+	ex.endpoint = ex.up.pick()
+	ex.rec.UpstreamHost = ex.endpoint
+	out := pr.Out
+	out.URL.Scheme = ex.up.scheme
+	out.URL.Host = ex.endpoint
+	path := ex.path
+	if ex.rule.PrefixRewrite != "" {
+		path = ex.rule.Rewrite(path)
+		ex.rec.OriginalPath = ex.rec.Path
+		ex.rec.Path = withQuery(path, ex.query)
+	}
+	setPath(out.URL, path)
+	out.URL.RawQuery = ex.query
+	out.Host = pr.In.Host
+	if ex.rule.HostRewrite != "" {
+		out.Host = ex.rule.HostRewrite
+	}
+	setForwarded(out.Header, pr.In, ex)
+}
+
+// setPath sets u's path from an escaped path.
+func setPath(u *url.URL, escaped string) {
+	p, err := url.PathUnescape(escaped)
+	if err != nil { // NormalizePath accepted only valid escapes
+		p = escaped
+	}
+	u.Path = p
+	if p == escaped {
+		u.RawPath = ""
+	} else {
+		u.RawPath = escaped
+	}
+}
+
+// roundTripper sends the request through the chosen upstream's pool and
+// times the upstream's answer.
+type roundTripper struct{}
+
+func (roundTripper) RoundTrip(out *http.Request) (*http.Response, error) {
+	ex := exchangeFrom(out.Context())
+	if ex == nil {
+		return nil, errNoExchange
+	}
+	start := time.Now()
+	resp, err := ex.up.transport.RoundTrip(out)
+	if err == nil {
+		ex.rec.UpstreamServiceTime = time.Since(start)
+	}
+	return resp, err
+}
+
+// modifyResponse runs the plugins' response phase before any byte of the
+// response reaches the client.
+func modifyResponse(resp *http.Response) error {
+	ex := exchangeFrom(resp.Request.Context())
+	ms := ex.rec.UpstreamServiceTime.Milliseconds()
+	resp.Header["X-Envoy-Upstream-Service-Time"] = []string{strconv.FormatInt(ms, 10)}
+	ex.rec.ResponseCodeDetails = "via_upstream"
+	if ex.rule.Chain.HasResponders() {
+		return ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, resp)
+	}
+	return nil
+}
+
+// proxyError answers a failed exchange with the status and flag Envoy would
+// give it.
+func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	ex := exchangeFrom(r.Context())
+	rw := &ex.w
+	var rej *plugins.Reject
+	switch {
+	case errors.As(err, &rej):
+		g.fail(rw, ex, rej)
+	case ex.body.err != nil:
+		// The client's body broke part-way: its fault, not the upstream's.
+		if ex.clientCtx.Err() != nil {
+			ex.rec.Flags |= accesslog.DownstreamConnectionTermination
+			return
+		}
+		g.local(rw, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "request_body_invalid")
+	case ex.clientCtx.Err() != nil:
+		// The client went away; nobody is left to answer.
+		ex.rec.Flags |= accesslog.DownstreamConnectionTermination
+		ex.rec.ResponseCodeDetails = "downstream_remote_disconnect"
+	case errors.Is(err, context.DeadlineExceeded) || r.Context().Err() == context.DeadlineExceeded:
+		g.local(rw, ex, http.StatusGatewayTimeout, "upstream request timeout", accesslog.UpstreamRequestTimeout, "upstream_response_timeout")
+	case isConnectFailure(err):
+		ex.rec.UpstreamTransportFailureReason = err.Error()
+		g.local(rw, ex, http.StatusBadGateway, "upstream connect error", accesslog.UpstreamConnectionFailure, "upstream_reset_before_response_started{connection_failure}")
+	default:
+		ex.rec.UpstreamTransportFailureReason = err.Error()
+		g.local(rw, ex, http.StatusBadGateway, "upstream connection terminated", accesslog.UpstreamConnectionTermination, "upstream_reset_before_response_started{connection_termination}")
+	}
+	if e := g.log.Debug(); e.Enabled() {
+		e.Err(err).Str("request_id", ex.req.ID).Str("upstream", ex.endpoint).Msg("upstream exchange failed")
+	}
+}
+
+// isConnectFailure reports whether err happened while connecting to the
+// endpoint (dial or TLS handshake), before any request byte was sent.
+func isConnectFailure(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var rec tls.RecordHeaderError
+	var cv *tls.CertificateVerificationError
+	var alert tls.AlertError
+	return errors.As(err, &rec) || errors.As(err, &cv) || errors.As(err, &alert)
+}
+
+// bufferPool lends the proxy its 32 KiB copy buffers.
+type bufferPool struct{}
+
+var copyBuffers = newBytePool(32 << 10)
+
+func (bufferPool) Get() []byte  { return copyBuffers.get() }
+func (bufferPool) Put(b []byte) { copyBuffers.put(b) }
