@@ -14,6 +14,7 @@ import (
 	"net/http/httputil"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -31,8 +32,16 @@ type Gateway struct {
 	metrics *metrics.Metrics
 	rp      *httputil.ReverseProxy
 
-	ready     atomic.Bool
+	opts Options
+
+	ready atomic.Bool
+	// inflight counts requests being served, upgraded tunnels included.
+	inflight atomic.Int64
+	// mu guards the listener set, which Start, Reload and Shutdown change.
+	mu        sync.Mutex
 	listeners []*listener
+	closed    bool
+	status    ReloadStatus
 	admin     *admin.Server
 	adminLn   net.Listener
 	wg        sync.WaitGroup
@@ -46,16 +55,22 @@ type Options struct {
 	AccessLog *accesslog.Logger
 	// Metrics records every request; nil means a fresh set.
 	Metrics *metrics.Metrics
+	// DrainTimeout bounds how long a listener that is removed, replaced
+	// or shut down waits for its in-flight requests. Zero means 30s.
+	DrainTimeout time.Duration
 }
 
 // New builds a gateway serving cfg. It starts nothing: the listeners are
 // opened by Serve.
 func New(cfg *routes.Config, opts Options) (*Gateway, error) {
-	g := &Gateway{log: opts.Log, access: opts.AccessLog, metrics: opts.Metrics}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = 30 * time.Second
+	}
+	g := &Gateway{log: opts.Log, access: opts.AccessLog, metrics: opts.Metrics, opts: opts}
 	if g.metrics == nil {
 		g.metrics = metrics.New()
 	}
-	s, err := newSnapshot(cfg)
+	s, err := newSnapshot(cfg, nil)
 	if err != nil {
 		return nil, fmt.Errorf("build configuration: %w", err)
 	}

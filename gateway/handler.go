@@ -16,8 +16,10 @@ import (
 // ServeHTTP serves one request: it fills the request context, routes the
 // request, runs the route's plugins, acts, and writes the access-log line.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.inflight.Add(1)
+	defer g.inflight.Add(-1)
 	ex := getExchange()
-	ex.snap = g.snap.Load()
+	ex.snap = g.acquire()
 	ex.conn = connFrom(r.Context())
 	ex.clientCtx = r.Context()
 	ex.w.ResponseWriter = w
@@ -41,6 +43,7 @@ func (ex *exchange) begin(r *http.Request) {
 	rec.Path = r.RequestURI
 	rec.Protocol = protocolName(r)
 	rec.Authority = r.Host
+	rec.Scheme = schemeOf(r)
 	rec.RequestHeader = r.Header
 	rec.ResponseHeader = ex.w.Header()
 	rec.DownstreamLocalAddress = ex.conn.local
@@ -155,6 +158,7 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	g.access.Log(rec)
 	g.metrics.Observe(rec, metricLabels(ex, r))
 	g.metrics.InFlight(-1)
+	g.release(ex.snap)
 	putExchange(ex)
 	if p != nil {
 		panic(p)
@@ -174,9 +178,9 @@ func metricLabels(ex *exchange, r *http.Request) metrics.Labels {
 		l.DestinationApp = ex.up.spec.Labels["app"]
 		l.DestinationVersion = ex.up.spec.Labels["version"]
 	}
-	if ex.req.Identity != nil {
-		l.SourcePrincipal = ex.req.Identity.SPIFFEID
-	}
+	// With reporter="source", Istio's source_* labels describe the
+	// reporting proxy, not its caller: they stay unknown until the gateway
+	// has an identity of its own.
 	return l
 }
 

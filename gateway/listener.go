@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -17,25 +20,47 @@ import (
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
-// listener is one configured address with its servers: TCP (HTTP/1.1, and
-// HTTP/2 by ALPN or h2c) and, when asked, QUIC (HTTP/3) on the same port.
+// listener is one configured address: a TCP socket that stays open for the
+// gateway's life (or until a reload removes it), the servers that serve it,
+// and, with HTTP/3, a UDP socket on the same port. A reload that changes the
+// listener's settings starts new servers on the same socket and lets the old
+// ones drain.
 type listener struct {
+	name string
+	sock *socket
+	udp  net.PacketConn
+	// tlsCfg is the TLS configuration in force; handshakes read it, so a
+	// reload swaps certificates without touching a connection.
+	tlsCfg atomic.Pointer[tls.Config]
+
+	mu   sync.Mutex
+	spec routes.Listener
+	cur  *serving
+}
+
+// serving is one generation of a listener's servers.
+type serving struct {
+	state *listenerState
+	view  *socketView
+	srv   *http.Server
+	h3    *http3.Server
+	done  chan struct{} // closed when both servers have returned
+}
+
+// listenerState is what a request needs of its listener; it is fixed for a
+// generation of servers.
+type listenerState struct {
 	name          string
 	altSvc        string
 	redirectHTTPS bool
 	httpsPort     string
 	maxHeaders    int
-
-	tcp net.Listener
-	udp net.PacketConn
-	srv *http.Server
-	h3  *http3.Server
 }
 
 // connInfo is what the gateway knows of a connection; it rides in every
 // request's context.
 type connInfo struct {
-	listener *listener
+	listener *listenerState
 	local    string
 }
 
@@ -43,7 +68,7 @@ type connKey struct{}
 
 // defaultConn serves requests that reach ServeHTTP without a listener, as in
 // a test that calls the handler directly.
-var defaultConn = &connInfo{listener: &listener{name: "direct", maxHeaders: 100}}
+var defaultConn = &connInfo{listener: &listenerState{name: "direct", maxHeaders: 100}}
 
 func connFrom(ctx context.Context) *connInfo {
 	if c, ok := ctx.Value(connKey{}).(*connInfo); ok {
@@ -52,35 +77,40 @@ func connFrom(ctx context.Context) *connInfo {
 	return defaultConn
 }
 
-// openListener binds spec's sockets and builds its servers; nothing is
-// served until start.
-func (g *Gateway) openListener(spec routes.Listener, httpsPort string) (*listener, error) {
-	l := &listener{
-		name:          spec.Name,
-		redirectHTTPS: spec.RedirectHTTPS,
-		httpsPort:     httpsPort,
-		maxHeaders:    spec.Limits.MaxHeaders,
+// openListener binds spec's sockets. Nothing is served until start.
+func (g *Gateway) openListener(spec routes.Listener) (*listener, error) {
+	l := &listener{name: spec.Name, spec: spec}
+	if err := l.loadTLS(spec); err != nil {
+		return nil, err
 	}
-	var tlsCfg *tls.Config
-	if spec.TLS != nil {
-		var err error
-		if tlsCfg, err = serverTLS(spec.TLS, spec.Address); err != nil {
-			return nil, fmt.Errorf("listener %q: %w", spec.Name, err)
-		}
-	}
-	h3 := slices.Contains(spec.Protocols, "http3")
-	tcp, udp, err := bind(spec.Address, h3)
+	tcp, udp, err := bind(spec.Address, hasHTTP3(spec))
 	if err != nil {
 		return nil, fmt.Errorf("listener %q: %w", spec.Name, err)
 	}
-	l.tcp, l.udp = tcp, udp
-	l.srv = g.httpServer(spec, l, tlsCfg)
-	if h3 {
-		port := tcp.Addr().(*net.TCPAddr).Port
-		l.altSvc = fmt.Sprintf(`h3=":%d"; ma=86400`, port)
-		l.h3 = g.http3Server(spec, l, tlsCfg)
-	}
+	l.sock, l.udp = newSocket(tcp), udp
 	return l, nil
+}
+
+func hasHTTP3(spec routes.Listener) bool { return slices.Contains(spec.Protocols, "http3") }
+
+// loadTLS builds the listener's TLS configuration from spec and puts it in
+// force for new handshakes.
+func (l *listener) loadTLS(spec routes.Listener) error {
+	if spec.TLS == nil {
+		l.tlsCfg.Store(nil)
+		return nil
+	}
+	cfg, err := serverTLS(spec.TLS, spec.Address)
+	if err != nil {
+		return fmt.Errorf("listener %q: %w", spec.Name, err)
+	}
+	for _, p := range []string{"h2", "http/1.1"} {
+		if p == "h2" && slices.Contains(spec.Protocols, "http2") || p == "http/1.1" && slices.Contains(spec.Protocols, "http1") {
+			cfg.NextProtos = append(cfg.NextProtos, p)
+		}
+	}
+	l.tlsCfg.Store(cfg)
+	return nil
 }
 
 // bind opens the TCP socket and, for HTTP/3, the UDP socket on the same
@@ -92,9 +122,7 @@ func bind(addr string, withUDP bool) (net.Listener, net.PacketConn, error) {
 		if err != nil || !withUDP {
 			return tcp, nil, err
 		}
-		host, _, _ := net.SplitHostPort(addr)
-		port := tcp.Addr().(*net.TCPAddr).Port
-		udp, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+		udp, err := bindUDP(addr, tcp.Addr().(*net.TCPAddr).Port)
 		if err == nil {
 			return tcp, udp, nil
 		}
@@ -105,11 +133,66 @@ func bind(addr string, withUDP bool) (net.Listener, net.PacketConn, error) {
 	}
 }
 
-func (g *Gateway) httpServer(spec routes.Listener, l *listener, tlsCfg *tls.Config) *http.Server {
+func bindUDP(addr string, port int) (net.PacketConn, error) {
+	host, _, _ := net.SplitHostPort(addr)
+	return net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+}
+
+// start serves the listener with servers built from spec. Servers of an
+// earlier generation are shut down in the background, after the new ones
+// accept, and finish their in-flight requests within drain.
+func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, drain time.Duration) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.cur
+	if old != nil && old.h3 != nil {
+		// quic-go cannot hand a UDP socket from one server to the next:
+		// HTTP/3 pauses for the moment it takes to rebind, and clients
+		// fall back to TCP by Alt-Svc meanwhile.
+		shutdownH3(old.h3, min(drain, time.Second))
+		old.h3 = nil
+		l.udp.Close()
+		l.udp = nil
+	}
+	if hasHTTP3(spec) && l.udp == nil {
+		udp, err := bindUDP(spec.Address, l.sock.ln.Addr().(*net.TCPAddr).Port)
+		if err != nil {
+			return fmt.Errorf("listener %q: http3: %w", spec.Name, err)
+		}
+		l.udp = udp
+	}
+	port := l.sock.ln.Addr().(*net.TCPAddr).Port
+	st := &listenerState{
+		name:          spec.Name,
+		redirectHTTPS: spec.RedirectHTTPS,
+		httpsPort:     httpsPort,
+		maxHeaders:    spec.Limits.MaxHeaders,
+	}
+	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{})}
+	s.srv = g.httpServer(spec, l, st)
+	if hasHTTP3(spec) {
+		st.altSvc = fmt.Sprintf(`h3=":%d"; ma=86400`, port)
+		s.h3 = g.http3Server(spec, l, st)
+	}
+	l.spec, l.cur = spec, s
+	go s.serve(g, l)
+	if old != nil {
+		go old.shutdown(drain)
+	}
+	return nil
+}
+
+// specChanged reports whether a reload must build new servers for l.
+func (l *listener) specChanged(spec routes.Listener) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !reflect.DeepEqual(l.spec, spec)
+}
+
+func (g *Gateway) httpServer(spec routes.Listener, l *listener, st *listenerState) *http.Server {
 	lim := spec.Limits
 	srv := &http.Server{
 		Handler:           g,
-		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: time.Duration(lim.ReadHeaderTimeout),
 		IdleTimeout:       time.Duration(lim.IdleTimeout),
 		MaxHeaderBytes:    int(lim.MaxHeaderBytes),
@@ -120,22 +203,27 @@ func (g *Gateway) httpServer(spec routes.Listener, l *listener, tlsCfg *tls.Conf
 		// not the standard library's blanket 200.
 		DisableGeneralOptionsHandler: true,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, &connInfo{listener: l, local: c.LocalAddr().String()})
+			return context.WithValue(ctx, connKey{}, &connInfo{listener: st, local: c.LocalAddr().String()})
 		},
 		ConnState: func(_ net.Conn, s http.ConnState) {
 			switch s {
 			case http.StateNew:
-				g.metrics.Connections(l.name, 1)
+				g.metrics.Connections(st.name, 1)
 			case http.StateClosed, http.StateHijacked:
-				g.metrics.Connections(l.name, -1)
+				g.metrics.Connections(st.name, -1)
 			}
 		},
+	}
+	if spec.TLS != nil {
+		srv.TLSConfig = &tls.Config{
+			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return l.tlsCfg.Load(), nil },
+		}
 	}
 	for _, p := range spec.Protocols {
 		switch {
 		case p == "http1":
 			srv.Protocols.SetHTTP1(true)
-		case p == "http2" && tlsCfg != nil:
+		case p == "http2" && spec.TLS != nil:
 			srv.Protocols.SetHTTP2(true)
 		case p == "http2":
 			srv.Protocols.SetUnencryptedHTTP2(true)
@@ -144,11 +232,18 @@ func (g *Gateway) httpServer(spec routes.Listener, l *listener, tlsCfg *tls.Conf
 	return srv
 }
 
-func (g *Gateway) http3Server(spec routes.Listener, l *listener, tlsCfg *tls.Config) *http3.Server {
+func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerState) *http3.Server {
 	lim := spec.Limits
+	base := &tls.Config{
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			c := l.tlsCfg.Load().Clone()
+			c.NextProtos = []string{http3.NextProtoH3}
+			return c, nil
+		},
+	}
 	return &http3.Server{
 		Handler:        g,
-		TLSConfig:      http3.ConfigureTLSConfig(tlsCfg.Clone()),
+		TLSConfig:      http3.ConfigureTLSConfig(base),
 		MaxHeaderBytes: int(lim.MaxHeaderBytes),
 		IdleTimeout:    time.Duration(lim.IdleTimeout),
 		QUICConfig: &quic.Config{
@@ -157,42 +252,78 @@ func (g *Gateway) http3Server(spec routes.Listener, l *listener, tlsCfg *tls.Con
 			MaxIdleTimeout:     time.Duration(lim.IdleTimeout),
 		},
 		ConnContext: func(ctx context.Context, c *quic.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, &connInfo{listener: l, local: c.LocalAddr().String()})
+			return context.WithValue(ctx, connKey{}, &connInfo{listener: st, local: c.LocalAddr().String()})
 		},
 	}
 }
 
-// serve runs the listener's servers until they are shut down.
-func (l *listener) serve() error {
-	errc := make(chan error, 2)
-	go func() {
-		if l.srv.TLSConfig != nil {
-			errc <- l.srv.ServeTLS(l.tcp, "", "")
-		} else {
-			errc <- l.srv.Serve(l.tcp)
-		}
-	}()
-	if l.h3 != nil {
-		go func() { errc <- l.h3.Serve(l.udp) }()
+// serve runs one generation's servers until they are shut down.
+func (s *serving) serve(g *Gateway, l *listener) {
+	var wg sync.WaitGroup
+	run := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+				g.log.Error().Err(err).Str("listener", l.name).Str("server", name).Msg("server stopped")
+			}
+		}()
 	}
-	err := <-errc
-	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, quic.ErrServerClosed) {
-		return nil
+	if s.srv.TLSConfig != nil {
+		run("tcp", func() error { return s.srv.ServeTLS(s.view, "", "") })
+	} else {
+		run("tcp", func() error { return s.srv.Serve(s.view) })
+	}
+	if s.h3 != nil {
+		udp := l.udp
+		run("quic", func() error { return s.h3.Serve(udp) })
+	}
+	wg.Wait()
+	close(s.done)
+}
+
+// shutdown stops this generation: it stops accepting, tells keep-alive
+// clients to go (Connection: close, HTTP/2 and HTTP/3 GOAWAY), and waits for
+// in-flight requests up to drain, then closes what is left.
+func (s *serving) shutdown(drain time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	var errs []error
+	if s.h3 != nil {
+		errs = append(errs, shutdownH3(s.h3, drain))
+	}
+	s.view.Close()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		errs = append(errs, err, s.srv.Close())
+	}
+	<-s.done
+	return errors.Join(errs...)
+}
+
+func shutdownH3(h3 *http3.Server, drain time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := h3.Shutdown(ctx); err != nil {
+		return errors.Join(err, h3.Close())
+	}
+	return nil
+}
+
+// stop shuts the listener's servers down and closes its sockets.
+func (l *listener) stop(drain time.Duration) error {
+	l.mu.Lock()
+	cur := l.cur
+	l.mu.Unlock()
+	var err error
+	if cur != nil {
+		err = cur.shutdown(drain)
+	}
+	l.sock.close()
+	if l.udp != nil {
+		l.udp.Close()
 	}
 	return err
 }
 
-// shutdown stops accepting, tells keep-alive clients to go (Connection:
-// close, GOAWAY), and waits for in-flight requests until ctx ends.
-func (l *listener) shutdown(ctx context.Context) error {
-	var errs []error
-	if l.h3 != nil {
-		errs = append(errs, l.h3.Shutdown(ctx))
-		l.udp.Close()
-	}
-	errs = append(errs, l.srv.Shutdown(ctx))
-	return errors.Join(errs...)
-}
-
 // Addr returns the TCP address the listener is bound to.
-func (l *listener) Addr() net.Addr { return l.tcp.Addr() }
+func (l *listener) Addr() net.Addr { return l.sock.ln.Addr() }

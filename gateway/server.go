@@ -9,45 +9,38 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/portcullis-gw/portcullis/gateway/admin"
+	"github.com/portcullis-gw/portcullis/routes"
 )
 
 // Start binds every listener and the admin server and starts serving. It
 // returns once the sockets are open, so a bind error comes back at once and
 // the bound addresses can be read.
 func (g *Gateway) Start() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	cfg := g.Config()
-	httpsPort := ""
 	for _, spec := range cfg.File.Listeners {
-		if spec.TLS != nil {
-			_, httpsPort, _ = net.SplitHostPort(spec.Address)
-			break
-		}
-	}
-	for _, spec := range cfg.File.Listeners {
-		l, err := g.openListener(spec, httpsPort)
+		l, err := g.openListener(spec)
 		if err != nil {
-			g.closeListeners()
+			g.closeListeners(g.listeners)
+			g.listeners = nil
 			return err
 		}
 		g.listeners = append(g.listeners, l)
 	}
-	// A listener on port 0 only learns its port now.
 	for _, l := range g.listeners {
-		if l.srv.TLSConfig != nil && l.redirectHTTPS == false {
-			for _, o := range g.listeners {
-				if o.redirectHTTPS && (o.httpsPort == "" || o.httpsPort == "0") {
-					o.httpsPort = strconv.Itoa(l.tcp.Addr().(*net.TCPAddr).Port)
-				}
-			}
-			break
+		if err := g.start(l, l.spec, g.httpsPort(cfg), g.opts.DrainTimeout); err != nil {
+			g.closeListeners(g.listeners)
+			return err
 		}
 	}
 	if addr := cfg.File.Admin.Address; addr != "off" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			g.closeListeners()
+			g.closeListeners(g.listeners)
 			return fmt.Errorf("admin: %w", err)
 		}
 		g.adminLn = ln
@@ -55,39 +48,51 @@ func (g *Gateway) Start() error {
 			Address: addr,
 			Metrics: g.metrics.Handler(),
 			Ready:   g.ready.Load,
-			Config:  func() any { return admin.Redact(g.Config().File) },
+			Config:  func() any { return admin.Redact(g.configPage()) },
 			Logger:  g.log,
 		})
-	}
-	g.ready.Store(true)
-	for _, l := range g.listeners {
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
-			if err := l.serve(); err != nil {
-				g.log.Error().Err(err).Str("listener", l.name).Msg("listener stopped")
-			}
-		}()
-	}
-	if g.admin != nil {
-		g.wg.Add(1)
-		go func() {
-			defer g.wg.Done()
-			if err := g.admin.Serve(g.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := g.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				g.log.Error().Err(err).Msg("admin server stopped")
 			}
 		}()
 	}
+	g.ready.Store(true)
 	return nil
 }
 
-// Addr returns the TCP address the named listener is bound to, or nil.
-func (g *Gateway) Addr(name string) net.Addr {
+// httpsPort is the port redirect_https sends clients to: the first TLS
+// listener's, as bound.
+func (g *Gateway) httpsPort(cfg *routes.Config) string {
+	for _, spec := range cfg.File.Listeners {
+		if spec.TLS == nil {
+			continue
+		}
+		if l := g.listener(spec.Name); l != nil {
+			return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		}
+	}
+	return ""
+}
+
+func (g *Gateway) listener(name string) *listener {
 	i := slices.IndexFunc(g.listeners, func(l *listener) bool { return l.name == name })
 	if i < 0 {
 		return nil
 	}
-	return g.listeners[i].Addr()
+	return g.listeners[i]
+}
+
+// Addr returns the TCP address the named listener is bound to, or nil.
+func (g *Gateway) Addr(name string) net.Addr {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if l := g.listener(name); l != nil {
+		return l.Addr()
+	}
+	return nil
 }
 
 // AdminAddr returns the admin server's address, or nil when it is off.
@@ -98,19 +103,70 @@ func (g *Gateway) AdminAddr() net.Addr {
 	return g.adminLn.Addr()
 }
 
+// Ready reports whether the gateway takes traffic: true once started, false
+// from the moment a drain begins.
+func (g *Gateway) Ready() bool { return g.ready.Load() }
+
+// Drain is what a pod's termination calls for: /readyz turns false at once
+// so the load balancer stops sending, the listeners keep serving for delay
+// while it notices, and then Shutdown runs with what is left of ctx.
+func (g *Gateway) Drain(ctx context.Context, delay time.Duration) error {
+	g.ready.Store(false)
+	select {
+	case <-time.After(delay):
+	case <-ctx.Done():
+	}
+	return g.Shutdown(ctx)
+}
+
 // Shutdown marks the gateway not ready, stops accepting, asks keep-alive
-// clients to go, and waits for in-flight requests until ctx ends. Then it
-// closes the configuration's resources.
+// clients to go, and waits for in-flight requests (WebSockets included)
+// until ctx ends. Then it closes the configuration's resources.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.ready.Store(false)
+	g.mu.Lock()
+	listeners := g.listeners
+	g.listeners, g.closed = nil, true
+	g.mu.Unlock()
+	drain := time.Until(deadlineOr(ctx, time.Now().Add(g.opts.DrainTimeout)))
+	errs := []error{g.closeListeners(listeners, drain)}
+	// Hijacked connections (WebSockets) are not the servers' to wait for:
+	// their handlers are, and they return when the tunnel ends.
+	if err := g.waitInflight(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if g.admin != nil {
+		errs = append(errs, g.admin.Shutdown(ctx))
+	}
+	g.wg.Wait()
+	s := g.snap.Load()
+	s.closePools(nil)
+	g.retire(s, nil)
+	return errors.Join(errs...)
+}
+
+func deadlineOr(ctx context.Context, t time.Time) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return t
+}
+
+// closeListeners stops listeners in parallel, each draining for at most the
+// first drain given.
+func (g *Gateway) closeListeners(ls []*listener, drain ...time.Duration) error {
+	d := time.Duration(0)
+	if len(drain) > 0 {
+		d = drain[0]
+	}
 	var errs []error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, l := range g.listeners {
+	for _, l := range ls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := l.shutdown(ctx); err != nil {
+			if err := l.stop(d); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("listener %q: %w", l.name, err))
 				mu.Unlock()
@@ -118,22 +174,19 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	if g.admin != nil {
-		errs = append(errs, g.admin.Shutdown(ctx))
-	}
-	g.wg.Wait()
-	s := g.snap.Load()
-	s.close()
-	errs = append(errs, s.cfg.Close())
 	return errors.Join(errs...)
 }
 
-func (g *Gateway) closeListeners() {
-	for _, l := range g.listeners {
-		l.tcp.Close()
-		if l.udp != nil {
-			l.udp.Close()
+// waitInflight waits until no request is being served, or ctx ends.
+func (g *Gateway) waitInflight(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for g.inflight.Load() > 0 {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("%d requests in flight at the deadline: %w", g.inflight.Load(), ctx.Err())
 		}
 	}
-	g.listeners = nil
+	return nil
 }

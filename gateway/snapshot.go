@@ -2,25 +2,39 @@ package gateway
 
 import (
 	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
 
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
 // snapshot is one configuration with everything built from it that requests
 // use: the route table and one pool per upstream. It is never modified after
-// it is built.
+// it is built. Requests hold a reference while they run, so a snapshot that
+// a reload retired closes its plugins only after its last request ends.
 type snapshot struct {
 	cfg       *routes.Config
 	upstreams map[*routes.UpstreamSpec]*upstream
+
+	refs      atomic.Int64
+	retired   atomic.Bool
+	closeOnce sync.Once
 }
 
-// newSnapshot builds the runtime parts of cfg.
-func newSnapshot(cfg *routes.Config) (*snapshot, error) {
+// newSnapshot builds the runtime parts of cfg. Upstream pools of prev whose
+// definition did not change are carried over, so their connections survive
+// a reload.
+func newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, error) {
 	s := &snapshot{cfg: cfg, upstreams: make(map[*routes.UpstreamSpec]*upstream, len(cfg.Upstreams))}
 	for name, spec := range cfg.Upstreams {
+		if u := prev.upstream(spec); u != nil {
+			s.upstreams[spec] = u
+			continue
+		}
 		u, err := newUpstream(spec)
 		if err != nil {
-			s.close()
+			s.closePools(prev)
 			return nil, fmt.Errorf("upstream %q: %w", name, err)
 		}
 		s.upstreams[spec] = u
@@ -28,9 +42,70 @@ func newSnapshot(cfg *routes.Config) (*snapshot, error) {
 	return s, nil
 }
 
-// close releases the upstream pools' idle connections.
-func (s *snapshot) close() {
+// upstream returns s's pool for a definition equal to spec, or nil.
+func (s *snapshot) upstream(spec *routes.UpstreamSpec) *upstream {
+	if s == nil {
+		return nil
+	}
+	for old, u := range s.upstreams {
+		if old.Name == spec.Name && reflect.DeepEqual(old, spec) {
+			return u
+		}
+	}
+	return nil
+}
+
+// acquire returns the snapshot in force with a reference held for one
+// request.
+func (g *Gateway) acquire() *snapshot {
+	for {
+		s := g.snap.Load()
+		s.refs.Add(1)
+		if !s.retired.Load() {
+			return s
+		}
+		g.release(s) // retired between the load and the reference: take the new one
+	}
+}
+
+// release drops a request's reference; the last one out of a retired
+// snapshot closes it.
+func (g *Gateway) release(s *snapshot) {
+	if s.refs.Add(-1) == 0 && s.retired.Load() {
+		g.closeSnapshot(s)
+	}
+}
+
+// retire marks s replaced by next and closes it once no request holds it.
+func (g *Gateway) retire(s, next *snapshot) {
+	s.closePools(next)
+	s.retired.Store(true)
+	if s.refs.Load() == 0 {
+		g.closeSnapshot(s)
+	}
+}
+
+func (g *Gateway) closeSnapshot(s *snapshot) {
+	s.closeOnce.Do(func() {
+		if err := s.cfg.Close(); err != nil {
+			g.log.Warn().Err(err).Msg("closing the previous configuration's plugins")
+		}
+	})
+}
+
+// closePools releases the idle connections of s's pools that keep does not
+// share. A pool still serving requests goes on working; only its idle
+// connections close.
+func (s *snapshot) closePools(keep *snapshot) {
+	shared := map[*upstream]bool{}
+	if keep != nil {
+		for _, u := range keep.upstreams {
+			shared[u] = true
+		}
+	}
 	for _, u := range s.upstreams {
-		u.close()
+		if !shared[u] {
+			u.close()
+		}
 	}
 }

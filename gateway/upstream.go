@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -126,14 +125,4 @@ func upstreamTLS(c *routes.UpstreamTLS) (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	return cfg, nil
-}
-
-// endpointPort returns the port of an endpoint for logs, or 0.
-func endpointPort(ep string) int {
-	_, p, err := net.SplitHostPort(ep)
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(p)
-	return n
 }

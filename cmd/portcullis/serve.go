@@ -20,15 +20,13 @@ import (
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
-// shutdownGrace bounds how long in-flight requests may take to finish after
-// a stop signal.
-const shutdownGrace = 30 * time.Second
-
 func serve(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", os.Getenv("PORTCULLIS_CONFIG"), "routes file (default: the embedded demo)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	drainDelay := fs.Duration("drain-delay", 5*time.Second, "on SIGTERM, how long to keep accepting after /readyz turns false, so the load balancer stops sending first")
+	drainTimeout := fs.Duration("drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests and WebSockets may take to finish")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -67,7 +65,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer access.Close()
-	gw, err := gateway.New(cfg, gateway.Options{Log: log, AccessLog: access})
+	gw, err := gateway.New(cfg, gateway.Options{Log: log, AccessLog: access, DrainTimeout: *drainTimeout})
 	if err != nil {
 		cfg.Close()
 		log.Error().Err(err).Msg("gateway")
@@ -83,12 +81,17 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go access.ReopenOnSignal(ctx, syscall.SIGUSR1)
+	if *configPath != "" {
+		if err := watch(ctx, log, gw, *configPath, cfg, reg); err != nil {
+			log.Error().Err(err).Msg("watching the routes file; reload on SIGHUP only")
+		}
+	}
 	<-ctx.Done()
 	stop() // a second signal now ends the process at once
-	log.Info().Msg("shutting down: finishing in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	log.Info().Dur("delay", *drainDelay).Dur("timeout", *drainTimeout).Msg("draining: not ready, finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), *drainDelay+*drainTimeout)
 	defer cancel()
-	if err := gw.Shutdown(sctx); err != nil {
+	if err := gw.Drain(sctx, *drainDelay); err != nil {
 		log.Error().Err(err).Msg("shutdown")
 		return 1
 	}

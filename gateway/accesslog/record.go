@@ -29,7 +29,9 @@ type Record struct {
 	// OriginalPath is the path before a rewrite, empty when not rewritten.
 	OriginalPath string
 	Protocol     string // HTTP/1.1, HTTP/2, HTTP/3
-	Authority    string
+	// Scheme is the request's :scheme, http or https; %REQ(:SCHEME)% reads it.
+	Scheme    string
+	Authority string
 	// RequestHeader and ResponseHeader are the headers %REQ()% and %RESP()%
 	// read. They are the live maps of the request; nil means none.
 	RequestHeader   http.Header

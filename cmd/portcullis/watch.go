@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rs/zerolog"
+
+	"github.com/portcullis-gw/portcullis/gateway"
+	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+// watch reloads the routes file when it or a file it names changes, and on
+// SIGHUP, until ctx ends. A file with errors keeps the running configuration
+// and logs every error with its place.
+func watch(ctx context.Context, log zerolog.Logger, gw *gateway.Gateway, path string, cfg *routes.Config, reg *plugins.Registry) error {
+	w, err := routes.NewWatcher(path, cfg, reg, func(next *routes.Config, err error) {
+		apply(log, gw, path, next, err)
+	})
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if w != nil {
+					w.Trigger()
+				} else { // no watcher: load directly
+					next, err := routes.Load(path, reg)
+					apply(log, gw, path, next, err)
+				}
+			}
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	go w.Run(ctx)
+	return nil
+}
+
+func apply(log zerolog.Logger, gw *gateway.Gateway, path string, next *routes.Config, err error) {
+	if err != nil {
+		var errs routes.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				log.Error().Str("error", e.Error()).Msg("routes file has errors; keeping the running configuration")
+			}
+		} else {
+			log.Error().Err(err).Msg("routes file did not load; keeping the running configuration")
+		}
+		gw.ReloadFailed(path, err)
+		return
+	}
+	if err := gw.Reload(next); err != nil {
+		next.Close()
+		log.Error().Err(err).Msg("reload failed; keeping the running configuration")
+		return
+	}
+	log.Info().Int("generation", gw.Status().Generation).Msg("configuration reloaded")
+}

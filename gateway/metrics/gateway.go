@@ -1,0 +1,66 @@
+package metrics
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// The gateway's own metrics, beyond Istio's:
+//
+//   - portcullis_requests_in_flight: requests received and not yet answered;
+//     the drain on shutdown watches it fall to zero.
+//   - portcullis_downstream_connections{listener}: open client connections
+//     per listener, to see connection reuse and a listener's share of load.
+//   - portcullis_config_reloads_total{result="success|failure"}: reload
+//     attempts; alert on an increase of failures, since a failed reload
+//     leaves the old config serving and is otherwise silent.
+//   - portcullis_config_last_reload_success_timestamp_seconds: when the
+//     running config was loaded, to tell which replicas run an old one.
+//   - portcullis_build_info{version,go_version}: always 1.
+func (m *Metrics) registerOwn(reg *prometheus.Registry) {
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "portcullis_requests_in_flight",
+		Help: "Requests received and not yet answered.",
+	})
+	m.connections = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "portcullis_downstream_connections",
+		Help: "Open downstream connections per listener.",
+	}, []string{"listener"})
+	reloads := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portcullis_config_reloads_total",
+		Help: "Config reload attempts by result (success or failure).",
+	}, []string{"result"})
+	// Both results exist from the start, so that increase() over the
+	// failure series works before the first failure.
+	m.reloadOK = reloads.WithLabelValues("success")
+	m.reloadFail = reloads.WithLabelValues("failure")
+	m.lastReload = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "portcullis_config_last_reload_success_timestamp_seconds",
+		Help: "Unix time of the last successful config load.",
+	})
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "portcullis_build_info",
+		Help:        "Always 1; the labels name the gateway's version and Go toolchain.",
+		ConstLabels: prometheus.Labels{"version": buildVersion(), "go_version": goVersion()},
+	})
+	build.Set(1)
+	reg.MustRegister(m.inFlight, m.connections, reloads, m.lastReload, build)
+}
+
+// InFlight adds delta (+1 when a request arrives, -1 when it is answered)
+// to the in-flight gauge.
+func (m *Metrics) InFlight(delta int) { m.inFlight.Add(float64(delta)) }
+
+// Connections adds delta (+1 on accept, -1 on close) to the listener's
+// open-connection gauge.
+func (m *Metrics) Connections(listener string, delta int) {
+	m.connections.WithLabelValues(value(listener)).Add(float64(delta))
+}
+
+// Reload counts a reload attempt; a success, including the first load at
+// start, also sets the last-success timestamp.
+func (m *Metrics) Reload(ok bool) {
+	if !ok {
+		m.reloadFail.Inc()
+		return
+	}
+	m.reloadOK.Inc()
+	m.lastReload.SetToCurrentTime()
+}

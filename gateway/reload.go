@@ -1,0 +1,145 @@
+package gateway
+
+import (
+	"errors"
+	"time"
+
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+// ReloadStatus is the outcome of the last reload, for /config.
+type ReloadStatus struct {
+	Generation int       `json:"generation"`
+	Time       time.Time `json:"time"`
+	OK         bool      `json:"ok"`
+	Error      string    `json:"error,omitempty"`
+	Source     string    `json:"source"`
+}
+
+var errShutDown = errors.New("gateway is shut down")
+
+// Reload puts cfg in force. It builds everything cfg needs first, off the
+// request path: upstream pools (carrying over those whose definition did not
+// change, with their connections), certificates, and sockets for new
+// addresses. Only when all of that succeeded does it swap the snapshot, so a
+// failed reload leaves the running configuration whole. In-flight requests
+// finish on the snapshot they started with; listeners whose address stays
+// keep their socket; removed listeners drain and close.
+func (g *Gateway) Reload(cfg *routes.Config) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	err := g.reload(cfg)
+	g.metrics.Reload(err == nil)
+	g.status = ReloadStatus{Generation: g.status.Generation, Time: time.Now(), OK: err == nil, Source: cfg.Source}
+	if err == nil {
+		g.status.Generation++
+	} else {
+		g.status.Error = err.Error()
+	}
+	return err
+}
+
+func (g *Gateway) reload(cfg *routes.Config) error {
+	if g.closed {
+		return errShutDown
+	}
+	prev := g.snap.Load()
+	next, err := newSnapshot(cfg, prev)
+	if err != nil {
+		return err
+	}
+	// Open and load everything new before touching what runs.
+	var opened, kept []*listener
+	fail := func(err error) error {
+		g.closeListeners(opened)
+		next.closePools(prev)
+		return err
+	}
+	tlsOf := map[*listener]routes.Listener{}
+	for _, spec := range cfg.File.Listeners {
+		if l := g.listener(spec.Name); l != nil && l.spec.Address == spec.Address {
+			if _, err := serverTLSCheck(spec); err != nil {
+				return fail(err)
+			}
+			kept, tlsOf[l] = append(kept, l), spec
+			continue
+		}
+		l, err := g.openListener(spec)
+		if err != nil {
+			return fail(err)
+		}
+		opened = append(opened, l)
+	}
+	// Commit: from here on nothing fails the reload.
+	var removed []*listener
+	for _, l := range g.listeners {
+		if _, ok := tlsOf[l]; !ok {
+			removed = append(removed, l)
+		}
+	}
+	g.snap.Store(next)
+	g.listeners = append(kept, opened...)
+	httpsPort := g.httpsPort(cfg)
+	for _, l := range kept {
+		spec := tlsOf[l]
+		if err := l.loadTLS(spec); err != nil { // a file swapped since the check
+			g.log.Error().Err(err).Str("listener", l.name).Msg("certificate reload failed; the old certificate stays")
+		}
+		if l.specChanged(spec) {
+			g.startLogged(l, spec, httpsPort)
+		}
+	}
+	for _, l := range opened {
+		g.startLogged(l, l.spec, httpsPort)
+	}
+	go func() {
+		if err := g.closeListeners(removed, g.opts.DrainTimeout); err != nil {
+			g.log.Warn().Err(err).Msg("removed listener drain")
+		}
+	}()
+	g.retire(prev, next)
+	return nil
+}
+
+func (g *Gateway) startLogged(l *listener, spec routes.Listener, httpsPort string) {
+	if err := g.start(l, spec, httpsPort, g.opts.DrainTimeout); err != nil {
+		g.log.Error().Err(err).Str("listener", l.name).Msg("listener start failed")
+	}
+}
+
+// serverTLSCheck loads a listener's certificates to see that they load.
+func serverTLSCheck(spec routes.Listener) (bool, error) {
+	if spec.TLS == nil {
+		return false, nil
+	}
+	_, err := serverTLS(spec.TLS, spec.Address)
+	return err == nil, err
+}
+
+// ReloadFailed records a reload that failed before reaching the gateway,
+// such as a routes file with errors: the running configuration stays, the
+// failure is counted and shown on /config, and /readyz is unaffected.
+func (g *Gateway) ReloadFailed(source string, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.metrics.Reload(false)
+	g.status = ReloadStatus{Generation: g.status.Generation, Time: time.Now(), Source: source, Error: err.Error()}
+}
+
+// Status returns the outcome of the last reload.
+func (g *Gateway) Status() ReloadStatus {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.status
+}
+
+// configPage is what /config shows: the running configuration, secrets
+// redacted, and the last reload's outcome.
+func (g *Gateway) configPage() any {
+	s := g.snap.Load()
+	return map[string]any{
+		"source": s.cfg.Source,
+		"reload": g.Status(),
+		"config": s.cfg.File,
+	}
+}

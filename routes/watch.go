@@ -1,0 +1,174 @@
+package routes
+
+import (
+	"context"
+	"crypto/sha256"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/portcullis-gw/portcullis/plugins"
+)
+
+// debounce lets a burst of file events (an editor's write and rename, the
+// kubelet's symlink swap) settle into one reload.
+const debounce = 150 * time.Millisecond
+
+// Watcher reloads a routes file when it, or a file it names (certificates,
+// keys, CA bundles), changes.
+//
+// It watches directories, not files: an editor that writes a new file and
+// renames it over the old one, and the kubelet, which updates a mounted
+// ConfigMap by pointing the ..data symlink at a new directory, both replace
+// the file rather than write to it, and a watch on the old file would see
+// nothing more.
+type Watcher struct {
+	path string
+	reg  *plugins.Registry
+	// onLoad is called with every new configuration, or the errors that
+	// kept a changed file from loading. It runs on the watcher's goroutine.
+	onLoad func(*Config, error)
+	force  chan struct{}
+	fw     *fsnotify.Watcher
+	files  []string // absolute paths whose change triggers a reload
+	sum    [32]byte // of the content last loaded, to skip no-op events
+}
+
+// NewWatcher watches path, whose running configuration is cfg, and calls
+// onLoad after each change. Run starts it.
+func NewWatcher(path string, cfg *Config, reg *plugins.Registry, onLoad func(*Config, error)) (*Watcher, error) {
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
+	w := &Watcher{path: path, reg: reg, onLoad: onLoad, fw: fw, force: make(chan struct{}, 1)}
+	w.track(cfg)
+	w.sum = w.checksum()
+	return w, nil
+}
+
+// Run watches until ctx ends, then closes the watcher.
+func (w *Watcher) Run(ctx context.Context) {
+	defer w.fw.Close()
+	var timer <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.fw.Events:
+			if !ok {
+				return
+			}
+			if w.relevant(ev.Name) {
+				timer = time.After(debounce)
+			}
+		case <-w.fw.Errors:
+			// A lost event only delays a reload until the next one;
+			// SIGHUP forces one.
+		case <-timer:
+			timer = nil
+			w.reload(false)
+		case <-w.force:
+			w.reload(true)
+		}
+	}
+}
+
+// Trigger asks for a reload now, even if no file changed (SIGHUP).
+func (w *Watcher) Trigger() {
+	select {
+	case w.force <- struct{}{}:
+	default: // one is already pending
+	}
+}
+
+// reload loads the file. Unless force is set, it does nothing when no
+// watched file's content changed.
+func (w *Watcher) reload(force bool) {
+	sum := w.checksum()
+	if !force && sum == w.sum {
+		return
+	}
+	cfg, err := Load(w.path, w.reg)
+	if err == nil {
+		w.sum = sum
+		w.track(cfg)
+	}
+	w.onLoad(cfg, err)
+}
+
+// track watches the routes file and every file cfg names.
+func (w *Watcher) track(cfg *Config) {
+	files := []string{absPath(w.path)}
+	if cfg != nil {
+		files = append(files, cfg.Files()...)
+	}
+	w.files = files
+	for _, f := range files {
+		dir := filepath.Dir(f)
+		if !slices.Contains(w.fw.WatchList(), dir) {
+			w.fw.Add(dir) // a missing directory is caught by Load
+		}
+	}
+}
+
+// relevant reports whether an event on name may change a watched file: the
+// file itself, or a symlink such as the kubelet's ..data in its directory.
+func (w *Watcher) relevant(name string) bool {
+	base := filepath.Base(name)
+	for _, f := range w.files {
+		if filepath.Dir(f) == filepath.Dir(name) && (filepath.Base(f) == base || base == "..data" || base == "..data_tmp") {
+			return true
+		}
+	}
+	return false
+}
+
+// checksum hashes the content of every watched file; a file that cannot be
+// read hashes as its error, so its return counts as a change.
+func (w *Watcher) checksum() [32]byte {
+	h := sha256.New()
+	for _, f := range w.files {
+		io.WriteString(h, f+"\x00")
+		if b, err := os.ReadFile(f); err == nil {
+			h.Write(b)
+		} else {
+			io.WriteString(h, err.Error())
+		}
+		h.Write([]byte{0})
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// Files returns the absolute paths of the files the configuration names:
+// listener certificates and keys, upstream CA bundles.
+func (c *Config) Files() []string {
+	var out []string
+	for _, l := range c.File.Listeners {
+		if l.TLS == nil {
+			continue
+		}
+		for _, ck := range l.TLS.Certificates {
+			out = append(out, absPath(ck.Cert), absPath(ck.Key))
+		}
+	}
+	for _, u := range c.File.Upstreams {
+		if u.TLS != nil && u.TLS.CAFile != "" {
+			out = append(out, absPath(u.TLS.CAFile))
+		}
+	}
+	return out
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
