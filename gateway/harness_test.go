@@ -50,7 +50,13 @@ func startGateway(t *testing.T, yaml string, extra ...plugins.Factory) *testGate
 	if err != nil {
 		t.Fatalf("routes: %v", err)
 	}
-	logPath := filepath.Join(dir, "access.log")
+	return startGatewayWith(t, cfg)
+}
+
+// startGatewayWith serves cfg until the test ends.
+func startGatewayWith(t *testing.T, cfg *routes.Config) *testGateway {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "access.log")
 	access, err := accesslog.New(accesslog.Options{Format: "json", Path: logPath})
 	if err != nil {
 		t.Fatal(err)

@@ -174,7 +174,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		st.altSvc = fmt.Sprintf(`h3=":%d"; ma=86400`, port)
 		s.h3 = g.http3Server(spec, l, st)
 	}
-	l.spec, l.cur = spec, s
+	l.name, l.spec, l.cur = spec.Name, spec, s
 	go s.serve(g, l)
 	if old != nil {
 		go old.shutdown(drain)

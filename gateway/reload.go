@@ -57,7 +57,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 	}
 	tlsOf := map[*listener]routes.Listener{}
 	for _, spec := range cfg.File.Listeners {
-		if l := g.listener(spec.Name); l != nil && l.spec.Address == spec.Address {
+		if l := g.listenerAt(spec.Address); l != nil {
 			if _, err := serverTLSCheck(spec); err != nil {
 				return fail(err)
 			}
@@ -142,4 +142,15 @@ func (g *Gateway) configPage() any {
 		"reload": g.Status(),
 		"config": s.cfg.File,
 	}
+}
+
+// listenerAt returns the running listener bound to addr, as configured or as
+// bound (a listener configured with port 0 is found by its real port).
+func (g *Gateway) listenerAt(addr string) *listener {
+	for _, l := range g.listeners {
+		if l.spec.Address == addr || l.Addr().String() == addr {
+			return l
+		}
+	}
+	return nil
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/portcullis-gw/portcullis/plugins"
 )
 
-// debounce lets a burst of file events (an editor's write and rename, the
-// kubelet's symlink swap) settle into one reload.
-const debounce = 150 * time.Millisecond
+// DefaultDebounce lets a burst of file events (an editor's write and rename,
+// the kubelet's symlink swap) settle into one reload.
+const DefaultDebounce = 150 * time.Millisecond
 
 // Watcher reloads a routes file when it, or a file it names (certificates,
 // keys, CA bundles), changes.
@@ -27,6 +27,10 @@ const debounce = 150 * time.Millisecond
 // the file rather than write to it, and a watch on the old file would see
 // nothing more.
 type Watcher struct {
+	// Debounce is how long the watcher waits after the last event before
+	// it reloads; set it before Run.
+	Debounce time.Duration
+
 	path string
 	reg  *plugins.Registry
 	// onLoad is called with every new configuration, or the errors that
@@ -45,7 +49,7 @@ func NewWatcher(path string, cfg *Config, reg *plugins.Registry, onLoad func(*Co
 	if err != nil {
 		return nil, err
 	}
-	w := &Watcher{path: path, reg: reg, onLoad: onLoad, fw: fw, force: make(chan struct{}, 1)}
+	w := &Watcher{path: path, reg: reg, onLoad: onLoad, fw: fw, force: make(chan struct{}, 1), Debounce: DefaultDebounce}
 	w.track(cfg)
 	w.sum = w.checksum()
 	return w, nil
@@ -64,7 +68,7 @@ func (w *Watcher) Run(ctx context.Context) {
 				return
 			}
 			if w.relevant(ev.Name) {
-				timer = time.After(debounce)
+				timer = time.After(w.Debounce)
 			}
 		case <-w.fw.Errors:
 			// A lost event only delays a reload until the next one;

@@ -1,0 +1,131 @@
+package routes
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/portcullis-gw/portcullis/plugins"
+)
+
+// use is one plugin entry of a route's chain and where it was written.
+type use struct {
+	pc    *PluginConfig
+	owner string // label of the virtual host or route that lists it
+	index int    // its index in that list
+}
+
+// chainPlugins merges a virtual host's plugins with a route's. A route's
+// entry replaces the host's entry of the same name for that route; the
+// result runs in plugins.Rank order, file order among equal ranks, so that
+// a security plugin never runs out of place whatever order the file lists.
+func chainPlugins(vh *VirtualHost, vhLabel string, r *Route, rLabel string) []use {
+	own := make(map[string]bool, len(r.Plugins))
+	for _, p := range r.Plugins {
+		own[p.Name] = true
+	}
+	var uses []use
+	for i := range vh.Plugins {
+		if !own[vh.Plugins[i].Name] {
+			uses = append(uses, use{&vh.Plugins[i], vhLabel, i})
+		}
+	}
+	for i := range r.Plugins {
+		uses = append(uses, use{&r.Plugins[i], rLabel, i})
+	}
+	slices.SortStableFunc(uses, func(a, b use) int {
+		return cmp.Compare(plugins.Rank(a.pc.Name), plugins.Rank(b.pc.Name))
+	})
+	return uses
+}
+
+// buildChains builds the chain of every route, each plugin once per route so
+// that no two routes share a handler's state (a rate limit's buckets). It
+// goes on after a failed build to report every failure; the caller closes
+// all the chains when any failed.
+func (c *checker) buildChains(reg *plugins.Registry) map[*Route]*plugins.Chain {
+	chains := make(map[*Route]*plugins.Chain)
+	for i := range c.f.VirtualHosts {
+		vh := &c.f.VirtualHosts[i]
+		vhLabel := label("virtual host", vh.Name, fmt.Sprintf("virtual_hosts[%d]", i))
+		for j := range vh.Routes {
+			r := &vh.Routes[j]
+			chains[r] = c.buildChain(reg, chainPlugins(vh, vhLabel, r, label("route", r.Name, "")))
+		}
+	}
+	return chains
+}
+
+func (c *checker) buildChain(reg *plugins.Registry, uses []use) *plugins.Chain {
+	names := make([]string, 0, len(uses))
+	handlers := make([]plugins.Handler, 0, len(uses))
+	for _, u := range uses {
+		f, ok := reg.Lookup(u.pc.Name)
+		if !ok {
+			continue // reported by the decoder
+		}
+		h, err := f.Build(u.pc.Config)
+		if err == nil && h == nil {
+			err = errors.New("the plugin built no handler")
+		}
+		if err != nil {
+			if cl, ok := h.(io.Closer); ok {
+				_ = cl.Close()
+			}
+			c.buildError(u, err)
+			continue
+		}
+		names = append(names, u.pc.Name)
+		handlers = append(handlers, h)
+	}
+	return plugins.NewChain(names, handlers)
+}
+
+// buildError reports a plugin's build error, each joined error apart. An
+// error about a field points at that field in the plugin's block; any
+// other at the plugin's name.
+func (c *checker) buildError(u use, err error) {
+	prefix := join(u.owner, fmt.Sprintf("plugins[%d] %s", u.index, u.pc.Name))
+	at := c.pos[&u.pc.Name]
+	for _, e := range leaves(err) {
+		n := at
+		if fe := (*plugins.FieldError)(nil); errors.As(e, &fe) {
+			n = fieldNode(c.pos[&u.pc.Config], fe.Field, at)
+		}
+		c.rep.add(n, join(prefix, e.Error()))
+	}
+}
+
+// leaves splits an errors.Join into the errors it joins. Other errors that
+// wrap several (fmt.Errorf with two %w) are kept whole, since their text
+// says more than their parts; a join's text is exactly its parts' texts,
+// one a line.
+func leaves(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	parts := slices.DeleteFunc(slices.Clone(j.Unwrap()), func(e error) bool { return e == nil })
+	texts := make([]string, len(parts))
+	for i, p := range parts {
+		texts[i] = p.Error()
+	}
+	if err.Error() != strings.Join(texts, "\n") {
+		return []error{err}
+	}
+	var out []error
+	for _, p := range parts {
+		out = append(out, leaves(p)...)
+	}
+	return out
+}
+
+// closeChains closes every chain, for a load that failed after building.
+func closeChains(chains map[*Route]*plugins.Chain) {
+	for _, ch := range chains {
+		_ = ch.Close()
+	}
+}

@@ -1,0 +1,132 @@
+package routes
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/portcullis-gw/portcullis/plugins"
+)
+
+// Load reads, validates and compiles the routes file at path, building each
+// route's plugin chain through reg. Any problem is returned as Errors, every
+// problem of the file at once, with File set to path as given.
+func Load(path string, reg *plugins.Registry) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read: %v", err)}}
+	}
+	return Parse(path, data, reg)
+}
+
+// Parse is Load for a file already read: name is its path, against whose
+// directory relative paths in it are resolved. Top-level keys that start
+// with x- are ignored, as in Compose files, to give anchors a home.
+//
+// The stages run in order, each reporting every problem it finds: parse
+// the YAML, decode it strictly, validate and fill in defaults, build the
+// plugin chains. Chains are built only from a file that decoded cleanly,
+// and all of them are closed again if anything failed, so that a rejected
+// file holds no resources.
+func Parse(name string, data []byte, reg *plugins.Registry) (*Config, error) {
+	rep := &report{file: name}
+	root := parseDocument(rep, data)
+	if len(rep.errs) > 0 {
+		return nil, rep.result()
+	}
+	dir, err := filepath.Abs(filepath.Dir(name))
+	if err != nil {
+		rep.add(nil, fmt.Sprintf("cannot resolve the file's directory: %v", err))
+		return nil, rep.result()
+	}
+	f := new(File)
+	d := newDecoder(rep, reg)
+	if root != nil {
+		d.decode(root, reflect.ValueOf(f).Elem(), loc{})
+	}
+	if d.stopped {
+		// Part of the file was never decoded; checking the rest would
+		// report what is only missing.
+		return nil, rep.result()
+	}
+	decoded := len(rep.errs) == 0
+	c := &checker{
+		rep: rep, pos: d.pos, failed: d.failed, muted: d.muted, dir: dir, f: f,
+		upstreams: make(map[string]*UpstreamSpec),
+		matches:   make(map[*Route]ruleMatch),
+	}
+	c.check()
+	var chains map[*Route]*plugins.Chain
+	if decoded {
+		chains = c.buildChains(reg)
+	}
+	if len(rep.errs) > 0 {
+		closeChains(chains)
+		return nil, rep.result()
+	}
+	return compile(name, f, c, chains), nil
+}
+
+// parseDocument parses data as one YAML document and returns its top-level
+// mapping, or nil for an empty file.
+func parseDocument(rep *report, data []byte) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err != io.EOF {
+			rep.errs = append(rep.errs, syntaxError(rep.file, err))
+		}
+		return nil
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err != io.EOF {
+		// next has no position when the second document does not parse;
+		// the error is then about the whole file.
+		rep.add(&next, "the file holds more than one YAML document")
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	switch {
+	case root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null":
+		return nil
+	case root.Kind != yaml.MappingNode:
+		rep.add(root, fmt.Sprintf("expected a mapping of sections (listeners, virtual_hosts, upstreams …), got %s", describe(deref(root))))
+		return nil
+	}
+	return root
+}
+
+// yamlLine reads the line from a yaml.v3 syntax error, which gives no column.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a yaml.v3 syntax error into an Error. yaml.v3 gives only
+// the line, so the column is 1, the line's start. For a problem on the first
+// line or with the bytes themselves (a control character, bad UTF-8) it
+// gives no line, and the error is about the whole file.
+func syntaxError(file string, err error) *Error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if line, convErr := strconv.Atoi(m[1]); convErr == nil && line > 0 {
+			return &Error{File: file, Line: line, Col: 1, Msg: m[2]}
+		}
+	}
+	msg, _ = strings.CutPrefix(msg, "yaml: ")
+	return &Error{File: file, Msg: msg}
+}
