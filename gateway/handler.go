@@ -27,6 +27,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.metrics.InFlight(1)
 	defer g.finish(ex, r)
 
+	if ex.conn.listener.draining.Load() && r.ProtoMajor == 1 {
+		w.Header()["Connection"] = []string{"close"}
+	}
 	if ex.conn.listener.altSvc != "" {
 		w.Header()["Alt-Svc"] = []string{ex.conn.listener.altSvc}
 	}

@@ -36,6 +36,8 @@ type listener struct {
 	mu   sync.Mutex
 	spec routes.Listener
 	cur  *serving
+	// old are earlier generations still finishing their connections.
+	old map[*serving]bool
 }
 
 // serving is one generation of a listener's servers.
@@ -45,6 +47,8 @@ type serving struct {
 	srv   *http.Server
 	h3    *http3.Server
 	done  chan struct{} // closed when both servers have returned
+	// stopping is closed to end a retired generation's wait early.
+	stopping chan struct{}
 }
 
 // listenerState is what a request needs of its listener; it is fixed for a
@@ -55,6 +59,11 @@ type listenerState struct {
 	redirectHTTPS bool
 	httpsPort     string
 	maxHeaders    int
+	// draining is set when a newer generation took over: responses on
+	// this generation's HTTP/1 connections then carry Connection: close,
+	// so clients move to the new servers between requests, never in the
+	// middle of one.
+	draining atomic.Bool
 }
 
 // connInfo is what the gateway knows of a connection; it rides in every
@@ -168,7 +177,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		httpsPort:     httpsPort,
 		maxHeaders:    spec.Limits.MaxHeaders,
 	}
-	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{})}
+	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
 	s.srv = g.httpServer(spec, l, st)
 	if hasHTTP3(spec) {
 		st.altSvc = fmt.Sprintf(`h3=":%d"; ma=86400`, port)
@@ -177,9 +186,34 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 	l.name, l.spec, l.cur = spec.Name, spec, s
 	go s.serve(g, l)
 	if old != nil {
-		go old.shutdown(drain)
+		l.retire(old, spec, drain)
 	}
 	return nil
+}
+
+// retire stops an earlier generation without cutting anything: it stops
+// accepting at once, and its HTTP/1 connections are closed after their next
+// response. Connections still idle after an idle timeout are closed then, as
+// the idle timeout would have closed them anyway; closing them at once would
+// race with a request the client may be sending on one. l.mu is held.
+func (l *listener) retire(old *serving, spec routes.Listener, drain time.Duration) {
+	old.state.draining.Store(true)
+	old.view.Close()
+	if l.old == nil {
+		l.old = map[*serving]bool{}
+	}
+	l.old[old] = true
+	wait := min(time.Duration(spec.Limits.IdleTimeout), drain)
+	go func() {
+		select {
+		case <-time.After(wait):
+		case <-old.stopping:
+		}
+		old.shutdown(drain)
+		l.mu.Lock()
+		delete(l.old, old)
+		l.mu.Unlock()
+	}()
 }
 
 // specChanged reports whether a reload must build new servers for l.
@@ -309,10 +343,14 @@ func shutdownH3(h3 *http3.Server, drain time.Duration) error {
 	return nil
 }
 
-// stop shuts the listener's servers down and closes its sockets.
+// stop shuts the listener's servers down, retired generations included, and
+// closes its sockets.
 func (l *listener) stop(drain time.Duration) error {
 	l.mu.Lock()
 	cur := l.cur
+	for old := range l.old {
+		close(old.stopping)
+	}
 	l.mu.Unlock()
 	var err error
 	if cur != nil {

@@ -1,0 +1,157 @@
+package h1guard
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultMaxHeaderBytes bounds a request head when Options.MaxHeaderBytes is
+// not set.
+const DefaultMaxHeaderBytes = 64 << 10
+
+// Options configures the guard of a connection.
+type Options struct {
+	// MaxHeaderBytes bounds a request head (request line, field lines and the
+	// empty line) and a trailer section; a larger one is a violation. Set it
+	// to the http.Server's MaxHeaderBytes, so that both answer the same
+	// request alike. Zero or less means DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+
+	// OnViolation, when set, is called once for the first violation on a
+	// connection, with the peer's address, on the goroutine that reads the
+	// connection: it must not block.
+	OnViolation func(kind Kind, remote net.Addr)
+}
+
+// Listen wraps inner so that every connection it accepts is guarded as by
+// Conn. Give it the plain TCP listener; TLS connections are wrapped one by
+// one after their handshake.
+func Listen(inner net.Listener, opts Options) net.Listener {
+	return &listener{Listener: inner, opts: opts}
+}
+
+type listener struct {
+	net.Listener
+	opts Options
+}
+
+// Accept waits for the next connection and returns it guarded.
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return Conn(c, l.opts), nil
+}
+
+// connectionStater is what net/http looks for to fill Request.TLS when the
+// connection is not a *tls.Conn itself.
+type connectionStater interface {
+	ConnectionState() tls.ConnectionState
+}
+
+// Conn guards the HTTP/1 requests read from c. When c is a TLS connection
+// (it has a ConnectionState method), so is the result, and net/http fills
+// Request.TLS from it. net/http serves HTTP/2 over TLS only on a *tls.Conn,
+// so a connection that negotiated "h2" must be handed to the server
+// unwrapped; should one be wrapped anyway, the guard sees the ALPN result
+// after the handshake (on the first Read) and passes every byte through.
+func Conn(c net.Conn, opts Options) net.Conn {
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	g := &conn{Conn: c, opts: opts, scan: newScanner(opts.MaxHeaderBytes)}
+	if cs, ok := c.(connectionStater); ok {
+		return &tlsConn{conn: g, cs: cs}
+	}
+	return g
+}
+
+// conn is a guarded connection. Reads come from one goroutine at a time
+// (net/http's connReader sees to that); pass is atomic because a hijack sets
+// it from the handler's goroutine.
+type conn struct {
+	net.Conn
+	opts Options
+	scan scanner
+	pass atomic.Bool
+	alpn bool // the ALPN result has been looked at
+	dead bool // a violation was found: only the synthetic bytes, then EOF
+	// violated is dead for Close, which may run on another goroutine.
+	violated atomic.Bool
+	closed   atomic.Bool
+	synth    string
+	fill     int // filler bytes still to hand on after synth
+}
+
+// Read reads from the connection and hands on the bytes that passed the
+// check. After a violation it hands on the bytes before the offending one,
+// then bytes that make net/http reject the request, then io.EOF.
+func (c *conn) Read(p []byte) (int, error) {
+	if c.dead {
+		return c.readSynthetic(p)
+	}
+	if c.pass.Load() {
+		return c.Conn.Read(p)
+	}
+	n, err := c.Conn.Read(p)
+	if !c.alpn && (n > 0 || err == nil) {
+		c.alpn = true
+		if cs, ok := c.Conn.(connectionStater); ok && cs.ConnectionState().NegotiatedProtocol == "h2" {
+			c.pass.Store(true)
+			return n, err
+		}
+	}
+	k, kind := c.scan.scan(p[:n])
+	if kind == 0 {
+		if c.scan.state == stPass {
+			c.pass.Store(true)
+		}
+		return n, err
+	}
+	c.violate(kind)
+	if k == 0 {
+		return c.readSynthetic(p)
+	}
+	return k, nil
+}
+
+// SetDeadline sets the read and write deadlines. net/http calls it (with the
+// zero time) only when a handler hijacks the connection, so the guard takes
+// it as the sign that HTTP/1 has ended here: what follows is a WebSocket or
+// a CONNECT tunnel, and belongs to the hijacker.
+func (c *conn) SetDeadline(t time.Time) error {
+	if t.IsZero() {
+		c.pass.Store(true)
+	}
+	return c.Conn.SetDeadline(t)
+}
+
+// CloseWrite shuts the writing side, when the wrapped connection can: net/
+// http does it before closing after an error, so the client reads the whole
+// answer instead of a reset.
+func (c *conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// tlsConn is a guarded TLS connection.
+type tlsConn struct {
+	*conn
+	cs connectionStater
+}
+
+// ConnectionState returns the wrapped connection's TLS state.
+func (c *tlsConn) ConnectionState() tls.ConnectionState {
+	return c.cs.ConnectionState()
+}
+
+var (
+	_ net.Conn         = (*conn)(nil)
+	_ connectionStater = (*tlsConn)(nil)
+)

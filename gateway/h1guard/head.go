@@ -1,0 +1,234 @@
+package h1guard
+
+// head scans a request head or a trailer section from b[i:]. It returns
+// where it stopped: at the end of b, just after the head (with the state
+// moved on to the body or the next request), or at an offending byte.
+func (s *scanner) head(b []byte, i int) (int, Kind) {
+	start := i
+	for i < len(b) {
+		c := b[i]
+		switch s.state {
+		case stStart:
+			switch {
+			case isMethod[c]:
+				s.state, s.idx = stMethod, 1
+				s.pri = s.first && c == 'P'
+			case c == '\r' && s.lines < maxEmptyLines:
+				s.state = stStartLF
+			default:
+				return i, unexpected(c, RequestLine)
+			}
+			i++
+		case stStartLF:
+			if c != '\n' {
+				return i, BareCR
+			}
+			s.state = stStart
+			s.lines++
+			i++
+		case stMethod:
+			for ; i < len(b) && isMethod[b[i]]; i++ {
+				s.pri = s.pri && s.idx < 3 && b[i] == "PRI"[s.idx]
+				s.idx++
+			}
+			if i == len(b) {
+				break
+			}
+			if b[i] != ' ' {
+				return i, unexpected(b[i], RequestLine)
+			}
+			s.pri = s.pri && s.idx == 3
+			s.state, s.idx = stTarget, 0
+			i++
+		case stTarget:
+			j := i
+			for i < len(b) && isTarget[b[i]] {
+				i++
+			}
+			if s.pri && i > j {
+				s.pri = s.idx == 0 && i-j == 1 && b[j] == '*'
+			}
+			s.idx += i - j
+			if i == len(b) {
+				break
+			}
+			if b[i] != ' ' || s.idx == 0 {
+				return i, unexpected(b[i], RequestLine)
+			}
+			s.state, s.idx = stVersion, 0
+			i++
+		case stVersion:
+			if k := s.version(c); k != 0 {
+				return i, k
+			}
+			i++
+		case stPreface:
+			if c != prefaceTail[s.idx] {
+				return i, unexpected(c, RequestLine)
+			}
+			s.idx++
+			i++
+			if s.idx == len(prefaceTail) {
+				// Whether the server speaks h2c or answers this as one
+				// request and closes, it parses no HTTP/1 after it.
+				s.state = stPass
+				return i, 0
+			}
+		case stRequestLF, stFieldLF:
+			if c != '\n' {
+				return i, BareCR
+			}
+			if s.state == stFieldLF {
+				if k := s.endField(); k != 0 {
+					return i, k
+				}
+			}
+			s.state = stFieldStart
+			i++
+		case stFieldStart:
+			switch {
+			case isToken[c]:
+				s.state, s.field, s.idx = stName, s.fieldFor(c), 1
+			case c == '\r':
+				s.state = stEndLF
+			case c == ' ' || c == '\t':
+				return i, ObsFold
+			default:
+				return i, unexpected(c, HeaderName)
+			}
+			i++
+		case stName:
+			i = s.name(b, i)
+			if i == len(b) {
+				break
+			}
+			if b[i] != ':' {
+				return i, unexpected(b[i], HeaderName)
+			}
+			if s.field != fOther && s.idx != len(fieldNames[s.field]) {
+				s.field = fOther
+			}
+			s.state, s.idx, s.digits, s.size = stValue, 0, 0, 0
+			i++
+		case stValue:
+			var k Kind
+			if i, k = s.value(b, i); k != 0 {
+				return i, k
+			}
+		case stEndLF:
+			if c != '\n' {
+				return i, BareCR
+			}
+			s.endHead()
+			return i + 1, 0
+		}
+	}
+	s.n += i - start
+	return i, 0
+}
+
+// version reads the request line from "HTTP/" on. A '2' where "HTTP/1"
+// wants its '1' starts the HTTP/2 preface, when the line so far was
+// "PRI * HTTP/" and opens the connection.
+func (s *scanner) version(c byte) Kind {
+	const v = "HTTP/1."
+	switch {
+	case s.idx < len(v):
+		if c == v[s.idx] {
+			s.idx++
+			return 0
+		}
+		if s.idx == 5 && c == '2' && s.pri {
+			s.state, s.idx = stPreface, 0
+			return 0
+		}
+	case s.idx == len(v):
+		if '0' <= c && c <= '9' {
+			s.http10 = c == '0'
+			s.idx++
+			return 0
+		}
+	case c == '\r':
+		s.state = stRequestLF
+		return 0
+	}
+	return unexpected(c, RequestLine)
+}
+
+// fieldFor guesses, from its first byte, which field a line names.
+func (s *scanner) fieldFor(c byte) field {
+	if s.trailer {
+		return fOther
+	}
+	switch c | 0x20 {
+	case 'h':
+		return fHost
+	case 'c':
+		return fLength
+	case 't':
+		return fEncoding
+	}
+	return fOther
+}
+
+// name reads field-name bytes from b[i:] and returns where they stop.
+func (s *scanner) name(b []byte, i int) int {
+	if s.field == fOther {
+		for i < len(b) && isToken[b[i]] {
+			i++
+		}
+		return i
+	}
+	want := fieldNames[s.field]
+	for ; i < len(b) && isToken[b[i]]; i++ {
+		// Only A-Z fold onto the lower-case letters and '-' of want.
+		if s.idx >= len(want) || b[i]|0x20 != want[s.idx] {
+			s.field = fOther
+		}
+		s.idx++
+	}
+	return i
+}
+
+// endField applies the rules that need a whole field line.
+func (s *scanner) endField() Kind {
+	switch s.field {
+	case fHost:
+		if s.seen&seenHost != 0 {
+			return DuplicateHost
+		}
+		s.seen |= seenHost
+	case fLength:
+		switch {
+		case s.seen&seenLength != 0:
+			return ContentLength
+		case s.seen&seenEncoding != 0:
+			return ContentLengthAndTransferEncoding
+		}
+		s.seen |= seenLength
+	case fEncoding:
+		switch {
+		case s.seen&seenLength != 0:
+			return ContentLengthAndTransferEncoding
+		case s.seen&seenEncoding != 0 || s.http10:
+			return TransferEncoding
+		}
+		s.seen |= seenEncoding
+	}
+	return 0
+}
+
+// endHead moves on to what the head announced.
+func (s *scanner) endHead() {
+	switch {
+	case s.trailer:
+		s.endMessage()
+	case s.seen&seenEncoding != 0:
+		s.state, s.size, s.digits, s.line = stChunkSize, 0, 0, 0
+	case s.seen&seenLength != 0 && s.size > 0:
+		s.state = stLength
+	default:
+		s.endMessage()
+	}
+	s.n = 0
+}
