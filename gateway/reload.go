@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"net"
 	"time"
 
 	"github.com/portcullis-gw/portcullis/routes"
@@ -57,7 +58,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 	}
 	tlsOf := map[*listener]routes.Listener{}
 	for _, spec := range cfg.File.Listeners {
-		if l := g.listenerAt(spec.Address); l != nil {
+		if l := g.listenerFor(spec); l != nil && tlsOf[l].Name == "" {
 			if _, err := serverTLSCheck(spec); err != nil {
 				return fail(err)
 			}
@@ -144,11 +145,18 @@ func (g *Gateway) configPage() any {
 	}
 }
 
-// listenerAt returns the running listener bound to addr, as configured or as
-// bound (a listener configured with port 0 is found by its real port).
-func (g *Gateway) listenerAt(addr string) *listener {
+// listenerFor returns the running listener that spec describes: the one
+// bound to spec's address, or the one of the same name configured with the
+// same address (a listener on port 0 keeps its port across reloads only so).
+func (g *Gateway) listenerFor(spec routes.Listener) *listener {
 	for _, l := range g.listeners {
-		if l.spec.Address == addr || l.Addr().String() == addr {
+		if l.Addr().String() == spec.Address || l.spec.Address == spec.Address && l.name == spec.Name {
+			return l
+		}
+	}
+	_, port, _ := net.SplitHostPort(spec.Address)
+	for _, l := range g.listeners {
+		if port != "0" && l.spec.Address == spec.Address {
 			return l
 		}
 	}

@@ -125,6 +125,10 @@ func (g *Gateway) Drain(ctx context.Context, delay time.Duration) error {
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.ready.Store(false)
 	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
 	listeners := g.listeners
 	g.listeners, g.closed = nil, true
 	g.mu.Unlock()

@@ -55,10 +55,11 @@ type connectionStater interface {
 
 // Conn guards the HTTP/1 requests read from c. When c is a TLS connection
 // (it has a ConnectionState method), so is the result, and net/http fills
-// Request.TLS from it. net/http serves HTTP/2 over TLS only on a *tls.Conn,
-// so a connection that negotiated "h2" must be handed to the server
-// unwrapped; should one be wrapped anyway, the guard sees the ALPN result
-// after the handshake (on the first Read) and passes every byte through.
+// Request.TLS from it. net/http reads that state before its first Read, so
+// wrap a *tls.Conn only after its handshake. net/http serves HTTP/2 over TLS
+// only on a *tls.Conn, so a connection that negotiated "h2" must reach the
+// server unwrapped; should one be wrapped anyway, the guard looks at the
+// ALPN result on the first Read and passes every byte through.
 func Conn(c net.Conn, opts Options) net.Conn {
 	if opts.MaxHeaderBytes <= 0 {
 		opts.MaxHeaderBytes = DefaultMaxHeaderBytes

@@ -12,7 +12,7 @@ func (s *scanner) head(b []byte, i int) (int, Kind) {
 			switch {
 			case isMethod[c]:
 				s.state, s.idx = stMethod, 1
-				s.pri = s.first && c == 'P'
+				s.pri = s.first && s.lines == 0 && c == 'P'
 			case c == '\r' && s.lines < maxEmptyLines:
 				s.state = stStartLF
 			default:
@@ -108,7 +108,10 @@ func (s *scanner) head(b []byte, i int) (int, Kind) {
 			if s.field != fOther && s.idx != len(fieldNames[s.field]) {
 				s.field = fOther
 			}
-			s.state, s.idx, s.digits, s.size = stValue, 0, 0, 0
+			if s.field == fLength {
+				s.digits, s.size = 0, 0
+			}
+			s.state, s.idx = stValue, 0
 			i++
 		case stValue:
 			var k Kind

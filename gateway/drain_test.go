@@ -1,0 +1,141 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDrain starts a drain while a slow HTTP/1.1 request, an HTTP/2 stream
+// and a WebSocket are in flight: /readyz turns false at once, new
+// connections are still accepted during the delay, and every request in
+// flight completes before Drain returns.
+func TestDrain(t *testing.T) {
+	release := make(chan struct{})
+	be := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/slow":
+			w.WriteHeader(200)
+			w.(http.Flusher).Flush()
+			<-release
+			io.WriteString(w, "done")
+		case "/ws":
+			c, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+			brw.Flush()
+			for {
+				line, err := brw.ReadString('\n')
+				if err != nil {
+					return
+				}
+				brw.WriteString(strings.ToUpper(line))
+				brw.Flush()
+			}
+		default:
+			io.WriteString(w, "fast")
+		}
+	})
+	tg := startGateway(t, fmt.Sprintf(`
+admin: { address: "127.0.0.1:0" }
+listeners: [ { name: web, address: "127.0.0.1:0", protocols: [http1, http2] } ]
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] }
+upstreams: [ { name: app, endpoints: [%q] } ]
+`, be.addr()))
+	base := tg.url("web")
+	webAddr := tg.Addr("web").String()
+	admin := "http://" + tg.AdminAddr().String()
+
+	type result struct {
+		name string
+		body string
+		err  error
+	}
+	results := make(chan result, 3)
+	slow := func(name string, c *http.Client) {
+		resp, err := c.Get(base + "/slow")
+		if err != nil {
+			results <- result{name, "", err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		results <- result{name, string(b), err}
+	}
+	h1 := &http.Client{Transport: &http.Transport{}}
+	h2c := &http.Client{Transport: &http.Transport{Protocols: protocols("h2c")}}
+	go slow("HTTP/1.1", h1)
+	go slow("HTTP/2", h2c)
+	ws, err := net.Dial("tcp", webAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	fmt.Fprintf(ws, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	wsr := bufio.NewReader(ws)
+	if resp, err := http.ReadResponse(wsr, nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("websocket: %v %v", resp, err)
+	}
+	// Wait until both slow requests are being served.
+	deadline := time.Now().Add(5 * time.Second)
+	for tg.inflight.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	drained := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go func() { drained <- tg.Drain(ctx, 300*time.Millisecond) }()
+
+	for i := 0; ; i++ { // the drain has begun once the goroutine runs
+		resp, _ := get(t, http.DefaultClient, admin+"/readyz")
+		if resp.StatusCode == 503 {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("/readyz during drain: got %d, want 503", resp.StatusCode)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	// The delay: a new connection is still served.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, body := get(t, fresh, base+"/fast"); resp.StatusCode != 200 || body != "fast" {
+		t.Errorf("new request during the delay: got %d %q, want 200 fast", resp.StatusCode, body)
+	}
+	// The WebSocket still works after the listeners stopped accepting.
+	time.Sleep(400 * time.Millisecond)
+	fmt.Fprintf(ws, "still here\n")
+	if line, err := wsr.ReadString('\n'); err != nil || line != "STILL HERE\n" {
+		t.Errorf("websocket after drain began: got %q, %v", line, err)
+	}
+	close(release)
+	for i := 0; i < 2; i++ {
+		r := <-results
+		if r.err != nil || r.body != "done" {
+			t.Errorf("%s request in flight: got %q, %v; want done", r.name, r.body, r.err)
+		}
+	}
+	ws.Close() // the tunnel ends; its handler returns
+	select {
+	case err := <-drained:
+		if err != nil {
+			t.Errorf("drain: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("drain did not finish")
+	}
+	if c, err := net.DialTimeout("tcp", webAddr, time.Second); err == nil {
+		c.Close()
+		t.Error("listener still accepts after the drain")
+	}
+}
