@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets a test run the command as a child process: the test binary
+// re-executes itself with PORTCULLIS_TEST_MAIN=1 and the command's arguments.
+func TestMain(m *testing.M) {
+	if os.Getenv("PORTCULLIS_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// child is the command running in a process of its own.
+type child struct {
+	cmd   *exec.Cmd
+	lines chan map[string]any
+	exit  chan error
+}
+
+func startChild(t *testing.T, args ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "PORTCULLIS_TEST_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, lines: make(chan map[string]any, 100), exit: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				c.lines <- m
+			}
+		}
+		close(c.lines)
+		c.exit <- cmd.Wait()
+	}()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return c
+}
+
+// waitLog returns the first log line whose message is msg.
+func (c *child) waitLog(t *testing.T, msg string) map[string]any {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case m, ok := <-c.lines:
+			if !ok {
+				t.Fatalf("process ended before logging %q", msg)
+			}
+			if m["message"] == msg {
+				return m
+			}
+		case <-timeout:
+			t.Fatalf("no %q log line", msg)
+		}
+	}
+}
+
+func TestSignals(t *testing.T) {
+	dir := t.TempDir()
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	be := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		io.WriteString(w, "slow done")
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go be.Serve(ln)
+	defer be.Close()
+	logPath := filepath.Join(dir, "access.log")
+	cfgPath := filepath.Join(dir, "routes.yaml")
+	routesFile := func(extra string) string {
+		return fmt.Sprintf(`
+admin: { address: "127.0.0.1:0" }
+access_log: { format: envoy, path: %q }
+listeners: [ { name: web, address: "127.0.0.1:0" } ]
+virtual_hosts:
+  - name: all
+    hosts: ["*"]
+    routes:
+      - { name: slow, match: { path: /slow }, upstream: app }%s
+      - { name: hello, match: { path_prefix: / }, direct_response: { status: 200, body: "v1" } }
+upstreams: [ { name: app, endpoints: [%q] } ]
+`, logPath, extra, ln.Addr().String())
+	}
+	os.WriteFile(cfgPath, []byte(routesFile("")), 0o600)
+	c := startChild(t, "--config", cfgPath, "--drain-delay", "200ms", "--drain-timeout", "10s")
+	web := strings.TrimSuffix(c.waitLog(t, "listening")["url"].(string), "/")
+	admin := strings.TrimSuffix(c.waitLog(t, "admin listening")["url"].(string), "/")
+
+	body := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	poll := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: timed out", what)
+			}
+		}
+	}
+
+	t.Run("a bad file keeps the running configuration", func(t *testing.T) {
+		os.WriteFile(cfgPath, []byte("listeners: [ { name: web, adress: x } ]\n"), 0o600)
+		c.cmd.Process.Signal(syscall.SIGHUP)
+		m := c.waitLog(t, "routes file has errors; keeping the running configuration")
+		if e, _ := m["error"].(string); !strings.HasPrefix(e, cfgPath+":1:") {
+			t.Errorf("error line: got %q, want it to start with %s:1:", e, cfgPath)
+		}
+		if code, b := body(web + "/"); code != 200 || b != "v1" {
+			t.Errorf("after a bad file: got %d %q, want 200 v1", code, b)
+		}
+	})
+	t.Run("SIGHUP reloads", func(t *testing.T) {
+		os.WriteFile(cfgPath, []byte(routesFile(`
+      - { name: v2, match: { path: /v2 }, direct_response: { status: 200, body: "v2" } }`)), 0o600)
+		c.cmd.Process.Signal(syscall.SIGHUP)
+		poll("route /v2 after SIGHUP", func() bool { code, _ := body(web + "/v2"); return code == 200 })
+	})
+	t.Run("SIGUSR1 reopens the access log", func(t *testing.T) {
+		rotated := logPath + ".1"
+		if err := os.Rename(logPath, rotated); err != nil {
+			t.Fatal(err)
+		}
+		c.cmd.Process.Signal(syscall.SIGUSR1)
+		poll("a line in the reopened log", func() bool {
+			body(web + "/after-rotation")
+			b, _ := os.ReadFile(logPath)
+			return strings.Contains(string(b), "/after-rotation")
+		})
+	})
+	t.Run("SIGTERM drains and exits 0", func(t *testing.T) {
+		slow := make(chan string, 1)
+		go func() { _, b := body(web + "/slow"); slow <- b }()
+		<-arrived
+		c.cmd.Process.Signal(syscall.SIGTERM)
+		poll("/readyz false", func() bool { code, _ := body(admin + "/readyz"); return code == 503 })
+		close(release)
+		if b := <-slow; b != "slow done" {
+			t.Errorf("request in flight at SIGTERM: got %q, want slow done", b)
+		}
+		select {
+		case err := <-c.exit:
+			if err != nil {
+				t.Errorf("exit: %v, want status 0", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("process did not exit after the drain")
+		}
+	})
+}
