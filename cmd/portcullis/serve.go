@@ -76,16 +76,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Msg("start")
 		return 1
 	}
-	announce(log, gw, cfg, *configPath)
-
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	go access.ReopenOnSignal(ctx, syscall.SIGUSR1)
+	reopenOnSignal(ctx, log, access)
 	if *configPath != "" {
 		if err := watch(ctx, log, gw, *configPath, cfg, reg); err != nil {
 			log.Error().Err(err).Msg("watching the routes file; reload on SIGHUP only")
 		}
 	}
+	// Only now, with every signal handled, is the process announced.
+	announce(log, gw, cfg, *configPath)
 	<-ctx.Done()
 	stop() // a second signal now ends the process at once
 	log.Info().Dur("delay", *drainDelay).Dur("timeout", *drainTimeout).Msg("draining: not ready, finishing in-flight requests")
@@ -135,4 +135,25 @@ func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
 		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// reopenOnSignal reopens the access-log file on SIGUSR1, as log rotators
+// ask. The signal is taken even when the log goes to stdout, so a rotator
+// aimed at the wrong process cannot kill it.
+func reopenOnSignal(ctx context.Context, log zerolog.Logger, access *accesslog.Logger) {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		defer signal.Stop(usr1)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-usr1:
+				if err := access.Reopen(); err != nil {
+					log.Error().Err(err).Msg("access log reopen failed; writing on to the old file")
+				}
+			}
+		}
+	}()
 }

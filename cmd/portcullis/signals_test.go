@@ -142,6 +142,15 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 		if code, b := body(web + "/"); code != 200 || b != "v1" {
 			t.Errorf("after a bad file: got %d %q, want 200 v1", code, b)
 		}
+		if code, _ := body(admin + "/readyz"); code != 200 {
+			t.Errorf("/readyz after a failed reload: got %d, want 200", code)
+		}
+		if _, m := body(admin + "/metrics"); !strings.Contains(m, `portcullis_config_reloads_total{result="failure"} 1`) {
+			t.Errorf("metrics lack the failed reload")
+		}
+		if _, cfg := body(admin + "/config"); !strings.Contains(cfg, `"ok": false`) || !strings.Contains(cfg, `unknown key`) {
+			t.Errorf("/config lacks the failed reload's outcome: %s", cfg)
+		}
 	})
 	t.Run("SIGHUP reloads", func(t *testing.T) {
 		os.WriteFile(cfgPath, []byte(routesFile(`
