@@ -86,6 +86,12 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		g.local(w, ex, http.StatusBadRequest, "", 0, "invalid_authority")
 		return
 	}
+	if l.limiter != nil {
+		if err := l.limiter.HandleRequest(r.Context(), &ex.req); err != nil {
+			g.fail(w, ex, err)
+			return
+		}
+	}
 	if l.redirectHTTPS {
 		http.Redirect(w, r, httpsURL(r, l.httpsPort), http.StatusMovedPermanently)
 		ex.rec.ResponseCodeDetails = "https_redirect"

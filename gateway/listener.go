@@ -17,6 +17,9 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
+	"github.com/portcullis-gw/portcullis/gateway/connlimit"
+	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/ratelimit"
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
@@ -44,9 +47,12 @@ type listener struct {
 type serving struct {
 	state *listenerState
 	view  *socketView
-	srv   *http.Server
-	h3    *http3.Server
-	done  chan struct{} // closed when both servers have returned
+	// ln is what the servers accept from: the view behind the
+	// connection limits.
+	ln   net.Listener
+	srv  *http.Server
+	h3   *http3.Server
+	done chan struct{} // closed when both servers have returned
 	// stopping is closed to end a retired generation's wait early.
 	stopping chan struct{}
 }
@@ -59,6 +65,8 @@ type listenerState struct {
 	redirectHTTPS bool
 	httpsPort     string
 	maxHeaders    int
+	// limiter is the listener's global request rate, or nil.
+	limiter plugins.Handler
 	// draining is set when a newer generation took over: responses on
 	// this generation's HTTP/1 connections then carry Connection: close,
 	// so clients move to the new servers between requests, never in the
@@ -177,7 +185,15 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		httpsPort:     httpsPort,
 		maxHeaders:    spec.Limits.MaxHeaders,
 	}
+	if rps := spec.Limits.RequestsPerSecond; rps > 0 {
+		lim, err := globalLimiter(rps, spec.Limits.RequestsBurst)
+		if err != nil {
+			return fmt.Errorf("listener %q: limits: %w", spec.Name, err)
+		}
+		st.limiter = lim
+	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
+	s.ln = g.guardListener(s.view, spec)
 	s.srv = g.httpServer(spec, l, st)
 	if hasHTTP3(spec) {
 		st.altSvc = fmt.Sprintf(`h3=":%d"; ma=86400`, port)
@@ -304,9 +320,9 @@ func (s *serving) serve(g *Gateway, l *listener) {
 		}()
 	}
 	if s.srv.TLSConfig != nil {
-		run("tcp", func() error { return s.srv.ServeTLS(s.view, "", "") })
+		run("tcp", func() error { return s.srv.ServeTLS(s.ln, "", "") })
 	} else {
-		run("tcp", func() error { return s.srv.Serve(s.view) })
+		run("tcp", func() error { return s.srv.Serve(s.ln) })
 	}
 	if s.h3 != nil {
 		udp := l.udp
@@ -365,3 +381,34 @@ func (l *listener) stop(drain time.Duration) error {
 
 // Addr returns the TCP address the listener is bound to.
 func (l *listener) Addr() net.Addr { return l.sock.ln.Addr() }
+
+// guardListener puts the listener's connection limits in front of ln. A
+// connection over a limit is reset as it is accepted, before any handshake.
+// The limits count this generation's connections: after a reload that
+// changed the listener, the previous generation's connections, which close
+// after their next response, are not counted.
+func (g *Gateway) guardListener(ln net.Listener, spec routes.Listener) net.Listener {
+	lim := spec.Limits
+	if lim.MaxConnections == 0 && lim.MaxConnectionsPerClient == 0 {
+		return ln
+	}
+	return connlimit.Listen(ln, connlimit.Options{
+		MaxConns:      lim.MaxConnections,
+		MaxConnsPerIP: lim.MaxConnectionsPerClient,
+		OnReject: func(reason string, remote net.Addr) {
+			g.metrics.ConnectionRejected(spec.Name, reason)
+		},
+	})
+}
+
+// globalLimiter is a listener-wide token bucket: the rate_limit plugin with
+// one key for every request.
+func globalLimiter(rps float64, burst int) (plugins.Handler, error) {
+	f := ratelimit.Factory()
+	cfg := f.Config().(*ratelimit.Config)
+	cfg.PerSecond, cfg.Key = rps, "route"
+	if burst > 0 {
+		cfg.Burst = &burst
+	}
+	return f.Build(cfg)
+}

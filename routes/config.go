@@ -85,6 +85,16 @@ type Limits struct {
 	ReadHeaderTimeout    Duration `yaml:"read_header_timeout" json:"read_header_timeout"`       // default 10s
 	IdleTimeout          Duration `yaml:"idle_timeout" json:"idle_timeout"`                     // default 60s
 	MaxConcurrentStreams int      `yaml:"max_concurrent_streams" json:"max_concurrent_streams"` // default 250
+	// MaxConnections bounds the listener's open connections, and
+	// MaxConnectionsPerClient those of one client address; a connection
+	// over either is closed as it is accepted. 0 means no limit.
+	MaxConnections          int `yaml:"max_connections" json:"max_connections,omitempty"`
+	MaxConnectionsPerClient int `yaml:"max_connections_per_client" json:"max_connections_per_client,omitempty"`
+	// RequestsPerSecond is a global request rate for the whole listener
+	// (a token bucket of RequestsBurst, default the rate rounded up);
+	// requests over it get 429 with flag RL. 0 means no limit.
+	RequestsPerSecond float64 `yaml:"requests_per_second" json:"requests_per_second,omitempty"`
+	RequestsBurst     int     `yaml:"requests_burst" json:"requests_burst,omitempty"`
 }
 
 // VirtualHost groups routes under a set of host names.

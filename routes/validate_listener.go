@@ -2,6 +2,7 @@ package routes
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -136,6 +137,9 @@ func checkLimits(s scope, lim *Limits) {
 	}{
 		{"max_headers", &lim.MaxHeaders, 100},
 		{"max_concurrent_streams", &lim.MaxConcurrentStreams, 250},
+		{"max_connections", &lim.MaxConnections, 0},
+		{"max_connections_per_client", &lim.MaxConnectionsPerClient, 0},
+		{"requests_burst", &lim.RequestsBurst, int(math.Ceil(lim.RequestsPerSecond))},
 	} {
 		switch {
 		case *f.v < 0:
@@ -143,6 +147,12 @@ func checkLimits(s scope, lim *Limits) {
 		case *f.v == 0:
 			*f.v = f.def
 		}
+	}
+	if lim.RequestsPerSecond < 0 {
+		s.errorf(&lim.RequestsPerSecond, "limits.requests_per_second: must not be negative, got %g", lim.RequestsPerSecond)
+	}
+	if lim.RequestsBurst > 0 && lim.RequestsPerSecond == 0 {
+		s.errorf(&lim.RequestsBurst, "limits.requests_burst: needs requests_per_second")
 	}
 	fill(&lim.MaxHeaderBytes, 64<<10)
 	fill(&lim.ReadHeaderTimeout, Duration(10*time.Second))

@@ -3,7 +3,10 @@ package h1guard
 // Byte classes of RFC 9110 and RFC 9112, as tables so that the scanner's
 // inner loops cost one load and one branch a byte.
 var (
-	isToken  = classTable(isTokenByte)
+	isToken = classTable(isTokenByte)
+	// Methods are upper case, as every registered one is (M-SEARCH and
+	// VERSION-CONTROL bring the dash). Envoy refuses "get" too: one server
+	// folds it to GET and the next does not.
 	isMethod = classTable(func(c byte) bool { return 'A' <= c && c <= 'Z' || c == '-' })
 	isTarget = classTable(func(c byte) bool { return c > ' ' && c != 0x7f })
 	isValue  = classTable(func(c byte) bool { return c == '\t' || c >= ' ' && c != 0x7f })

@@ -28,7 +28,10 @@
 //     fails; the server closes the connection after the response).
 //
 // Options.OnViolation learns the Kind, so the gateway can count it and log
-// the request with the DPE flag.
+// the request with the DPE flag; [Violation] tells it, for a connection,
+// whether a failed body read was the guard's doing. A connection closed
+// after a violation lingers briefly, reading and discarding, so that the
+// client gets the answer rather than a reset.
 //
 // Three things switch the check off for the rest of a connection, because
 // what follows is no longer HTTP/1: the HTTP/2 preface at the start of a
@@ -37,5 +40,8 @@
 // (a WebSocket upgrade, a CONNECT tunnel). net/http signals the hijack by
 // calling SetDeadline on the connection, which it does nowhere else. An
 // Upgrade header alone switches nothing off: when the upgrade is refused,
-// the server goes on parsing the connection, and so does the guard.
+// the server goes on parsing the connection, and so does the guard. The
+// price is that a client must wait for the 101 (or the 2xx to CONNECT)
+// before it sends anything else, as RFC 6455 requires: bytes sent sooner
+// are checked as HTTP/1 and, not being HTTP/1, refused.
 package h1guard

@@ -47,6 +47,21 @@ func (l *listener) Accept() (net.Conn, error) {
 	return Conn(c, l.opts), nil
 }
 
+// Violation returns the rule that the requests on c broke, or 0 when c is
+// not guarded or broke none so far. A violation in a chunked body reaches the
+// handler only as a failed body read; with the connection at hand (from
+// http.Server.ConnContext) the gateway can tell it from a client that went
+// away, answer 400 and log DPE.
+func Violation(c net.Conn) Kind {
+	switch g := c.(type) {
+	case *conn:
+		return Kind(g.kind.Load())
+	case *tlsConn:
+		return Kind(g.kind.Load())
+	}
+	return 0
+}
+
 // connectionStater is what net/http looks for to fill Request.TLS when the
 // connection is not a *tls.Conn itself.
 type connectionStater interface {
@@ -76,16 +91,17 @@ func Conn(c net.Conn, opts Options) net.Conn {
 // it from the handler's goroutine.
 type conn struct {
 	net.Conn
-	opts Options
-	scan scanner
-	pass atomic.Bool
-	alpn bool // the ALPN result has been looked at
-	dead bool // a violation was found: only the synthetic bytes, then EOF
-	// violated is dead for Close, which may run on another goroutine.
-	violated atomic.Bool
-	closed   atomic.Bool
-	synth    string
-	fill     int // filler bytes still to hand on after synth
+	opts  Options
+	scan  scanner
+	pass  atomic.Bool
+	alpn  bool   // the ALPN result has been looked at
+	dead  bool   // a violation was found: only the synthetic bytes, then EOF
+	synth string // synthetic bytes still to hand on
+	fill  int    // filler bytes still to hand on after synth
+	// kind is the violation, for Violation and Close, which may run on
+	// other goroutines.
+	kind   atomic.Uint32
+	closed atomic.Bool // lingering after a violation
 }
 
 // Read reads from the connection and hands on the bytes that passed the
@@ -131,9 +147,9 @@ func (c *conn) SetDeadline(t time.Time) error {
 	return c.Conn.SetDeadline(t)
 }
 
-// CloseWrite shuts the writing side, when the wrapped connection can: net/
-// http does it before closing after an error, so the client reads the whole
-// answer instead of a reset.
+// CloseWrite shuts the writing side, when the wrapped connection can.
+// net/http does it before closing after some errors, so that the client
+// reads the whole answer instead of a reset.
 func (c *conn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()

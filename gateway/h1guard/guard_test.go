@@ -53,11 +53,11 @@ func TestGuardServer(t *testing.T) {
 			codes: []int{200, 400}, complete: 1, kinds: []Kind{ObsFold}},
 		{name: "refused upgrade", pieces: []string{"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n" + "GET / HTTP/1.1\nHost: x\n\n"},
 			codes: []int{200, 400}, complete: 1, kinds: []Kind{BareLF}},
-		{name: "chunk size bare LF", pieces: []string{chunked + "3\nabc\r\n0\r\n\r\n"}, codes: []int{422}, kinds: []Kind{BareLF}},
-		{name: "chunk extension after semicolon", pieces: []string{chunked + "3;a\x01\r\nabc\r\n0\r\n\r\n"}, codes: []int{422}, kinds: []Kind{Chunk}},
-		{name: "no CRLF after chunk data", pieces: []string{chunked + "3\r\nabcX\r\n0\r\n\r\n"}, codes: []int{422}, kinds: []Kind{Chunk}},
-		{name: "trailer obs fold", pieces: []string{chunked + "1\r\na\r\n0\r\nX-Trailer: a\r\n b\r\n\r\n"}, codes: []int{422}, kinds: []Kind{ObsFold}},
-		{name: "good then bad chunk", pieces: []string{getX + chunked + "zz\r\n"}, codes: []int{200, 422}, complete: 1, kinds: []Kind{Chunk}},
+		{name: "chunk size bare LF", pieces: []string{chunked + "3\nabc\r\n0\r\n\r\n"}, codes: []int{422}, kinds: []Kind{BareLF}, body: "bare_lf\n"},
+		{name: "chunk extension after semicolon", pieces: []string{chunked + "3;a\x01\r\nabc\r\n0\r\n\r\n"}, codes: []int{422}, kinds: []Kind{Chunk}, body: "chunk\n"},
+		{name: "no CRLF after chunk data", pieces: []string{chunked + "3\r\nabcX\r\n0\r\n\r\n"}, codes: []int{422}, kinds: []Kind{Chunk}, body: "chunk\n"},
+		{name: "trailer obs fold", pieces: []string{chunked + "1\r\na\r\n0\r\nX-Trailer: a\r\n b\r\n\r\n"}, codes: []int{422}, kinds: []Kind{ObsFold}, body: "obs_fold\n"},
+		{name: "good then bad chunk", pieces: []string{getX + chunked + "zz\r\n"}, codes: []int{200, 422}, complete: 1, kinds: []Kind{Chunk}, body: "chunk\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

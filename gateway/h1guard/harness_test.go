@@ -2,6 +2,7 @@ package h1guard
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +39,7 @@ func startServer(t *testing.T, opts Options, setup func(*http.Server)) *testServ
 	}
 	ts := &testServer{addr: ln.Addr().String()}
 	opts.OnViolation = ts.record
-	srv := &http.Server{Handler: http.HandlerFunc(ts.serveHTTP), ErrorLog: discardLog}
+	srv := &http.Server{Handler: http.HandlerFunc(ts.serveHTTP), ErrorLog: discardLog, ConnContext: withConn}
 	if setup != nil {
 		setup(srv)
 	}
@@ -47,8 +48,16 @@ func startServer(t *testing.T, opts Options, setup func(*http.Server)) *testServ
 	return ts
 }
 
-// serveHTTP answers 200 with the body's length and trailer once it has read
-// the body, 422 when the body read fails, and turns an Upgrade: echo request
+type connKey struct{}
+
+// withConn is an http.Server.ConnContext that keeps the connection for
+// Violation.
+func withConn(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+// serveHTTP answers 200 with the body and trailer once it has read the
+// body, 422 with the guard's verdict when the body read fails, and turns an Upgrade: echo request
 // or a CONNECT into a raw echo of the connection.
 func (ts *testServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodConnect || r.Header.Get("Upgrade") == "echo" {
@@ -57,7 +66,8 @@ func (ts *testServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+		c, _ := r.Context().Value(connKey{}).(net.Conn)
+		http.Error(w, Violation(c).String(), http.StatusUnprocessableEntity)
 		return
 	}
 	ts.complete.Add(1)

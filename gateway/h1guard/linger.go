@@ -19,11 +19,11 @@ const (
 // closed with unread bytes resets the connection, which can make the
 // client's kernel drop the answer before the client reads it.
 func (c *conn) Close() error {
-	if c.closed.Swap(true) {
-		return nil
-	}
-	if !c.violated.Load() {
+	if c.kind.Load() == 0 {
 		return c.Conn.Close()
+	}
+	if c.closed.Swap(true) {
+		return nil // lingering already
 	}
 	c.CloseWrite()
 	go func() {

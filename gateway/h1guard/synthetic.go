@@ -12,9 +12,9 @@ import (
 // rejected wherever that is.
 const (
 	// headReject lands a NUL in whatever part of the head net/http is
-	// reading: method, target, version, field name or value, which it all
-	// refuses with 400. At the start of a request it is a request line with
-	// a NUL for a method.
+	// reading (method, target, version, field name or value), and it
+	// refuses a NUL in every one of them with 400. At the start of a
+	// request it is a request line with a NUL for a method.
 	headReject = "\x00 / HTTP/1.1\r\n\r\n"
 
 	// bodyReject starts with a CR that is not the end of its line, which
@@ -32,7 +32,7 @@ var filler = strings.Repeat("a", 4096)
 // violate records the violation and arms the synthetic bytes.
 func (c *conn) violate(kind Kind) {
 	c.dead = true
-	c.violated.Store(true)
+	c.kind.Store(uint32(kind))
 	switch {
 	case c.scan.inBody():
 		c.synth = bodyReject

@@ -23,6 +23,10 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 		Name: "portcullis_downstream_connections",
 		Help: "Open downstream connections per listener.",
 	}, []string{"listener"})
+	m.connRejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portcullis_downstream_connections_rejected_total",
+		Help: "Connections closed at accept for being over a connection limit, per listener and reason (listener_limit, client_limit).",
+	}, []string{"listener", "reason"})
 	reloads := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_config_reloads_total",
 		Help: "Config reload attempts by result (success or failure).",
@@ -41,7 +45,7 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 		ConstLabels: prometheus.Labels{"version": buildVersion(), "go_version": goVersion()},
 	})
 	build.Set(1)
-	reg.MustRegister(m.inFlight, m.connections, reloads, m.lastReload, build)
+	reg.MustRegister(m.inFlight, m.connections, m.connRejected, reloads, m.lastReload, build)
 }
 
 // InFlight adds delta (+1 when a request arrives, -1 when it is answered)
@@ -63,4 +67,10 @@ func (m *Metrics) Reload(ok bool) {
 	}
 	m.reloadOK.Inc()
 	m.lastReload.SetToCurrentTime()
+}
+
+// ConnectionRejected counts a connection closed at accept for being over a
+// listener's connection limits; reason is listener_limit or client_limit.
+func (m *Metrics) ConnectionRejected(listener, reason string) {
+	m.connRejected.WithLabelValues(listener, reason).Inc()
 }

@@ -29,9 +29,11 @@ type Metrics struct {
 
 	inFlight    prometheus.Gauge
 	connections *prometheus.GaugeVec
-	reloadOK    prometheus.Counter
-	reloadFail  prometheus.Counter
-	lastReload  prometheus.Gauge
+	// connRejected counts connections refused by connection limits.
+	connRejected *prometheus.CounterVec
+	reloadOK     prometheus.Counter
+	reloadFail   prometheus.Counter
+	lastReload   prometheus.Gauge
 }
 
 // New returns Metrics with a fresh registry holding the Go and process

@@ -1,0 +1,69 @@
+package gateway
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestListenerLimits(t *testing.T) {
+	tg := startGateway(t, `
+admin: { address: "off" }
+listeners:
+  - { name: conns, address: "127.0.0.1:0", limits: { max_connections: 2 } }
+  - { name: rate, address: "127.0.0.1:0", limits: { requests_per_second: 0.001, requests_burst: 2 } }
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: echo, match: { path_prefix: / }, upstream: echo } ] }
+upstreams: [ { name: echo, builtin: echo } ]
+`)
+	t.Run("connections over max_connections are closed at accept", func(t *testing.T) {
+		var open []net.Conn
+		defer func() {
+			for _, c := range open {
+				c.Close()
+			}
+		}()
+		for i := 0; i < 2; i++ {
+			c, err := net.Dial("tcp", tg.Addr("conns").String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			open = append(open, c)
+			// A request answered proves the connection was taken.
+			fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if line, err := readStatusLine(c); err != nil || line != "HTTP/1.1 200 OK" {
+				t.Fatalf("connection %d: got %q, %v", i, line, err)
+			}
+		}
+		c, err := net.Dial("tcp", tg.Addr("conns").String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if b, err := io.ReadAll(c); len(b) != 0 {
+			t.Errorf("third connection: got %q, %v; want it closed unanswered", b, err)
+		}
+	})
+	t.Run("requests over the listener's rate get 429 RL", func(t *testing.T) {
+		var codes []int
+		for i := 0; i < 3; i++ {
+			resp, _ := get(t, http.DefaultClient, tg.url("rate")+"/", "X-Request-Id", fmt.Sprint("rate-", i))
+			codes = append(codes, resp.StatusCode)
+			if i == 2 && resp.Header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+		}
+		if fmt.Sprint(codes) != "[200 200 429]" {
+			t.Errorf("codes: got %v, want [200 200 429]", codes)
+		}
+		if e := tg.logFor("rate-2"); e["response_flags"] != "RL" {
+			t.Errorf("flags: got %v, want RL", e["response_flags"])
+		}
+	})
+}
