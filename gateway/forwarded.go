@@ -63,21 +63,45 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 // request. A trusted peer's values are kept and extended; anyone else's were
 // already removed by the proxy and are replaced with what the gateway saw.
 func setForwarded(out http.Header, in *http.Request, ex *exchange) {
-	peer := ex.req.Peer.Addr().String()
+	peer := peerHost(in.RemoteAddr)
 	trusted := isTrusted(ex.req.Peer.Addr(), ex.snap.cfg.TrustedProxies)
 	if prior := in.Header["X-Forwarded-For"]; trusted && len(prior) > 0 {
 		out["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + peer}
 	} else {
 		out["X-Forwarded-For"] = []string{peer}
 	}
-	proto := schemeOf(in)
-	if v := in.Header["X-Forwarded-Proto"]; trusted && len(v) == 1 && (v[0] == "http" || v[0] == "https") {
-		proto = v[0]
+	proto := forwardedHTTP
+	if in.TLS != nil {
+		proto = forwardedHTTPS
 	}
-	out["X-Forwarded-Proto"] = []string{proto}
+	if v := in.Header["X-Forwarded-Proto"]; trusted && len(v) == 1 && (v[0] == "http" || v[0] == "https") {
+		proto = v
+	}
+	out["X-Forwarded-Proto"] = proto
 	host := in.Host
 	if v := in.Header["X-Forwarded-Host"]; trusted && len(v) == 1 && v[0] != "" {
 		host = v[0]
 	}
 	out["X-Forwarded-Host"] = []string{host}
+}
+
+// The X-Forwarded-Proto values, shared by every request. Their capacity is
+// their length, so a later append copies rather than writes into them.
+var (
+	forwardedHTTP  = []string{"http"}[:1:1]
+	forwardedHTTPS = []string{"https"}[:1:1]
+)
+
+// peerHost returns the address part of an ip:port remote address, without
+// allocating: it is a substring of it.
+func peerHost(remote string) string {
+	i := strings.LastIndexByte(remote, ':')
+	if i < 0 {
+		return remote
+	}
+	host := remote[:i]
+	if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
+		host = host[1 : len(host)-1]
+	}
+	return host
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/portcullis-gw/portcullis/gateway/connlimit"
+	"github.com/portcullis-gw/portcullis/gateway/h1guard"
 	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/plugins/ratelimit"
 	"github.com/portcullis-gw/portcullis/routes"
@@ -387,18 +388,32 @@ func (l *listener) Addr() net.Addr { return l.sock.ln.Addr() }
 // The limits count this generation's connections: after a reload that
 // changed the listener, the previous generation's connections, which close
 // after their next response, are not counted.
+//
+// On plain listeners the strict HTTP/1 framing guard comes next: Go's server
+// accepts bare LF line ends, obs-fold and Content-Length with
+// Transfer-Encoding, each a request-smuggling vector at an edge. (On TLS
+// listeners Go's server must see the *tls.Conn itself to offer HTTP/2, so
+// the guard cannot sit there.)
 func (g *Gateway) guardListener(ln net.Listener, spec routes.Listener) net.Listener {
 	lim := spec.Limits
-	if lim.MaxConnections == 0 && lim.MaxConnectionsPerClient == 0 {
-		return ln
+	if lim.MaxConnections > 0 || lim.MaxConnectionsPerClient > 0 {
+		ln = connlimit.Listen(ln, connlimit.Options{
+			MaxConns:      lim.MaxConnections,
+			MaxConnsPerIP: lim.MaxConnectionsPerClient,
+			OnReject: func(reason string, remote net.Addr) {
+				g.metrics.ConnectionRejected(spec.Name, reason)
+			},
+		})
 	}
-	return connlimit.Listen(ln, connlimit.Options{
-		MaxConns:      lim.MaxConnections,
-		MaxConnsPerIP: lim.MaxConnectionsPerClient,
-		OnReject: func(reason string, remote net.Addr) {
-			g.metrics.ConnectionRejected(spec.Name, reason)
-		},
-	})
+	if spec.TLS == nil {
+		ln = h1guard.Listen(ln, h1guard.Options{
+			MaxHeaderBytes: int(lim.MaxHeaderBytes),
+			OnViolation: func(kind h1guard.Kind, remote net.Addr) {
+				g.protocolError(spec.Name, kind.String(), remote)
+			},
+		})
+	}
+	return ln
 }
 
 // globalLimiter is a listener-wide token bucket: the rate_limit plugin with

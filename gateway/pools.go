@@ -3,33 +3,9 @@ package gateway
 import (
 	"log"
 	"strings"
-	"sync"
 
 	"github.com/rs/zerolog"
 )
-
-// bytePool lends fixed-size byte slices.
-type bytePool struct {
-	size int
-	p    sync.Pool
-}
-
-func newBytePool(size int) *bytePool { return &bytePool{size: size} }
-
-func (b *bytePool) get() []byte {
-	if v, ok := b.p.Get().(*[]byte); ok {
-		return *v
-	}
-	return make([]byte, b.size)
-}
-
-func (b *bytePool) put(s []byte) {
-	if cap(s) != b.size {
-		return
-	}
-	s = s[:b.size]
-	b.p.Put(&s)
-}
 
 // newStdLog adapts the gateway's logger for the standard library's servers
 // and proxy, which log through *log.Logger.

@@ -80,26 +80,32 @@ func TestGuardServer(t *testing.T) {
 }
 
 // TestGuardHeadLimit checks the answer to an oversized head against the
-// server's own MaxHeaderBytes: 431 up to Go's default limit, 400 beyond.
+// server's own MaxHeaderBytes (431 up to Go's default limit, 400 beyond),
+// and with the filler starting anywhere in the head.
 func TestGuardHeadLimit(t *testing.T) {
+	req := "GET / HTTP/1.1\r\nHost: x\r\nX: " + strings.Repeat("a", 100<<10) + "\r\n\r\n"
 	tests := []struct {
 		name   string
 		guard  int
 		server int
-		want   int
+		before string // a request sent first
+		codes  []int
 	}{
-		{"same limits", 4096, 4096, 431},
-		{"server default", 4096, 0, 431},
-		{"guard default", 0, 0, 431},
-		{"server above default", 4096, 4 << 20, 400},
+		{"same limits", 4096, 4096, getX, []int{200, 431}},
+		{"server default", 4096, 0, getX, []int{200, 431}},
+		{"guard default", 0, 0, getX, []int{200, 431}},
+		{"server above default", 4096, 4 << 20, getX, []int{200, 400}},
+		{"cut in the request line", 5, 4096, "", []int{431}},
+		{"cut after a CR", 15, 4096, "", []int{431}},
+		{"cut at a line start", 16, 4096, "", []int{431}},
+		{"cut in a field name", 18, 4096, "", []int{431}},
 	}
-	req := "GET / HTTP/1.1\r\nHost: x\r\nX: " + strings.Repeat("a", 100<<10) + "\r\n\r\n"
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := startServer(t, Options{MaxHeaderBytes: tc.guard}, func(s *http.Server) { s.MaxHeaderBytes = tc.server })
-			codes, _ := exchange(t, ts.addr, getX+req)
-			if want := []int{200, tc.want}; !slices.Equal(codes, want) {
-				t.Errorf("got statuses %v, want %v", codes, want)
+			codes, _ := exchange(t, ts.addr, tc.before+req)
+			if !slices.Equal(codes, tc.codes) {
+				t.Errorf("got statuses %v, want %v", codes, tc.codes)
 			}
 			if got, want := ts.violations(), []Kind{HeadTooLarge}; !slices.Equal(got, want) {
 				t.Errorf("got violations %v, want %v", got, want)

@@ -27,6 +27,10 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 		Name: "portcullis_downstream_connections_rejected_total",
 		Help: "Connections closed at accept for being over a connection limit, per listener and reason (listener_limit, client_limit).",
 	}, []string{"listener", "reason"})
+	m.protocolErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portcullis_downstream_protocol_errors_total",
+		Help: "Requests refused for their HTTP/1 framing (bare LF, obs-fold, Content-Length with Transfer-Encoding …) before routing, per listener and kind.",
+	}, []string{"listener", "kind"})
 	reloads := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_config_reloads_total",
 		Help: "Config reload attempts by result (success or failure).",
@@ -45,7 +49,7 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 		ConstLabels: prometheus.Labels{"version": buildVersion(), "go_version": goVersion()},
 	})
 	build.Set(1)
-	reg.MustRegister(m.inFlight, m.connections, m.connRejected, reloads, m.lastReload, build)
+	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.protocolErrors, reloads, m.lastReload, build)
 }
 
 // InFlight adds delta (+1 when a request arrives, -1 when it is answered)
@@ -73,4 +77,10 @@ func (m *Metrics) Reload(ok bool) {
 // listener's connection limits; reason is listener_limit or client_limit.
 func (m *Metrics) ConnectionRejected(listener, reason string) {
 	m.connRejected.WithLabelValues(listener, reason).Inc()
+}
+
+// ProtocolError counts a request refused for its HTTP/1 framing before it
+// reached a handler; kind names the fault (bare_lf, obs_fold …).
+func (m *Metrics) ProtocolError(listener, kind string) {
+	m.protocolErrors.WithLabelValues(listener, kind).Inc()
 }

@@ -31,9 +31,11 @@ type Metrics struct {
 	connections *prometheus.GaugeVec
 	// connRejected counts connections refused by connection limits.
 	connRejected *prometheus.CounterVec
-	reloadOK     prometheus.Counter
-	reloadFail   prometheus.Counter
-	lastReload   prometheus.Gauge
+	// protocolErrors counts requests refused for their framing.
+	protocolErrors *prometheus.CounterVec
+	reloadOK       prometheus.Counter
+	reloadFail     prometheus.Counter
+	lastReload     prometheus.Gauge
 }
 
 // New returns Metrics with a fresh registry holding the Go and process
