@@ -186,3 +186,27 @@ func TestReadmeRoutesExample(t *testing.T) {
 		t.Errorf("README example: /api/items on api.shop.example.com did not route to api with its rewrite")
 	}
 }
+
+// TestReadmeErrorsExample checks that the error lines the README shows are
+// what the loader prints for the files in routes/testdata/bad.
+func TestReadmeErrorsExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- errors-example[^>]*-->\n```\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no errors example block")
+	}
+	goldens, _ := filepath.Glob("../../routes/testdata/bad/*.golden")
+	var all strings.Builder
+	for _, g := range goldens {
+		b, _ := os.ReadFile(g)
+		all.Write(b)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(m[1])), "\n") {
+		if !strings.Contains(all.String(), line+"\n") {
+			t.Errorf("README error line %q is not in any golden file", line)
+		}
+	}
+}
