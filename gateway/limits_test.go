@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 func TestListenerLimits(t *testing.T) {
@@ -64,6 +66,57 @@ upstreams: [ { name: echo, builtin: echo } ]
 		}
 		if e := tg.logFor("rate-2"); e["response_flags"] != "RL" {
 			t.Errorf("flags: got %v, want RL", e["response_flags"])
+		}
+	})
+}
+
+func TestProtocolLimits(t *testing.T) {
+	tg := startGateway(t, `
+admin: { address: "off" }
+listeners:
+  - name: web
+    address: "127.0.0.1:0"
+    protocols: [http1, http2]
+    limits: { read_header_timeout: 300ms, max_concurrent_streams: 17 }
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: echo, match: { path_prefix: / }, upstream: echo } ] }
+upstreams: [ { name: echo, builtin: echo } ]
+`)
+	t.Run("a client that never finishes its headers is cut off", func(t *testing.T) {
+		c, err := net.Dial("tcp", tg.Addr("web").String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ") // and then nothing
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.ReadAll(c)
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatal("connection still open after 10s; want it closed after read_header_timeout")
+		}
+	})
+	t.Run("HTTP/2 announces max_concurrent_streams", func(t *testing.T) {
+		c, err := net.Dial("tcp", tg.Addr("web").String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, http2.ClientPreface)
+		fr := http2.NewFramer(c, c)
+		if err := fr.WriteSettings(); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sf, ok := f.(*http2.SettingsFrame)
+		if !ok {
+			t.Fatalf("first frame: got %T, want SETTINGS", f)
+		}
+		if v, ok := sf.Value(http2.SettingMaxConcurrentStreams); !ok || v != 17 {
+			t.Errorf("SETTINGS_MAX_CONCURRENT_STREAMS: got %d (%v), want 17", v, ok)
 		}
 	})
 }
