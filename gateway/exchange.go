@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/gateway/upstream"
 	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/routes"
 )
@@ -21,14 +22,15 @@ type exchange struct {
 	snap *snapshot
 	conn *connInfo
 	rule *routes.Rule
-	up   *upstream
+	up   *backend
+	// attempt is what the pool reports of the upstream exchange.
+	attempt upstream.Attempt
 	// clientCtx is the request's own context, before any route timeout,
 	// so a cancellation can be told from a timeout.
 	clientCtx context.Context
 	// path is the normalised, escaped path that is forwarded; query the raw
 	// query string.
 	path, query string
-	endpoint    string
 	w           responseWriter
 	body        countingBody
 }

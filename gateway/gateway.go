@@ -30,7 +30,9 @@ type Gateway struct {
 	log     zerolog.Logger
 	access  *accesslog.Logger
 	metrics *metrics.Metrics
-	rp      *httputil.ReverseProxy
+	// upstreamMetrics gives each pool its metrics observer.
+	upstreamMetrics *metrics.Upstreams
+	rp              *httputil.ReverseProxy
 
 	opts Options
 
@@ -70,7 +72,8 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	if g.metrics == nil {
 		g.metrics = metrics.New()
 	}
-	s, err := newSnapshot(cfg, nil)
+	g.upstreamMetrics = metrics.NewUpstreams(g.metrics.Registry())
+	s, err := g.newSnapshot(cfg, nil)
 	if err != nil {
 		return nil, fmt.Errorf("build configuration: %w", err)
 	}

@@ -127,7 +127,8 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 	if rule.Upstream != nil {
 		ex.up = ex.snap.upstreams[rule.Upstream]
 		ex.req.Upstream = rule.Upstream.Name
-		ex.rec.UpstreamCluster = ex.up.cluster
+		ex.rec.UpstreamCluster = ex.up.pool.Cluster()
+		ex.attempt.Retry = rule.Retries
 	}
 	if err := rule.Chain.HandleRequest(r.Context(), &ex.req); err != nil {
 		g.fail(w, ex, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/gateway/upstream"
 	"github.com/portcullis-gw/portcullis/plugins"
 )
 
@@ -38,11 +39,10 @@ func (g *Gateway) newReverseProxy() *httputil.ReverseProxy {
 // rewritten) path, the Host, and the X-Forwarded-* headers.
 func rewrite(pr *httputil.ProxyRequest) {
 	ex := exchangeFrom(pr.In.Context())
-	ex.endpoint = ex.up.pick()
-	ex.rec.UpstreamHost = ex.endpoint
 	out := pr.Out
-	out.URL.Scheme = ex.up.scheme
-	out.URL.Host = ex.endpoint
+	// The pool sets the scheme and the endpoint's address when it picks
+	// one; until then the URL names the upstream.
+	out.URL.Scheme, out.URL.Host = "http", ex.up.spec.Name
 	path := ex.path
 	if ex.rule.PrefixRewrite != "" {
 		path = ex.rule.Rewrite(path)
@@ -72,8 +72,9 @@ func setPath(u *url.URL, escaped string) {
 	}
 }
 
-// roundTripper sends the request through the chosen upstream's pool and
-// times the upstream's answer.
+// roundTripper sends the request through the upstream's pool, which picks
+// the endpoint, enforces the circuit limits and retries, and times the
+// upstream's answer.
 type roundTripper struct{}
 
 func (roundTripper) RoundTrip(out *http.Request) (*http.Response, error) {
@@ -82,7 +83,13 @@ func (roundTripper) RoundTrip(out *http.Request) (*http.Response, error) {
 		return nil, errNoExchange
 	}
 	start := time.Now()
-	resp, err := ex.up.transport.RoundTrip(out)
+	resp, err := ex.up.pool.RoundTrip(out, &ex.attempt)
+	a := &ex.attempt
+	ex.rec.UpstreamHost = a.Endpoint
+	ex.rec.Flags |= a.Flags
+	if a.TransportFailure != "" {
+		ex.rec.UpstreamTransportFailureReason = a.TransportFailure
+	}
 	if err == nil {
 		ex.rec.UpstreamServiceTime = time.Since(start)
 	}
@@ -109,9 +116,12 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	ex := exchangeFrom(r.Context())
 	rw := &ex.w
 	var rej *plugins.Reject
+	var uerr *upstream.Error
 	switch {
 	case errors.As(err, &rej):
 		g.fail(rw, ex, rej)
+	case errors.As(err, &uerr) && ex.clientCtx.Err() == nil && ex.body.err == nil:
+		g.local(rw, ex, uerr.Status, uerr.Body, uerr.Flags, uerr.Details)
 	case ex.body.err != nil:
 		// The client's body broke part-way: its fault, not the upstream's.
 		if ex.clientCtx.Err() != nil {
@@ -128,12 +138,13 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	case isConnectFailure(err):
 		ex.rec.UpstreamTransportFailureReason = err.Error()
 		g.local(rw, ex, http.StatusBadGateway, "upstream connect error", accesslog.UpstreamConnectionFailure, "upstream_reset_before_response_started{connection_failure}")
+		ex.rec.UpstreamTransportFailureReason = err.Error()
 	default:
 		ex.rec.UpstreamTransportFailureReason = err.Error()
 		g.local(rw, ex, http.StatusBadGateway, "upstream connection terminated", accesslog.UpstreamConnectionTermination, "upstream_reset_before_response_started{connection_termination}")
 	}
 	if e := g.log.Debug(); e.Enabled() {
-		e.Err(err).Str("request_id", ex.req.ID).Str("upstream", ex.endpoint).Msg("upstream exchange failed")
+		e.Err(err).Str("request_id", ex.req.ID).Str("upstream", ex.attempt.Endpoint).Msg("upstream exchange failed")
 	}
 }
 

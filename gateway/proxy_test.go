@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// backend is an upstream a test starts: it counts requests and answers with
+// testBackend is an upstream a test starts: it counts requests and answers with
 // what it saw, as JSON.
-type backend struct {
+type testBackend struct {
 	*httptest.Server
 	hits atomic.Int64
 }
@@ -26,9 +26,9 @@ type seen struct {
 	Body                                      string
 }
 
-func newBackend(t *testing.T, h http.HandlerFunc) *backend {
+func newBackend(t *testing.T, h http.HandlerFunc) *testBackend {
 	t.Helper()
-	b := &backend{}
+	b := &testBackend{}
 	if h == nil {
 		h = func(w http.ResponseWriter, r *http.Request) {
 			body, _ := io.ReadAll(r.Body)
@@ -44,7 +44,7 @@ func newBackend(t *testing.T, h http.HandlerFunc) *backend {
 	return b
 }
 
-func (b *backend) addr() string { return strings.TrimPrefix(b.URL, "http://") }
+func (b *testBackend) addr() string { return strings.TrimPrefix(b.URL, "http://") }
 
 // plainGateway returns a gateway with one plain listener "web" routing every
 // path of every host to the given endpoint.

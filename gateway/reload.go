@@ -45,7 +45,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 		return errShutDown
 	}
 	prev := g.snap.Load()
-	next, err := newSnapshot(cfg, prev)
+	next, err := g.newSnapshot(cfg, prev)
 	if err != nil {
 		return err
 	}
@@ -78,6 +78,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 			removed = append(removed, l)
 		}
 	}
+	next.start()
 	g.snap.Store(next)
 	g.listeners = append(kept, opened...)
 	httpsPort := g.httpsPort(cfg)

@@ -11,7 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/portcullis-gw/portcullis/gateway/admin"
+	"github.com/portcullis-gw/portcullis/gateway/upstream"
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
@@ -22,6 +25,7 @@ func (g *Gateway) Start() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	cfg := g.Config()
+	g.snap.Load().start()
 	for _, spec := range cfg.File.Listeners {
 		l, err := g.openListener(spec)
 		if err != nil {
@@ -49,7 +53,10 @@ func (g *Gateway) Start() error {
 			Metrics: g.metrics.Handler(),
 			Ready:   g.ready.Load,
 			Config:  func() any { return admin.Redact(g.configPage()) },
-			Logger:  g.log,
+			Extra: func(r chi.Router) {
+				r.Get("/upstreams", upstream.Handler(g.pools).ServeHTTP)
+			},
+			Logger: g.log,
 		})
 		g.wg.Add(1)
 		go func() {
@@ -61,6 +68,15 @@ func (g *Gateway) Start() error {
 	}
 	g.ready.Store(true)
 	return nil
+}
+
+// pools returns the running configuration's upstream pools, for /upstreams.
+func (g *Gateway) pools() []*upstream.Pool {
+	var out []*upstream.Pool
+	for _, b := range g.snap.Load().upstreams {
+		out = append(out, b.pool)
+	}
+	return out
 }
 
 // httpsPort is the port redirect_https sends clients to: the first TLS

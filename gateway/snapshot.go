@@ -15,7 +15,7 @@ import (
 // a reload retired closes its plugins only after its last request ends.
 type snapshot struct {
 	cfg       *routes.Config
-	upstreams map[*routes.UpstreamSpec]*upstream
+	upstreams map[*routes.UpstreamSpec]*backend
 
 	refs      atomic.Int64
 	retired   atomic.Bool
@@ -25,14 +25,14 @@ type snapshot struct {
 // newSnapshot builds the runtime parts of cfg. Upstream pools of prev whose
 // definition did not change are carried over, so their connections survive
 // a reload.
-func newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, error) {
-	s := &snapshot{cfg: cfg, upstreams: make(map[*routes.UpstreamSpec]*upstream, len(cfg.Upstreams))}
+func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, error) {
+	s := &snapshot{cfg: cfg, upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams))}
 	for name, spec := range cfg.Upstreams {
 		if u := prev.upstream(spec); u != nil {
 			s.upstreams[spec] = u
 			continue
 		}
-		u, err := newUpstream(spec)
+		u, err := g.newBackend(spec)
 		if err != nil {
 			s.closePools(prev)
 			return nil, fmt.Errorf("upstream %q: %w", name, err)
@@ -42,8 +42,16 @@ func newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, error) {
 	return s, nil
 }
 
+// start starts the health checks and name resolution of s's pools; pools
+// carried over from an earlier snapshot are running already.
+func (s *snapshot) start() {
+	for _, u := range s.upstreams {
+		u.pool.Start()
+	}
+}
+
 // upstream returns s's pool for a definition equal to spec, or nil.
-func (s *snapshot) upstream(spec *routes.UpstreamSpec) *upstream {
+func (s *snapshot) upstream(spec *routes.UpstreamSpec) *backend {
 	if s == nil {
 		return nil
 	}
@@ -93,11 +101,11 @@ func (g *Gateway) closeSnapshot(s *snapshot) {
 	})
 }
 
-// closePools releases the idle connections of s's pools that keep does not
-// share. A pool still serving requests goes on working; only its idle
-// connections close.
+// closePools closes s's pools that keep does not share: their health checks
+// and name resolution stop and their idle connections close. A request
+// still using one goes on to its end.
 func (s *snapshot) closePools(keep *snapshot) {
-	shared := map[*upstream]bool{}
+	shared := map[*backend]bool{}
 	if keep != nil {
 		for _, u := range keep.upstreams {
 			shared[u] = true
@@ -105,7 +113,7 @@ func (s *snapshot) closePools(keep *snapshot) {
 	}
 	for _, u := range s.upstreams {
 		if !shared[u] {
-			u.close()
+			u.pool.Close()
 		}
 	}
 }

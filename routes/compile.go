@@ -32,6 +32,7 @@ func compile(source string, f *File, c *checker, chains map[*Route]*plugins.Chai
 				PrefixRewrite: r.PrefixRewrite,
 				HostRewrite:   r.HostRewrite,
 				Timeout:       time.Duration(r.Timeout),
+				Retries:       r.Retries,
 				Redirect:      r.Redirect,
 				Direct:        r.DirectResponse,
 				Chain:         chains[r],

@@ -126,6 +126,8 @@ type Route struct {
 	Redirect       *Redirect       `yaml:"redirect" json:"redirect,omitempty"`
 	DirectResponse *DirectResponse `yaml:"direct_response" json:"direct_response,omitempty"`
 	Plugins        []PluginConfig  `yaml:"plugins" json:"plugins,omitempty"`
+	// Retries retries a failed upstream exchange; nil means no retries.
+	Retries *RetryPolicy `yaml:"retries" json:"retries,omitempty"`
 }
 
 // Match selects requests by path, method and headers; all set parts must
@@ -175,12 +177,18 @@ type DirectResponse struct {
 // UpstreamSpec is a named set of endpoints the gateway proxies to.
 type UpstreamSpec struct {
 	Name string `yaml:"name" json:"name"`
-	// Endpoints are host:port. The host may be an IP or a DNS name.
-	Endpoints []string `yaml:"endpoints" json:"endpoints,omitempty"`
+	// Endpoints are the endpoints' addresses, host:port, in file order. The
+	// host may be an IP or a DNS name. The loader fills them from
+	// EndpointList; a spec built in code may set only these, each then of
+	// weight 1.
+	Endpoints []string `yaml:"-" json:"-"`
+	// EndpointList is the endpoints as the file writes them under
+	// "endpoints": each "host:port" or {address: "host:port", weight: 3}.
+	EndpointList []Endpoint `yaml:"endpoints" json:"endpoints,omitempty"`
 	// Builtin names an upstream served inside the gateway instead of
 	// endpoints: "echo" answers with the request it saw, as JSON.
 	Builtin string `yaml:"builtin" json:"builtin,omitempty"`
-	// Balancer is round_robin (the default).
+	// Balancer is round_robin (the default), least_request or ring_hash.
 	Balancer string `yaml:"balancer" json:"balancer"`
 	// Protocol is http1 (the default) or http2 (h2c without TLS).
 	Protocol       string       `yaml:"protocol" json:"protocol"`
@@ -192,6 +200,112 @@ type UpstreamSpec struct {
 	// Namespace and Labels say which workload this is, for policies.
 	Namespace string            `yaml:"namespace" json:"namespace,omitempty"`
 	Labels    map[string]string `yaml:"labels" json:"labels,omitempty"`
+	// DNSRefresh is how often endpoint host names are resolved again, so
+	// that a headless Service's pods come and go; default 5s.
+	DNSRefresh Duration `yaml:"dns_refresh" json:"dns_refresh"`
+	// Hash is what ring_hash hashes; it is required with ring_hash and
+	// refused with the other balancers.
+	Hash *HashPolicy `yaml:"hash" json:"hash,omitempty"`
+	// Health turns on active health checks; nil means none.
+	Health *HealthCheck `yaml:"health" json:"health,omitempty"`
+	// Outlier turns on passive outlier ejection; nil means none.
+	Outlier *OutlierDetection `yaml:"outlier" json:"outlier,omitempty"`
+	// Limits are the upstream's circuit limits.
+	Limits UpstreamLimits `yaml:"limits" json:"limits"`
+	// RetryBudget bounds the retries in progress for this upstream.
+	RetryBudget RetryBudget `yaml:"retry_budget" json:"retry_budget"`
+}
+
+// Endpoint is one endpoint of an upstream, written "host:port" or
+// {address: "host:port", weight: 3}.
+type Endpoint struct {
+	Address string `yaml:"address" json:"address"`
+	// Weight is the endpoint's share of requests relative to the others,
+	// 1 to 128; default 1.
+	Weight int `yaml:"weight" json:"weight,omitempty"`
+}
+
+// HashPolicy says what ring_hash hashes; exactly one field is set.
+type HashPolicy struct {
+	// Header hashes the first value of this request header.
+	Header string `yaml:"header" json:"header,omitempty"`
+	// Cookie hashes the value of this cookie.
+	Cookie string `yaml:"cookie" json:"cookie,omitempty"`
+	// ClientIP hashes the client's address.
+	ClientIP bool `yaml:"client_ip" json:"client_ip,omitempty"`
+}
+
+// HealthCheck is an active HTTP health check of each endpoint.
+type HealthCheck struct {
+	// Path is requested with GET; it must start with /.
+	Path               string   `yaml:"path" json:"path"`
+	Interval           Duration `yaml:"interval" json:"interval"`                       // default 5s
+	Timeout            Duration `yaml:"timeout" json:"timeout"`                         // default 1s, at most interval
+	HealthyThreshold   int      `yaml:"healthy_threshold" json:"healthy_threshold"`     // default 2
+	UnhealthyThreshold int      `yaml:"unhealthy_threshold" json:"unhealthy_threshold"` // default 3
+	// ExpectedStatuses are codes (204) or ranges ("200-399"); default
+	// 200-399.
+	ExpectedStatuses []StatusRange `yaml:"expected_statuses" json:"expected_statuses"`
+}
+
+// StatusRange is an inclusive range of HTTP status codes, written "204" or
+// "200-399".
+type StatusRange struct{ Min, Max int }
+
+// OutlierDetection ejects an endpoint that fails in a row, as Envoy's
+// outlier detection does.
+type OutlierDetection struct {
+	// Consecutive5xx ejects after this many 5xx answers or local failures
+	// in a row; default 5.
+	Consecutive5xx int `yaml:"consecutive_5xx" json:"consecutive_5xx"`
+	// ConsecutiveConnectFailures ejects after this many failed connects,
+	// resets or timeouts in a row; default 5.
+	ConsecutiveConnectFailures int `yaml:"consecutive_connect_failures" json:"consecutive_connect_failures"`
+	// BaseEjectionTime is the first ejection's length; each further
+	// ejection of the same endpoint lasts one more base; default 30s.
+	BaseEjectionTime Duration `yaml:"base_ejection_time" json:"base_ejection_time"`
+	// MaxEjectionTime caps an ejection's length; default 300s.
+	MaxEjectionTime Duration `yaml:"max_ejection_time" json:"max_ejection_time"`
+	// MaxEjectionPercent is the largest share of the endpoints ejected at
+	// once, 1 to 100; default 50.
+	MaxEjectionPercent int `yaml:"max_ejection_percent" json:"max_ejection_percent"`
+}
+
+// UpstreamLimits are an upstream's circuit limits; zero means the default.
+type UpstreamLimits struct {
+	MaxRequests int `yaml:"max_requests" json:"max_requests"` // default 1024
+	MaxPending  int `yaml:"max_pending" json:"max_pending"`   // default 1024
+}
+
+// RetryBudget bounds the retries in progress to a share of the requests in
+// progress, so that retries cannot multiply an outage.
+type RetryBudget struct {
+	Percent             float64 `yaml:"percent" json:"percent"`                             // default 20
+	MinRetryConcurrency int     `yaml:"min_retry_concurrency" json:"min_retry_concurrency"` // default 3
+}
+
+// RetryPolicy is a route's retry policy.
+type RetryPolicy struct {
+	// Attempts is the number of retries after the first try, 1 to 10;
+	// default 2.
+	Attempts int `yaml:"attempts" json:"attempts"`
+	// On are the conditions that retry: connect-failure, refused-stream,
+	// reset, 5xx, gateway-error, or a status code such as "503". Default:
+	// connect-failure, refused-stream and 503.
+	On []string `yaml:"on" json:"on"`
+	// PerTryTimeout bounds each try until the response headers; 0 means
+	// only the route's timeout applies.
+	PerTryTimeout Duration `yaml:"per_try_timeout" json:"per_try_timeout,omitempty"`
+	Backoff       Backoff  `yaml:"backoff" json:"backoff"`
+	// RetryNonIdempotent retries POST and PATCH too.
+	RetryNonIdempotent bool `yaml:"retry_non_idempotent" json:"retry_non_idempotent,omitempty"`
+}
+
+// Backoff is the wait before a retry: a random time up to base × 2^n,
+// capped at max.
+type Backoff struct {
+	Base Duration `yaml:"base" json:"base"` // default 25ms
+	Max  Duration `yaml:"max" json:"max"`   // default 10 × base
 }
 
 // UpstreamTLS is TLS from the gateway to an upstream.

@@ -124,6 +124,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, at loc) {
 var (
 	durationType     = reflect.TypeFor[time.Duration]()
 	pluginConfigType = reflect.TypeFor[PluginConfig]()
+	endpointType     = reflect.TypeFor[Endpoint]()
 	unmarshalerType  = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
@@ -139,6 +140,11 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, at loc) {
 	switch t := v.Type(); {
 	case t == pluginConfigType:
 		d.plugin(n, v, at)
+		return
+	case t == endpointType && n.Kind == yaml.ScalarNode:
+		// An endpoint is written "host:port" or as a mapping with a
+		// weight; the short form fills the address alone.
+		d.value(n, v.Field(0), at)
 		return
 	case t == durationType && v.CanAddr():
 		d.text(n, (*Duration)(v.Addr().Interface().(*time.Duration)), at)

@@ -55,6 +55,8 @@ type Rule struct {
 	HostRewrite string
 	// Timeout bounds the whole upstream exchange; 0 means the upstream's.
 	Timeout time.Duration
+	// Retries is the route's retry policy, or nil for none.
+	Retries *RetryPolicy
 	// Redirect or Direct is set when the rule answers by itself.
 	Redirect *Redirect
 	Direct   *DirectResponse

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 )
 
 func (c *checker) checkRoute(s scope, r *Route) {
@@ -30,6 +31,9 @@ func (c *checker) checkRoute(s scope, r *Route) {
 	}
 	if r.Timeout != 0 && r.Upstream == "" {
 		s.errorf(&r.Timeout, "timeout: needs an upstream")
+	}
+	if r.Retries != nil {
+		c.checkRetries(s, r)
 	}
 	c.checkMatch(s, r)
 	if r.Redirect != nil {
@@ -89,5 +93,46 @@ func checkRedirect(s scope, rd *Redirect, hasPrefix bool) {
 		s.errorf(&rd.PrefixRewrite, "redirect.prefix_rewrite: cannot be used with redirect.path")
 	case rd.PrefixRewrite != "" && !hasPrefix:
 		s.errorf(&rd.PrefixRewrite, "redirect.prefix_rewrite: needs match.path_prefix")
+	}
+}
+
+// retryConditions are the retry conditions a route may name besides status
+// codes, with Envoy's names.
+var retryConditions = []string{"connect-failure", "refused-stream", "reset", "5xx", "gateway-error"}
+
+// checkRetries checks a route's retry policy and fills in its defaults:
+// two retries on connect-failure, refused-stream and 503, Istio's default.
+func (c *checker) checkRetries(s scope, r *Route) {
+	p := r.Retries
+	if r.Upstream == "" {
+		s.errorf(p, "retries: needs an upstream")
+	}
+	if p.Attempts < 0 || p.Attempts > 10 {
+		s.errorf(&p.Attempts, "retries.attempts: must be 1-10, got %d", p.Attempts)
+	}
+	fill(&p.Attempts, 2)
+	switch {
+	case p.On == nil:
+		p.On = []string{"connect-failure", "refused-stream", "503"}
+	case len(p.On) == 0:
+		s.errorf(&p.On, "retries.on: must not be empty")
+	}
+	for i, on := range p.On {
+		if _, err := parseStatus(on); err != nil && !slices.Contains(retryConditions, on) {
+			s.errorf(&p.On[i], "retries.on[%d]: unknown condition %q (want %s or a status code such as 503)", i, on, strings.Join(retryConditions, ", "))
+		}
+	}
+	b := &p.Backoff
+	fill(&b.Base, Duration(25*time.Millisecond))
+	fill(&b.Max, 10*b.Base)
+	if b.Max < b.Base {
+		s.errorf(&b.Max, "retries.backoff.max: must be at least base (%s), got %s", b.Base, b.Max)
+	}
+	timeout := r.Timeout
+	if up := c.upstreams[r.Upstream]; timeout == 0 && up != nil {
+		timeout = up.Timeout
+	}
+	if timeout != 0 && p.PerTryTimeout > timeout {
+		s.errorf(&p.PerTryTimeout, "retries.per_try_timeout: must not exceed the timeout (%s), got %s", timeout, p.PerTryTimeout)
 	}
 }

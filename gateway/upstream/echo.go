@@ -1,4 +1,4 @@
-package gateway
+package upstream
 
 import (
 	"bytes"
@@ -12,10 +12,12 @@ import (
 // back; the rest is drained and counted.
 const echoBodyLimit = 64 << 10
 
-// echoTransport is the built-in echo upstream: it answers every request with
+// Echo is the built-in echo upstream: it answers every request with
 // the request it saw, as JSON. It runs inside the gateway, behind the whole
 // proxy path, so what it reports is exactly what a real upstream would get.
-type echoTransport struct{}
+type Echo struct{}
+
+var _ http.RoundTripper = Echo{}
 
 // echoReply is the JSON body of the echo upstream's answer.
 type echoReply struct {
@@ -29,7 +31,8 @@ type echoReply struct {
 	BodyBytes int64               `json:"body_bytes"`
 }
 
-func (echoTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+// RoundTrip answers r with what it saw of r, as JSON.
+func (Echo) RoundTrip(r *http.Request) (*http.Response, error) {
 	reply := echoReply{
 		Method: r.Method,
 		Path:   r.URL.EscapedPath(),

@@ -1,0 +1,134 @@
+package upstream
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+)
+
+// Error is a request the pool could not complete: the status to answer
+// with, Envoy's response flags and details, and the cause.
+type Error struct {
+	// Status is 502, 503 or 504.
+	Status int
+	// Flags are Envoy's response flags: UH, UO, UF, UC, UR or UT, with URX
+	// or UO added when retries were exhausted or refused.
+	Flags accesslog.Flags
+	// Details is %RESPONSE_CODE_DETAILS%, as Envoy writes it.
+	Details string
+	// Body is the local reply's text, Envoy's words.
+	Body string
+	// Err is the cause: one of the sentinel errors or the transport's.
+	Err error
+}
+
+// Error says what failed and why.
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return "upstream: " + e.Details
+	}
+	return "upstream: " + e.Details + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// The causes of failures that happen in the pool itself.
+var (
+	ErrNoHealthy     = errors.New("no healthy endpoint")
+	ErrOverflow      = errors.New("upstream circuit limit reached")
+	ErrPerTryTimeout = errors.New("per-try timeout")
+)
+
+// failure is how one try failed, in the terms of retry_on.
+type failure uint8
+
+const (
+	noFailure      failure = iota
+	connectFailure         // dial or TLS handshake
+	refusedStream          // HTTP/2 REFUSED_STREAM
+	reset                  // anything else after connecting
+	perTryTimeout
+)
+
+// classify sorts a transport error.
+func classify(err error) failure {
+	switch {
+	case isConnectFailure(err):
+		return connectFailure
+	case strings.Contains(err.Error(), "REFUSED_STREAM"):
+		// The HTTP/2 stream errors' types are unexported inside net/http;
+		// the code's name in the message is what is left to go by.
+		return refusedStream
+	}
+	return reset
+}
+
+// isConnectFailure reports whether err happened while connecting to the
+// endpoint (dial or TLS handshake), before any request byte was sent.
+func isConnectFailure(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var rec tls.RecordHeaderError
+	var cv *tls.CertificateVerificationError
+	var alert tls.AlertError
+	return errors.As(err, &rec) || errors.As(err, &cv) || errors.As(err, &alert)
+}
+
+// resetText is Envoy's local reply for a try that failed before the
+// response started.
+const resetText = "upstream connect error or disconnect/reset before headers. "
+
+// failed turns the last try's failure into the Error RoundTrip returns, with
+// the flags a gathered on the way (URX, UO), and fills a.
+func failed(a *Attempt, f failure, err error) *Error {
+	e := &Error{Status: http.StatusBadGateway, Err: err}
+	reason := "connection termination"
+	switch f {
+	case connectFailure:
+		e.Flags, reason = accesslog.UpstreamConnectionFailure, "connection failure"
+	case refusedStream:
+		e.Flags, reason = accesslog.UpstreamRemoteReset, "remote refused stream reset"
+	case perTryTimeout:
+		e.Status, e.Flags = http.StatusGatewayTimeout, accesslog.UpstreamRequestTimeout
+		e.Details, e.Body = "upstream_per_try_timeout", "upstream request timeout"
+	default:
+		e.Flags = accesslog.UpstreamConnectionTermination
+	}
+	if e.Details == "" {
+		e.Details = "upstream_reset_before_response_started{" + strings.ReplaceAll(reason, " ", "_") + "}"
+		e.Body = resetText + "reset reason: " + reason
+		if a.Flags&accesslog.UpstreamRetryLimitExceeded != 0 {
+			e.Body = resetText + "retried and the latest reset reason: " + reason
+		}
+		a.TransportFailure = err.Error()
+	}
+	return fill(a, e)
+}
+
+// local makes the Error of a request refused inside the pool.
+func local(a *Attempt, cause error) *Error {
+	e := &Error{Status: http.StatusServiceUnavailable, Err: cause}
+	switch cause {
+	case ErrOverflow:
+		e.Flags = accesslog.UpstreamOverflow
+		e.Details = "upstream_reset_before_response_started{overflow}"
+		e.Body = resetText + "reset reason: overflow"
+	default:
+		e.Flags = accesslog.NoHealthyUpstream
+		e.Details, e.Body = "no_healthy_upstream", "no healthy upstream"
+	}
+	return fill(a, e)
+}
+
+func fill(a *Attempt, e *Error) *Error {
+	e.Flags |= a.Flags
+	a.Flags, a.Details = e.Flags, e.Details
+	return e
+}
