@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/upstream"
@@ -32,7 +33,12 @@ type exchange struct {
 	// query string.
 	path, query string
 	w           responseWriter
-	body        countingBody
+	// body wraps the request body, or is nil for a request without one.
+	// It is not pooled with the exchange: the upstream transport may read
+	// or close it after the request has ended.
+	body *countingBody
+	// timedOut is set when the route's timeout ended the exchange.
+	timedOut bool
 }
 
 var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
@@ -53,23 +59,35 @@ func exchangeFrom(ctx context.Context) *exchange {
 
 // countingBody counts the request body bytes read from the client and keeps
 // the first read error, so a body whose framing breaks is answered 400 and
-// not taken for an upstream failure.
+// not taken for an upstream failure. The transport reads it on its own
+// goroutine, so its state is read atomically.
 type countingBody struct {
 	rc  io.ReadCloser
-	n   int64
-	err error
+	n   atomic.Int64
+	err atomic.Pointer[error]
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	b.n += int64(n)
-	if err != nil && err != io.EOF && b.err == nil {
-		b.err = err
+	b.n.Add(int64(n))
+	if err != nil && err != io.EOF {
+		b.err.CompareAndSwap(nil, &err)
 	}
 	return n, err
 }
 
 func (b *countingBody) Close() error { return b.rc.Close() }
+
+// bytesRead returns the body bytes read so far; zero without a body.
+func (b *countingBody) bytesRead() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.n.Load()
+}
+
+// failed reports whether reading the client's body failed.
+func (b *countingBody) failed() bool { return b != nil && b.err.Load() != nil }
 
 // responseWriter records the status and counts the body bytes sent.
 type responseWriter struct {

@@ -63,13 +63,8 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 // request. A trusted peer's values are kept and extended; anyone else's were
 // already removed by the proxy and are replaced with what the gateway saw.
 func setForwarded(out http.Header, in *http.Request, ex *exchange) {
-	peer := peerHost(in.RemoteAddr)
 	trusted := isTrusted(ex.req.Peer.Addr(), ex.snap.cfg.TrustedProxies)
-	if prior := in.Header["X-Forwarded-For"]; trusted && len(prior) > 0 {
-		out["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + peer}
-	} else {
-		out["X-Forwarded-For"] = []string{peer}
-	}
+	out["X-Forwarded-For"] = in.Header["X-Forwarded-For"] // set by forwardedFor
 	proto := forwardedHTTP
 	if in.TLS != nil {
 		proto = forwardedHTTPS
@@ -83,6 +78,16 @@ func setForwarded(out http.Header, in *http.Request, ex *exchange) {
 		host = v[0]
 	}
 	out["X-Forwarded-Host"] = []string{host}
+}
+
+// forwardedFor returns the X-Forwarded-For to send on: a trusted peer's chain
+// with the peer appended, or for anyone else the peer alone.
+func forwardedFor(r *http.Request, peer netip.Addr, trusted []netip.Prefix) []string {
+	host := peerHost(r.RemoteAddr)
+	if prior := r.Header["X-Forwarded-For"]; len(prior) > 0 && isTrusted(peer, trusted) {
+		return []string{strings.Join(prior, ", ") + ", " + host}
+	}
+	return []string{host}
 }
 
 // The X-Forwarded-Proto values, shared by every request. Their capacity is

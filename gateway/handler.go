@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
@@ -60,6 +62,9 @@ func (ex *exchange) begin(r *http.Request) {
 		ex.req.SNI = r.TLS.ServerName
 	}
 	ex.req.Client = clientAddr(ex.req.Peer.Addr(), r.Header["X-Forwarded-For"], ex.snap.cfg.TrustedProxies)
+	// From here on X-Forwarded-For is what the gateway forwards: the
+	// access log, the plugins and the upstream all see the same value.
+	r.Header["X-Forwarded-For"] = forwardedFor(r, ex.req.Peer.Addr(), ex.snap.cfg.TrustedProxies)
 	if ex.req.Client == ex.req.Peer.Addr() {
 		rec.DownstreamRemoteAddress = r.RemoteAddr
 	} else {
@@ -154,10 +159,15 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	rec.Duration = time.Since(rec.Start)
 	rec.ResponseCode = ex.w.status
 	rec.BytesSent = ex.w.n
-	rec.BytesReceived = ex.body.n
+	rec.BytesReceived = ex.body.bytesRead()
 	if p == http.ErrAbortHandler && ex.w.writeErr == nil && ex.clientCtx.Err() == nil {
-		rec.Flags |= accesslog.UpstreamRemoteReset
-		rec.ConnectionTerminationDetails = "upstream_reset_after_response_started"
+		if ex.timedOut {
+			rec.Flags |= accesslog.UpstreamRequestTimeout
+			rec.ConnectionTerminationDetails = "upstream_response_timeout"
+		} else {
+			rec.Flags |= accesslog.UpstreamRemoteReset
+			rec.ConnectionTerminationDetails = "upstream_reset_after_response_started"
+		}
 	}
 	if ex.clientCtx.Err() != nil && (ex.w.status == 0 || ex.w.writeErr != nil || p != nil) {
 		rec.Flags |= accesslog.DownstreamConnectionTermination
@@ -202,15 +212,18 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 	}
 	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
 	// A WebSocket or other upgrade lives as long as its connection: the
-	// route timeout bounds ordinary exchanges only.
-	if timeout > 0 && r.Header.Get("Upgrade") == "" {
+	// route timeout bounds ordinary exchanges only. An Upgrade header
+	// without Connection: upgrade is no upgrade (the proxy drops it), and
+	// keeps its timeout.
+	if timeout > 0 && !isUpgrade(r) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
+		defer func() { ex.timedOut = ctx.Err() == context.DeadlineExceeded }()
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		ex.body.rc = r.Body
-		r.Body = &ex.body
+		ex.body = &countingBody{rc: r.Body}
+		r.Body = ex.body
 	}
 	g.rp.ServeHTTP(w, r.WithContext(ctx))
 }
@@ -226,6 +239,13 @@ func upperToken(m string) bool {
 		}
 	}
 	return m != ""
+}
+
+// isUpgrade reports whether r asks to switch protocols, as a WebSocket
+// handshake does.
+func isUpgrade(r *http.Request) bool {
+	return r.ProtoMajor == 1 && r.Header["Upgrade"] != nil &&
+		httpguts.HeaderValuesContainsToken(r.Header["Connection"], "upgrade")
 }
 
 func headerCount(h http.Header) int {

@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"errors"
 	"net"
 	"sync"
+	"time"
 )
 
 // socket is a bound TCP socket whose connections are handed to whichever
@@ -14,26 +16,40 @@ type socket struct {
 	conns chan net.Conn
 	done  chan struct{}
 	once  sync.Once
-	err   error
+	// onError hears of accept errors the socket waits out.
+	onError func(err error, delay time.Duration)
 }
 
-func newSocket(ln net.Listener) *socket {
-	s := &socket{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
+func newSocket(ln net.Listener, onError func(error, time.Duration)) *socket {
+	s := &socket{ln: ln, conns: make(chan net.Conn), done: make(chan struct{}), onError: onError}
 	go s.accept()
 	return s
 }
 
 func (s *socket) accept() {
+	var delay time.Duration
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				s.close()
+				return
 			}
-			s.err = err
-			s.close()
-			return
+			// Out of file descriptors, or a connection aborted before
+			// it was accepted: wait and go on, as net/http's Serve does,
+			// rather than give the port up.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			if s.onError != nil {
+				s.onError(err, delay)
+			}
+			select {
+			case <-time.After(delay):
+				continue
+			case <-s.done:
+				return
+			}
 		}
+		delay = 0
 		select {
 		case s.conns <- c:
 		case <-s.done:

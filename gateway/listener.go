@@ -105,7 +105,9 @@ func (g *Gateway) openListener(spec routes.Listener) (*listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listener %q: %w", spec.Name, err)
 	}
-	l.sock, l.udp = newSocket(tcp), udp
+	l.sock, l.udp = newSocket(tcp, func(err error, delay time.Duration) {
+		g.log.Error().Err(err).Str("listener", spec.Name).Dur("retry_in", delay).Msg("accept failed")
+	}), udp
 	return l, nil
 }
 
@@ -201,7 +203,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		s.h3 = g.http3Server(spec, l, st)
 	}
 	l.name, l.spec, l.cur = spec.Name, spec, s
-	go s.serve(g, l)
+	go s.serve(g, spec.Name, l.udp)
 	if old != nil {
 		l.retire(old, spec, drain)
 	}
@@ -287,7 +289,11 @@ func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerSta
 	lim := spec.Limits
 	base := &tls.Config{
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
-			c := l.tlsCfg.Load().Clone()
+			c := l.tlsCfg.Load()
+			if c == nil {
+				return nil, errors.New("listener has no TLS configuration")
+			}
+			c = c.Clone()
 			c.NextProtos = []string{http3.NextProtoH3}
 			return c, nil
 		},
@@ -309,14 +315,14 @@ func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerSta
 }
 
 // serve runs one generation's servers until they are shut down.
-func (s *serving) serve(g *Gateway, l *listener) {
+func (s *serving) serve(g *Gateway, name string, udp net.PacketConn) {
 	var wg sync.WaitGroup
-	run := func(name string, f func() error) {
+	run := func(server string, f func() error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := f(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-				g.log.Error().Err(err).Str("listener", l.name).Str("server", name).Msg("server stopped")
+				g.log.Error().Err(err).Str("listener", name).Str("server", server).Msg("server stopped")
 			}
 		}()
 	}
@@ -326,7 +332,6 @@ func (s *serving) serve(g *Gateway, l *listener) {
 		run("tcp", func() error { return s.srv.Serve(s.ln) })
 	}
 	if s.h3 != nil {
-		udp := l.udp
 		run("quic", func() error { return s.h3.Serve(udp) })
 	}
 	wg.Wait()
@@ -369,11 +374,13 @@ func (l *listener) stop(drain time.Duration) error {
 		close(old.stopping)
 	}
 	l.mu.Unlock()
+	// No generation follows: stop taking connections first, so none
+	// waits unaccepted while the last one drains.
+	l.sock.close()
 	var err error
 	if cur != nil {
 		err = cur.shutdown(drain)
 	}
-	l.sock.close()
 	if l.udp != nil {
 		l.udp.Close()
 	}

@@ -172,7 +172,7 @@ func TestWebSocketUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	fmt.Fprintf(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	fmt.Fprintf(c, "GET /ws HTTP/1.1\r\nHost: x\r\nX-Request-Id: ws-1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
@@ -185,6 +185,10 @@ func TestWebSocketUpgrade(t *testing.T) {
 	line, err := br.ReadString('\n')
 	if err != nil || line != "HELLO OVER THE TUNNEL\n" {
 		t.Errorf("tunnel echo: got %q, %v", line, err)
+	}
+	c.Close()
+	if e := tg.logFor("ws-1"); e["response_code"] != float64(101) {
+		t.Errorf("logged code of the WebSocket: got %v, want 101", e["response_code"])
 	}
 }
 

@@ -104,11 +104,25 @@ func modifyResponse(resp *http.Response) error {
 	// reads the record) but not sent to clients: it tells an outsider how
 	// long the backend took.
 	ex.rec.ResponseCodeDetails = "via_upstream"
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The proxy writes the 101 on the hijacked connection, past the
+		// response writer; record it here.
+		ex.w.status = http.StatusSwitchingProtocols
+	}
 	if ex.rule.Chain.HasResponders() {
-		return ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, resp)
+		if err := ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, resp); err != nil {
+			return &responsePhaseError{err}
+		}
 	}
 	return nil
 }
+
+// responsePhaseError carries a plugin's response-phase error through the
+// proxy, so it is answered as the plugin's and not as an upstream failure.
+type responsePhaseError struct{ err error }
+
+func (e *responsePhaseError) Error() string { return e.err.Error() }
+func (e *responsePhaseError) Unwrap() error { return e.err }
 
 // proxyError answers a failed exchange with the status and flag Envoy would
 // give it.
@@ -117,12 +131,15 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	rw := &ex.w
 	var rej *plugins.Reject
 	var uerr *upstream.Error
+	var rerr *responsePhaseError
 	switch {
 	case errors.As(err, &rej):
 		g.fail(rw, ex, rej)
-	case errors.As(err, &uerr) && ex.clientCtx.Err() == nil && ex.body.err == nil:
+	case errors.As(err, &rerr):
+		g.fail(rw, ex, rerr.err)
+	case errors.As(err, &uerr) && ex.clientCtx.Err() == nil && !ex.body.failed():
 		g.local(rw, ex, uerr.Status, uerr.Body, uerr.Flags, uerr.Details)
-	case ex.body.err != nil:
+	case ex.body.failed():
 		// The client's body broke part-way: its fault, not the upstream's.
 		if ex.clientCtx.Err() != nil {
 			ex.rec.Flags |= accesslog.DownstreamConnectionTermination
@@ -138,7 +155,6 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	case isConnectFailure(err):
 		ex.rec.UpstreamTransportFailureReason = err.Error()
 		g.local(rw, ex, http.StatusBadGateway, "upstream connect error", accesslog.UpstreamConnectionFailure, "upstream_reset_before_response_started{connection_failure}")
-		ex.rec.UpstreamTransportFailureReason = err.Error()
 	default:
 		ex.rec.UpstreamTransportFailureReason = err.Error()
 		g.local(rw, ex, http.StatusBadGateway, "upstream connection terminated", accesslog.UpstreamConnectionTermination, "upstream_reset_before_response_started{connection_termination}")

@@ -162,13 +162,14 @@ func TestUpstreamFailures(t *testing.T) {
 	}{
 		{"connection refused", closed(), "/", 502, "UF"},
 		{"route timeout", slow.addr(), "/slow", 504, "UT"},
+		{"an Upgrade header alone keeps the timeout", slow.addr(), "/slow?upgrade", 504, "UT"},
 		{"upstream closes before answering", reset.addr(), "/", 502, "UC"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := plainGateway(t, tt.endpoint, "")
 			id := "fail-" + strings.ReplaceAll(tt.name, " ", "-")
-			resp, _ := get(t, http.DefaultClient, tg.url("web")+tt.path, "X-Request-Id", id)
+			resp, _ := get(t, http.DefaultClient, tg.url("web")+tt.path, "X-Request-Id", id, "Upgrade", "x")
 			if resp.StatusCode != tt.status {
 				t.Errorf("status: got %d, want %d", resp.StatusCode, tt.status)
 			}

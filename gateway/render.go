@@ -27,14 +27,21 @@ func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string
 	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body) + 1)}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
-	if status == http.StatusBadRequest || status == http.StatusRequestHeaderFieldsTooLarge {
-		// The client's framing or headers are not to be trusted: a
-		// further request on this connection would be read from a
-		// stream already out of step.
+	if status == http.StatusBadRequest || status == http.StatusRequestHeaderFieldsTooLarge || unreadBody(ex) {
+		// The client's framing or headers are not to be trusted, or its
+		// body was never read: closing spares the server from reading
+		// what is left of it, however slowly it comes, before the next
+		// request.
 		h["Connection"] = []string{"close"}
 	}
 	w.WriteHeader(status)
 	w.Write([]byte(body + "\n"))
+}
+
+// unreadBody reports whether the request came with a body that nobody read.
+func unreadBody(ex *exchange) bool {
+	r := ex.req.HTTP
+	return r != nil && r.ProtoMajor == 1 && r.ContentLength != 0 && r.Body != http.NoBody && ex.body == nil
 }
 
 // fail answers a plugin's error: a *plugins.Reject as the plugin asked, any
@@ -93,6 +100,9 @@ func (g *Gateway) respond(w *responseWriter, r *http.Request, ex *exchange, stat
 	wh := w.Header()
 	for k, v := range resp.Header {
 		wh[k] = v
+	}
+	if unreadBody(ex) {
+		wh["Connection"] = []string{"close"}
 	}
 	if resp.ContentLength >= 0 {
 		wh["Content-Length"] = []string{strconv.FormatInt(resp.ContentLength, 10)}

@@ -72,7 +72,7 @@ func httpsURL(r *http.Request, port string) string {
 	if port != "" && port != "443" {
 		host += ":" + port
 	}
-	return "https://" + host + r.RequestURI
+	return "https://" + host + r.URL.RequestURI()
 }
 
 // requestID returns the request's x-request-id, generating one (a random

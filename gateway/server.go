@@ -159,9 +159,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		errs = append(errs, g.admin.Shutdown(ctx))
 	}
 	g.wg.Wait()
-	s := g.snap.Load()
-	s.closePools(nil)
-	g.retire(s, nil)
+	g.retire(g.snap.Load(), nil)
 	return errors.Join(errs...)
 }
 

@@ -56,7 +56,7 @@ func (s *snapshot) upstream(spec *routes.UpstreamSpec) *backend {
 		return nil
 	}
 	for old, u := range s.upstreams {
-		if old.Name == spec.Name && reflect.DeepEqual(old, spec) {
+		if old.Name == spec.Name && reflect.DeepEqual(old, spec) && u.files == filesDigest(spec) {
 			return u
 		}
 	}

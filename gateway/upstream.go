@@ -1,6 +1,10 @@
 package gateway
 
 import (
+	"crypto/sha256"
+	"io"
+	"os"
+
 	"github.com/portcullis-gw/portcullis/gateway/upstream"
 	"github.com/portcullis-gw/portcullis/routes"
 )
@@ -12,6 +16,25 @@ type backend struct {
 	spec *routes.UpstreamSpec
 	// service is the destination service host for metrics.
 	service string
+	// files is a digest of the files the definition names (the CA
+	// bundle): a pool is carried over a reload only if they are unchanged.
+	files [32]byte
+}
+
+// filesDigest hashes the content of the files spec names, so that a
+// rotated CA bundle builds a new pool although the definition is the same.
+func filesDigest(spec *routes.UpstreamSpec) [32]byte {
+	h := sha256.New()
+	if spec.TLS != nil && spec.TLS.CAFile != "" {
+		b, err := os.ReadFile(spec.TLS.CAFile)
+		if err != nil {
+			io.WriteString(h, err.Error())
+		}
+		h.Write(b)
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 func (g *Gateway) newBackend(spec *routes.UpstreamSpec) (*backend, error) {
@@ -22,7 +45,7 @@ func (g *Gateway) newBackend(spec *routes.UpstreamSpec) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &backend{pool: p, spec: spec, service: spec.Name}
+	b := &backend{pool: p, spec: spec, service: spec.Name, files: filesDigest(spec)}
 	if spec.Namespace != "" {
 		b.service = spec.Name + "." + spec.Namespace + ".svc.cluster.local"
 	}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -106,10 +108,51 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 				t.Errorf("X-Forwarded-For upstream: got %q, want %q", got, tt.wantXFF)
 			}
 			e := tg.logFor("xff-1")
+			if e["x_forwarded_for"] != tt.wantXFF {
+				t.Errorf("logged X-Forwarded-For: got %v, want what was forwarded, %q", e["x_forwarded_for"], tt.wantXFF)
+			}
 			host, _, _ := net.SplitHostPort(e["downstream_remote_address"].(string))
 			if host != tt.wantClient {
 				t.Errorf("logged client: got %q, want %q", host, tt.wantClient)
 			}
 		})
+	}
+}
+
+// TestUpstreamCARotation replaces the CA bundle an upstream names: the
+// reload builds a new pool that trusts the new bundle, although the
+// definition itself did not change.
+func TestUpstreamCARotation(t *testing.T) {
+	ca, other := newTestCA(t), newTestCA(t)
+	be := tlsBackend(t, ca, false)
+	dir := t.TempDir()
+	caPath := filepath.Join(dir, "ca.pem")
+	copyFile := func(from string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(caPath, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(other.caFile)
+	yaml := fmt.Sprintf(`
+admin: { address: "off" }
+listeners: [ { name: web, address: "127.0.0.1:0" } ]
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] }
+upstreams: [ { name: app, endpoints: [%q], tls: { ca_file: %q, server_name: backend.internal } } ]
+`, be, caPath)
+	tg := startGatewayWith(t, parseT(t, yaml))
+	if resp, _ := get(t, http.DefaultClient, tg.url("web")+"/"); resp.StatusCode != 502 {
+		t.Fatalf("with the wrong CA: got %d, want 502", resp.StatusCode)
+	}
+	copyFile(ca.caFile)
+	if err := tg.Reload(parseT(t, strings.Replace(yaml, `"127.0.0.1:0"`, fmt.Sprintf("%q", tg.Addr("web").String()), 1))); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := get(t, http.DefaultClient, tg.url("web")+"/"); resp.StatusCode != 200 {
+		t.Errorf("after the CA bundle was replaced: got %d, want 200", resp.StatusCode)
 	}
 }

@@ -1,0 +1,204 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/portcullis-gw/portcullis/bench/hist"
+	"github.com/portcullis-gw/portcullis/bench/load"
+	"github.com/portcullis-gw/portcullis/bench/report"
+)
+
+// instance is a contender running for one scenario.
+type instance struct {
+	c    *contender
+	a    addrs
+	proc *process
+	res  *report.Contender
+}
+
+// scenario runs one scenario: it starts the backend and every contender,
+// warms each up, then runs the rounds interleaved and stops them all.
+func (h *harness) scenario(ctx context.Context, sc scenario) *report.Scenario {
+	idle := 0
+	if sc.idle {
+		idle = h.opt.Idle
+	}
+	out := &report.Scenario{Name: sc.name, Title: sc.title, Load: sc.describe(idle), Idle: idle}
+	if sc.missing != "" {
+		out.Skipped = sc.missing
+		fmt.Fprintf(h.opt.Log, "%s: skipped: %s\n", sc.name, sc.missing)
+		return out
+	}
+	dir := filepath.Join(h.work, sc.name)
+	backend, ba, err := h.startBackend(ctx, dir)
+	if err != nil {
+		out.Skipped = "the backend did not start: " + err.Error()
+		return out
+	}
+	procs := []*process{backend}
+	defer func() { stopAll(procs) }()
+
+	var running []*instance
+	for _, c := range h.contenders {
+		in := &instance{c: c, res: &report.Contender{Name: c.name, Hist: new(hist.Histogram)}}
+		out.Contenders = append(out.Contenders, in.res)
+		if err := h.launch(ctx, dir, sc, in, backend, ba); err != nil {
+			in.res.Skipped = err.Error()
+			fmt.Fprintf(h.opt.Log, "%s: %s not run: %v\n", sc.name, c.name, err)
+			continue
+		}
+		if in.proc != backend {
+			procs = append(procs, in.proc)
+		}
+		running = append(running, in)
+	}
+	for _, in := range running {
+		if h.opt.Warmup > 0 && ctx.Err() == nil {
+			if _, err := h.runLoad(ctx, sc, in.a, h.opt.Warmup, 0, nil); err != nil {
+				fmt.Fprintf(h.opt.Log, "%s: %s warm-up: %v\n", sc.name, in.c.name, err)
+			}
+		}
+	}
+	for r := range h.opt.Rounds {
+		for _, in := range running {
+			if ctx.Err() != nil {
+				return out
+			}
+			h.round(ctx, sc, in, idle)
+			h.logRound(sc, in, r)
+		}
+	}
+	for _, in := range running {
+		if _, rss, err := groupStat(in.proc.pgid()); err == nil {
+			in.res.PeakRSS = rss
+		}
+	}
+	return out
+}
+
+// startBackend starts the scenario's own backend, so no state carries over
+// from one scenario to the next.
+func (h *harness) startBackend(ctx context.Context, dir string) (*process, addrs, error) {
+	a, err := h.addrs("")
+	if err != nil {
+		return nil, a, err
+	}
+	bdir := filepath.Join(dir, "backend")
+	if err := os.MkdirAll(bdir, 0o755); err != nil {
+		return nil, a, err
+	}
+	p, err := h.launchBackend(bdir, a)
+	if err != nil {
+		return nil, a, err
+	}
+	if err := waitReady(ctx, p, a); err != nil {
+		p.stop()
+		return nil, a, err
+	}
+	return p, a, nil
+}
+
+// launch starts one contender for the scenario, or says why it cannot run.
+func (h *harness) launch(ctx context.Context, dir string, sc scenario, in *instance, backend *process, ba addrs) error {
+	c := in.c
+	switch {
+	case c.missing != "":
+		return fmt.Errorf("%s", c.missing)
+	case sc.h3 && !c.h3:
+		return fmt.Errorf("%s", c.noH3)
+	case c.launch == nil:
+		in.a, in.proc = ba, backend
+		return nil
+	}
+	a, err := h.addrs(ba.plain)
+	if err != nil {
+		return err
+	}
+	a.h3 = c.h3
+	cdir := filepath.Join(dir, c.name)
+	if err := os.MkdirAll(cdir, 0o755); err != nil {
+		return err
+	}
+	p, err := c.launch(h, cdir, a)
+	if err != nil {
+		return err
+	}
+	if err := waitReady(ctx, p, a); err != nil {
+		p.stop()
+		return err
+	}
+	in.a, in.proc = a, p
+	return nil
+}
+
+// addrs picks fresh loopback ports for a server.
+func (h *harness) addrs(upstream string) (addrs, error) {
+	plain, err := freePort()
+	if err != nil {
+		return addrs{}, err
+	}
+	tls, err := freePort()
+	if err != nil {
+		return addrs{}, err
+	}
+	return addrs{plain: plain, tls: tls, upstream: upstream, h3: true}, nil
+}
+
+// round runs one measured round against one contender, with the CPU time
+// its processes used from the start of the measured part to its end, and
+// the cross-check tool after it.
+func (h *harness) round(ctx context.Context, sc scenario, in *instance, idle int) {
+	var rd report.Round
+	var before, after float64
+	errBefore := errors.New("the load generator never started measuring")
+	errAfter := errors.New("the load generator never stopped measuring")
+	res, err := h.runLoad(ctx, sc, in.a, h.opt.Duration, idle, func(mark string) {
+		if mark == load.StartMark {
+			before, _, errBefore = groupStat(in.proc.pgid())
+		} else {
+			after, _, errAfter = groupStat(in.proc.pgid())
+		}
+	})
+	switch {
+	case err != nil:
+		rd.Failed = err.Error()
+	default:
+		rd.RPS, rd.Requests, rd.Errors, rd.Latency = res.RPS, res.Requests, res.Errors, res.Latency
+		for _, s := range res.ErrorSamples {
+			rd.ErrorSample = s
+			break
+		}
+		if res.IdleFailed > 0 {
+			rd.Errors["idle_not_opened"] += uint64(res.IdleFailed)
+		}
+		if errBefore == nil && errAfter == nil {
+			rd.CPUSeconds = after - before
+		}
+		in.res.Hist.Merge(res.Histogram)
+	}
+	in.res.Rounds = append(in.res.Rounds, rd)
+	if h.opt.CrossCheck && sc.cross != "" {
+		if x, ok := h.cross(ctx, sc, in.a); ok {
+			in.res.CrossTool = sc.cross
+			in.res.Cross = append(in.res.Cross, x)
+		}
+	}
+}
+
+func (h *harness) logRound(sc scenario, in *instance, r int) {
+	rd := in.res.Rounds[len(in.res.Rounds)-1]
+	if rd.Failed != "" {
+		fmt.Fprintf(h.opt.Log, "%s round %d/%d %-10s failed: %s\n", sc.name, r+1, h.opt.Rounds, in.c.name, rd.Failed)
+		return
+	}
+	var errs uint64
+	for _, n := range rd.Errors {
+		errs += n
+	}
+	fmt.Fprintf(h.opt.Log, "%s round %d/%d %-10s %9.0f req/s  p99 %8.0f µs  errors %d\n",
+		sc.name, r+1, h.opt.Rounds, in.c.name, rd.RPS, rd.Latency.P99, errs)
+}

@@ -1,0 +1,121 @@
+package harness
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// scenario is one shape of load, run against every contender in turn.
+type scenario struct {
+	name, title string
+	// proto is the load generator's protocol; tls targets the TLS port.
+	proto string
+	tls   bool
+	// method, path and body describe the request.
+	method, path string
+	body         int
+	// conns and streams: connections, and requests in flight on each.
+	conns, streams int
+	// newConn opens a connection (a TLS handshake) per request.
+	newConn bool
+	// idle holds that many idle keep-alive connections during the run; the
+	// harness's -idle option sets it.
+	idle bool
+	// h3 marks the scenarios only contenders serving HTTP/3 can run.
+	h3 bool
+	// cross names the external tool that cross-checks it, if installed.
+	cross string
+	// missing says which part of the gateway the scenario waits for; a
+	// scenario with it set is reported as skipped.
+	missing string
+}
+
+// scenarios is every scenario in the order they run and are reported.
+var scenarios = []scenario{
+	{name: "h1", title: "plain proxy, HTTP/1.1 → HTTP/1.1", proto: "h1", method: "GET", path: "/1k",
+		conns: 32, streams: 1, cross: "wrk"},
+	{name: "h2", title: "TLS, HTTP/2 → HTTP/1.1", proto: "h2", tls: true, method: "GET", path: "/1k",
+		conns: 4, streams: 8, cross: "h2load"},
+	{name: "h3", title: "HTTP/3 → HTTP/1.1", proto: "h3", tls: true, method: "GET", path: "/1k",
+		conns: 4, streams: 8, h3: true},
+	{name: "tls-new", title: "new TLS connections per second (a full handshake per request)", proto: "h1",
+		tls: true, method: "GET", path: "/0", conns: 16, streams: 1, newConn: true},
+	{name: "up", title: "large bodies up: POST 1 MiB", proto: "h1", method: "POST", path: "/0", body: 1 << 20,
+		conns: 8, streams: 1},
+	{name: "down", title: "large bodies down: GET 1 MiB", proto: "h1", method: "GET", path: "/1m",
+		conns: 8, streams: 1},
+	{name: "conns", title: "many connections: idle keep-alive connections held while measuring", proto: "h1",
+		method: "GET", path: "/1k", conns: 32, streams: 1, idle: true},
+	{name: "reload", title: "reload under load: the routes file rewritten every second",
+		missing: "not built yet: the gateway has no routes-file reload; this scenario runs once the reload issue lands"},
+	{name: "waf", title: "WAF: the CRS at paranoia level 1, against nginx with ModSecurity v3",
+		missing: "not built yet: the gateway has no WAF; a later issue adds it and this scenario"},
+	{name: "policy", title: "AuthorizationPolicy on SPIFFE identities from mutual TLS",
+		missing: "not built yet: the gateway has no AuthorizationPolicy; a later issue adds it and this scenario"},
+	{name: "egress", title: "egress: CONNECT through the forward proxy",
+		missing: "not built yet: the gateway has no egress proxy; a later issue adds it and this scenario"},
+}
+
+// describe says what load the scenario sends, for the report.
+func (s scenario) describe(idle int) string {
+	conns := fmt.Sprintf("%d connections", s.conns)
+	if s.streams > 1 {
+		conns = fmt.Sprintf("%d connections × %d streams", s.conns, s.streams)
+	}
+	if s.newConn {
+		conns = fmt.Sprintf("%d concurrent clients, a new connection and TLS handshake (X25519, ECDSA P-256) per request", s.conns)
+	}
+	req := s.method + " " + s.path
+	switch {
+	case s.body >= 1<<20 && s.body%(1<<20) == 0:
+		req = fmt.Sprintf("%s with a %d MiB body", req, s.body>>20)
+	case s.body > 0:
+		req = fmt.Sprintf("%s with a %d-byte body", req, s.body)
+	}
+	out := fmt.Sprintf("%s%s, %s, closed loop, %s", s.proto, map[bool]string{true: " over TLS", false: ""}[s.tls && s.proto == "h1"], conns, req)
+	if s.idle {
+		out += fmt.Sprintf(", while %s idle keep-alive connections are held open", thousands(idle))
+	}
+	return out
+}
+
+// pick returns the scenarios named, in their usual order; empty or "all"
+// picks every one.
+func pick(names []string) ([]scenario, error) {
+	if len(names) == 0 || (len(names) == 1 && names[0] == "all") {
+		return scenarios, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []scenario
+	for _, s := range scenarios {
+		if want[s.name] {
+			out = append(out, s)
+			delete(want, s.name)
+		}
+	}
+	if len(want) > 0 {
+		var known []string
+		for _, s := range scenarios {
+			known = append(known, s.name)
+		}
+		var unknown []string
+		for n := range want {
+			unknown = append(unknown, n)
+		}
+		return nil, fmt.Errorf("unknown scenario %s; known: %s", strings.Join(unknown, ", "), strings.Join(known, ", "))
+	}
+	return out, nil
+}
+
+// thousands writes n with comma separators, as the report writes counts.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,97 @@
+package harness
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portcullis-gw/portcullis/bench/report"
+)
+
+// logWriter sends the harness's progress lines to the test log.
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+// TestSmoke runs every scenario for under a second against the backend
+// alone, the bare Go proxy and, if it builds, the gateway, all on
+// loopback, and checks each answered without an error. The peers are left
+// out: they are not installed everywhere the tests run.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the servers; skipped with -short")
+	}
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(repo, "go.mod")); err != nil {
+		t.Fatalf("repository root: %v", err)
+	}
+	// A hard bound, so a hung server fails the test instead of CI.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Options{
+		Repo: repo, Contenders: []string{"backend", "portcullis", "bareproxy"},
+		Rounds: 1, Duration: 500 * time.Millisecond, Idle: 200,
+		LoadCPUs: "0", ServerCPUs: "1", Pin: true, WidePct: 10,
+		Command: "go test ./bench/harness -run TestSmoke", Log: logWriter{t},
+	})
+	if err != nil {
+		t.Fatalf("Run: got %v, want nil", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the smoke run hit its bound: %v", ctx.Err())
+	}
+	ran := 0
+	for _, sc := range rep.Scenarios {
+		if sc.Skipped != "" {
+			if !strings.HasPrefix(sc.Skipped, "not built yet") {
+				t.Errorf("%s: skipped: %s", sc.Name, sc.Skipped)
+			}
+			continue
+		}
+		ran++
+		for _, c := range sc.Contenders {
+			t.Run(sc.Name+"/"+c.Name, func(t *testing.T) { checkContender(t, c) })
+		}
+	}
+	if ran < 7 {
+		t.Errorf("scenarios run: got %d, want the 7 that are built", ran)
+	}
+	md, err := report.Write(t.TempDir(), rep)
+	if err != nil {
+		t.Fatalf("Write: got %v, want nil", err)
+	}
+	if b, err := os.ReadFile(md); err != nil || !strings.Contains(string(b), "## h1:") {
+		t.Errorf("report: got err %v, want a Markdown report with an h1 section", err)
+	}
+}
+
+func checkContender(t *testing.T, c *report.Contender) {
+	if c.Skipped != "" {
+		if c.Name == "portcullis" && strings.HasPrefix(c.Skipped, "does not build yet") {
+			t.Skipf("the gateway %s", c.Skipped)
+		}
+		t.Fatalf("skipped: %s", c.Skipped)
+	}
+	if len(c.Rounds) != 1 {
+		t.Fatalf("rounds: got %d, want 1", len(c.Rounds))
+	}
+	r := c.Rounds[0]
+	if r.Failed != "" {
+		t.Fatalf("round failed: %s", r.Failed)
+	}
+	if r.Requests == 0 || len(r.Errors) > 0 {
+		t.Errorf("got %d requests and errors %v (%s), want some and none", r.Requests, r.Errors, r.ErrorSample)
+	}
+	if c.PeakRSS <= 0 {
+		t.Errorf("peak RSS: got %d, want > 0", c.PeakRSS)
+	}
+}

@@ -1,0 +1,72 @@
+// Package peers holds the configurations the bench starts its contenders
+// with: nginx, HAProxy and Caddy as their docs recommend for reverse
+// proxying, and the gateway's own routes file, as text templates filled in
+// with the ports, files and worker count of one run. install.sh beside them
+// installs the peers from Debian's packages.
+package peers
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"net"
+	"text/template"
+)
+
+//go:embed *.tmpl Caddyfile.tmpl
+var files embed.FS
+
+// Params are the values a configuration is filled in with.
+type Params struct {
+	// Dir is the instance's own directory: pid file, temp files, error log.
+	Dir string
+	// Listen is the plain HTTP/1.1 address, ListenTLS the TLS one (HTTP/1.1
+	// and HTTP/2, and HTTP/3 on UDP when H3 is set).
+	Listen, ListenTLS string
+	// Upstream is the backend's plain HTTP/1.1 address.
+	Upstream string
+	// Cert and Key are PEM files; CertKey is both in one file, as HAProxy
+	// wants them.
+	Cert, Key, CertKey string
+	// AccessLog is the file every request is logged to.
+	AccessLog string
+	// Workers is the number of worker processes or threads: the number of
+	// cores the proxy is given.
+	Workers int
+	// MaxConns is the number of client connections to allow; NoFile the
+	// open-file limit the proxy runs under, which caps it.
+	MaxConns, NoFile int
+	H3               bool
+	// HTTP2On selects nginx's `http2 on;` (1.25.1 and later) over the older
+	// `listen … http2`.
+	HTTP2On bool
+}
+
+// Names are the templates' file names.
+const (
+	Nginx      = "nginx.conf.tmpl"
+	HAProxy    = "haproxy.cfg.tmpl"
+	Caddy      = "Caddyfile.tmpl"
+	Portcullis = "portcullis.yaml.tmpl"
+)
+
+var funcs = template.FuncMap{
+	"sub": func(a, b int) int { return a - b },
+	"port": func(addr string) (string, error) {
+		_, p, err := net.SplitHostPort(addr)
+		return p, err
+	},
+}
+
+// Render fills in the named template.
+func Render(name string, p Params) ([]byte, error) {
+	t, err := template.New(name).Funcs(funcs).Option("missingkey=error").ParseFS(files, name)
+	if err != nil {
+		return nil, fmt.Errorf("peers: %w", err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, p); err != nil {
+		return nil, fmt.Errorf("peers: %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}

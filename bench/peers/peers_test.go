@@ -1,0 +1,140 @@
+package peers
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// params are template values for the tests. The addresses are never
+// bound: the tests only render and check configurations.
+func params(t *testing.T, h3 bool) Params {
+	dir := t.TempDir()
+	return Params{
+		Dir: dir, Listen: "127.0.0.1:18080", ListenTLS: "127.0.0.1:18443", Upstream: "127.0.0.1:19000",
+		Cert: filepath.Join(dir, "c.pem"), Key: filepath.Join(dir, "k.pem"), CertKey: filepath.Join(dir, "ck.pem"),
+		AccessLog: filepath.Join(dir, "access.log"), Workers: 2, MaxConns: 11000, NoFile: 20000, H3: h3,
+	}
+}
+
+func TestRender(t *testing.T) {
+	tests := []struct {
+		name string
+		tmpl string
+		h3   bool
+		want []string // lines the configuration must hold
+		not  []string
+	}{
+		{"nginx", Nginx, false, []string{"worker_processes 2;", "listen 127.0.0.1:18443 ssl http2 backlog=4096;",
+			"keepalive 256;", "worker_connections 19936;", "server 127.0.0.1:19000;"}, []string{"http3", "http2 on;"}},
+		{"nginx h3", Nginx, true, []string{"listen 127.0.0.1:18443 quic reuseport;", `add_header Alt-Svc 'h3=":18443"; ma=86400';`}, nil},
+		{"haproxy", HAProxy, false, []string{"nbthread 2", "maxconn 11000", "ulimit-n 20000", "server backend 127.0.0.1:19000"}, []string{"quic4@"}},
+		{"haproxy h3", HAProxy, true, []string{"bind quic4@127.0.0.1:18443"}, nil},
+		{"caddy", Caddy, false, []string{"http://:18080 {", "https://:18443 {", "protocols h1 h2\n", "reverse_proxy 127.0.0.1:19000 {"}, nil},
+		{"caddy h3", Caddy, true, []string{"protocols h1 h2 h3"}, nil},
+		{"portcullis", Portcullis, true, []string{`address: "127.0.0.1:18080"`, "protocols: [http1, http2, http3]", `endpoints: ["127.0.0.1:19000"]`}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Render(tc.tmpl, params(t, tc.h3))
+			if err != nil {
+				t.Fatalf("Render: got %v, want nil", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(b), w) {
+					t.Errorf("got a configuration without %q, want it:\n%s", w, b)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(string(b), n) {
+					t.Errorf("got %q in the configuration, want it absent", n)
+				}
+			}
+		})
+	}
+}
+
+func TestRenderUnknownTemplate(t *testing.T) {
+	if _, err := Render("nope.tmpl", Params{}); err == nil {
+		t.Errorf("got nil error, want one")
+	}
+}
+
+// TestPeersAcceptTheirConfig checks each rendered configuration with the
+// peer's own checker, where the peer is installed.
+func TestPeersAcceptTheirConfig(t *testing.T) {
+	tests := []struct {
+		name, tmpl, file string
+		argv             func(p Params, conf string) []string
+	}{
+		{"nginx", Nginx, "nginx.conf", func(p Params, conf string) []string {
+			return []string{"nginx", "-t", "-p", p.Dir, "-c", conf, "-e", filepath.Join(p.Dir, "error.log")}
+		}},
+		{"haproxy", HAProxy, "haproxy.cfg", func(_ Params, conf string) []string { return []string{"haproxy", "-c", "-f", conf} }},
+		{"caddy", Caddy, "Caddyfile", func(_ Params, conf string) []string {
+			return []string{"caddy", "validate", "--config", conf, "--adapter", "caddyfile"}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bin, err := exec.LookPath(tc.name)
+			if err != nil {
+				if bin, err = exec.LookPath("/usr/sbin/" + tc.name); err != nil {
+					t.Skipf("%s is not installed", tc.name)
+				}
+			}
+			p := params(t, false)
+			writePEM(t, p)
+			b, err := Render(tc.tmpl, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf := filepath.Join(p.Dir, tc.file)
+			if err := os.WriteFile(conf, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			argv := tc.argv(p, conf)
+			cmd := exec.Command(bin, argv[1:]...)
+			cmd.Env = append(os.Environ(), "HOME="+p.Dir, "XDG_DATA_HOME="+p.Dir, "XDG_CONFIG_HOME="+p.Dir)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s rejects its configuration: %v\n%s", tc.name, err, out)
+			}
+		})
+	}
+}
+
+// writePEM writes a fresh self-signed certificate and key where p says,
+// since the checkers load them.
+func writePEM(t *testing.T, p Params) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	priv := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
+	for path, data := range map[string]string{p.Cert: cert, p.Key: priv, p.CertKey: cert + priv} {
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
