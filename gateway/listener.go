@@ -162,6 +162,14 @@ func bindUDP(addr string, port int) (net.PacketConn, error) {
 // earlier generation are shut down in the background, after the new ones
 // accept, and finish their in-flight requests within drain.
 func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, drain time.Duration) error {
+	// What can fail is built before anything running is touched.
+	var limiter plugins.Handler
+	if rps := spec.Limits.RequestsPerSecond; rps > 0 {
+		var err error
+		if limiter, err = globalLimiter(rps, spec.Limits.RequestsBurst); err != nil {
+			return fmt.Errorf("listener %q: limits: %w", spec.Name, err)
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	old := l.cur
@@ -187,13 +195,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		redirectHTTPS: spec.RedirectHTTPS,
 		httpsPort:     httpsPort,
 		maxHeaders:    spec.Limits.MaxHeaders,
-	}
-	if rps := spec.Limits.RequestsPerSecond; rps > 0 {
-		lim, err := globalLimiter(rps, spec.Limits.RequestsBurst)
-		if err != nil {
-			return fmt.Errorf("listener %q: limits: %w", spec.Name, err)
-		}
-		st.limiter = lim
+		limiter:       limiter,
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
 	s.ln = g.guardListener(s.view, spec)
