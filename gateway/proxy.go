@@ -2,9 +2,7 @@ package gateway
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -152,29 +150,15 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 		ex.rec.ResponseCodeDetails = "downstream_remote_disconnect"
 	case errors.Is(err, context.DeadlineExceeded) || r.Context().Err() == context.DeadlineExceeded:
 		g.local(rw, ex, http.StatusGatewayTimeout, "upstream request timeout", accesslog.UpstreamRequestTimeout, "upstream_response_timeout")
-	case isConnectFailure(err):
-		ex.rec.UpstreamTransportFailureReason = err.Error()
-		g.local(rw, ex, http.StatusBadGateway, "upstream connect error", accesslog.UpstreamConnectionFailure, "upstream_reset_before_response_started{connection_failure}")
 	default:
+		// The pool classifies transport failures; what reaches here failed
+		// outside it, such as the response body's first read.
 		ex.rec.UpstreamTransportFailureReason = err.Error()
 		g.local(rw, ex, http.StatusBadGateway, "upstream connection terminated", accesslog.UpstreamConnectionTermination, "upstream_reset_before_response_started{connection_termination}")
 	}
 	if e := g.log.Debug(); e.Enabled() {
 		e.Err(err).Str("request_id", ex.req.ID).Str("upstream", ex.attempt.Endpoint).Msg("upstream exchange failed")
 	}
-}
-
-// isConnectFailure reports whether err happened while connecting to the
-// endpoint (dial or TLS handshake), before any request byte was sent.
-func isConnectFailure(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var rec tls.RecordHeaderError
-	var cv *tls.CertificateVerificationError
-	var alert tls.AlertError
-	return errors.As(err, &rec) || errors.As(err, &cv) || errors.As(err, &alert)
 }
 
 // bufferPool lends the proxy its 32 KiB copy buffers. It pools array

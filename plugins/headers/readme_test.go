@@ -2,49 +2,19 @@ package headers_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os"
-	"regexp"
-	"slices"
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/plugins/headers"
-	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/plugins/plugintest"
 )
-
-// yamlBlock matches a fenced yaml block of the README, capturing its body.
-var yamlBlock = regexp.MustCompile("(?ms)^```yaml\n(.*?)^```")
 
 // TestREADME loads every yaml example of README.md as a whole routes file and
 // checks that its route runs the headers plugin.
 func TestREADME(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := yamlBlock.FindAllSubmatch(readme, -1)
-	if len(blocks) < 2 {
-		t.Fatalf("got %d yaml examples in README.md, want at least 2", len(blocks))
-	}
-	reg, err := plugins.NewRegistry(headers.Factory())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, b := range blocks {
-		t.Run(fmt.Sprint("example ", i+1), func(t *testing.T) {
-			cfg, err := routes.Parse("README.md", b[1], reg)
-			if err != nil {
-				t.Fatalf("got error %v, want nil", err)
-			}
-			rule, _ := cfg.Table.Match("example.com", "/", http.MethodGet, http.Header{})
-			if rule == nil {
-				t.Fatal("got no rule for GET example.com/, want one")
-			}
-			if !slices.Contains(rule.Chain.Names, headers.Name) {
-				t.Fatalf("got chain %q, want it to hold %q", rule.Chain.Names, headers.Name)
-			}
+	for i, rule := range plugintest.ReadmeRules(t, "README.md", headers.Factory(), 2) {
+		t.Run(plugintest.Name(i), func(t *testing.T) {
 			// Every example sets a header on one side or the other, so
 			// running the chain on empty headers shows the plugin at work.
 			ctx := context.Background()
