@@ -10,10 +10,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quic-go/quic-go/http3"
 )
 
-// TestDrain starts a drain while a slow HTTP/1.1 request, an HTTP/2 stream
-// and a WebSocket are in flight: /readyz turns false at once, new
+// TestDrain starts a drain while a slow HTTP/1.1 request, an HTTP/2 stream,
+// an HTTP/3 stream and a WebSocket are in flight: /readyz turns false at once, new
 // connections are still accepted during the delay, and every request in
 // flight completes before Drain returns.
 func TestDrain(t *testing.T) {
@@ -45,13 +47,18 @@ func TestDrain(t *testing.T) {
 			io.WriteString(w, "fast")
 		}
 	})
+	ca := newTestCA(t)
+	crt, key := ca.issue(t, "localhost", "127.0.0.1")
 	tg := startGateway(t, fmt.Sprintf(`
 admin: { address: "127.0.0.1:0" }
-listeners: [ { name: web, address: "127.0.0.1:0", protocols: [http1, http2] } ]
+listeners:
+  - { name: web, address: "127.0.0.1:0", protocols: [http1, http2] }
+  - { name: edge, address: "127.0.0.1:0", protocols: [http3], tls: { certificates: [ { cert: %q, key: %q } ] } }
 virtual_hosts:
   - { name: all, hosts: ["*"], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] }
 upstreams: [ { name: app, endpoints: [%q] } ]
-`, be.addr()))
+`, crt, key, be.addr()))
+	h3url := "https://localhost:" + port(tg.Addr("edge")) + "/slow"
 	base := tg.url("web")
 	webAddr := tg.Addr("web").String()
 	admin := "http://" + tg.AdminAddr().String()
@@ -62,8 +69,8 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 		err  error
 	}
 	results := make(chan result, 3)
-	slow := func(name string, c *http.Client) {
-		resp, err := c.Get(base + "/slow")
+	slow := func(name string, c *http.Client, url string) {
+		resp, err := c.Get(url)
 		if err != nil {
 			results <- result{name, "", err}
 			return
@@ -74,8 +81,11 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 	}
 	h1 := &http.Client{Transport: &http.Transport{}}
 	h2c := &http.Client{Transport: &http.Transport{Protocols: protocols("h2c")}}
-	go slow("HTTP/1.1", h1)
-	go slow("HTTP/2", h2c)
+	h3t := &http3.Transport{TLSClientConfig: ca.clientTLS("localhost")}
+	defer h3t.Close()
+	go slow("HTTP/1.1", h1, base+"/slow")
+	go slow("HTTP/2", h2c, base+"/slow")
+	go slow("HTTP/3", &http.Client{Transport: h3t}, h3url)
 	ws, err := net.Dial("tcp", webAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +98,7 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 	}
 	// Wait until both slow requests are being served.
 	deadline := time.Now().Add(5 * time.Second)
-	for tg.inflight.Load() < 3 && time.Now().Before(deadline) {
+	for tg.inflight.Load() < 4 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 
@@ -119,7 +129,7 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 		t.Errorf("websocket after drain began: got %q, %v", line, err)
 	}
 	close(release)
-	for i := 0; i < 2; i++ {
+	for i := 0; i < 3; i++ {
 		r := <-results
 		if r.err != nil || r.body != "done" {
 			t.Errorf("%s request in flight: got %q, %v; want done", r.name, r.body, r.err)
