@@ -198,7 +198,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		limiter:       limiter,
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
-	s.ln = g.guardListener(s.view, spec)
+	s.ln = g.guardListener(s.view, l, spec)
 	s.srv = g.httpServer(spec, l, st)
 	if hasHTTP3(spec) {
 		st.altSvc = fmt.Sprintf(`h3=":%d"; ma=86400`, port)
@@ -269,11 +269,8 @@ func (g *Gateway) httpServer(spec routes.Listener, l *listener, st *listenerStat
 			}
 		},
 	}
-	if spec.TLS != nil {
-		srv.TLSConfig = &tls.Config{
-			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return l.tlsCfg.Load(), nil },
-		}
-	}
+	// TLS listeners hand the server connections whose handshake is done
+	// (tlsListener), so the server has no TLSConfig of its own.
 	for _, p := range spec.Protocols {
 		switch {
 		case p == "http1":
@@ -328,11 +325,7 @@ func (s *serving) serve(g *Gateway, name string, udp net.PacketConn) {
 			}
 		}()
 	}
-	if s.srv.TLSConfig != nil {
-		run("tcp", func() error { return s.srv.ServeTLS(s.ln, "", "") })
-	} else {
-		run("tcp", func() error { return s.srv.Serve(s.ln) })
-	}
+	run("tcp", func() error { return s.srv.Serve(s.ln) })
 	if s.h3 != nil {
 		run("quic", func() error { return s.h3.Serve(udp) })
 	}
@@ -398,12 +391,11 @@ func (l *listener) Addr() net.Addr { return l.sock.ln.Addr() }
 // changed the listener, the previous generation's connections, which close
 // after their next response, are not counted.
 //
-// On plain listeners the strict HTTP/1 framing guard comes next: Go's server
-// accepts bare LF line ends, obs-fold and Content-Length with
-// Transfer-Encoding, each a request-smuggling vector at an edge. (On TLS
-// listeners Go's server must see the *tls.Conn itself to offer HTTP/2, so
-// the guard cannot sit there.)
-func (g *Gateway) guardListener(ln net.Listener, spec routes.Listener) net.Listener {
+// The strict HTTP/1 framing guard comes next: Go's server accepts bare LF
+// line ends, obs-fold and Content-Length with Transfer-Encoding, each a
+// request-smuggling vector at an edge. On TLS listeners the gateway does the
+// handshake itself and guards every connection that did not choose h2.
+func (g *Gateway) guardListener(ln net.Listener, l *listener, spec routes.Listener) net.Listener {
 	lim := spec.Limits
 	if lim.MaxConnections > 0 || lim.MaxConnectionsPerClient > 0 {
 		ln = connlimit.Listen(ln, connlimit.Options{
@@ -414,15 +406,20 @@ func (g *Gateway) guardListener(ln net.Listener, spec routes.Listener) net.Liste
 			},
 		})
 	}
-	if spec.TLS == nil {
-		ln = h1guard.Listen(ln, h1guard.Options{
-			MaxHeaderBytes: int(lim.MaxHeaderBytes),
-			OnViolation: func(kind h1guard.Kind, remote net.Addr) {
-				g.protocolError(spec.Name, kind.String(), remote)
-			},
-		})
+	guard := h1guard.Options{
+		MaxHeaderBytes: int(lim.MaxHeaderBytes),
+		OnViolation: func(kind h1guard.Kind, remote net.Addr) {
+			g.protocolError(spec.Name, kind.String(), remote)
+		},
 	}
-	return ln
+	if spec.TLS == nil {
+		return h1guard.Listen(ln, guard)
+	}
+	return newTLSListener(ln, l.tlsCfg.Load, guard, time.Duration(lim.ReadHeaderTimeout), func(err error, remote net.Addr) {
+		if e := g.log.Debug(); e.Enabled() {
+			e.Err(err).Str("listener", spec.Name).Stringer("remote", remote).Msg("TLS handshake failed")
+		}
+	})
 }
 
 // globalLimiter is a listener-wide token bucket: the rate_limit plugin with

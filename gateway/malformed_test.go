@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -71,6 +73,52 @@ func TestMalformedRequests(t *testing.T) {
 			}
 			if n := be.hits.Load() - before; n != 0 {
 				t.Errorf("upstream saw %d requests, want 0", n)
+			}
+		})
+	}
+}
+
+// TestMalformedOverTLS sends the framing attacks Go's own parser lets
+// through over HTTP/1.1 on TLS: they are refused there too.
+func TestMalformedOverTLS(t *testing.T) {
+	ca := newTestCA(t)
+	be := newBackend(t, nil)
+	crt, key := ca.issue(t, "localhost")
+	tg := startGateway(t, fmt.Sprintf(`
+admin: { address: "off" }
+listeners: [ { name: edge, address: "127.0.0.1:0", tls: { certificates: [ { cert: %q, key: %q } ] } } ]
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] }
+upstreams: [ { name: app, endpoints: [%q] } ]
+`, crt, key, be.addr()))
+	for _, tt := range []struct{ name, raw, status string }{
+		{"valid request", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "200"},
+		{"bare LF", "GET / HTTP/1.1\nHost: x\n\n", "400"},
+		{"obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n", "400"},
+		{"Content-Length with Transfer-Encoding", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := be.hits.Load()
+			cfg := ca.clientTLS("localhost")
+			cfg.NextProtos = []string{"http/1.1"}
+			c, err := tls.Dial("tcp", tg.Addr("edge").String(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Write([]byte(tt.raw))
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			resp, _ := io.ReadAll(c)
+			line, _, _ := strings.Cut(string(resp), "\r\n")
+			if !strings.HasPrefix(line, "HTTP/1.1 "+tt.status) {
+				t.Errorf("status line: got %q, want %s", line, tt.status)
+			}
+			want := int64(0)
+			if tt.status == "200" {
+				want = 1
+			}
+			if n := be.hits.Load() - before; n != want {
+				t.Errorf("upstream saw %d requests, want %d", n, want)
 			}
 		})
 	}
