@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
+	"github.com/portcullis-gw/portcullis/bench/peers"
 	"github.com/portcullis-gw/portcullis/bench/report"
 )
 
@@ -25,12 +27,27 @@ type contender struct {
 	// bin is the program; nginxHTTP2On selects nginx's newer http2 syntax.
 	bin          string
 	nginxHTTP2On bool
+	// tmpl is the template of its configuration and conf the file it is
+	// rendered to in the instance's directory; empty for the programs that
+	// take flags.
+	tmpl, conf string
+	// reloadSig is the signal that makes its leader reload the rewritten
+	// file; reloadAPI says it reloads through its admin API instead
+	// (Caddy). With neither it has no configuration to reload.
+	reloadSig syscall.Signal
+	reloadAPI bool
 }
+
+// reloads says whether the contender can run the reload scenario.
+func (c *contender) reloads() bool { return c.reloadSig != 0 || c.reloadAPI }
 
 // addrs are one server's listening addresses and its upstream.
 type addrs struct {
 	plain, tls, upstream string
 	h3                   bool
+	// variant is the configuration variant in the reload scenario, and
+	// admin Caddy's admin address there; both empty elsewhere.
+	variant, admin string
 }
 
 // contenderOrder is the order contenders run in each round and appear in
@@ -43,7 +60,7 @@ func (h *harness) find() []*contender {
 		"backend":   {name: "backend", version: "bench/cmd/backend, " + goVersion(), h3: true},
 		"bareproxy": {name: "bareproxy", version: "httputil.ReverseProxy, " + goVersion(), h3: true, bin: h.bins.bareproxy, launch: launchBareproxy},
 		"portcullis": {name: "portcullis", h3: true, bin: h.bins.gateway, missing: h.bins.gatewayErr,
-			launch: launchGateway},
+			launch: launchGateway, tmpl: peers.Portcullis, conf: "routes.yaml", reloadSig: syscall.SIGHUP},
 		"nginx":   detectNginx(),
 		"haproxy": detectHAProxy(),
 		"caddy":   detectCaddy(),
@@ -66,7 +83,8 @@ func (h *harness) find() []*contender {
 }
 
 func detectNginx() *contender {
-	c := &contender{name: "nginx", launch: launchNginx, noH3: "this nginx is built without http_v3_module"}
+	c := &contender{name: "nginx", launch: launchNginx, noH3: "this nginx is built without http_v3_module",
+		tmpl: peers.Nginx, conf: "nginx.conf", reloadSig: syscall.SIGHUP}
 	if c.bin = lookPath("nginx"); c.bin == "" {
 		c.missing = "not installed (task bench:peers installs it)"
 		return c
@@ -79,7 +97,10 @@ func detectNginx() *contender {
 }
 
 func detectHAProxy() *contender {
-	c := &contender{name: "haproxy", launch: launchHAProxy, noH3: "this HAProxy is built without QUIC"}
+	// In master-worker mode (-W, which the reload scenario uses) the
+	// master reloads on SIGUSR2.
+	c := &contender{name: "haproxy", launch: launchHAProxy, noH3: "this HAProxy is built without QUIC",
+		tmpl: peers.HAProxy, conf: "haproxy.cfg", reloadSig: syscall.SIGUSR2}
 	if c.bin = lookPath("haproxy"); c.bin == "" {
 		c.missing = "not installed (task bench:peers installs it)"
 		return c
@@ -90,7 +111,7 @@ func detectHAProxy() *contender {
 }
 
 func detectCaddy() *contender {
-	c := &contender{name: "caddy", launch: launchCaddy, h3: true}
+	c := &contender{name: "caddy", launch: launchCaddy, h3: true, tmpl: peers.Caddy, conf: "Caddyfile", reloadAPI: true}
 	if c.bin = lookPath("caddy"); c.bin == "" {
 		c.missing = "not installed (task bench:peers installs it)"
 		return c

@@ -33,6 +33,9 @@ type Options struct {
 	// Idle is the number of idle keep-alive connections the conns scenario
 	// holds.
 	Idle int
+	// ReloadEvery is the interval between reloads in the reload scenario;
+	// zero means a second.
+	ReloadEvery time.Duration
 	// LoadCPUs run the load generator, ServerCPUs the backend and the
 	// contender (taskset lists, "0" and "1" on two cores). Pin turns
 	// pinning on; it is off anyway when taskset is missing.
@@ -72,6 +75,9 @@ func Run(ctx context.Context, opt Options) (*report.Report, error) {
 	}
 	if opt.Log == nil {
 		opt.Log = io.Discard
+	}
+	if opt.ReloadEvery <= 0 {
+		opt.ReloadEvery = time.Second
 	}
 	h := &harness{opt: opt}
 	if h.work, err = os.MkdirTemp("", "portcullis-bench-"); err != nil {

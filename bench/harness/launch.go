@@ -19,6 +19,8 @@ func (h *harness) params(dir string, a addrs) peers.Params {
 		MaxConns:  h.opt.Idle + 1000,
 		NoFile:    h.nofile,
 		H3:        a.h3,
+		Variant:   a.variant,
+		Admin:     a.admin,
 	}
 }
 
@@ -48,7 +50,7 @@ func launchNginx(h *harness, dir string, a addrs) (*process, error) {
 	c := h.contender("nginx")
 	p := h.params(dir, a)
 	p.HTTP2On = c.nginxHTTP2On
-	conf, err := writeConfig(peers.Nginx, dir, "nginx.conf", p)
+	conf, err := writeConfig(c.tmpl, dir, c.conf, p)
 	if err != nil {
 		return nil, err
 	}
@@ -56,32 +58,41 @@ func launchNginx(h *harness, dir string, a addrs) (*process, error) {
 }
 
 func launchHAProxy(h *harness, dir string, a addrs) (*process, error) {
+	c := h.contender("haproxy")
 	p := h.params(dir, a)
-	conf, err := writeConfig(peers.HAProxy, dir, "haproxy.cfg", p)
+	conf, err := writeConfig(c.tmpl, dir, c.conf, p)
 	if err != nil {
 		return nil, err
 	}
+	argv := []string{c.bin, "-db", "-f", conf}
+	if a.variant != "" {
+		// Master-worker mode, as systemd runs it: the master reloads on
+		// SIGUSR2, starting a new worker and letting the old one finish.
+		argv = []string{c.bin, "-W", "-db", "-f", conf}
+	}
 	// HAProxy logs to stdout (it has no file logging), so stdout is the
 	// access log.
-	return h.start("haproxy", dir, []string{h.contender("haproxy").bin, "-db", "-f", conf}, nil, p.AccessLog)
+	return h.start("haproxy", dir, argv, nil, p.AccessLog)
 }
 
 func launchCaddy(h *harness, dir string, a addrs) (*process, error) {
-	conf, err := writeConfig(peers.Caddy, dir, "Caddyfile", h.params(dir, a))
+	c := h.contender("caddy")
+	conf, err := writeConfig(c.tmpl, dir, c.conf, h.params(dir, a))
 	if err != nil {
 		return nil, err
 	}
 	env := []string{"HOME=" + dir, "XDG_DATA_HOME=" + filepath.Join(dir, "data"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config")}
-	argv := []string{h.contender("caddy").bin, "run", "--config", conf, "--adapter", "caddyfile"}
+	argv := []string{c.bin, "run", "--config", conf, "--adapter", "caddyfile"}
 	return h.start("caddy", dir, argv, env, "")
 }
 
 func launchGateway(h *harness, dir string, a addrs) (*process, error) {
-	conf, err := writeConfig(peers.Portcullis, dir, "routes.yaml", h.params(dir, a))
+	c := h.contender("portcullis")
+	conf, err := writeConfig(c.tmpl, dir, c.conf, h.params(dir, a))
 	if err != nil {
 		return nil, err
 	}
-	return h.start("portcullis", dir, []string{h.bins.gateway, "--config", conf}, nil, "")
+	return h.start("portcullis", dir, []string{c.bin, "--config", conf}, nil, "")
 }
 
 func launchBareproxy(h *harness, dir string, a addrs) (*process, error) {

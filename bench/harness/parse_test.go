@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/portcullis-gw/portcullis/bench/report"
 )
@@ -165,10 +166,12 @@ func TestDescribe(t *testing.T) {
 			"h1, 8 connections, closed loop, POST /0 with a 1 MiB body"},
 		{"conns", scenario{proto: "h1", method: "GET", path: "/1k", conns: 32, streams: 1, idle: true}, 10000,
 			"h1, 32 connections, closed loop, GET /1k, while 10,000 idle keep-alive connections are held open"},
+		{"reload", scenario{proto: "h1", method: "GET", path: "/1k", conns: 32, streams: 1, reload: true}, 0,
+			"h1, 32 connections, closed loop, GET /1k, while the contender reloads its configuration every 1s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.sc.describe(tc.idle); got != tc.want {
+			if got := tc.sc.describe(tc.idle, time.Second); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})

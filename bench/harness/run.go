@@ -18,6 +18,8 @@ type instance struct {
 	a    addrs
 	proc *process
 	res  *report.Contender
+	// rel reloads it in the reload scenario.
+	rel *reloader
 }
 
 // scenario runs one scenario: it starts the backend and every contender,
@@ -27,7 +29,10 @@ func (h *harness) scenario(ctx context.Context, sc scenario) *report.Scenario {
 	if sc.idle {
 		idle = h.opt.Idle
 	}
-	out := &report.Scenario{Name: sc.name, Title: sc.title, Load: sc.describe(idle), Idle: idle}
+	out := &report.Scenario{Name: sc.name, Title: sc.title, Load: sc.describe(idle, h.opt.ReloadEvery), Idle: idle}
+	if sc.reload {
+		out.ReloadEvery = h.opt.ReloadEvery.String()
+	}
 	if sc.missing != "" {
 		out.Skipped = sc.missing
 		fmt.Fprintf(h.opt.Log, "%s: skipped: %s\n", sc.name, sc.missing)
@@ -45,6 +50,9 @@ func (h *harness) scenario(ctx context.Context, sc scenario) *report.Scenario {
 	var running []*instance
 	for _, c := range h.contenders {
 		in := &instance{c: c, res: &report.Contender{Name: c.name, Hist: new(hist.Histogram)}}
+		if sc.reload {
+			in.res.SteadyHist = new(hist.Histogram)
+		}
 		out.Contenders = append(out.Contenders, in.res)
 		if err := h.launch(ctx, dir, sc, in, backend, ba); err != nil {
 			in.res.Skipped = err.Error()
@@ -110,6 +118,8 @@ func (h *harness) launch(ctx context.Context, dir string, sc scenario, in *insta
 		return fmt.Errorf("%s", c.missing)
 	case sc.h3 && !c.h3:
 		return fmt.Errorf("%s", c.noH3)
+	case sc.reload && !c.reloads():
+		return errors.New("has no configuration to reload")
 	case c.launch == nil:
 		in.a, in.proc = ba, backend
 		return nil
@@ -119,6 +129,14 @@ func (h *harness) launch(ctx context.Context, dir string, sc scenario, in *insta
 		return err
 	}
 	a.h3 = c.h3
+	if sc.reload {
+		a.variant = variants[0]
+		if c.reloadAPI {
+			if a.admin, err = freePort(); err != nil {
+				return err
+			}
+		}
+	}
 	cdir := filepath.Join(dir, c.name)
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return err
@@ -130,6 +148,12 @@ func (h *harness) launch(ctx context.Context, dir string, sc scenario, in *insta
 	if err := waitReady(ctx, p, a); err != nil {
 		p.stop()
 		return err
+	}
+	if sc.reload {
+		if in.rel, err = h.newReloader(c, p, cdir, a); err != nil {
+			p.stop()
+			return err
+		}
 	}
 	in.a, in.proc = a, p
 	return nil
@@ -148,21 +172,49 @@ func (h *harness) addrs(upstream string) (addrs, error) {
 	return addrs{plain: plain, tls: tls, upstream: upstream, h3: true}, nil
 }
 
-// round runs one measured round against one contender, with the CPU time
-// its processes used from the start of the measured part to its end, and
-// the cross-check tool after it.
+// round runs one measured round against one contender, and the
+// cross-check tool after it. In the reload scenario it is two: one
+// without reloads, then one while the contender reloads.
 func (h *harness) round(ctx context.Context, sc scenario, in *instance, idle int) {
+	if in.rel != nil {
+		in.res.Steady = append(in.res.Steady, h.measure(ctx, sc, in, idle, nil, in.res.SteadyHist))
+	}
+	in.res.Rounds = append(in.res.Rounds, h.measure(ctx, sc, in, idle, in.rel, in.res.Hist))
+	if h.opt.CrossCheck && sc.cross != "" {
+		if x, ok := h.cross(ctx, sc, in.a); ok {
+			in.res.CrossTool = sc.cross
+			in.res.Cross = append(in.res.Cross, x)
+		}
+	}
+}
+
+// measure runs the load once and returns the round, with the CPU time the
+// contender's processes used from the start of the measured part to its
+// end; the latencies are merged into the histogram given. With rel it
+// reloads the contender throughout the measured part.
+func (h *harness) measure(ctx context.Context, sc scenario, in *instance, idle int, rel *reloader, into *hist.Histogram) report.Round {
 	var rd report.Round
 	var before, after float64
 	errBefore := errors.New("the load generator never started measuring")
 	errAfter := errors.New("the load generator never stopped measuring")
+	var stop func() reloadStats
+	var rs reloadStats
 	res, err := h.runLoad(ctx, sc, in.a, h.opt.Duration, idle, func(mark string) {
 		if mark == load.StartMark {
 			before, _, errBefore = groupStat(in.proc.pgid())
-		} else {
-			after, _, errAfter = groupStat(in.proc.pgid())
+			if rel != nil {
+				stop = rel.start(ctx, h.opt.ReloadEvery)
+			}
+			return
 		}
+		if stop != nil {
+			rs, stop = stop(), nil
+		}
+		after, _, errAfter = groupStat(in.proc.pgid())
 	})
+	if stop != nil { // the load generator ended without its stop mark
+		rs = stop()
+	}
 	switch {
 	case err != nil:
 		rd.Failed = err.Error()
@@ -178,27 +230,55 @@ func (h *harness) round(ctx context.Context, sc scenario, in *instance, idle int
 		if errBefore == nil && errAfter == nil {
 			rd.CPUSeconds = after - before
 		}
-		in.res.Hist.Merge(res.Histogram)
+		into.Merge(res.Histogram)
 	}
-	in.res.Rounds = append(in.res.Rounds, rd)
-	if h.opt.CrossCheck && sc.cross != "" {
-		if x, ok := h.cross(ctx, sc, in.a); ok {
-			in.res.CrossTool = sc.cross
-			in.res.Cross = append(in.res.Cross, x)
+	if rel != nil {
+		rd.Reloads, rd.Applied, rd.ReloadError = rs.reloads, rs.applied, rs.firstErr
+		rd.SlowestApply = float64(rs.slowest.Microseconds())
+		for k, n := range rs.probeErrs {
+			if rd.Errors == nil {
+				rd.Errors = map[string]uint64{}
+			}
+			rd.Errors[k] += n
+		}
+		if rd.ErrorSample == "" {
+			rd.ErrorSample = rs.probeSample
 		}
 	}
+	return rd
 }
 
 func (h *harness) logRound(sc scenario, in *instance, r int) {
-	rd := in.res.Rounds[len(in.res.Rounds)-1]
+	if len(in.res.Steady) > 0 {
+		h.logLine(sc, in, r, "steady", in.res.Steady[len(in.res.Steady)-1])
+		h.logLine(sc, in, r, "reloads", in.res.Rounds[len(in.res.Rounds)-1])
+		return
+	}
+	h.logLine(sc, in, r, "", in.res.Rounds[len(in.res.Rounds)-1])
+}
+
+// logLine says how one measured run went; what names it in the reload
+// scenario (steady or reloads).
+func (h *harness) logLine(sc scenario, in *instance, r int, what string, rd report.Round) {
+	name := in.c.name
+	if what != "" {
+		name += " " + what
+	}
 	if rd.Failed != "" {
-		fmt.Fprintf(h.opt.Log, "%s round %d/%d %-10s failed: %s\n", sc.name, r+1, h.opt.Rounds, in.c.name, rd.Failed)
+		fmt.Fprintf(h.opt.Log, "%s round %d/%d %-10s failed: %s\n", sc.name, r+1, h.opt.Rounds, name, rd.Failed)
 		return
 	}
 	var errs uint64
 	for _, n := range rd.Errors {
 		errs += n
 	}
-	fmt.Fprintf(h.opt.Log, "%s round %d/%d %-10s %9.0f req/s  p99 %8.0f µs  errors %d\n",
-		sc.name, r+1, h.opt.Rounds, in.c.name, rd.RPS, rd.Latency.P99, errs)
+	line := fmt.Sprintf("%s round %d/%d %-10s %9.0f req/s  p99 %8.0f µs  errors %d",
+		sc.name, r+1, h.opt.Rounds, name, rd.RPS, rd.Latency.P99, errs)
+	if rd.Reloads > 0 {
+		line += fmt.Sprintf("  reloads applied %d/%d, slowest %.1f ms", rd.Applied, rd.Reloads, rd.SlowestApply/1e3)
+	}
+	if errs > 0 && rd.ErrorSample != "" {
+		line += "  (" + rd.ErrorSample + ")"
+	}
+	fmt.Fprintln(h.opt.Log, line)
 }

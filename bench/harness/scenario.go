@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // scenario is one shape of load, run against every contender in turn.
@@ -26,6 +27,10 @@ type scenario struct {
 	h3 bool
 	// cross names the external tool that cross-checks it, if installed.
 	cross string
+	// reload runs each round twice, without reloads and while the
+	// contender reloads its configuration every -reload-every; only the
+	// contenders that have a configuration run it.
+	reload bool
 	// missing says which part of the gateway the scenario waits for; a
 	// scenario with it set is reported as skipped.
 	missing string
@@ -47,8 +52,8 @@ var scenarios = []scenario{
 		conns: 8, streams: 1},
 	{name: "conns", title: "many connections: idle keep-alive connections held while measuring", proto: "h1",
 		method: "GET", path: "/1k", conns: 32, streams: 1, idle: true},
-	{name: "reload", title: "reload under load: the routes file rewritten every second",
-		missing: "not built yet: the gateway has no routes-file reload; this scenario runs once the reload issue lands"},
+	{name: "reload", title: "reload under load: the configuration rewritten and reloaded during the h1 load", proto: "h1",
+		method: "GET", path: "/1k", conns: 32, streams: 1, reload: true},
 	{name: "waf", title: "WAF: the CRS at paranoia level 1, against nginx with ModSecurity v3",
 		missing: "not built yet: the gateway has no WAF; a later issue adds it and this scenario"},
 	{name: "policy", title: "AuthorizationPolicy on SPIFFE identities from mutual TLS",
@@ -57,8 +62,10 @@ var scenarios = []scenario{
 		missing: "not built yet: the gateway has no egress proxy; a later issue adds it and this scenario"},
 }
 
-// describe says what load the scenario sends, for the report.
-func (s scenario) describe(idle int) string {
+// describe says what load the scenario sends, for the report; idle is the
+// number of idle connections held and every the interval between reloads,
+// where the scenario has them.
+func (s scenario) describe(idle int, every time.Duration) string {
 	conns := fmt.Sprintf("%d connections", s.conns)
 	if s.streams > 1 {
 		conns = fmt.Sprintf("%d connections × %d streams", s.conns, s.streams)
@@ -76,6 +83,9 @@ func (s scenario) describe(idle int) string {
 	out := fmt.Sprintf("%s%s, %s, closed loop, %s", s.proto, map[bool]string{true: " over TLS", false: ""}[s.tls && s.proto == "h1"], conns, req)
 	if s.idle {
 		out += fmt.Sprintf(", while %s idle keep-alive connections are held open", thousands(idle))
+	}
+	if s.reload {
+		out += fmt.Sprintf(", while the contender reloads its configuration every %v", every)
 	}
 	return out
 }

@@ -21,7 +21,10 @@ func (w logWriter) Write(b []byte) (int, error) {
 
 // TestSmoke runs every scenario for under a second against the backend
 // alone, the bare Go proxy and, if it builds, the gateway, all on
-// loopback, and checks each answered without an error. The peers are left
+// loopback, and checks each answered without an error. The reload scenario
+// runs the gateway alone (the others have nothing to reload) for half a
+// second without reloads and half a second with one every 250 ms, and
+// checks every reload was applied without an error. The peers are left
 // out: they are not installed everywhere the tests run.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
@@ -39,7 +42,7 @@ func TestSmoke(t *testing.T) {
 	defer cancel()
 	rep, err := Run(ctx, Options{
 		Repo: repo, Contenders: []string{"backend", "portcullis", "bareproxy"},
-		Rounds: 1, Duration: 500 * time.Millisecond, Idle: 200,
+		Rounds: 1, Duration: 500 * time.Millisecond, Idle: 200, ReloadEvery: 250 * time.Millisecond,
 		LoadCPUs: "0", ServerCPUs: "1", Pin: true, WidePct: 10,
 		Command: "go test ./bench/harness -run TestSmoke", Log: logWriter{t},
 	})
@@ -59,11 +62,15 @@ func TestSmoke(t *testing.T) {
 		}
 		ran++
 		for _, c := range sc.Contenders {
-			t.Run(sc.Name+"/"+c.Name, func(t *testing.T) { checkContender(t, c) })
+			check := checkContender
+			if sc.ReloadEvery != "" {
+				check = checkReloading
+			}
+			t.Run(sc.Name+"/"+c.Name, func(t *testing.T) { check(t, c) })
 		}
 	}
-	if ran < 7 {
-		t.Errorf("scenarios run: got %d, want the 7 that are built", ran)
+	if ran < 8 {
+		t.Errorf("scenarios run: got %d, want the 8 that are built", ran)
 	}
 	md, err := report.Write(t.TempDir(), rep)
 	if err != nil {
@@ -93,5 +100,25 @@ func checkContender(t *testing.T, c *report.Contender) {
 	}
 	if c.PeakRSS <= 0 {
 		t.Errorf("peak RSS: got %d, want > 0", c.PeakRSS)
+	}
+}
+
+// checkReloading checks a contender of the reload scenario: the gateway
+// ran a round without reloads and one with them, every reload applied and
+// no request failed; the others sat out, having no configuration.
+func checkReloading(t *testing.T, c *report.Contender) {
+	if c.Name != "portcullis" {
+		if c.Skipped != "has no configuration to reload" {
+			t.Errorf("skipped: got %q, want %q", c.Skipped, "has no configuration to reload")
+		}
+		return
+	}
+	checkContender(t, c)
+	if len(c.Steady) != 1 || c.Steady[0].Failed != "" || c.Steady[0].Requests == 0 {
+		t.Errorf("rounds without reloads: got %+v, want one with requests", c.Steady)
+	}
+	r := c.Rounds[0]
+	if r.Reloads == 0 || r.Applied != r.Reloads {
+		t.Errorf("reloads: got %d applied of %d (%s), want all of at least one", r.Applied, r.Reloads, r.ReloadError)
 	}
 }

@@ -1,7 +1,8 @@
 // Package peers holds the configurations the bench starts its contenders
 // with: nginx, HAProxy and Caddy as their docs recommend for reverse
 // proxying, and the gateway's own routes file, as text templates filled in
-// with the ports, files and worker count of one run. install.sh beside them
+// with the ports, files and worker count of one run, and for the reload
+// scenario with one of two variants that differ only in a response header. install.sh beside them
 // installs the peers from Debian's packages.
 package peers
 
@@ -40,6 +41,13 @@ type Params struct {
 	// HTTP2On selects nginx's `http2 on;` (1.25.1 and later) over the older
 	// `listen … http2`.
 	HTTP2On bool
+	// Variant is set only in the reload scenario, which alternates two
+	// variants of each configuration: it is the value of the X-Bench-Config
+	// response header, so a probe can tell which variant answers.
+	Variant string
+	// Admin is Caddy's admin address in the reload scenario, which reloads
+	// Caddy through its admin API; empty turns the admin endpoint off.
+	Admin string
 }
 
 // Names are the templates' file names.

@@ -28,24 +28,33 @@ func params(t *testing.T, h3 bool) Params {
 
 func TestRender(t *testing.T) {
 	tests := []struct {
-		name string
-		tmpl string
-		h3   bool
-		want []string // lines the configuration must hold
-		not  []string
+		name    string
+		tmpl    string
+		h3      bool
+		variant bool     // the reload scenario's variant "b"
+		want    []string // lines the configuration must hold
+		not     []string
 	}{
-		{"nginx", Nginx, false, []string{"worker_processes 2;", "listen 127.0.0.1:18443 ssl http2 backlog=4096;",
-			"keepalive 256;", "worker_connections 19936;", "server 127.0.0.1:19000;"}, []string{"http3", "http2 on;"}},
-		{"nginx h3", Nginx, true, []string{"listen 127.0.0.1:18443 quic reuseport;", `add_header Alt-Svc 'h3=":18443"; ma=86400';`}, nil},
-		{"haproxy", HAProxy, false, []string{"nbthread 2", "maxconn 11000", "ulimit-n 20000", "server backend 127.0.0.1:19000"}, []string{"quic4@"}},
-		{"haproxy h3", HAProxy, true, []string{"bind quic4@127.0.0.1:18443"}, nil},
-		{"caddy", Caddy, false, []string{"http://:18080 {", "https://:18443 {", "protocols h1 h2\n", "reverse_proxy 127.0.0.1:19000 {"}, nil},
-		{"caddy h3", Caddy, true, []string{"protocols h1 h2 h3"}, nil},
-		{"portcullis", Portcullis, true, []string{`address: "127.0.0.1:18080"`, "protocols: [http1, http2, http3]", `endpoints: ["127.0.0.1:19000"]`}, nil},
+		{"nginx", Nginx, false, false, []string{"worker_processes 2;", "listen 127.0.0.1:18443 ssl http2 backlog=4096;",
+			"keepalive 256;", "worker_connections 19936;", "server 127.0.0.1:19000;"}, []string{"http3", "http2 on;", "add_header X-Bench-Config"}},
+		{"nginx h3", Nginx, true, false, []string{"listen 127.0.0.1:18443 quic reuseport;", `add_header Alt-Svc 'h3=":18443"; ma=86400';`}, nil},
+		{"haproxy", HAProxy, false, false, []string{"nbthread 2", "maxconn 11000", "ulimit-n 20000", "server backend 127.0.0.1:19000"}, []string{"quic4@", "stats socket /", "set-header X-Bench-Config"}},
+		{"haproxy h3", HAProxy, true, false, []string{"bind quic4@127.0.0.1:18443"}, nil},
+		{"caddy", Caddy, false, false, []string{"http://:18080 {", "https://:18443 {", "protocols h1 h2\n", "reverse_proxy 127.0.0.1:19000 {", "admin off"}, []string{"header X-Bench-Config"}},
+		{"caddy h3", Caddy, true, false, []string{"protocols h1 h2 h3"}, nil},
+		{"portcullis", Portcullis, true, false, []string{`address: "127.0.0.1:18080"`, "protocols: [http1, http2, http3]", `endpoints: ["127.0.0.1:19000"]`}, []string{"x-bench-config"}},
+		{"nginx variant", Nginx, false, true, []string{"add_header X-Bench-Config b always;"}, nil},
+		{"haproxy variant", HAProxy, false, true, []string{"http-response set-header X-Bench-Config b", "expose-fd listeners"}, nil},
+		{"caddy variant", Caddy, false, true, []string{"admin 127.0.0.1:12019\n", "header X-Bench-Config b"}, []string{"admin off"}},
+		{"portcullis variant", Portcullis, false, true, []string{`set: { x-bench-config: "b" }`}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := Render(tc.tmpl, params(t, tc.h3))
+			p := params(t, tc.h3)
+			if tc.variant {
+				p.Variant, p.Admin = "b", "127.0.0.1:12019"
+			}
+			b, err := Render(tc.tmpl, p)
 			if err != nil {
 				t.Fatalf("Render: got %v, want nil", err)
 			}
@@ -92,21 +101,28 @@ func TestPeersAcceptTheirConfig(t *testing.T) {
 					t.Skipf("%s is not installed", tc.name)
 				}
 			}
-			p := params(t, false)
-			writePEM(t, p)
-			b, err := Render(tc.tmpl, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			conf := filepath.Join(p.Dir, tc.file)
-			if err := os.WriteFile(conf, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			argv := tc.argv(p, conf)
-			cmd := exec.Command(bin, argv[1:]...)
-			cmd.Env = append(os.Environ(), "HOME="+p.Dir, "XDG_DATA_HOME="+p.Dir, "XDG_CONFIG_HOME="+p.Dir)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("%s rejects its configuration: %v\n%s", tc.name, err, out)
+			// The plain configuration, and the reload scenario's variant.
+			for _, variant := range []string{"", "b"} {
+				p := params(t, false)
+				p.Variant = variant
+				if variant != "" {
+					p.Admin = "127.0.0.1:12019"
+				}
+				writePEM(t, p)
+				b, err := Render(tc.tmpl, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				conf := filepath.Join(p.Dir, tc.file)
+				if err := os.WriteFile(conf, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				argv := tc.argv(p, conf)
+				cmd := exec.Command(bin, argv[1:]...)
+				cmd.Env = append(os.Environ(), "HOME="+p.Dir, "XDG_DATA_HOME="+p.Dir, "XDG_CONFIG_HOME="+p.Dir)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("%s rejects its configuration (variant %q): %v\n%s", tc.name, variant, err, out)
+				}
 			}
 		})
 	}

@@ -10,10 +10,11 @@ import (
 
 // targetText says each scenario's target in words, for the summary table.
 var targetText = map[string]string{
-	"h1":    "req/s ≥ nginx's, p99 ≤ 1.5× nginx's (stretch: HAProxy's req/s)",
-	"h2":    "req/s ≥ nginx's",
-	"h3":    "req/s ≥ 0.8× the gateway's own h2",
-	"conns": "peak RSS < 100 MiB holding 10,000 idle keep-alive connections",
+	"h1":     "req/s ≥ nginx's, p99 ≤ 1.5× nginx's (stretch: HAProxy's req/s)",
+	"h2":     "req/s ≥ nginx's",
+	"h3":     "req/s ≥ 0.8× the gateway's own h2",
+	"conns":  "peak RSS < 100 MiB holding 10,000 idle keep-alive connections",
+	"reload": "no errors during reloads",
 }
 
 // Markdown writes the report as Markdown: the run's facts, a summary of
@@ -87,6 +88,11 @@ func scenario(b *strings.Builder, r *Report, sc *Scenario) {
 		fmt.Fprintf(b, "Skipped: %s\n\n", sc.Skipped)
 		return
 	}
+	if sc.ReloadEvery != "" {
+		reloadTable(b, sc)
+		plot(b, sc)
+		return
+	}
 	fmt.Fprintf(b, "Load: %s.\n\n", sc.Load)
 	b.WriteString("| contender | req/s | spread | p50 | p99 | p99.9 | errors | CPU s / 10k req | peak RSS | × backend | × nginx | target |\n")
 	b.WriteString("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
@@ -116,6 +122,11 @@ func scenario(b *strings.Builder, r *Report, sc *Scenario) {
 	if len(skipped) > 0 {
 		fmt.Fprintf(b, "Not run:\n\n%s\n\n", strings.Join(skipped, "\n"))
 	}
+	plot(b, sc)
+}
+
+// plot links the scenario's latency plot, if it has one.
+func plot(b *strings.Builder, sc *Scenario) {
 	if sc.Plot != "" {
 		fmt.Fprintf(b, "![Latency percentiles of each contender, %s](%s)\n\n", sc.Name, sc.Plot)
 	}

@@ -65,6 +65,10 @@ type Scenario struct {
 	// Idle is the number of idle keep-alive connections held during the
 	// measurement, for the many-connections scenario.
 	Idle int `json:"idle,omitempty"`
+	// ReloadEvery is the interval between reloads in the reload scenario,
+	// whose rounds run while each contender reloads its configuration;
+	// empty in every other scenario.
+	ReloadEvery string `json:"reload_every,omitempty"`
 	// Skipped says why the scenario did not run; empty when it ran.
 	Skipped    string       `json:"skipped,omitempty"`
 	Contenders []*Contender `json:"contenders,omitempty"`
@@ -86,8 +90,13 @@ type Contender struct {
 	// over its processes) at the end of the scenario.
 	PeakRSS int64 `json:"peak_rss_bytes"`
 	// Hist is every round's latencies merged, for the plot.
-	Hist    *hist.Histogram `json:"-"`
-	Summary Summary         `json:"summary"`
+	Hist *hist.Histogram `json:"-"`
+	// Steady are the reload scenario's rounds without reloads, run beside
+	// those with them, so a reader sees what the reloads cost; SteadyHist
+	// merges their latencies.
+	Steady     []Round         `json:"steady_rounds,omitempty"`
+	SteadyHist *hist.Histogram `json:"-"`
+	Summary    Summary         `json:"summary"`
 }
 
 // Round is one measured run of the load generator.
@@ -102,6 +111,15 @@ type Round struct {
 	CPUSeconds float64 `json:"cpu_seconds"`
 	// Failed says why the round produced no figures.
 	Failed string `json:"failed,omitempty"`
+	// Reloads counts the reloads triggered during the round, in the reload
+	// scenario; Applied those the contender answered with (the new
+	// variant, on a new connection) before the next was due, and
+	// SlowestApply is the longest wait for that, in microseconds.
+	Reloads      int     `json:"reloads,omitempty"`
+	Applied      int     `json:"reloads_applied,omitempty"`
+	SlowestApply float64 `json:"slowest_apply_us,omitempty"`
+	// ReloadError is one reason a reload was not applied.
+	ReloadError string `json:"reload_error,omitempty"`
 }
 
 // Cross is one round of an external load tool, for the cross-check.

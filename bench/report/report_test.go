@@ -34,6 +34,30 @@ func contender(name string, p50 float64, cpu float64, rss int64, rps ...float64)
 	return c
 }
 
+// reloading makes c's rounds reload rounds (five reloads each, applied
+// within 2 ms) with steady rounds beside them at 1.1× their req/s; nginx
+// has a first reload not applied. errs puts that many errors in its last
+// reload round.
+func reloading(c *Contender, applyMs float64, errs uint64) *Contender {
+	c.SteadyHist = new(hist.Histogram)
+	c.SteadyHist.Merge(c.Hist)
+	for i := range c.Rounds {
+		r := &c.Rounds[i]
+		st := *r
+		st.RPS *= 1.1
+		c.Steady = append(c.Steady, st)
+		r.Reloads, r.Applied, r.SlowestApply = 5, 5, applyMs*1e3*float64(i+1)/3
+	}
+	if c.Name == "nginx" {
+		c.Rounds[0].Applied, c.Rounds[0].ReloadError = 4, "the old variant still answered after 1s"
+	}
+	if errs > 0 {
+		last := &c.Rounds[len(c.Rounds)-1]
+		last.Errors, last.ErrorSample = map[string]uint64{"eof": errs}, "EOF"
+	}
+	return c
+}
+
 // fixture is a report with every feature the Markdown shows: a skipped
 // scenario, a skipped contender, errors, a cross-check, a wide spread.
 func fixture() *Report {
@@ -68,7 +92,13 @@ func fixture() *Report {
 			{Name: "conns", Title: "idle", Load: "h1 while 10000 idle", Idle: 10000, Contenders: []*Contender{
 				contender("portcullis", 1500, 4.0, 90<<20, 9000, 9100, 9050),
 			}},
-			{Name: "reload", Title: "reload under load", Skipped: "not built yet"},
+			{Name: "reload", Title: "reload under load", Load: "h1, 32 connections, GET /1k", ReloadEvery: "1s",
+				Contenders: []*Contender{
+					{Name: "backend", Skipped: "has no configuration to reload"},
+					reloading(contender("portcullis", 1500, 4.0, 30<<20, 10000, 10100, 9900), 9, 0),
+					reloading(contender("nginx", 1600, 3.0, 12<<20, 9500, 9600, 9400), 5, 7),
+				}},
+			{Name: "waf", Title: "WAF", Skipped: "not built yet"},
 		},
 	}
 	r.Finish()
@@ -130,6 +160,7 @@ func TestVerdicts(t *testing.T) {
 		{"h2", FallsShort, true},
 		{"h3", FallsShort, true},
 		{"conns", Pass, false},
+		{"reload", Pass, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.scenario, func(t *testing.T) {
@@ -196,7 +227,7 @@ func TestWrite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Write: got %v, want nil", err)
 	}
-	for _, f := range []string{"2026-11-25-all.md", "2026-11-25-all.json", "2026-11-25-all-h1.svg", "2026-11-25-all-conns.svg"} {
+	for _, f := range []string{"2026-11-25-all.md", "2026-11-25-all.json", "2026-11-25-all-h1.svg", "2026-11-25-all-conns.svg", "2026-11-25-all-reload.svg"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s: got %v, want the file", f, err)
 		}

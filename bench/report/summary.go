@@ -34,6 +34,17 @@ type Summary struct {
 	Cross *Spread `json:"cross_rps,omitempty"`
 	// CrossP99 is the external tool's median p99 in microseconds.
 	CrossP99 float64 `json:"cross_p99_us,omitempty"`
+	// Requests is the total over the rounds.
+	Requests uint64 `json:"requests"`
+	// Reloads, ReloadsApplied and SlowestApply (µs) total and top the
+	// rounds' reloads, in the reload scenario; ReloadError is the first
+	// reason a reload was not applied.
+	Reloads        int     `json:"reloads,omitempty"`
+	ReloadsApplied int     `json:"reloads_applied,omitempty"`
+	SlowestApply   float64 `json:"slowest_apply_us,omitempty"`
+	ReloadError    string  `json:"reload_error,omitempty"`
+	// Steady summarises the reload scenario's rounds without reloads.
+	Steady *Summary `json:"steady,omitempty"`
 }
 
 // Spread is a median with the range it was taken from.
@@ -77,29 +88,11 @@ func median(vs []float64) float64 {
 
 // summarize computes c.Summary from its rounds; failed rounds are left out.
 func (c *Contender) summarize(widePct float64) {
-	var rps, p50, p99, p999, cpu []float64
-	s := Summary{ErrorKinds: map[string]uint64{}}
-	for _, r := range c.Rounds {
-		for k, v := range r.Errors {
-			s.ErrorKinds[k] += v
-			s.Errors += v
-		}
-		if r.Failed != "" {
-			continue
-		}
-		rps = append(rps, r.RPS)
-		p50 = append(p50, r.Latency.P50)
-		p99 = append(p99, r.Latency.P99)
-		p999 = append(p999, r.Latency.P999)
-		if r.Requests > 0 {
-			cpu = append(cpu, r.CPUSeconds/float64(r.Requests)*1e4)
-		}
-	}
-	s.RPS = spreadOf(rps, widePct)
-	s.P50, s.P99, s.P999, s.CPUPer10k = median(p50), median(p99), median(p999), median(cpu)
+	s := roundsSummary(c.Rounds, widePct)
 	s.PeakRSSMiB = float64(c.PeakRSS) / (1 << 20)
-	if len(s.ErrorKinds) == 0 {
-		s.ErrorKinds = nil
+	if len(c.Steady) > 0 {
+		steady := roundsSummary(c.Steady, widePct)
+		s.Steady = &steady
 	}
 	var xr, xp99 []float64
 	for _, x := range c.Cross {
@@ -113,6 +106,43 @@ func (c *Contender) summarize(widePct float64) {
 		s.Cross, s.CrossP99 = &sp, median(xp99)
 	}
 	c.Summary = s
+}
+
+// roundsSummary computes the figures of a list of rounds: medians of the
+// rates and percentiles, error and reload totals. Failed rounds count only
+// in the totals.
+func roundsSummary(rounds []Round, widePct float64) Summary {
+	var rps, p50, p99, p999, cpu []float64
+	s := Summary{ErrorKinds: map[string]uint64{}}
+	for _, r := range rounds {
+		for k, v := range r.Errors {
+			s.ErrorKinds[k] += v
+			s.Errors += v
+		}
+		s.Reloads += r.Reloads
+		s.ReloadsApplied += r.Applied
+		s.SlowestApply = max(s.SlowestApply, r.SlowestApply)
+		if s.ReloadError == "" {
+			s.ReloadError = r.ReloadError
+		}
+		if r.Failed != "" {
+			continue
+		}
+		s.Requests += r.Requests
+		rps = append(rps, r.RPS)
+		p50 = append(p50, r.Latency.P50)
+		p99 = append(p99, r.Latency.P99)
+		p999 = append(p999, r.Latency.P999)
+		if r.Requests > 0 {
+			cpu = append(cpu, r.CPUSeconds/float64(r.Requests)*1e4)
+		}
+	}
+	s.RPS = spreadOf(rps, widePct)
+	s.P50, s.P99, s.P999, s.CPUPer10k = median(p50), median(p99), median(p999), median(cpu)
+	if len(s.ErrorKinds) == 0 {
+		s.ErrorKinds = nil
+	}
+	return s
 }
 
 // Finish computes every summary, ratio and target verdict from the raw

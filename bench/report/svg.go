@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/portcullis-gw/portcullis/bench/hist"
 )
 
 // Plot geometry, in SVG user units.
@@ -29,31 +31,41 @@ var spare = []string{"#16a085", "#d4ac0d", "#5d6d7e", "#a93226"}
 // logarithmic: the percentile axis as log10(1/(1−q)), so p50, p90, p99,
 // p99.9 and p99.99 are evenly spaced and the tail, where proxies differ,
 // gets most of the width. A curve stops at the highest percentile its
-// request count can resolve.
+// request count can resolve. In the reload scenario each contender also has
+// a dashed curve: its rounds without reloads.
 func SVG(w io.Writer, sc *Scenario) error {
 	type curve struct {
 		name, color string
-		pts         [][2]float64 // x, latency in µs
+		// dashed marks the reload scenario's rounds without reloads.
+		dashed bool
+		pts    [][2]float64 // x, latency in µs
 	}
 	var curves []curve
 	lo, hi := math.Inf(1), math.Inf(-1)
+	add := func(name, col string, dashed bool, h *hist.Histogram) {
+		if h == nil || h.Count() == 0 {
+			return
+		}
+		cv := curve{name: name, color: col, dashed: dashed}
+		top := math.Min(xMax, math.Log10(float64(h.Count())))
+		for x := 0.0; x <= top+1e-9; x += 0.02 {
+			q := 1 - math.Pow(10, -x)
+			v := math.Max(float64(h.Quantile(q))/1e3, 1)
+			cv.pts = append(cv.pts, [2]float64{x, v})
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		curves = append(curves, cv)
+	}
 	for i, c := range sc.Contenders {
-		if c.Skipped != "" || c.Hist == nil || c.Hist.Count() == 0 {
+		if c.Skipped != "" {
 			continue
 		}
 		col, ok := colors[c.Name]
 		if !ok {
 			col = spare[i%len(spare)]
 		}
-		cv := curve{name: c.Name, color: col}
-		top := math.Min(xMax, math.Log10(float64(c.Hist.Count())))
-		for x := 0.0; x <= top+1e-9; x += 0.02 {
-			q := 1 - math.Pow(10, -x)
-			v := math.Max(float64(c.Hist.Quantile(q))/1e3, 1)
-			cv.pts = append(cv.pts, [2]float64{x, v})
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-		}
-		curves = append(curves, cv)
+		add(c.Name, col, false, c.Hist)
+		add(c.Name+", steady", col, true, c.SteadyHist)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n",
@@ -80,11 +92,19 @@ func SVG(w io.Writer, sc *Scenario) error {
 		for _, p := range cv.pts {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(p[0]), py(p[1])))
 		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", cv.color, strings.Join(pts, " "))
+		dash := ""
+		if cv.dashed {
+			dash = ` stroke-dasharray="6 4"`
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>`+"\n", cv.color, dash, strings.Join(pts, " "))
 		ly := padT + 10 + i*20
-		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"/>`+"\n",
-			plotW-padR+15, ly, plotW-padR+40, ly, cv.color)
-		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", plotW-padR+46, ly+4, html.EscapeString(cv.name))
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"%s/>`+"\n",
+			plotW-padR+15, ly, plotW-padR+40, ly, cv.color, dash)
+		size := "" // the dashed entries' longer names get a smaller font to fit
+		if cv.dashed {
+			size = ` font-size="11"`
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%d"%s>%s</text>`+"\n", plotW-padR+46, ly+4, size, html.EscapeString(cv.name))
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())

@@ -75,6 +75,8 @@ func (r *Report) judge() {
 			if sc.Idle < idleConns {
 				s.Target = NotJudged
 			}
+		case "reload":
+			s.Target, s.TargetNote = judgeReload(g)
 		}
 	}
 }

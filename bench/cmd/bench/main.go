@@ -33,6 +33,7 @@ func main() {
 	flag.DurationVar(&o.Duration, "d", 5*time.Second, "length of each round")
 	flag.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up run per contender before the rounds")
 	flag.IntVar(&o.Idle, "idle", 10_000, "idle keep-alive connections held in the conns scenario")
+	flag.DurationVar(&o.ReloadEvery, "reload-every", time.Second, "interval between reloads in the reload scenario")
 	flag.StringVar(&o.LoadCPUs, "load-cpus", "0", "CPUs of the load generator (taskset list)")
 	flag.StringVar(&o.ServerCPUs, "server-cpus", "1", "CPUs of the proxy and the backend (taskset list)")
 	flag.BoolVar(&o.Pin, "pin", true, "pin with taskset")
