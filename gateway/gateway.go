@@ -62,8 +62,9 @@ type Options struct {
 	DrainTimeout time.Duration
 }
 
-// New builds a gateway serving cfg. It starts nothing: the listeners are
-// opened by Serve.
+// New builds a gateway serving cfg. It starts nothing: Start opens the
+// listeners, Reload puts a new configuration in force, and Drain or Shutdown
+// ends it.
 func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = 30 * time.Second
