@@ -134,6 +134,11 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		ex.req.Upstream = rule.Upstream.Name
 		ex.rec.UpstreamCluster = ex.up.pool.Cluster()
 		ex.attempt.Retry = rule.Retries
+		if h := rule.Upstream.Hash; h != nil && h.ClientIP {
+			// The client behind trusted proxies, not the proxy itself.
+			client := ex.req.Client
+			ex.attempt.HashKey = client.String
+		}
 	}
 	if err := rule.Chain.HandleRequest(r.Context(), &ex.req); err != nil {
 		g.fail(w, ex, err)

@@ -36,6 +36,10 @@ type listener struct {
 	// tlsCfg is the TLS configuration in force; handshakes read it, so a
 	// reload swaps certificates without touching a connection.
 	tlsCfg atomic.Pointer[tls.Config]
+	// outerTLS is what handshakes start from for the listener's life: it
+	// answers with tlsCfg and keeps the session ticket keys, so sessions
+	// resume across reloads.
+	outerTLS *tls.Config
 
 	mu   sync.Mutex
 	spec routes.Listener
@@ -98,6 +102,12 @@ func connFrom(ctx context.Context) *connInfo {
 // openListener binds spec's sockets. Nothing is served until start.
 func (g *Gateway) openListener(spec routes.Listener) (*listener, error) {
 	l := &listener{name: spec.Name, spec: spec}
+	l.outerTLS = &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		if c := l.tlsCfg.Load(); c != nil {
+			return c, nil
+		}
+		return nil, errors.New("listener has no TLS configuration")
+	}}
 	if err := l.loadTLS(spec); err != nil {
 		return nil, err
 	}
@@ -415,7 +425,7 @@ func (g *Gateway) guardListener(ln net.Listener, l *listener, spec routes.Listen
 	if spec.TLS == nil {
 		return h1guard.Listen(ln, guard)
 	}
-	return newTLSListener(ln, l.tlsCfg.Load, guard, time.Duration(lim.ReadHeaderTimeout), func(err error, remote net.Addr) {
+	return newTLSListener(ln, l.outerTLS, guard, time.Duration(lim.ReadHeaderTimeout), func(err error, remote net.Addr) {
 		if e := g.log.Debug(); e.Enabled() {
 			e.Err(err).Str("listener", spec.Name).Stringer("remote", remote).Msg("TLS handshake failed")
 		}

@@ -102,15 +102,15 @@ func modifyResponse(resp *http.Response) error {
 	// reads the record) but not sent to clients: it tells an outsider how
 	// long the backend took.
 	ex.rec.ResponseCodeDetails = "via_upstream"
-	if resp.StatusCode == http.StatusSwitchingProtocols {
-		// The proxy writes the 101 on the hijacked connection, past the
-		// response writer; record it here.
-		ex.w.status = http.StatusSwitchingProtocols
-	}
 	if ex.rule.Chain.HasResponders() {
 		if err := ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, resp); err != nil {
 			return &responsePhaseError{err}
 		}
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The proxy writes the 101 on the hijacked connection, past the
+		// response writer; record it here.
+		ex.w.status = http.StatusSwitchingProtocols
 	}
 	return nil
 }

@@ -38,6 +38,9 @@ func filesDigest(spec *routes.UpstreamSpec) [32]byte {
 }
 
 func (g *Gateway) newBackend(spec *routes.UpstreamSpec) (*backend, error) {
+	// The digest is taken before the pool reads the files: should one
+	// change in between, the next reload sees a difference and rebuilds.
+	files := filesDigest(spec)
 	p, err := upstream.New(spec, upstream.Options{
 		Log:      g.log,
 		Observer: g.upstreamMetrics.Observer(spec.Name),
@@ -45,7 +48,7 @@ func (g *Gateway) newBackend(spec *routes.UpstreamSpec) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &backend{pool: p, spec: spec, service: spec.Name, files: filesDigest(spec)}
+	b := &backend{pool: p, spec: spec, service: spec.Name, files: files}
 	if spec.Namespace != "" {
 		b.service = spec.Name + "." + spec.Namespace + ".svc.cluster.local"
 	}
