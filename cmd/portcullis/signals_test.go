@@ -190,3 +190,48 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 		}
 	})
 }
+
+// TestSecondSignal checks that a second SIGTERM ends a drain at once.
+func TestSecondSignal(t *testing.T) {
+	dir := t.TempDir()
+	hold := make(chan struct{})
+	defer close(hold)
+	arrived := make(chan struct{}, 1)
+	be := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+		}
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go be.Serve(ln)
+	defer be.Close()
+	cfgPath := filepath.Join(dir, "routes.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
+admin: { address: "off" }
+access_log: { path: off }
+listeners: [ { name: web, address: "127.0.0.1:0" } ]
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: slow, match: { path_prefix: / }, upstream: app } ] }
+upstreams: [ { name: app, endpoints: [%q], timeout: 60s } ]
+`, ln.Addr().String())), 0o600)
+	c := startChild(t, "--config", cfgPath, "--drain-delay", "0s", "--drain-timeout", "60s")
+	web := strings.TrimSuffix(c.waitLog(t, "listening")["url"].(string), "/")
+	go http.Get(web + "/held")
+	<-arrived
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	c.waitLog(t, "draining: not ready, finishing in-flight requests")
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-c.exit:
+		if err == nil {
+			t.Error("exit status 0 after a second signal, want the signal's")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a second SIGTERM did not end the drain")
+	}
+}
