@@ -109,4 +109,3 @@ func firstLine(b []byte) string {
 	line, _, _ := strings.Cut(string(b), "\r\n")
 	return line
 }
-
