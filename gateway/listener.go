@@ -126,21 +126,30 @@ func hasHTTP3(spec routes.Listener) bool { return slices.Contains(spec.Protocols
 // loadTLS builds the listener's TLS configuration from spec and puts it in
 // force for new handshakes.
 func (l *listener) loadTLS(spec routes.Listener) error {
+	cfg, err := listenerTLS(spec)
+	if err == nil {
+		l.tlsCfg.Store(cfg)
+	}
+	return err
+}
+
+// listenerTLS builds the TLS configuration spec asks for, with ALPN offering
+// the HTTP versions it serves; nil for a plain listener.
+func listenerTLS(spec routes.Listener) (*tls.Config, error) {
 	if spec.TLS == nil {
-		l.tlsCfg.Store(nil)
-		return nil
+		return nil, nil
 	}
 	cfg, err := serverTLS(spec.TLS, spec.Address)
 	if err != nil {
-		return fmt.Errorf("listener %q: %w", spec.Name, err)
+		return nil, fmt.Errorf("listener %q: %w", spec.Name, err)
 	}
-	for _, p := range []string{"h2", "http/1.1"} {
-		if p == "h2" && slices.Contains(spec.Protocols, "http2") || p == "http/1.1" && slices.Contains(spec.Protocols, "http1") {
-			cfg.NextProtos = append(cfg.NextProtos, p)
-		}
+	if slices.Contains(spec.Protocols, "http2") {
+		cfg.NextProtos = append(cfg.NextProtos, "h2")
 	}
-	l.tlsCfg.Store(cfg)
-	return nil
+	if slices.Contains(spec.Protocols, "http1") {
+		cfg.NextProtos = append(cfg.NextProtos, "http/1.1")
+	}
+	return cfg, nil
 }
 
 // bind opens the TCP socket and, for HTTP/3, the UDP socket on the same

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"time"
@@ -56,14 +57,23 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 		next.closePools(prev)
 		return err
 	}
-	tlsOf := map[*listener]routes.Listener{}
+	// What each kept listener becomes: its new definition and its
+	// certificates, loaded now so that a bad file fails the reload.
+	type keep struct {
+		spec routes.Listener
+		tls  *tls.Config
+	}
+	keeps := map[*listener]keep{}
 	for _, spec := range cfg.File.Listeners {
-		if l := g.listenerFor(spec); l != nil && tlsOf[l].Name == "" {
-			if _, err := serverTLSCheck(spec); err != nil {
-				return fail(err)
+		if l := g.listenerFor(spec); l != nil {
+			if _, dup := keeps[l]; !dup {
+				tc, err := listenerTLS(spec)
+				if err != nil {
+					return fail(err)
+				}
+				kept, keeps[l] = append(kept, l), keep{spec, tc}
+				continue
 			}
-			kept, tlsOf[l] = append(kept, l), spec
-			continue
 		}
 		l, err := g.openListener(spec)
 		if err != nil {
@@ -74,7 +84,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 	// Commit: from here on nothing fails the reload.
 	var removed []*listener
 	for _, l := range g.listeners {
-		if _, ok := tlsOf[l]; !ok {
+		if _, ok := keeps[l]; !ok {
 			removed = append(removed, l)
 		}
 	}
@@ -83,12 +93,10 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 	g.listeners = append(kept, opened...)
 	httpsPort := g.httpsPort(cfg)
 	for _, l := range kept {
-		spec := tlsOf[l]
-		if err := l.loadTLS(spec); err != nil { // a file swapped since the check
-			g.log.Error().Err(err).Str("listener", l.name).Msg("certificate reload failed; the old certificate stays")
-		}
-		if l.specChanged(spec) {
-			g.startLogged(l, spec, httpsPort)
+		k := keeps[l]
+		l.tlsCfg.Store(k.tls)
+		if l.specChanged(k.spec) {
+			g.startLogged(l, k.spec, httpsPort)
 		}
 	}
 	for _, l := range opened {
@@ -107,15 +115,6 @@ func (g *Gateway) startLogged(l *listener, spec routes.Listener, httpsPort strin
 	if err := g.start(l, spec, httpsPort, g.opts.DrainTimeout); err != nil {
 		g.log.Error().Err(err).Str("listener", l.name).Msg("listener start failed")
 	}
-}
-
-// serverTLSCheck loads a listener's certificates to see that they load.
-func serverTLSCheck(spec routes.Listener) (bool, error) {
-	if spec.TLS == nil {
-		return false, nil
-	}
-	_, err := serverTLS(spec.TLS, spec.Address)
-	return err == nil, err
 }
 
 // ReloadFailed records a reload that failed before reaching the gateway,
