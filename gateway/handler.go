@@ -70,6 +70,9 @@ func (ex *exchange) begin(r *http.Request) {
 	} else {
 		rec.DownstreamRemoteAddress = netip.AddrPortFrom(ex.req.Client, 0).String()
 	}
+	if ex.snap.cfg.File.RequestID.RegenerateExternal && !isTrusted(ex.req.Peer.Addr(), ex.snap.cfg.TrustedProxies) {
+		delete(r.Header, "X-Request-Id")
+	}
 	ex.req.ID = requestID(r.Header)
 	rec.RequestID = ex.req.ID
 	ex.req.HTTP = r

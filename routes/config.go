@@ -15,6 +15,7 @@ type File struct {
 	AccessLog      AccessLog      `yaml:"access_log" json:"access_log"`
 	TrustedProxies []CIDR         `yaml:"trusted_proxies" json:"trusted_proxies,omitempty"`
 	Paths          PathOptions    `yaml:"path_normalization" json:"path_normalization"`
+	RequestID      RequestID      `yaml:"request_id" json:"request_id"`
 	Listeners      []Listener     `yaml:"listeners" json:"listeners"`
 	VirtualHosts   []VirtualHost  `yaml:"virtual_hosts" json:"virtual_hosts"`
 	Upstreams      []UpstreamSpec `yaml:"upstreams" json:"upstreams"`
@@ -35,6 +36,15 @@ type AccessLog struct {
 	Text string `yaml:"text" json:"text,omitempty"`
 	// Path is stdout (the default), stderr, off, or a file path.
 	Path string `yaml:"path" json:"path"`
+}
+
+// RequestID says which x-request-id headers the gateway keeps.
+type RequestID struct {
+	// RegenerateExternal replaces the x-request-id of a request that does
+	// not come from a trusted proxy with one of the gateway's own, as
+	// Envoy does by default at an edge, so that outsiders cannot choose
+	// the ids that correlate logs and traces. By default an id is kept.
+	RegenerateExternal bool `yaml:"regenerate_external" json:"regenerate_external,omitempty"`
 }
 
 // PathOptions are the path normalisation options, Envoy's names.
