@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,11 +10,9 @@ import (
 	"net/url"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/plugins/headers"
 	"github.com/portcullis-gw/portcullis/routes"
@@ -68,9 +65,8 @@ func runGets(b *testing.B, c *http.Client, url string) {
 
 func BenchmarkProxy1KiBGateway(b *testing.B) {
 	be := benchBackend(b)
-	dir := b.TempDir()
 	reg, _ := plugins.NewRegistry(headers.Factory())
-	cfg, err := routes.Parse(filepath.Join(dir, "routes.yaml"), []byte(fmt.Sprintf(`
+	cfg, err := routes.Parse(filepath.Join(b.TempDir(), "routes.yaml"), []byte(fmt.Sprintf(`
 admin: { address: "off" }
 listeners: [ { name: web, address: "127.0.0.1:0" } ]
 virtual_hosts:
@@ -86,23 +82,7 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 	if err != nil {
 		b.Fatal(err)
 	}
-	access, err := accesslog.New(accesslog.Options{Format: "envoy", Path: filepath.Join(dir, "access.log")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	gw, err := New(cfg, Options{Log: zerolog.Nop(), AccessLog: access})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := gw.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		gw.Shutdown(ctx)
-		access.Close()
-	})
+	gw := serveForTest(b, cfg, "envoy", zerolog.Nop())
 	runGets(b, benchClient(), "http://"+gw.Addr("web").String()+"/bench")
 }
 

@@ -32,7 +32,7 @@ import (
 // access log in JSON in a file the test reads.
 type testGateway struct {
 	*Gateway
-	t       *testing.T
+	t       testing.TB
 	logPath string
 }
 
@@ -53,30 +53,37 @@ func startGateway(t *testing.T, yaml string, extra ...plugins.Factory) *testGate
 	return startGatewayWith(t, cfg)
 }
 
-// startGatewayWith serves cfg until the test ends.
+// startGatewayWith serves cfg until the test ends, its access log in JSON.
 func startGatewayWith(t *testing.T, cfg *routes.Config) *testGateway {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), "access.log")
-	access, err := accesslog.New(accesslog.Options{Format: "json", Path: logPath})
+	return serveForTest(t, cfg, "json", zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
+}
+
+// serveForTest serves cfg until tb ends, writing the access log in format
+// to a file in a temporary directory.
+func serveForTest(tb testing.TB, cfg *routes.Config, format string, log zerolog.Logger) *testGateway {
+	tb.Helper()
+	logPath := filepath.Join(tb.TempDir(), "access.log")
+	access, err := accesslog.New(accesslog.Options{Format: format, Path: logPath})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	gw, err := New(cfg, Options{Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), AccessLog: access})
+	gw, err := New(cfg, Options{Log: log, AccessLog: access})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := gw.Start(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := gw.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
+			tb.Errorf("shutdown: %v", err)
 		}
 		access.Close()
 	})
-	return &testGateway{Gateway: gw, t: t, logPath: logPath}
+	return &testGateway{Gateway: gw, t: tb, logPath: logPath}
 }
 
 // url returns the base URL of the named listener.
@@ -90,25 +97,7 @@ func (tg *testGateway) url(listener string) string {
 	return scheme + "://" + tg.Addr(listener).String()
 }
 
-// logEntries waits until the access log holds at least n lines and returns
-// them decoded. Lines are written when a request ends, which may be a moment
-// after the client has its response.
-func (tg *testGateway) logEntries(n int) []map[string]any {
-	tg.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		entries := readLog(tg.t, tg.logPath)
-		if len(entries) >= n || time.Now().After(deadline) {
-			if len(entries) < n {
-				tg.t.Fatalf("access log: got %d lines, want %d", len(entries), n)
-			}
-			return entries
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// lastLog returns the access-log entry of the request with the given id.
+// logFor returns the access-log entry of the request with the given id.
 func (tg *testGateway) logFor(id string) map[string]any {
 	tg.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -124,7 +113,7 @@ func (tg *testGateway) logFor(id string) map[string]any {
 	return nil
 }
 
-func readLog(t *testing.T, path string) []map[string]any {
+func readLog(t testing.TB, path string) []map[string]any {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil

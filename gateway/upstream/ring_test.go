@@ -68,11 +68,9 @@ func TestRingHashWalksPastIneligible(t *testing.T) {
 // TestRingHashKeys sends requests through a pool that hashes a header, a
 // cookie and the client address: a key always reaches the same backend.
 func TestRingHashKeys(t *testing.T) {
-	var bs []*backend
 	var eps []string
 	for i := range 3 {
 		b := newBackend(t, "b"+strconv.Itoa(i), nil)
-		bs = append(bs, b)
 		eps = append(eps, strconv.Quote(b.addr))
 	}
 	tests := []struct {

@@ -3,11 +3,13 @@
 package plugintest
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/plugins"
@@ -57,3 +59,39 @@ func ReadmeRules(t *testing.T, path string, factory plugins.Factory, min int) []
 
 // Name is the subtest name of the i-th example.
 func Name(i int) string { return fmt.Sprint("example ", i+1) }
+
+// FieldErrors returns the *plugins.FieldError values in err, looking into
+// errors.Join as a plugin's Build returns them.
+func FieldErrors(err error) []*plugins.FieldError {
+	var fe *plugins.FieldError
+	if errors.As(err, &fe) && err == error(fe) {
+		return []*plugins.FieldError{fe}
+	}
+	var out []*plugins.FieldError
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, FieldErrors(e)...)
+		}
+	}
+	return out
+}
+
+// CheckFieldErrors checks that a Build returned no handler and exactly the
+// field errors want names, in order, each written "field: part of the
+// message".
+func CheckFieldErrors(t *testing.T, h plugins.Handler, err error, want []string) {
+	t.Helper()
+	if h != nil {
+		t.Errorf("got handler %T, want nil", h)
+	}
+	fes := FieldErrors(err)
+	if len(fes) != len(want) {
+		t.Fatalf("got %d field errors (%v), want %d", len(fes), err, len(want))
+	}
+	for i, fe := range fes {
+		field, part, _ := strings.Cut(want[i], ": ")
+		if fe.Field != field || !strings.Contains(fe.Msg, part) {
+			t.Errorf("got error %d %q, want field %s and a message with %q", i, fe, field, part)
+		}
+	}
+}

@@ -1,29 +1,16 @@
 package ratelimit_test
 
 import (
-	"errors"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/plugintest"
 	"github.com/portcullis-gw/portcullis/plugins/ratelimit"
 )
 
 // fieldErrors flattens an errors.Join tree into its FieldErrors, in order.
-func fieldErrors(err error) []*plugins.FieldError {
-	var fe *plugins.FieldError
-	if errors.As(err, &fe) && err == error(fe) {
-		return []*plugins.FieldError{fe}
-	}
-	var out []*plugins.FieldError
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			out = append(out, fieldErrors(e)...)
-		}
-	}
-	return out
-}
 
 func ptr(n int) *int { return &n }
 
@@ -86,19 +73,7 @@ func TestBuildErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, err := ratelimit.Factory().Build(config(tt.edit))
-			if h != nil {
-				t.Errorf("got handler %T, want nil", h)
-			}
-			fes := fieldErrors(err)
-			if len(fes) != len(tt.want) {
-				t.Fatalf("got %d field errors (%v), want %d", len(fes), err, len(tt.want))
-			}
-			for i, fe := range fes {
-				field, part, _ := strings.Cut(tt.want[i], ": ")
-				if fe.Field != field || !strings.Contains(fe.Msg, part) {
-					t.Errorf("got error %d %q, want field %s and a message with %q", i, fe, field, part)
-				}
-			}
+			plugintest.CheckFieldErrors(t, h, err, tt.want)
 		})
 	}
 }
