@@ -37,6 +37,9 @@ type exchange struct {
 	// It is not pooled with the exchange: the upstream transport may read
 	// or close it after the request has ended.
 	body *countingBody
+	// peerTrusted is whether the direct peer is a trusted proxy, whose
+	// X-Forwarded-* headers are believed.
+	peerTrusted bool
 	// timedOut is set when the route's timeout ended the exchange.
 	timedOut bool
 }

@@ -63,7 +63,7 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 // request. A trusted peer's values are kept and extended; anyone else's were
 // already removed by the proxy and are replaced with what the gateway saw.
 func setForwarded(out http.Header, in *http.Request, ex *exchange) {
-	trusted := isTrusted(ex.req.Peer.Addr(), ex.snap.cfg.TrustedProxies)
+	trusted := ex.peerTrusted
 	out["X-Forwarded-For"] = in.Header["X-Forwarded-For"] // set by forwardedFor
 	proto := forwardedHTTP
 	if in.TLS != nil {
@@ -82,9 +82,9 @@ func setForwarded(out http.Header, in *http.Request, ex *exchange) {
 
 // forwardedFor returns the X-Forwarded-For to send on: a trusted peer's chain
 // with the peer appended, or for anyone else the peer alone.
-func forwardedFor(r *http.Request, peer netip.Addr, trusted []netip.Prefix) []string {
+func forwardedFor(r *http.Request, peerTrusted bool) []string {
 	host := peerHost(r.RemoteAddr)
-	if prior := r.Header["X-Forwarded-For"]; len(prior) > 0 && isTrusted(peer, trusted) {
+	if prior := r.Header["X-Forwarded-For"]; len(prior) > 0 && peerTrusted {
 		return []string{strings.Join(prior, ", ") + ", " + host}
 	}
 	return []string{host}

@@ -61,16 +61,18 @@ func (ex *exchange) begin(r *http.Request) {
 		rec.DownstreamTLSCipher = tlsCipherName(r.TLS.CipherSuite)
 		ex.req.SNI = r.TLS.ServerName
 	}
-	ex.req.Client = clientAddr(ex.req.Peer.Addr(), r.Header["X-Forwarded-For"], ex.snap.cfg.TrustedProxies)
+	trusted := ex.snap.cfg.TrustedProxies
+	ex.peerTrusted = isTrusted(ex.req.Peer.Addr(), trusted)
+	ex.req.Client = clientAddr(ex.req.Peer.Addr(), r.Header["X-Forwarded-For"], trusted)
 	// From here on X-Forwarded-For is what the gateway forwards: the
 	// access log, the plugins and the upstream all see the same value.
-	r.Header["X-Forwarded-For"] = forwardedFor(r, ex.req.Peer.Addr(), ex.snap.cfg.TrustedProxies)
+	r.Header["X-Forwarded-For"] = forwardedFor(r, ex.peerTrusted)
 	if ex.req.Client == ex.req.Peer.Addr() {
 		rec.DownstreamRemoteAddress = r.RemoteAddr
 	} else {
 		rec.DownstreamRemoteAddress = netip.AddrPortFrom(ex.req.Client, 0).String()
 	}
-	if ex.snap.cfg.File.RequestID.RegenerateExternal && !isTrusted(ex.req.Peer.Addr(), ex.snap.cfg.TrustedProxies) {
+	if ex.snap.cfg.File.RequestID.RegenerateExternal && !ex.peerTrusted {
 		delete(r.Header, "X-Request-Id")
 	}
 	ex.req.ID = requestID(r.Header)
