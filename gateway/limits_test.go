@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -77,7 +78,7 @@ listeners:
   - name: web
     address: "127.0.0.1:0"
     protocols: [http1, http2]
-    limits: { read_header_timeout: 300ms, max_concurrent_streams: 17 }
+    limits: { read_header_timeout: 300ms, idle_timeout: 300ms, max_concurrent_streams: 17 }
 virtual_hosts:
   - { name: all, hosts: ["*"], routes: [ { name: echo, match: { path_prefix: / }, upstream: echo } ] }
 upstreams: [ { name: echo, builtin: echo } ]
@@ -93,6 +94,24 @@ upstreams: [ { name: echo, builtin: echo } ]
 		_, err = io.ReadAll(c)
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
 			t.Fatal("connection still open after 10s; want it closed after read_header_timeout")
+		}
+	})
+	t.Run("an idle keep-alive connection is closed after idle_timeout", func(t *testing.T) {
+		c, err := net.Dial("tcp", tg.Addr("web").String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		_, err = c.Read(make([]byte, 1)) // nothing more is sent: the server closes
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatal("connection still open after 10s; want it closed after idle_timeout")
 		}
 	})
 	t.Run("HTTP/2 announces max_concurrent_streams", func(t *testing.T) {

@@ -34,8 +34,14 @@ type child struct {
 
 func startChild(t *testing.T, args ...string) *child {
 	t.Helper()
+	return startChildEnv(t, nil, args...)
+}
+
+// startChildEnv is startChild with extra environment variables.
+func startChildEnv(t *testing.T, env []string, args ...string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "PORTCULLIS_TEST_MAIN=1")
+	cmd.Env = append(append(os.Environ(), "PORTCULLIS_TEST_MAIN=1"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -234,4 +240,32 @@ upstreams: [ { name: app, endpoints: [%q], timeout: 60s } ]
 	case <-time.After(10 * time.Second):
 		t.Fatal("a second SIGTERM did not end the drain")
 	}
+}
+
+// TestConfigFromEnvironment serves the file PORTCULLIS_CONFIG names when no
+// --config is given.
+func TestConfigFromEnvironment(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "routes.yaml")
+	os.WriteFile(cfgPath, []byte(`
+admin: { address: "off" }
+access_log: { path: off }
+listeners: [ { name: web, address: "127.0.0.1:0" } ]
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: env, match: { path_prefix: / }, direct_response: { status: 200, body: "from env" } } ] }
+`), 0o600)
+	c := startChildEnv(t, []string{"PORTCULLIS_CONFIG=" + cfgPath})
+	if got := c.waitLog(t, "portcullis started")["config"]; got != cfgPath {
+		t.Errorf("config: got %v, want %s", got, cfgPath)
+	}
+	web := strings.TrimSuffix(c.waitLog(t, "listening")["url"].(string), "/")
+	resp, err := http.Get(web + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "from env" {
+		t.Errorf("got %q, want the file's direct response", b)
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
 }
