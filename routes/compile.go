@@ -33,6 +33,7 @@ func compile(source string, f *File, c *checker, chains map[*Route]*plugins.Chai
 				HostRewrite:   r.HostRewrite,
 				Timeout:       time.Duration(r.Timeout),
 				Retries:       r.Retries,
+				Upgrades:      r.Upgrades,
 				Redirect:      r.Redirect,
 				Direct:        r.DirectResponse,
 				Chain:         chains[r],

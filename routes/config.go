@@ -138,6 +138,10 @@ type Route struct {
 	Plugins        []PluginConfig  `yaml:"plugins" json:"plugins,omitempty"`
 	// Retries retries a failed upstream exchange; nil means no retries.
 	Retries *RetryPolicy `yaml:"retries" json:"retries,omitempty"`
+	// Upgrades are the protocols a client may switch to with an HTTP/1.1
+	// Upgrade (websocket, or others by name); unset means [websocket],
+	// [] none. h2c is never forwarded.
+	Upgrades []string `yaml:"upgrades" json:"upgrades,omitempty"`
 }
 
 // Match selects requests by path, method and headers; all set parts must

@@ -57,6 +57,9 @@ type Rule struct {
 	Timeout time.Duration
 	// Retries is the route's retry policy, or nil for none.
 	Retries *RetryPolicy
+	// Upgrades are the protocols the route lets a client switch to, lower
+	// case; see AllowsUpgrade.
+	Upgrades []string
 	// Redirect or Direct is set when the rule answers by itself.
 	Redirect *Redirect
 	Direct   *DirectResponse

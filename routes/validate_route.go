@@ -35,6 +35,7 @@ func (c *checker) checkRoute(s scope, r *Route) {
 	if r.Retries != nil {
 		c.checkRetries(s, r)
 	}
+	checkUpgrades(s, r)
 	c.checkMatch(s, r)
 	if r.Redirect != nil {
 		checkRedirect(s, r.Redirect, r.Match.PathPrefix != "")
@@ -58,6 +59,11 @@ func (c *checker) checkMatch(s scope, r *Route) {
 	for i, m := range r.Match.Methods {
 		if validToken(m) && strings.ToUpper(m) != m {
 			s.errorf(&r.Match.Methods[i], "match.methods[%d]: %q must be upper case", i, m)
+		}
+		if m == "CONNECT" {
+			// A tunnel to an authority of the client's choosing is the
+			// egress listener's business; ingress refuses it unrouted.
+			s.errorf(&r.Match.Methods[i], "match.methods[%d]: CONNECT is never routed (listeners answer it 405)", i)
 		}
 	}
 	m, err := compileMatch(r.Match)
