@@ -42,6 +42,13 @@ type exchange struct {
 	peerTrusted bool
 	// timedOut is set when the route's timeout ended the exchange.
 	timedOut bool
+	// upgrade is the protocol forwarded in Upgrade, or "" for none;
+	// deadline is the route timeout, nil without one.
+	upgrade  string
+	deadline *routeDeadline
+	// tunnel is the upstream connection of an accepted upgrade, closed
+	// when the proxy returns whichever way it does.
+	tunnel io.Closer
 }
 
 var exchangePool = sync.Pool{New: func() any { return new(exchange) }}

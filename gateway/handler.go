@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/http/httpguts"
-
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
@@ -220,21 +218,35 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 	if timeout == 0 {
 		timeout = time.Duration(ex.up.spec.Timeout)
 	}
+	upgrade, ok := upgradeFor(r, ex.rule.AllowsUpgrade)
+	if !ok {
+		g.local(w, ex, http.StatusForbidden, "", 0, "upgrade_failed")
+		return
+	}
+	ex.upgrade = upgrade
 	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
-	// A WebSocket or other upgrade lives as long as its connection: the
-	// route timeout bounds ordinary exchanges only. An Upgrade header
-	// without Connection: upgrade is no upgrade (the proxy drops it), and
-	// keeps its timeout.
-	if timeout > 0 && !isUpgrade(r) {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-		defer func() { ex.timedOut = ctx.Err() == context.DeadlineExceeded }()
+	// The route timeout bounds an upgrade too, up to the upstream's 101;
+	// checkSwitch stops it there, and the tunnel lives as long as its
+	// connections.
+	if timeout > 0 {
+		d := newRouteDeadline(ctx, timeout)
+		ex.deadline, ctx = d, d
+		defer func() {
+			ex.timedOut = d.Err() == context.DeadlineExceeded
+			d.stop()
+		}()
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		ex.body = &countingBody{rc: r.Body}
 		r.Body = ex.body
 	}
+	defer func() {
+		// The proxy leaves the upstream connection of a 101 open when
+		// it fails to take over the client's; it holds a request slot.
+		if ex.tunnel != nil {
+			ex.tunnel.Close()
+		}
+	}()
 	g.rp.ServeHTTP(w, r.WithContext(ctx))
 }
 
@@ -249,13 +261,6 @@ func upperToken(m string) bool {
 		}
 	}
 	return m != ""
-}
-
-// isUpgrade reports whether r asks to switch protocols, as a WebSocket
-// handshake does.
-func isUpgrade(r *http.Request) bool {
-	return r.ProtoMajor == 1 && r.Header["Upgrade"] != nil &&
-		httpguts.HeaderValuesContainsToken(r.Header["Connection"], "upgrade")
 }
 
 func headerCount(h http.Header) int {

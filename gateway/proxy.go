@@ -102,6 +102,11 @@ func modifyResponse(resp *http.Response) error {
 	// reads the record) but not sent to clients: it tells an outsider how
 	// long the backend took.
 	ex.rec.ResponseCodeDetails = "via_upstream"
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		if err := checkSwitch(ex, resp); err != nil {
+			return err // the proxy closes the body, and so the connection
+		}
+	}
 	if ex.rule.Chain.HasResponders() {
 		if err := ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, resp); err != nil {
 			return &responsePhaseError{err}
@@ -111,6 +116,7 @@ func modifyResponse(resp *http.Response) error {
 		// The proxy writes the 101 on the hijacked connection, past the
 		// response writer; record it here.
 		ex.w.status = http.StatusSwitchingProtocols
+		ex.tunnel = resp.Body
 	}
 	return nil
 }
@@ -135,6 +141,9 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 		g.fail(rw, ex, rej)
 	case errors.As(err, &rerr):
 		g.fail(rw, ex, rerr.err)
+	case err == errBadSwitch:
+		g.local(rw, ex, http.StatusBadGateway, "upstream connect error or disconnect/reset before headers. reset reason: protocol error",
+			accesslog.UpstreamProtocolError, "upstream_reset_before_response_started{protocol_error}")
 	case errors.As(err, &uerr) && ex.clientCtx.Err() == nil && !ex.body.failed():
 		g.local(rw, ex, uerr.Status, uerr.Body, uerr.Flags, uerr.Details)
 	case ex.body.failed():
