@@ -90,6 +90,10 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "invalid_method")
 		return
 	}
+	if r.Method == http.MethodConnect {
+		g.connect(w, r, ex)
+		return
+	}
 	if r.Host == "" || strings.ContainsAny(r.Host, " \t/\\@") {
 		g.local(w, ex, http.StatusBadRequest, "", 0, "invalid_authority")
 		return
