@@ -83,14 +83,16 @@ func checkSwitch(ex *exchange, resp *http.Response) error {
 // context.DeadlineExceeded once the timer fired, as WithTimeout's does.
 type routeDeadline struct {
 	context.Context
-	cancel context.CancelFunc
-	timer  *time.Timer
-	fired  atomic.Bool
+	cancel   context.CancelFunc
+	timer    *time.Timer
+	at       time.Time
+	fired    atomic.Bool
+	exempted atomic.Bool
 }
 
 func newRouteDeadline(parent context.Context, d time.Duration) *routeDeadline {
 	ctx, cancel := context.WithCancel(parent)
-	rd := &routeDeadline{Context: ctx, cancel: cancel}
+	rd := &routeDeadline{Context: ctx, cancel: cancel, at: time.Now().Add(d)}
 	rd.timer = time.AfterFunc(d, func() {
 		rd.fired.Store(true)
 		cancel()
@@ -105,8 +107,24 @@ func (rd *routeDeadline) Err() error {
 	return rd.Context.Err()
 }
 
+// Deadline is the timer's, until an upgrade is exempted, or the parent's
+// when that comes first.
+func (rd *routeDeadline) Deadline() (time.Time, bool) {
+	at, ok := rd.Context.Deadline()
+	if rd.exempted.Load() || ok && at.Before(rd.at) {
+		return at, ok
+	}
+	return rd.at, true
+}
+
 // exempt stops the timer; it reports false when the timer fired first.
-func (rd *routeDeadline) exempt() bool { return rd.timer.Stop() }
+func (rd *routeDeadline) exempt() bool {
+	if !rd.timer.Stop() {
+		return false
+	}
+	rd.exempted.Store(true)
+	return true
+}
 
 // stop ends the context when the exchange is over.
 func (rd *routeDeadline) stop() {

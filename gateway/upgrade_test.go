@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -173,6 +174,36 @@ func TestUpgradeKeepsTheTimeoutUntil101(t *testing.T) {
 		c.Close()
 		if e := tg.logFor("tunnel-1"); e["response_code"] != float64(101) || e["response_flags"] != "-" {
 			t.Errorf("logged: got %v %v, want 101 -", e["response_code"], e["response_flags"])
+		}
+	})
+}
+
+func TestRouteDeadline(t *testing.T) {
+	t.Run("fired", func(t *testing.T) {
+		d := newRouteDeadline(t.Context(), time.Nanosecond)
+		defer d.stop()
+		<-d.Done()
+		if d.Err() != context.DeadlineExceeded || d.exempt() {
+			t.Errorf("got %v, exempt after firing, want DeadlineExceeded and no exemption", d.Err())
+		}
+	})
+	t.Run("exempted", func(t *testing.T) {
+		parent, cancel := context.WithCancel(t.Context())
+		d := newRouteDeadline(parent, time.Hour)
+		defer d.stop()
+		if at, ok := d.Deadline(); !ok || time.Until(at) < 59*time.Minute {
+			t.Errorf("deadline before exemption: got %v, %v, want in an hour", at, ok)
+		}
+		if !d.exempt() {
+			t.Fatal("exempt: got false before the timer fired")
+		}
+		if _, ok := d.Deadline(); ok {
+			t.Error("deadline after exemption: got one, want the parent's (none)")
+		}
+		cancel() // the client going still ends an exempted exchange
+		<-d.Done()
+		if d.Err() != context.Canceled {
+			t.Errorf("got %v, want Canceled", d.Err())
 		}
 	})
 }
