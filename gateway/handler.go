@@ -61,8 +61,12 @@ func (ex *exchange) begin(r *http.Request) {
 		rec.DownstreamTLSCipher = tlsCipherName(r.TLS.CipherSuite)
 		ex.req.SNI = r.TLS.ServerName
 	}
+	dropNominated(r.Header)
 	trusted := ex.snap.cfg.TrustedProxies
 	ex.peerTrusted = isTrusted(ex.req.Peer.Addr(), trusted)
+	if !ex.peerTrusted {
+		dropUntrusted(r.Header)
+	}
 	ex.req.Client = clientAddr(ex.req.Peer.Addr(), r.Header["X-Forwarded-For"], trusted)
 	// From here on X-Forwarded-For is what the gateway forwards: the
 	// access log, the plugins and the upstream all see the same value.
