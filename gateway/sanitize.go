@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+
+	"github.com/portcullis-gw/portcullis/plugins"
 )
 
 // dropNominated removes every header the client named in Connection, as
@@ -51,36 +53,14 @@ var connectionUpgrade = []string{"Upgrade"}[:1:1]
 // X-Real-IP and Forwarded, which name a client address or scheme that the
 // gateway did not see. X-Forwarded-* are rewritten instead (forwarded.go).
 // A spelling with '_' for '-' goes too, since many servers read it as the
-// same name.
+// same name (plugins.SameHeaderName).
 func dropUntrusted(h http.Header) {
 	for k := range h {
-		if hasPrefixLoose(k, "x-envoy-") || equalLoose(k, "x-real-ip") || equalLoose(k, "forwarded") {
+		if len(k) > len(envoyPrefix) && plugins.SameHeaderName(k[:len(envoyPrefix)], envoyPrefix) ||
+			plugins.SameHeaderName(k, "X-Real-Ip") || plugins.SameHeaderName(k, "Forwarded") {
 			delete(h, k)
 		}
 	}
 }
 
-// equalLoose reports whether header name a is name, a lower-case name with
-// '-', regardless of case and of '_' written for '-'.
-func equalLoose(a, name string) bool {
-	return len(a) == len(name) && hasPrefixLoose(a, name)
-}
-
-// hasPrefixLoose is equalLoose for a prefix.
-func hasPrefixLoose(a, prefix string) bool {
-	if len(a) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		c := a[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		} else if c == '_' {
-			c = '-'
-		}
-		if c != prefix[i] {
-			return false
-		}
-	}
-	return true
-}
+const envoyPrefix = "X-Envoy-"

@@ -11,7 +11,8 @@ import (
 )
 
 // headerGateway serves every path to backend, through the headers plugin
-// setting x-api-key, with extra top-level settings (such as
+// setting x-api-key and removing x-internal-debug, with extra top-level
+// settings (such as
 // trusted_proxies) and its access log in format. /api/ is rewritten to /v2/.
 func headerGateway(t *testing.T, backend, extra, format string) *testGateway {
 	cfg := parseT(t, fmt.Sprintf(`
@@ -21,7 +22,7 @@ listeners: [ { name: web, address: "127.0.0.1:0" } ]
 virtual_hosts:
   - name: all
     hosts: ["*"]
-    plugins: [ { headers: { request: { set: { x-api-key: gateway-secret } } } } ]
+    plugins: [ { headers: { request: { set: { x-api-key: gateway-secret }, remove: [x-internal-debug] } } } ]
     routes:
       - { name: rewrite, match: { path_prefix: /api/ }, upstream: app, prefix_rewrite: /v2/ }
       - { name: main, match: { path_prefix: / }, upstream: app }
@@ -163,5 +164,26 @@ func TestOriginalPathIsTheGateways(t *testing.T) {
 				t.Errorf("envoy line %q: want the request line %s", line, want)
 			}
 		})
+	}
+}
+
+// TestHeadersPluginEverySpelling checks, on the bytes the backend receives,
+// that a header the headers plugin removes or sets cannot be sent past it
+// in a spelling that a backend reads as the same name.
+func TestHeadersPluginEverySpelling(t *testing.T) {
+	be := newRawBackend(t)
+	tg := headerGateway(t, be.addr(), "", "json")
+	status := rawRequest(t, tg.Addr("web").String(), "GET /p HTTP/1.1\r\nHost: shop\r\n"+
+		"X_Internal_Debug: 1\r\nx-internal_debug: 2\r\nX-INTERNAL-DEBUG: 3\r\n"+
+		"X_API_KEY: forged\r\nX-Api_Key: forged\r\n\r\n")
+	if !strings.Contains(status, " 200 ") {
+		t.Fatalf("status: got %q, want 200", status)
+	}
+	got := headerLines(be.next(t))
+	if v := got["x-internal-debug"]; v != nil {
+		t.Errorf("x-internal-debug upstream: got %q, want none", v)
+	}
+	if v := got["x-api-key"]; len(v) != 1 || v[0] != "gateway-secret" {
+		t.Errorf("x-api-key upstream: got %q, want [gateway-secret]", v)
 	}
 }
