@@ -92,6 +92,9 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		g.local(w, ex, http.StatusRequestHeaderFieldsTooLarge, "", 0, "too_many_headers")
 		return
 	}
+	if !g.checkUnderscores(w, r, ex) {
+		return
+	}
 	if !upperToken(r.Method) {
 		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "invalid_method")
 		return

@@ -14,11 +14,13 @@ import (
 // setting x-api-key and removing x-internal-debug, with extra top-level
 // settings (such as
 // trusted_proxies) and its access log in format. /api/ is rewritten to /v2/.
+// The listener lets header names with '_' through, so that what the gateway
+// and the plugin do with them shows.
 func headerGateway(t *testing.T, backend, extra, format string) *testGateway {
 	cfg := parseT(t, fmt.Sprintf(`
 admin: { address: "off" }
 %s
-listeners: [ { name: web, address: "127.0.0.1:0" } ]
+listeners: [ { name: web, address: "127.0.0.1:0", headers_with_underscores: allow } ]
 virtual_hosts:
   - name: all
     hosts: ["*"]
