@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/gateway/accesslog/accesslogtest"
 )
 
 // FuzzAccessLogLine sends any request (method, target, Host, one header of
@@ -85,7 +86,7 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 	s := &logSink{format: format}
 	s.tg = serveWithLog(tb, cfg, accesslog.Options{Format: format, FlushInterval: -1}, zerolog.Nop())
 	if text, ok := accesslog.Preset(format); ok {
-		fields, ok := textFields(operatorRE.ReplaceAllString(strings.TrimSuffix(text, "\n"), "x"))
+		fields, ok := accesslogtest.SplitFields(operatorRE.ReplaceAllString(strings.TrimSuffix(text, "\n"), "x"))
 		if !ok {
 			tb.Fatalf("format %s does not split into fields", format)
 		}
@@ -131,39 +132,11 @@ func (s *logSink) check(t *testing.T, raw string) {
 		}
 		return
 	}
-	fields, ok := textFields(line)
+	fields, ok := accesslogtest.SplitFields(line)
 	if !ok || len(fields) != s.fields {
 		t.Fatalf("%s: request %q wrote %q: %d fields (split ok: %v), want %d", s.format, raw, line, len(fields), ok, s.fields)
 	}
 	if parts := strings.Count(fields[1], " "); parts != 2 {
 		t.Fatalf("%s: request %q wrote request line %s, want method, path and protocol", s.format, raw, fields[1])
 	}
-}
-
-// textFields splits a text line into its fields: runs without spaces, or
-// quoted runs, each followed by one space or the end. ok is false for a
-// line that does not split so, such as one with an unclosed quote.
-func textFields(line string) (fields []string, ok bool) {
-	for i := 0; i < len(line); {
-		start := i
-		if line[i] == '"' {
-			j := strings.IndexByte(line[i+1:], '"')
-			if j < 0 {
-				return fields, false
-			}
-			i += j + 2
-		} else if j := strings.IndexByte(line[i:], ' '); j >= 0 {
-			i += j
-		} else {
-			i = len(line)
-		}
-		fields = append(fields, line[start:i])
-		if i < len(line) {
-			if line[i] != ' ' || i+1 == len(line) {
-				return fields, false
-			}
-			i++
-		}
-	}
-	return fields, true
 }
