@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -60,5 +61,32 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 				t.Errorf("x-forwarded-for upstream, in either spelling: got %q", xff)
 			}
 		})
+	}
+}
+
+// TestHeadersWithUnderscoresHTTP2 checks that an HTTP/2 request is refused
+// the same way, with HTTP/2's details.
+func TestHeadersWithUnderscoresHTTP2(t *testing.T) {
+	be := newRawBackend(t)
+	tg := startGateway(t, fmt.Sprintf(`
+admin: { address: "off" }
+listeners:
+  - { name: web, address: "127.0.0.1:0", protocols: [http1, http2], headers_with_underscores: reject_request }
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] }
+upstreams: [ { name: app, endpoints: [%q] } ]
+`, be.addr()))
+	h2c := &http.Client{Transport: &http.Transport{Protocols: protocols("h2c")}}
+	resp, _ := get(t, h2c, tg.url("web")+"/p", "X-Request-Id", "underscore-h2", "X_Custom", "1")
+	if resp.StatusCode != http.StatusBadRequest || resp.ProtoMajor != 2 {
+		t.Fatalf("got %s over HTTP/%d, want 400 over HTTP/2", resp.Status, resp.ProtoMajor)
+	}
+	if e := tg.logFor("underscore-h2"); e["response_code_details"] != "http2.unexpected_underscore" {
+		t.Errorf("logged details %v, want http2.unexpected_underscore", e["response_code_details"])
+	}
+	select {
+	case h := <-be.heads:
+		t.Errorf("the backend received %q, want nothing", h)
+	default:
 	}
 }
