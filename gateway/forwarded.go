@@ -59,8 +59,8 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
-// setForwarded sets X-Forwarded-For, -Proto and -Host on the outgoing
-// request. A trusted peer's values are kept and extended; anyone else's were
+// setForwarded sets X-Forwarded-For, -Proto and -Host (and Forwarded from
+// a trusted peer) on the outgoing request. A trusted peer's values are kept and extended; anyone else's were
 // already removed by the proxy and are replaced with what the gateway saw.
 func setForwarded(out http.Header, in *http.Request, ex *exchange) {
 	trusted := ex.peerTrusted
@@ -78,6 +78,11 @@ func setForwarded(out http.Header, in *http.Request, ex *exchange) {
 		host = v[0]
 	}
 	out["X-Forwarded-Host"] = []string{host}
+	if v := in.Header["Forwarded"]; trusted && v != nil {
+		// A trusted proxy's Forwarded goes on as it came; the gateway's
+		// own hop is in X-Forwarded-For. Anyone else's was dropped.
+		out["Forwarded"] = v
+	}
 }
 
 // forwardedFor returns the X-Forwarded-For to send on: a trusted peer's chain

@@ -59,8 +59,12 @@ func (ex *exchange) begin(r *http.Request) {
 		rec.DownstreamTLSCipher = tlsCipherName(r.TLS.CipherSuite)
 		ex.req.SNI = r.TLS.ServerName
 	}
+	dropNominated(r.Header)
 	trusted := ex.snap.cfg.TrustedProxies
 	ex.peerTrusted = isTrusted(ex.req.Peer.Addr(), trusted)
+	if !ex.peerTrusted {
+		dropUntrusted(r.Header)
+	}
 	ex.req.Client = clientAddr(ex.req.Peer.Addr(), r.Header["X-Forwarded-For"], trusted)
 	// From here on X-Forwarded-For is what the gateway forwards: the
 	// access log, the plugins and the upstream all see the same value.
@@ -84,6 +88,9 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 	l := ex.conn.listener
 	if n := headerCount(r.Header); n > l.maxHeaders {
 		g.local(w, ex, http.StatusRequestHeaderFieldsTooLarge, "", 0, "too_many_headers")
+		return
+	}
+	if !g.checkUnderscores(w, r, ex) {
 		return
 	}
 	if !upperToken(r.Method) {

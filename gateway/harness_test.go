@@ -63,8 +63,16 @@ func startGatewayWith(t *testing.T, cfg *routes.Config) *testGateway {
 // to a file in a temporary directory.
 func serveForTest(tb testing.TB, cfg *routes.Config, format string, log zerolog.Logger) *testGateway {
 	tb.Helper()
+	return serveWithLog(tb, cfg, accesslog.Options{Format: format}, log)
+}
+
+// serveWithLog is serveForTest with the access log's options; its Path is
+// set to a file in a temporary directory.
+func serveWithLog(tb testing.TB, cfg *routes.Config, opts accesslog.Options, log zerolog.Logger) *testGateway {
+	tb.Helper()
 	logPath := filepath.Join(tb.TempDir(), "access.log")
-	access, err := accesslog.New(accesslog.Options{Format: format, Path: logPath})
+	opts.Path = logPath
+	access, err := accesslog.New(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -70,6 +70,7 @@ type listenerState struct {
 	redirectHTTPS bool
 	httpsPort     string
 	maxHeaders    int
+	underscores   underscores
 	// limiter is the listener's global request rate, or nil.
 	limiter plugins.Handler
 	// draining is set when a newer generation took over: responses on
@@ -214,6 +215,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		redirectHTTPS: spec.RedirectHTTPS,
 		httpsPort:     httpsPort,
 		maxHeaders:    spec.Limits.MaxHeaders,
+		underscores:   parseUnderscores(spec.HeadersWithUnderscores),
 		limiter:       limiter,
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}

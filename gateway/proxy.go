@@ -46,6 +46,12 @@ func rewrite(pr *httputil.ProxyRequest) {
 		path = ex.rule.Rewrite(path)
 		ex.rec.OriginalPath = ex.rec.Path
 		ex.rec.Path = withQuery(path, ex.query)
+		// As Envoy's router does, tell the upstream the path the client
+		// asked for; the access log's %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%
+		// reads the same value from the request.
+		orig := []string{ex.rec.OriginalPath}
+		out.Header["X-Envoy-Original-Path"] = orig
+		pr.In.Header["X-Envoy-Original-Path"] = orig
 	}
 	setPath(out.URL, path)
 	out.URL.RawQuery = ex.query

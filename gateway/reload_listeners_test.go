@@ -13,7 +13,7 @@ import (
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
-func parseT(t *testing.T, yaml string) *routes.Config {
+func parseT(t testing.TB, yaml string) *routes.Config {
 	t.Helper()
 	reg, _ := plugins.NewRegistry(headers.Factory())
 	cfg, err := routes.Parse(filepath.Join(t.TempDir(), "routes.yaml"), []byte(yaml), reg)

@@ -67,6 +67,11 @@ type Listener struct {
 	TLS           *ListenerTLS `yaml:"tls" json:"tls,omitempty"`
 	RedirectHTTPS bool         `yaml:"redirect_https" json:"redirect_https,omitempty"`
 	Limits        Limits       `yaml:"limits" json:"limits"`
+	// HeadersWithUnderscores is what becomes of a request header whose name
+	// holds '_', which many backends read as '-' (X_Api_Key as X-Api-Key):
+	// drop_header (the default, as nginx does), reject_request (400, as
+	// Envoy's headers_with_underscores_action) or allow.
+	HeadersWithUnderscores string `yaml:"headers_with_underscores" json:"headers_with_underscores"`
 }
 
 // ListenerTLS is a listener's server-side TLS.

@@ -78,6 +78,7 @@ func (c *checker) checkListeners() {
 			c.checkListenerTLS(s, l.TLS)
 		}
 		checkLimits(s, &l.Limits)
+		s.oneOf("headers_with_underscores", &l.HeadersWithUnderscores, "drop_header", "reject_request", "allow")
 	}
 }
 

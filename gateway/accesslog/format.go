@@ -11,11 +11,13 @@ import (
 // once by Compile and is safe for concurrent use.
 //
 // Values are written as Envoy writes them, with one deliberate difference:
-// control characters (bytes below 0x20, and 0x7f) inside a value are escaped
-// as \n, \r, \t or \xHH. Envoy copies header values verbatim, so a client that
-// sends a newline in User-Agent can forge a whole log line; here it cannot.
-// Every other byte, quotes and backslashes included, is copied unchanged so
-// that parsers written for Envoy's lines keep working.
+// bytes that could end a value's field, its quotes or the line are escaped
+// as \n, \r, \t or \xHH (see escapeQuoted): control bytes, bytes from 0x7f
+// up, '"' and '\\' everywhere, and a space unless the value is a quoted field
+// by itself ("%REQ(USER-AGENT)%"). Envoy copies header values verbatim, so a
+// client that sends a quote and a newline in User-Agent can forge a whole log
+// line; here every line has the fields its format gives it. Printable ASCII
+// is copied unchanged, so parsers written for Envoy's lines keep working.
 type Format struct {
 	text  string
 	parts []part
@@ -37,19 +39,22 @@ type emitFunc func(dst []byte, r *Record) []byte
 func Compile(format string) (*Format, error) {
 	f := &Format{text: format}
 	var lit strings.Builder
+	var prev byte // the literal byte just before i, 0 after an operator
 	for i := 0; i < len(format); {
 		c := format[i]
 		if c != '%' {
 			lit.WriteByte(c)
+			prev = c
 			i++
 			continue
 		}
 		if i+1 < len(format) && format[i+1] == '%' {
 			lit.WriteByte('%')
+			prev = '%'
 			i += 2
 			continue
 		}
-		emit, n, err := parseOperator(format, i)
+		emit, n, err := parseOperator(format, i, prev == '"')
 		if err != nil {
 			return nil, err
 		}
@@ -58,6 +63,7 @@ func Compile(format string) (*Format, error) {
 			lit.Reset()
 		}
 		f.parts = append(f.parts, part{emit: emit})
+		prev = 0
 		i += n
 	}
 	if lit.Len() > 0 {
@@ -86,8 +92,10 @@ func (f *Format) String() string { return f.text }
 // parseOperator parses the operator that starts at s[at] == '%' and returns
 // its emitter and its length in bytes, both '%' included. The grammar is
 // Envoy's: %NAME%, %NAME(ARG)%, %NAME:LEN% or %NAME(ARG):LEN%, where NAME is
-// [A-Z0-9_]+ and ARG holds no ')'.
-func parseOperator(s string, at int) (emitFunc, int, error) {
+// [A-Z0-9_]+ and ARG holds no ')'. afterQuote says that a '"' comes just
+// before the operator: with one just after it, the operator is a quoted
+// field by itself, and a space in its value is not escaped.
+func parseOperator(s string, at int, afterQuote bool) (emitFunc, int, error) {
 	j := at + 1
 	for j < len(s) && isNameByte(s[j]) {
 		j++
@@ -122,7 +130,8 @@ func parseOperator(s string, at int) (emitFunc, int, error) {
 	if j >= len(s) || s[j] != '%' {
 		return nil, 0, fmt.Errorf("offset %d: operator %%%s: unterminated, want '%%' at offset %d", at, name, j)
 	}
-	emit, err := buildOperator(name, arg, hasArg, maxLen)
+	quoted := afterQuote && j+1 < len(s) && s[j+1] == '"'
+	emit, err := buildOperator(name, arg, hasArg, valueOpts{max: maxLen, quoted: quoted})
 	if err != nil {
 		return nil, 0, fmt.Errorf("offset %d: %w", at, err)
 	}

@@ -87,30 +87,34 @@ func TestStartTimeLayouts(t *testing.T) {
 	}
 }
 
-// TestEscaping checks that a client cannot forge a line through a header,
-// and that everything but control characters is copied as Envoy copies it.
+// TestEscaping checks that a client cannot forge a line or a field through
+// a value: nothing it sends can end the line, close the quotes or, outside a
+// quoted field, add a field; printable ASCII is copied as Envoy copies it.
 func TestEscaping(t *testing.T) {
 	tests := []struct {
-		name, ua, want string
+		name, format, value, want string
 	}{
-		{"newline", "a\nb", `"a\nb"`},
-		{"forged line", "x\" 200\n[2024-01-01T00:00:00.000Z] \"GET /admin", `"x" 200\n[2024-01-01T00:00:00.000Z] "GET /admin"`},
-		{"carriage return and tab", "a\r\tb", `"a\r\tb"`},
-		{"escape and nul", "\x1b[31m\x00", `"\x1b[31m\x00"`},
-		{"delete", "a\x7fb", `"a\x7fb"`},
-		{"quote and backslash kept", `a"b\n`, `"a"b\n"`},
-		{"utf-8 kept", "héllo ☃", `"héllo ☃"`},
-		{"invalid utf-8 kept", "a\xffb", "\"a\xffb\""},
-		{"truncated before escaping", "ab\ncd", `"ab\n"`},
+		{"newline", `"%REQ(USER-AGENT)%"`, "a\nb", `"a\nb"`},
+		{"forged line", `"%REQ(USER-AGENT)%"`, "x\" 200\n[2024-01-01T00:00:00.000Z] \"GET /admin",
+			`"x\x22 200\n[2024-01-01T00:00:00.000Z] \x22GET /admin"`},
+		{"carriage return and tab", `"%REQ(USER-AGENT)%"`, "a\r\tb", `"a\r\tb"`},
+		{"escape and nul", `"%REQ(USER-AGENT)%"`, "\x1b[31m\x00", `"\x1b[31m\x00"`},
+		{"delete", `"%REQ(USER-AGENT)%"`, "a\x7fb", `"a\x7fb"`},
+		{"quote and backslash", `"%REQ(USER-AGENT)%"`, `a"b\n`, `"a\x22b\x5cn"`},
+		{"escape sequences cannot be forged", `"%REQ(USER-AGENT)%"`, `\x22`, `"\x5cx22"`},
+		{"space kept in a quoted field", `"%REQ(USER-AGENT)%"`, "Mozilla/5.0 (X11)", `"Mozilla/5.0 (X11)"`},
+		{"utf-8 escaped", `"%REQ(USER-AGENT)%"`, "h\u00e9\u202e", `"h\xc3\xa9\xe2\x80\xae"`},
+		{"invalid utf-8 escaped", `"%REQ(USER-AGENT)%"`, "a\xffb", `"a\xffb"`},
+		{"truncated before escaping", `"%REQ(USER-AGENT):3%"`, "ab\ncd", `"ab\n"`},
+		{"space escaped in a bare field", `%REQ(USER-AGENT)% x`, "a b", `a\x20b x`},
+		{"space escaped in the request line", `"%REQ(:METHOD)% %REQ(USER-AGENT)% %PROTOCOL%"`, "/a b", `"- /a\x20b -"`},
+		{"quote after only", `%REQ(USER-AGENT)%"`, "a b", `a\x20b"`},
+		{"quote before only", `"%REQ(USER-AGENT)%`, "a b", `"a\x20b`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := `"%REQ(USER-AGENT)%"`
-			if tt.name == "truncated before escaping" {
-				f = `"%REQ(USER-AGENT):3%"`
-			}
-			r := &Record{RequestHeader: http.Header{"User-Agent": {tt.ua}}}
-			got, err := format(f, r)
+			r := &Record{RequestHeader: http.Header{"User-Agent": {tt.value}}}
+			got, err := format(tt.format, r)
 			if err != nil {
 				t.Fatal(err)
 			}

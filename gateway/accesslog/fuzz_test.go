@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/portcullis-gw/portcullis/gateway/accesslog/accesslogtest"
 )
 
 // FuzzAppendJSON checks that any bytes in client-controlled values give one
@@ -72,4 +75,66 @@ func FuzzCompile(f *testing.F) {
 			t.Errorf("got %d newlines in %q, want %d", n, got, lits)
 		}
 	})
+}
+
+// FuzzPresetFields puts the same bytes in every text field of a record and
+// in every header the presets read, and checks that each preset's line has
+// exactly the fields its format gives it: no value, whoever set it (a
+// client's header, SNI or path; a plugin's details; an upstream's error),
+// can close its quotes, add a field or a request-line part, or end the line.
+func FuzzPresetFields(f *testing.F) {
+	for _, s := range []string{"", "x", `a" "b`, "a b", "a\nb", `\"`, "\xff\xe2\x80\xa8", "-"} {
+		f.Add(s)
+	}
+	type preset struct {
+		f      *Format
+		fields int
+	}
+	var presets []preset
+	for _, name := range []string{"envoy", "istio", "istio-legacy"} {
+		text, _ := Preset(name)
+		c, err := Compile(text)
+		if err != nil {
+			f.Fatal(err)
+		}
+		fields, ok := accesslogtest.SplitFields(string(c.Append(nil, filled("x"))))
+		if !ok {
+			f.Fatalf("%s: a plain line does not split into fields", name)
+		}
+		presets = append(presets, preset{c, len(fields)})
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		r := filled(value)
+		for _, p := range presets {
+			line := string(p.f.Append(nil, r))
+			if strings.Count(line, "\n") != 1 || !strings.HasSuffix(line, "\n") {
+				t.Fatalf("value %q: got %q, want one line", value, line)
+			}
+			fields, ok := accesslogtest.SplitFields(line)
+			if !ok || len(fields) != p.fields {
+				t.Fatalf("value %q: got %q, %d fields (split ok: %v), want %d", value, line, len(fields), ok, p.fields)
+			}
+			if n := strings.Count(fields[1], " "); n != 2 {
+				t.Fatalf("value %q: request line %s, want three parts", value, fields[1])
+			}
+		}
+	})
+}
+
+// filled returns a record with v in every string field and in every header
+// the presets read.
+func filled(v string) *Record {
+	r := fullRecord()
+	rv := reflect.ValueOf(r).Elem()
+	for i := 0; i < rv.NumField(); i++ {
+		if fv := rv.Field(i); fv.Kind() == reflect.String {
+			fv.SetString(v)
+		}
+	}
+	h := http.Header{}
+	for _, k := range []string{"User-Agent", "X-Forwarded-For", "X-Request-Id", "X-Envoy-Original-Path", "X-Envoy-Upstream-Service-Time"} {
+		h[k] = []string{v}
+	}
+	r.RequestHeader, r.ResponseHeader = h, h
+	return r
 }

@@ -62,20 +62,20 @@ var responseRefs = map[string]headerRef{
 	},
 }
 
-func buildRequestHeader(arg string, maxLen int) (emitFunc, error) {
-	return buildHeader(arg, maxLen, requestRefs, func(r *Record) http.Header { return r.RequestHeader })
+func buildRequestHeader(arg string, o valueOpts) (emitFunc, error) {
+	return buildHeader(arg, o, requestRefs, func(r *Record) http.Header { return r.RequestHeader })
 }
 
-func buildResponseHeader(arg string, maxLen int) (emitFunc, error) {
-	return buildHeader(arg, maxLen, responseRefs, func(r *Record) http.Header { return r.ResponseHeader })
+func buildResponseHeader(arg string, o valueOpts) (emitFunc, error) {
+	return buildHeader(arg, o, responseRefs, func(r *Record) http.Header { return r.ResponseHeader })
 }
 
-func buildTrailer(arg string, maxLen int) (emitFunc, error) {
-	return buildHeader(arg, maxLen, nil, func(r *Record) http.Header { return r.ResponseTrailer })
+func buildTrailer(arg string, o valueOpts) (emitFunc, error) {
+	return buildHeader(arg, o, nil, func(r *Record) http.Header { return r.ResponseTrailer })
 }
 
 // buildHeader compiles X or X?Y: header X, else header Y, else "-".
-func buildHeader(arg string, maxLen int, known map[string]headerRef, headers func(*Record) http.Header) (emitFunc, error) {
+func buildHeader(arg string, o valueOpts, known map[string]headerRef, headers func(*Record) http.Header) (emitFunc, error) {
 	names := strings.Split(arg, "?")
 	if len(names) > 2 {
 		return nil, errors.New("at most one alternative header (X?Y) is allowed")
@@ -98,12 +98,12 @@ func buildHeader(arg string, maxLen int, known map[string]headerRef, headers fun
 			if s == "" {
 				mark := len(dst)
 				dst = strconv.AppendInt(dst, n, 10)
-				if maxLen > 0 && len(dst)-mark > maxLen {
-					dst = dst[:mark+maxLen]
+				if o.max > 0 && len(dst)-mark > o.max {
+					dst = dst[:mark+o.max]
 				}
 				return dst
 			}
-			return appendValue(dst, s, maxLen)
+			return appendValue(dst, s, o)
 		}
 		return append(dst, '-')
 	}, nil

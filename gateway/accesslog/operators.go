@@ -20,7 +20,7 @@ const (
 type operator struct {
 	arg   argRule
 	trunc bool
-	build func(arg string, maxLen int) (emitFunc, error)
+	build func(arg string, o valueOpts) (emitFunc, error)
 }
 
 // operators are the command operators Compile knows, by name. The ones whose
@@ -86,7 +86,7 @@ var operators = map[string]operator{
 
 // buildOperator checks name's argument and length against its description
 // and builds its emitter.
-func buildOperator(name, arg string, hasArg bool, maxLen int) (emitFunc, error) {
+func buildOperator(name, arg string, hasArg bool, o valueOpts) (emitFunc, error) {
 	op, ok := operators[name]
 	switch {
 	case !ok:
@@ -95,10 +95,10 @@ func buildOperator(name, arg string, hasArg bool, maxLen int) (emitFunc, error) 
 		return nil, fmt.Errorf("operator %%%s%% takes no argument, got (%s)", name, arg)
 	case !hasArg && op.arg == argRequired:
 		return nil, fmt.Errorf("operator %%%s%% needs an argument: %%%s(...)%%", name, name)
-	case maxLen > 0 && !op.trunc:
-		return nil, fmt.Errorf("operator %%%s%% takes no truncation length, got :%d", name, maxLen)
+	case o.max > 0 && !op.trunc:
+		return nil, fmt.Errorf("operator %%%s%% takes no truncation length, got :%d", name, o.max)
 	}
-	emit, err := op.build(arg, maxLen)
+	emit, err := op.build(arg, o)
 	if err != nil {
 		return nil, fmt.Errorf("operator %%%s(%s)%%: %w", name, arg, err)
 	}
@@ -107,34 +107,34 @@ func buildOperator(name, arg string, hasArg bool, maxLen int) (emitFunc, error) 
 
 // stringOp is an operator that prints a record field, "-" when empty.
 func stringOp(get func(*Record) string) operator {
-	return operator{trunc: true, build: func(_ string, maxLen int) (emitFunc, error) {
-		return func(dst []byte, r *Record) []byte { return appendValue(dst, get(r), maxLen) }, nil
+	return operator{trunc: true, build: func(_ string, o valueOpts) (emitFunc, error) {
+		return func(dst []byte, r *Record) []byte { return appendValue(dst, get(r), o) }, nil
 	}}
 }
 
 // numberOp is an operator that always prints a decimal number, as Envoy does
 // for status, byte counts and durations.
 func numberOp(get func(*Record) int64) operator {
-	return operator{build: func(string, int) (emitFunc, error) {
+	return operator{build: func(string, valueOpts) (emitFunc, error) {
 		return func(dst []byte, r *Record) []byte { return strconv.AppendInt(dst, get(r), 10) }, nil
 	}}
 }
 
 func flagsOp(long bool) operator {
-	return operator{build: func(string, int) (emitFunc, error) {
+	return operator{build: func(string, valueOpts) (emitFunc, error) {
 		return func(dst []byte, r *Record) []byte { return appendFlags(dst, r.Flags, long) }, nil
 	}}
 }
 
-func buildDash(string, int) (emitFunc, error) {
+func buildDash(string, valueOpts) (emitFunc, error) {
 	return func(dst []byte, _ *Record) []byte { return append(dst, '-') }, nil
 }
 
 // buildHostname reads the host name once, at compile time, as Envoy does.
-func buildHostname(_ string, maxLen int) (emitFunc, error) {
+func buildHostname(_ string, o valueOpts) (emitFunc, error) {
 	name, err := os.Hostname()
 	if err != nil {
 		name = ""
 	}
-	return func(dst []byte, _ *Record) []byte { return appendValue(dst, name, maxLen) }, nil
+	return func(dst []byte, _ *Record) []byte { return appendValue(dst, name, o) }, nil
 }

@@ -24,7 +24,7 @@ type timeVerb struct {
 //
 // Any other specifier is a compile error, so a typo is not written to every
 // line.
-func buildStartTime(arg string, _ int) (emitFunc, error) {
+func buildStartTime(arg string, _ valueOpts) (emitFunc, error) {
 	if arg == "" {
 		return func(dst []byte, r *Record) []byte { return appendStartTime(dst, r.Start) }, nil
 	}

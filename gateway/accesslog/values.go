@@ -7,28 +7,57 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// appendValue appends s cut to maxLen bytes (0: no limit) with control
-// characters escaped, or "-" when nothing is left. Cutting comes first, as in
-// Envoy, so the limit counts the value's own bytes.
-func appendValue(dst []byte, s string, maxLen int) []byte {
-	if maxLen > 0 && len(s) > maxLen {
-		s = s[:maxLen]
+// valueOpts say how an operator writes a text value: cut to max bytes (0:
+// no limit), and whether the value is a whole quoted field by itself, as
+// "%REQ(USER-AGENT)%" is, where a space belongs to the value instead of
+// ending the field.
+type valueOpts struct {
+	max    int
+	quoted bool
+}
+
+// appendValue appends s cut to o.max bytes with every byte escaped that
+// could end its field, its quotes or the line, or "-" when nothing is left.
+// Cutting comes first, as in Envoy, so the limit counts the value's own
+// bytes.
+func appendValue(dst []byte, s string, o valueOpts) []byte {
+	if o.max > 0 && len(s) > o.max {
+		s = s[:o.max]
 	}
 	if s == "" {
 		return append(dst, '-')
 	}
-	return appendEscaped(dst, s)
+	if o.quoted {
+		return appendEscaped(dst, s, &escapeQuoted)
+	}
+	return appendEscaped(dst, s, &escapeBare)
 }
 
-// appendEscaped appends s with bytes below 0x20 and 0x7f written as \n, \r,
-// \t or \xHH, so that no value can end a line or drive a terminal. Nothing
-// else is touched: this is a guard against forged lines, not a quoting
-// scheme.
-func appendEscaped(dst []byte, s string) []byte {
+// escapeQuoted marks the bytes escaped inside a quoted field: control bytes,
+// DEL and every byte from 0x80 up (C1 controls, and the pieces of Unicode
+// line separators and bidirectional overrides that make a forged line look
+// real in a terminal or viewer), the quote that would close the field, and
+// the backslash, so that an escape in the line always means the gateway
+// wrote it. escapeBare adds the space, which separates unquoted fields and
+// the parts of the request line. This is nginx's escaping (escape=default),
+// which log parsers already read, except that a newline, a carriage return
+// and a tab keep their short forms. Envoy copies values verbatim, so that a
+// client could write a whole line of its own.
+var escapeQuoted, escapeBare = func() (q, b [256]bool) {
+	for c := range 256 {
+		q[c] = c < 0x20 || c >= 0x7f || c == '"' || c == '\\'
+		b[c] = q[c] || c == ' '
+	}
+	return q, b
+}()
+
+// appendEscaped appends s with the bytes esc marks written as \n, \r, \t or
+// \xHH.
+func appendEscaped(dst []byte, s string, esc *[256]bool) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != 0x7f {
+		if !esc[c] {
 			continue
 		}
 		dst = append(dst, s[start:i]...)

@@ -52,9 +52,12 @@ func (h *WithResponse) HandleResponse(_ context.Context, _ *plugins.Request, res
 }
 
 // edits are one side's ops, compiled: canonical names and prebuilt values.
+// spellings holds every name removed or set, so that other spellings of
+// those names go too (see dropSpellings).
 type edits struct {
-	remove   []string
-	set, add []field
+	remove    []string
+	set, add  []field
+	spellings []string
 }
 
 // field is one header with the values to write.
@@ -71,6 +74,9 @@ type field struct {
 func (e *edits) apply(h http.Header) {
 	for _, n := range e.remove {
 		delete(h, n)
+	}
+	if e.spellings != nil {
+		dropSpellings(h, e.spellings)
 	}
 	for _, f := range e.set {
 		h[f.name] = f.values
