@@ -8,57 +8,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/portcullis-gw/portcullis/plugins"
 )
-
-// rawBackend is an upstream written on raw sockets, for answers net/http
-// would not give, such as a 101 nobody asked for. It serves one request a
-// connection, then half-closes and waits for the gateway to close its end:
-// open counts the connections the gateway has not closed yet, so a count
-// that stays above zero is a socket the gateway leaks (in CLOSE_WAIT).
-type rawBackend struct {
-	ln   net.Listener
-	open atomic.Int64
-}
-
-// newRawBackend serves answer for each request until the test ends; answer
-// writes the response, and returns when the exchange is over for it.
-func newRawBackend(t *testing.T, answer func(c net.Conn, br *bufio.Reader, req *http.Request)) *rawBackend {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &rawBackend{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b.open.Add(1)
-			go func() {
-				defer b.open.Add(-1)
-				defer c.Close()
-				br := bufio.NewReader(c)
-				if req, err := http.ReadRequest(br); err == nil {
-					answer(c, br, req)
-				}
-				c.(*net.TCPConn).CloseWrite()
-				c.SetReadDeadline(time.Now().Add(30 * time.Second))
-				io.Copy(io.Discard, br) // until the gateway closes its end
-			}()
-		}
-	}()
-	return b
-}
-
-func (b *rawBackend) addr() string { return b.ln.Addr().String() }
 
 // untilEOF waits for the gateway to close its end of the connection.
 func untilEOF(br *bufio.Reader) { io.Copy(io.Discard, br) }

@@ -32,7 +32,7 @@ func FuzzAccessLogLine(f *testing.F) {
 	f.Add("GET", "/\xc3\xa9", "sh op", "Connection", "x-request-id, user-agent")
 	f.Add("PUT", "http://shop/abs", "shop", "X-Forwarded-For", "1.2.3.4\" \"x")
 	f.Add("GET", "/ HTTP/1.1\r\nHost: a\r\n\r\nGET /", "shop", "A", "\t")
-	be := newRawBackend(f)
+	be := newRawBackend(f, nil)
 	var sinks []*logSink
 	for _, format := range []string{"envoy", "istio", "istio-legacy", "json"} {
 		sinks = append(sinks, newLogSink(f, be.addr(), format))

@@ -5,21 +5,31 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"net/http"
 	"net/textproto"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// rawBackend is an upstream that keeps the bytes of each request head it
-// receives, so a test sees what went on the wire, spellings included, and
-// not what a server's parser made of it. It answers 200 and closes.
+// rawBackend is an upstream written on raw sockets. It keeps the bytes of
+// each request head it receives, so a test sees what went on the wire,
+// spellings included, and not what a server's parser made of it; and it can
+// give answers net/http would not, such as a 101 nobody asked for. It serves
+// one request a connection, then half-closes and waits for the gateway to
+// close its end: open counts the connections the gateway has not closed yet,
+// so a count that stays above zero is a socket the gateway leaks (in
+// CLOSE_WAIT).
 type rawBackend struct {
 	ln    net.Listener
 	heads chan string
+	open  atomic.Int64
 }
 
-func newRawBackend(t testing.TB) *rawBackend {
+// newRawBackend serves until the test ends. answer writes the response and
+// returns when the exchange is over for it; nil answers 200 "ok".
+func newRawBackend(t testing.TB, answer func(c net.Conn, br *bufio.Reader, req *http.Request)) *rawBackend {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,15 +43,19 @@ func newRawBackend(t testing.TB) *rawBackend {
 			if err != nil {
 				return
 			}
-			go b.serve(c)
+			b.open.Add(1)
+			go func() {
+				defer b.open.Add(-1)
+				defer c.Close()
+				b.serve(c, answer)
+			}()
 		}
 	}()
 	return b
 }
 
-func (b *rawBackend) serve(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+func (b *rawBackend) serve(c net.Conn, answer func(c net.Conn, br *bufio.Reader, req *http.Request)) {
+	c.SetDeadline(time.Now().Add(30 * time.Second))
 	br := bufio.NewReader(c)
 	var head bytes.Buffer
 	for {
@@ -58,7 +72,18 @@ func (b *rawBackend) serve(c net.Conn) {
 	case b.heads <- head.String():
 	default:
 	}
-	io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+	// The request is parsed from the head already read, then the body
+	// from the connection.
+	rest := bufio.NewReader(io.MultiReader(bytes.NewReader(head.Bytes()), br))
+	req, err := http.ReadRequest(rest)
+	switch {
+	case answer == nil:
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+	case err == nil:
+		answer(c, rest, req)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	io.Copy(io.Discard, br) // until the gateway closes its end
 }
 
 func (b *rawBackend) addr() string { return b.ln.Addr().String() }

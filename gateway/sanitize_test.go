@@ -55,7 +55,7 @@ func (tg *testGateway) textLogFor(id string) string {
 // gateway and its plugins add reach the backend all the same, with the
 // request id the access log records.
 func TestConnectionCannotRemoveGatewayHeaders(t *testing.T) {
-	be := newRawBackend(t)
+	be := newRawBackend(t, nil)
 	tg := headerGateway(t, be.addr(), "", "json")
 	const nominated = "close, x-api-key, x-request-id, x-forwarded-for, x-forwarded-proto, x-forwarded-host, x-client-hop, keep-alive, te"
 	for _, tt := range []struct {
@@ -103,7 +103,7 @@ func TestConnectionCannotRemoveGatewayHeaders(t *testing.T) {
 // x-envoy-* (in any spelling a backend reads as theirs) reach the backend
 // only from a trusted proxy.
 func TestUntrustedForwardingHeaders(t *testing.T) {
-	be := newRawBackend(t)
+	be := newRawBackend(t, nil)
 	sent := []string{
 		"X-Real-IP: 203.0.113.9",
 		"X_Real_IP: 203.0.113.10",
@@ -143,7 +143,7 @@ func TestUntrustedForwardingHeaders(t *testing.T) {
 // logs the path the client asked for, not a header it sent, and that the
 // gateway sets the header upstream on a prefix rewrite, as Envoy does.
 func TestOriginalPathIsTheGateways(t *testing.T) {
-	be := newRawBackend(t)
+	be := newRawBackend(t, nil)
 	tg := headerGateway(t, be.addr(), "", "envoy")
 	for _, tt := range []struct {
 		name, target, wantLogged, wantUpstream string
@@ -173,7 +173,7 @@ func TestOriginalPathIsTheGateways(t *testing.T) {
 // that a header the headers plugin removes or sets cannot be sent past it
 // in a spelling that a backend reads as the same name.
 func TestHeadersPluginEverySpelling(t *testing.T) {
-	be := newRawBackend(t)
+	be := newRawBackend(t, nil)
 	tg := headerGateway(t, be.addr(), "", "json")
 	status := rawRequest(t, tg.Addr("web").String(), "GET /p HTTP/1.1\r\nHost: shop\r\n"+
 		"X_Internal_Debug: 1\r\nx-internal_debug: 2\r\nX-INTERNAL-DEBUG: 3\r\n"+

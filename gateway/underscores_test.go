@@ -11,7 +11,7 @@ import (
 // holding '_' on the bytes the backend receives, and that a rejected
 // request is logged with Envoy's details and never reaches the backend.
 func TestHeadersWithUnderscores(t *testing.T) {
-	be := newRawBackend(t)
+	be := newRawBackend(t, nil)
 	tg := startGateway(t, fmt.Sprintf(`
 admin: { address: "off" }
 listeners:
@@ -67,7 +67,7 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 // TestHeadersWithUnderscoresHTTP2 checks that an HTTP/2 request is refused
 // the same way, with HTTP/2's details.
 func TestHeadersWithUnderscoresHTTP2(t *testing.T) {
-	be := newRawBackend(t)
+	be := newRawBackend(t, nil)
 	tg := startGateway(t, fmt.Sprintf(`
 admin: { address: "off" }
 listeners:
