@@ -102,11 +102,6 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 			return
 		}
 	}
-	if l.redirectHTTPS {
-		http.Redirect(w, r, httpsURL(r, l.httpsPort), http.StatusMovedPermanently)
-		ex.rec.ResponseCodeDetails = "https_redirect"
-		return
-	}
 	rawPath, query, ok := splitTarget(r)
 	if !ok {
 		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "invalid_request_target")
@@ -121,6 +116,13 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 	ex.path, ex.query = path, query
 	if path != rawPath {
 		ex.rec.Path = withQuery(path, query)
+	}
+	// Plugins read the path the route matches, in the form forwarded.
+	setPath(r.URL, path)
+	if l.redirectHTTPS {
+		http.Redirect(w, r, httpsURL(r, l.httpsPort, path, query), http.StatusMovedPermanently)
+		ex.rec.ResponseCodeDetails = "https_redirect"
+		return
 	}
 	rule, host := table.Match(r.Host, path, r.Method, r.Header)
 	if host != nil {

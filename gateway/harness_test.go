@@ -39,7 +39,7 @@ type testGateway struct {
 // startGateway serves yaml (a routes file; use 127.0.0.1:0 addresses and
 // admin off or on 127.0.0.1:0) until the test ends. extra plugins join the
 // headers plugin in the registry.
-func startGateway(t *testing.T, yaml string, extra ...plugins.Factory) *testGateway {
+func startGateway(t testing.TB, yaml string, extra ...plugins.Factory) *testGateway {
 	t.Helper()
 	dir := t.TempDir()
 	reg, err := plugins.NewRegistry(append([]plugins.Factory{headers.Factory()}, extra...)...)
@@ -54,7 +54,7 @@ func startGateway(t *testing.T, yaml string, extra ...plugins.Factory) *testGate
 }
 
 // startGatewayWith serves cfg until the test ends, its access log in JSON.
-func startGatewayWith(t *testing.T, cfg *routes.Config) *testGateway {
+func startGatewayWith(t testing.TB, cfg *routes.Config) *testGateway {
 	t.Helper()
 	return serveForTest(t, cfg, "json", zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
 }

@@ -39,10 +39,13 @@ func splitTarget(r *http.Request) (path, query string, ok bool) {
 		}
 		return path, query, true
 	}
-	if i := strings.IndexByte(target, '?'); i >= 0 {
-		return target[:i], target[i+1:], true
+	path, query, _ = strings.Cut(target, "?")
+	if strings.IndexByte(query, '#') >= 0 {
+		// A fragment is never sent: a client and a backend may disagree
+		// on where it ends.
+		return "", "", false
 	}
-	return target, "", true
+	return path, query, true
 }
 
 func withQuery(path, query string) string {
@@ -59,9 +62,9 @@ func schemeOf(r *http.Request) string {
 	return "http"
 }
 
-// httpsURL is where redirect_https sends a request: the same host and target
-// on the gateway's TLS port.
-func httpsURL(r *http.Request, port string) string {
+// httpsURL is where redirect_https sends a request: the same host, the
+// normalised path and the query on the gateway's TLS port.
+func httpsURL(r *http.Request, port, path, query string) string {
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -72,7 +75,7 @@ func httpsURL(r *http.Request, port string) string {
 	if port != "" && port != "443" {
 		host += ":" + port
 	}
-	return "https://" + host + r.URL.RequestURI()
+	return "https://" + host + withQuery(path, query)
 }
 
 // requestID returns the request's x-request-id, generating one (a random
