@@ -92,6 +92,10 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "invalid_method")
 		return
 	}
+	if !ex.toOriginForm(r) {
+		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "invalid_request_target")
+		return
+	}
 	if r.Host == "" || strings.ContainsAny(r.Host, " \t/\\@") {
 		g.local(w, ex, http.StatusBadRequest, "", 0, "invalid_authority")
 		return

@@ -24,25 +24,19 @@ func protocolName(r *http.Request) string {
 }
 
 // splitTarget returns the request's escaped path and raw query as the client
-// sent them, before any decoding. ok is false for a target the gateway does
-// not route (the asterisk form, or no path).
+// sent them, before any decoding; an absolute form has already become its
+// origin form (see toOriginForm). ok is false for a target the gateway does
+// not route: any other form (asterisk, authority, or an absolute :path,
+// which HTTP/2 and HTTP/3 do not allow), or a '#' in the query (NormalizePath
+// refuses one in the path): a fragment is never sent, and a client and a
+// backend may disagree on where it ends.
 func splitTarget(r *http.Request) (path, query string, ok bool) {
 	target := r.RequestURI
 	if !strings.HasPrefix(target, "/") {
-		// absolute form (GET http://host/p): take what the URL parser made
-		if r.URL == nil || r.URL.Host == "" {
-			return "", "", false
-		}
-		path, query = r.URL.EscapedPath(), r.URL.RawQuery
-		if path == "" {
-			path = "/"
-		}
-		return path, query, true
+		return "", "", false
 	}
 	path, query, _ = strings.Cut(target, "?")
 	if strings.IndexByte(query, '#') >= 0 {
-		// A fragment is never sent: a client and a backend may disagree
-		// on where it ends.
 		return "", "", false
 	}
 	return path, query, true

@@ -15,6 +15,7 @@ func TestHTTPSRedirectUsesNormalisedPath(t *testing.T) {
 		{"/x?y=1", "/x?y=1"},
 		{"/a/{%2F../b?q", "/a/%7B%2F../b?q"},
 		{"/a/./b/../c%2e%2E/\xc3\xa9", "/a/c../%C3%A9"},
+		{"http://shop.example.com/a/../b", "/b"},
 		{"/a#frag", ""},
 	} {
 		status, h := sendRawHeader(t, tg.Addr("redirect").String(), tt.target, "shop.example.com", fmt.Sprint("redirect-", i))
