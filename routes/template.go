@@ -111,6 +111,8 @@ func compileTemplate(s string) (template, error) {
 		return template{}, err
 	}
 	if n != e {
+		// Shown with its operators as they were written.
+		n = strings.NewReplacer("%7B", "{", "%7D", "}").Replace(n)
 		return template{}, fmt.Errorf("not in normal form, so no request could match it; normalised it is %q", n)
 	}
 	return t, nil
