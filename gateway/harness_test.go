@@ -169,7 +169,7 @@ func newTestCA(t *testing.T) *testCA {
 
 // issue makes a server certificate for names (DNS names or IPs) and returns
 // the paths of its PEM certificate and key files.
-func (ca *testCA) issue(t *testing.T, names ...string) (certFile, keyFile string) {
+func (ca *testCA) issue(t testing.TB, names ...string) (certFile, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -211,7 +211,7 @@ func (ca *testCA) clientTLS(serverName string) *tls.Config {
 	return &tls.Config{RootCAs: ca.pool, ServerName: serverName}
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
+func writePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)

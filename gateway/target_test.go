@@ -55,7 +55,7 @@ func targetGateway(tb testing.TB, opts routes.PathOptions, ca *testCA, matched *
 	}
 	edge := ""
 	if ca != nil {
-		crt, key := ca.issue(tb.(*testing.T), "localhost", "127.0.0.1")
+		crt, key := ca.issue(tb, "localhost", "127.0.0.1")
 		edge = fmt.Sprintf(`
   - { name: edge, address: "127.0.0.1:0", protocols: [http1, http2, http3], tls: { certificates: [ { cert: %q, key: %q } ] } }`, crt, key)
 	}
