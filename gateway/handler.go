@@ -118,7 +118,7 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		return
 	}
 	ex.path, ex.query = path, query
-	if path != rawPath {
+	if path != rawPath || query == "" && ex.rec.Path != path { // "/p?" is logged as forwarded, "/p"
 		ex.rec.Path = withQuery(path, query)
 	}
 	// Plugins read the path the route matches, in the form forwarded.

@@ -106,6 +106,7 @@ func TestForwardedTargetIsMatchedPath(t *testing.T) {
 		{"leading double slash", "//admin", alike("//admin"), &modeWant{"403", "403", "403"}},
 		{"escaped slash first", "/%2Fadmin", modeWant{"/%2Fadmin", "400", "//admin"}, &modeWant{"/%2Fadmin", "400", "403"}},
 		{"blocked path with a query", "/admin?x=1", alike("403"), nil},
+		{"empty query", "/x?", alike("/x"), nil},
 		{"query bytes kept", "/x?q={\"a\"}&\xff%zz/../", alike("/x?q={\"a\"}&\xff%zz/../"), nil},
 		{"fragment", "/admin#frag", alike("400"), nil},
 		{"fragment in the query", "/x?q#frag", alike("400"), nil},
