@@ -101,6 +101,10 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		g.connect(w, r, ex)
 		return
 	}
+	if !ex.toOriginForm(r) {
+		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "invalid_request_target")
+		return
+	}
 	if r.Host == "" || strings.ContainsAny(r.Host, " \t/\\@") {
 		g.local(w, ex, http.StatusBadRequest, "", 0, "invalid_authority")
 		return
@@ -110,11 +114,6 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 			g.fail(w, ex, err)
 			return
 		}
-	}
-	if l.redirectHTTPS {
-		http.Redirect(w, r, httpsURL(r, l.httpsPort), http.StatusMovedPermanently)
-		ex.rec.ResponseCodeDetails = "https_redirect"
-		return
 	}
 	rawPath, query, ok := splitTarget(r)
 	if !ok {
@@ -128,8 +127,15 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		return
 	}
 	ex.path, ex.query = path, query
-	if path != rawPath {
+	if path != rawPath || query == "" && ex.rec.Path != path { // "/p?" is logged as forwarded, "/p"
 		ex.rec.Path = withQuery(path, query)
+	}
+	// Plugins read the path the route matches, in the form forwarded.
+	setPath(r.URL, path)
+	if l.redirectHTTPS {
+		http.Redirect(w, r, httpsURL(r, l.httpsPort, path, query), http.StatusMovedPermanently)
+		ex.rec.ResponseCodeDetails = "https_redirect"
+		return
 	}
 	rule, host := table.Match(r.Host, path, r.Method, r.Header)
 	if host != nil {

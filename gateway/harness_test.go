@@ -39,7 +39,7 @@ type testGateway struct {
 // startGateway serves yaml (a routes file; use 127.0.0.1:0 addresses and
 // admin off or on 127.0.0.1:0) until the test ends. extra plugins join the
 // headers plugin in the registry.
-func startGateway(t *testing.T, yaml string, extra ...plugins.Factory) *testGateway {
+func startGateway(t testing.TB, yaml string, extra ...plugins.Factory) *testGateway {
 	t.Helper()
 	dir := t.TempDir()
 	reg, err := plugins.NewRegistry(append([]plugins.Factory{headers.Factory()}, extra...)...)
@@ -54,7 +54,7 @@ func startGateway(t *testing.T, yaml string, extra ...plugins.Factory) *testGate
 }
 
 // startGatewayWith serves cfg until the test ends, its access log in JSON.
-func startGatewayWith(t *testing.T, cfg *routes.Config) *testGateway {
+func startGatewayWith(t testing.TB, cfg *routes.Config) *testGateway {
 	t.Helper()
 	return serveForTest(t, cfg, "json", zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
 }
@@ -177,7 +177,7 @@ func newTestCA(t *testing.T) *testCA {
 
 // issue makes a server certificate for names (DNS names or IPs) and returns
 // the paths of its PEM certificate and key files.
-func (ca *testCA) issue(t *testing.T, names ...string) (certFile, keyFile string) {
+func (ca *testCA) issue(t testing.TB, names ...string) (certFile, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -219,7 +219,7 @@ func (ca *testCA) clientTLS(serverName string) *tls.Config {
 	return &tls.Config{RootCAs: ca.pool, ServerName: serverName}
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
+func writePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"sync"
 	"time"
 
@@ -60,20 +59,6 @@ func rewrite(pr *httputil.ProxyRequest) {
 		out.Host = ex.rule.HostRewrite
 	}
 	setForwarded(out.Header, pr.In, ex)
-}
-
-// setPath sets u's path from an escaped path.
-func setPath(u *url.URL, escaped string) {
-	p, err := url.PathUnescape(escaped)
-	if err != nil { // NormalizePath accepted only valid escapes
-		p = escaped
-	}
-	u.Path = p
-	if p == escaped {
-		u.RawPath = ""
-	} else {
-		u.RawPath = escaped
-	}
 }
 
 // roundTripper sends the request through the upstream's pool, which picks

@@ -27,11 +27,13 @@ func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string
 	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body) + 1)}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
-	if status == http.StatusBadRequest || status == http.StatusRequestHeaderFieldsTooLarge || unreadBody(ex) {
+	if (status == http.StatusBadRequest || status == http.StatusRequestHeaderFieldsTooLarge || unreadBody(ex)) && ex.req.HTTP.ProtoMajor == 1 {
 		// The client's framing or headers are not to be trusted, or its
 		// body was never read: closing spares the server from reading
 		// what is left of it, however slowly it comes, before the next
-		// request.
+		// request. HTTP/2 and HTTP/3 have no Connection header (an
+		// HTTP/3 client refuses a response with one), and their streams
+		// end on their own.
 		h["Connection"] = []string{"close"}
 	}
 	w.WriteHeader(status)

@@ -24,25 +24,22 @@ func protocolName(r *http.Request) string {
 }
 
 // splitTarget returns the request's escaped path and raw query as the client
-// sent them, before any decoding. ok is false for a target the gateway does
-// not route (the asterisk form, or no path).
+// sent them, before any decoding; an absolute form has already become its
+// origin form (see toOriginForm). ok is false for a target the gateway does
+// not route: any other form (asterisk, authority, or an absolute :path,
+// which HTTP/2 and HTTP/3 do not allow), or a '#' in the query (NormalizePath
+// refuses one in the path): a fragment is never sent, and a client and a
+// backend may disagree on where it ends.
 func splitTarget(r *http.Request) (path, query string, ok bool) {
 	target := r.RequestURI
 	if !strings.HasPrefix(target, "/") {
-		// absolute form (GET http://host/p): take what the URL parser made
-		if r.URL == nil || r.URL.Host == "" {
-			return "", "", false
-		}
-		path, query = r.URL.EscapedPath(), r.URL.RawQuery
-		if path == "" {
-			path = "/"
-		}
-		return path, query, true
+		return "", "", false
 	}
-	if i := strings.IndexByte(target, '?'); i >= 0 {
-		return target[:i], target[i+1:], true
+	path, query, _ = strings.Cut(target, "?")
+	if strings.IndexByte(query, '#') >= 0 {
+		return "", "", false
 	}
-	return target, "", true
+	return path, query, true
 }
 
 func withQuery(path, query string) string {
@@ -59,9 +56,9 @@ func schemeOf(r *http.Request) string {
 	return "http"
 }
 
-// httpsURL is where redirect_https sends a request: the same host and target
-// on the gateway's TLS port.
-func httpsURL(r *http.Request, port string) string {
+// httpsURL is where redirect_https sends a request: the same host, the
+// normalised path and the query on the gateway's TLS port.
+func httpsURL(r *http.Request, port, path, query string) string {
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -72,7 +69,7 @@ func httpsURL(r *http.Request, port string) string {
 	if port != "" && port != "443" {
 		host += ":" + port
 	}
-	return "https://" + host + r.URL.RequestURI()
+	return "https://" + host + withQuery(path, query)
 }
 
 // requestID returns the request's x-request-id, generating one (a random

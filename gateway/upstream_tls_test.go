@@ -15,15 +15,20 @@ import (
 // tlsBackend is an upstream serving TLS with a certificate from ca, speaking
 // HTTP/2 when h2 is set. It answers with the protocol it saw.
 func tlsBackend(t *testing.T, ca *testCA, h2 bool) string {
+	return tlsBackendWith(t, ca, h2, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s tls=%v", r.Proto, r.TLS != nil)
+	})
+}
+
+// tlsBackendWith is tlsBackend answering with h.
+func tlsBackendWith(t *testing.T, ca *testCA, h2 bool, h http.HandlerFunc) string {
 	t.Helper()
 	crt, key := ca.issue(t, "backend.internal", "127.0.0.1")
 	cert, err := tls.LoadX509KeyPair(crt, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "%s tls=%v", r.Proto, r.TLS != nil)
-	}))
+	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.EnableHTTP2 = h2
 	srv.StartTLS()

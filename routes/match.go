@@ -120,8 +120,14 @@ func compileMatch(m Match) (ruleMatch, error) {
 
 // setPath checks and sets the path matcher. An exact path must be in the
 // form NormalizePath gives, and a prefix must not hold anything
-// NormalizePath would change, or no request could ever match.
+// NormalizePath would change, or no request could ever match. Bytes that a
+// path may hold only escaped are escaped first (see escapeRaw), since
+// requests are matched in that form; a template escapes its literal
+// segments alone.
 func (m *ruleMatch) setPath(kind pathKind, value string) error {
+	if kind != pathTemplate {
+		value = escapeRaw(value)
+	}
 	m.kind, m.path = kind, value
 	switch kind {
 	case pathExact:

@@ -38,8 +38,16 @@ var (
 // what %2F and %5C become: kept (keep, the default, and any unknown value,
 // which Load rejects), an error (reject), or a slash before dot segments are
 // removed (unescape). opts.MergeSlashes then turns runs of slashes into one.
-// Other bytes, including those outside ASCII, pass unchanged: they are
-// matched and forwarded as the same bytes.
+//
+// A byte that RFC 3986 allows in a path only percent-encoded (one of
+// " < > [ ] ^ ` { | } or any byte from 0x80 up) is encoded, as Envoy's
+// path canonicaliser does for most of them: its raw and encoded spellings
+// name the same resource to every server that decodes paths, so they must
+// normalise alike, or a rule written for one spelling misses the other. The
+// result is then always a valid RFC 3986 path, which a transport writes as it
+// is and a backend reads back byte for byte. Sub-delimiters, ':' and '@' stay
+// as they came, escaped or not, since RFC 3986 lets them mean something
+// different from their escapes.
 //
 // A path that is already normal is returned as it is, without allocating.
 func NormalizePath(escapedPath string, opts PathOptions) (string, error) {
@@ -95,6 +103,10 @@ func decodePath(p, mode string) ([]byte, error) {
 			if err := checkRaw(c); err != nil {
 				return nil, err
 			}
+			if mustEscape(c) {
+				b = appendEscaped(b, c)
+				break
+			}
 			b = append(b, c)
 		}
 	}
@@ -126,8 +138,50 @@ func checkRaw(c byte) error {
 	return nil
 }
 
+// mustEscape reports whether c may appear in an RFC 3986 path only
+// percent-encoded. Control bytes, space, '#', '?' and the backslash are not
+// among them: checkRaw refuses the first four and a backslash is a slash.
+func mustEscape(c byte) bool {
+	switch c {
+	case '"', '<', '>', '[', ']', '^', '`', '{', '|', '}':
+		return true
+	}
+	return c >= 0x80
+}
+
+// escapeRaw percent-encodes the bytes of p that mustEscape names and leaves
+// every other byte, escapes included, as it is. Paths in the routes file go
+// through it, so that a route may spell such a byte either way and still be
+// compared with requests in the form NormalizePath gives them.
+func escapeRaw(p string) string {
+	n := 0
+	for i := 0; i < len(p); i++ {
+		if mustEscape(p[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return p
+	}
+	b := make([]byte, 0, len(p)+2*n)
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; mustEscape(c) {
+			b = appendEscaped(b, c)
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// appendEscaped appends c percent-encoded with upper-case hex.
+func appendEscaped(b []byte, c byte) []byte {
+	const hex = "0123456789ABCDEF"
+	return append(b, '%', hex[c>>4], hex[c&15])
+}
+
 // isNormal reports whether NormalizePath would return p unchanged: every byte
-// allowed, no escape to decode or upper-case, no backslash, no dot segment,
+// allowed raw, no escape to decode or upper-case, no backslash, no dot segment,
 // and with MergeSlashes no empty segment but the last. p starts with '/'.
 // When it reports false, decodePath finds any error.
 func isNormal(p string, opts PathOptions) bool {
@@ -154,7 +208,7 @@ func isNormal(p string, opts PathOptions) bool {
 		case '\\':
 			return false
 		default:
-			if checkRaw(c) != nil {
+			if checkRaw(c) != nil || mustEscape(c) {
 				return false
 			}
 		}

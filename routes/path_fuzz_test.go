@@ -1,18 +1,24 @@
 package routes
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
 
 // FuzzNormalizePath checks the properties routing relies on: the result is
 // absolute, normalising it again changes nothing, and it holds no dot
-// segment, no escaped unreserved character and, when merging, no "//".
+// segment, no escaped unreserved character, no byte a path may hold only
+// escaped and, when merging, no "//".
 func FuzzNormalizePath(f *testing.F) {
 	for _, s := range []string{
 		"/", "/a/./b/../c", "/public/%2E%2E/private", "/a/%252e%252e/b", "/a/..;/b",
 		"/a/%c0%ae", `/a\..\b`, "/a//b", "/a%2Fb%5c", "/%2e%2E/%2e", "/a%", "/a%zz",
 		"/a#b", "/a\x00", "/.%2e/..%2F..", "//..//.//", "/%7E%7e~",
+		// Bytes a path holds only escaped, raw and escaped, next to
+		// escaped slashes and dot segments.
+		"/x/{%2F..%2F..%2Fadmin", "/\"<>[]^`{|}", "/%7b%7C%7D", "/caf\xc3\xa9%2F..", "/\xff\x80/%2e%2E/a",
+		"/a%3Bb;c/..;/d", "/a%5C..%5Cb|", "//{x}//..", "/a b{", "/%E2%80%AE/..%2f",
 	} {
 		for mode := range 6 {
 			f.Add(s, mode)
@@ -62,6 +68,18 @@ func FuzzNormalizePath(f *testing.F) {
 			if opts.EscapedSlashes != "keep" && (out[i+1:i+3] == "2F" || out[i+1:i+3] == "5C") {
 				t.Fatalf("NormalizePath(%q) = %q: got an escaped slash with %s", in, out, opts.EscapedSlashes)
 			}
+		}
+		// The gateway writes the result as the request target: it must
+		// be a valid encoding, which net/url also writes unchanged.
+		for i := 0; i < len(out); i++ {
+			if mustEscape(out[i]) {
+				t.Fatalf("NormalizePath(%q) = %q: got raw byte %#x, want it escaped", in, out, out[i])
+			}
+		}
+		if dec, err := url.PathUnescape(out); err != nil {
+			t.Fatalf("NormalizePath(%q) = %q: got %v unescaping it", in, out, err)
+		} else if u := (url.URL{Path: dec, RawPath: out}); u.EscapedPath() != out {
+			t.Fatalf("NormalizePath(%q) = %q: net/url writes it as %q", in, out, u.EscapedPath())
 		}
 		if strings.ContainsAny(out, "\\#?") {
 			t.Fatalf("NormalizePath(%q) = %q: got a backslash, # or ?", in, out)

@@ -76,6 +76,7 @@ func compileTemplate(s string) (template, error) {
 	names := make(map[string]bool)
 	for seg := range strings.SplitSeq(s[1:], "/") {
 		if !strings.ContainsAny(seg, "{}*") {
+			seg = escapeRaw(seg)
 			if t.glob {
 				after = append(after, seg)
 			} else {
@@ -102,13 +103,16 @@ func compileTemplate(s string) (template, error) {
 	if t.glob && len(after) > 0 {
 		t.tail = "/" + strings.Join(after, "/")
 	}
-	// Operators pass NormalizePath unchanged, so checking the whole
-	// template checks its literal segments.
-	n, err := NormalizePath(s, PathOptions{})
+	// Escaped, operators pass NormalizePath unchanged, so checking the
+	// whole template checks its literal segments.
+	e := escapeRaw(s)
+	n, err := NormalizePath(e, PathOptions{})
 	if err != nil {
 		return template{}, err
 	}
-	if n != s {
+	if n != e {
+		// Shown with its operators as they were written.
+		n = strings.NewReplacer("%7B", "{", "%7D", "}").Replace(n)
 		return template{}, fmt.Errorf("not in normal form, so no request could match it; normalised it is %q", n)
 	}
 	return t, nil

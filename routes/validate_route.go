@@ -26,6 +26,10 @@ func (c *checker) checkRoute(s scope, r *Route) {
 	if r.PrefixRewrite != "" && (r.Upstream == "" || r.Match.PathPrefix == "") {
 		s.errorf(&r.PrefixRewrite, "prefix_rewrite: needs match.path_prefix and an upstream")
 	}
+	if _, err := NormalizePath(r.PrefixRewrite, PathOptions{}); r.PrefixRewrite != "" && err != nil {
+		// The rewritten path is forwarded as the request target.
+		s.errorf(&r.PrefixRewrite, "prefix_rewrite: %q: %v", r.PrefixRewrite, err)
+	}
 	if r.HostRewrite != "" && r.Upstream == "" {
 		s.errorf(&r.HostRewrite, "host_rewrite: needs an upstream")
 	}
