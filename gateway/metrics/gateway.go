@@ -21,11 +21,11 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 	})
 	m.connections = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "portcullis_downstream_connections",
-		Help: "Open downstream connections per listener.",
+		Help: "Open downstream connections (TCP and QUIC) per listener.",
 	}, []string{"listener"})
 	m.connRejected = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_downstream_connections_rejected_total",
-		Help: "Connections closed at accept for being over a connection limit, per listener and reason (listener_limit, client_limit).",
+		Help: "Connections (TCP and QUIC) refused as they arrived for being over a connection limit, per listener and reason (listener_limit, client_limit, handshake_limit).",
 	}, []string{"listener", "reason"})
 	m.protocolErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_downstream_protocol_errors_total",
@@ -74,7 +74,8 @@ func (m *Metrics) Reload(ok bool) {
 }
 
 // ConnectionRejected counts a connection closed at accept for being over a
-// listener's connection limits; reason is listener_limit or client_limit.
+// listener's connection limits; reason is listener_limit, client_limit or,
+// for QUIC, handshake_limit.
 func (m *Metrics) ConnectionRejected(listener, reason string) {
 	m.connRejected.WithLabelValues(listener, reason).Inc()
 }
