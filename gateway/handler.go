@@ -18,6 +18,12 @@ import (
 // ServeHTTP serves one request: it fills the request context, routes the
 // request, runs the route's plugins, acts, and writes the access-log line.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A stream the client reset before the gateway started on it did no
+	// work: it is neither forwarded nor logged. resetGuard counts such
+	// resets, and a flood of them closes the connection.
+	if r.ProtoMajor >= 2 && !connFrom(r.Context()).h2.admit(r.Context()) {
+		return
+	}
 	g.inflight.Add(1)
 	defer g.inflight.Add(-1)
 	ex := getExchange()

@@ -84,6 +84,8 @@ type listenerState struct {
 type connInfo struct {
 	listener *listenerState
 	local    string
+	// h2 follows an HTTP/2 connection's stream resets, or is nil.
+	h2 *resetGuard
 }
 
 type connKey struct{}
@@ -304,6 +306,9 @@ func (g *Gateway) httpServer(spec routes.Listener, l *listener, st *listenerStat
 		case p == "http2":
 			srv.Protocols.SetUnencryptedHTTP2(true)
 		}
+	}
+	if slices.Contains(spec.Protocols, "http2") {
+		g.serveHTTP2(srv, spec.Name)
 	}
 	return srv
 }

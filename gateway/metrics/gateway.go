@@ -27,6 +27,10 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 		Name: "portcullis_downstream_connections_rejected_total",
 		Help: "Connections (TCP and QUIC) refused as they arrived for being over a connection limit, per listener and reason (listener_limit, client_limit, handshake_limit).",
 	}, []string{"listener", "reason"})
+	m.prematureResets = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portcullis_downstream_too_many_premature_resets_total",
+		Help: "HTTP/2 connections closed with GOAWAY ENHANCE_YOUR_CALM for resetting too many streams before their response (rapid reset), per listener.",
+	}, []string{"listener"})
 	m.protocolErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_downstream_protocol_errors_total",
 		Help: "Requests refused for their HTTP/1 framing (bare LF, obs-fold, Content-Length with Transfer-Encoding …) before routing, per listener and kind.",
@@ -49,7 +53,7 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 		ConstLabels: prometheus.Labels{"version": buildVersion(), "go_version": goVersion()},
 	})
 	build.Set(1)
-	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.protocolErrors, reloads, m.lastReload, build)
+	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.prematureResets, m.protocolErrors, reloads, m.lastReload, build)
 }
 
 // InFlight adds delta (+1 when a request arrives, -1 when it is answered)
@@ -84,4 +88,10 @@ func (m *Metrics) ConnectionRejected(listener, reason string) {
 // reached a handler; kind names the fault (bare_lf, obs_fold …).
 func (m *Metrics) ProtocolError(listener, kind string) {
 	m.protocolErrors.WithLabelValues(listener, kind).Inc()
+}
+
+// TooManyPrematureResets counts an HTTP/2 connection closed for resetting
+// too many streams before their response.
+func (m *Metrics) TooManyPrematureResets(listener string) {
+	m.prematureResets.WithLabelValues(listener).Inc()
 }
