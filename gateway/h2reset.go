@@ -126,8 +126,8 @@ func (c *resetGuard) clientFrame(h h2FrameHeader) bool {
 	if time.Since(opened) < prematureResetLifetime {
 		c.premature++
 	}
-	c.suspect.Store(c.premature >= prematureResetSuspect && 2*c.premature >= c.streams)
-	return c.streams >= prematureResetMinStreams && 2*c.premature >= c.streams
+	c.suspect.Store(suspectResets(int64(c.streams), int64(c.premature)))
+	return tooManyResets(int64(c.streams), int64(c.premature))
 }
 
 func (c *resetGuard) Write(p []byte) (int, error) {
@@ -153,11 +153,20 @@ type resetGuardTLS struct {
 // ConnectionState returns the TLS connection's state.
 func (c resetGuardTLS) ConnectionState() tls.ConnectionState { return c.tc.ConnectionState() }
 
-// admit waits, on a suspect connection, for up to prematureResetWait to
-// see whether the request's stream is reset too, and reports whether the
-// request should go on. c may be nil (HTTP/1, HTTP/3).
+// admit reports whether a request on the connection should go on: not
+// when its stream was reset already. c may be nil (HTTP/1).
 func (c *resetGuard) admit(ctx context.Context) bool {
-	if c == nil || !c.suspect.Load() {
+	if c == nil {
+		return ctx.Err() == nil
+	}
+	return awaitReset(ctx, c.suspect.Load())
+}
+
+// awaitReset reports whether a request should go on: not when its stream
+// was reset. On a suspect connection it first waits up to
+// prematureResetWait for a reset.
+func awaitReset(ctx context.Context, suspect bool) bool {
+	if !suspect {
 		return ctx.Err() == nil
 	}
 	t := time.NewTimer(prematureResetWait)
@@ -168,4 +177,15 @@ func (c *resetGuard) admit(ctx context.Context) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// suspectResets reports whether a connection's streams were mostly reset
+// prematurely.
+func suspectResets(streams, premature int64) bool {
+	return premature >= prematureResetSuspect && 2*premature >= streams
+}
+
+// tooManyResets reports whether a connection crossed the limit.
+func tooManyResets(streams, premature int64) bool {
+	return streams >= prematureResetMinStreams && 2*premature >= streams
 }

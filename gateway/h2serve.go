@@ -34,7 +34,7 @@ func (g *Gateway) serveHTTP2(srv *http.Server, listener string) {
 		}
 		remote := c.RemoteAddr()
 		guard := newResetGuard(c, sawPreface, func(streams, premature int) {
-			g.tooManyResets(listener, remote, streams, premature)
+			g.tooManyResets(listener, "HTTP/2", remote, streams, premature)
 		})
 		if ci, ok := ctx.Value(connKey{}).(*connInfo); ok {
 			ci.h2 = guard
@@ -58,11 +58,12 @@ func (g *Gateway) serveHTTP2(srv *http.Server, listener string) {
 }
 
 // tooManyResets records a connection closed for resetting too many streams
-// before their response: one warning and one count per connection, since
-// the streams it reset did no work worth a line each.
-func (g *Gateway) tooManyResets(listener string, remote net.Addr, streams, premature int) {
+// before their response (HTTP/2 with GOAWAY ENHANCE_YOUR_CALM, HTTP/3 with
+// H3_EXCESSIVE_LOAD): one warning and one count per connection, since the
+// streams it reset did no work worth a line each.
+func (g *Gateway) tooManyResets(listener, protocol string, remote net.Addr, streams, premature int) {
 	g.metrics.TooManyPrematureResets(listener)
-	g.log.Warn().Str("listener", listener).Stringer("remote", remote).
+	g.log.Warn().Str("listener", listener).Str("protocol", protocol).Stringer("remote", remote).
 		Int("streams", streams).Int("premature_resets", premature).
-		Msg("HTTP/2 connection closed with GOAWAY ENHANCE_YOUR_CALM: too many streams reset before their response")
+		Msg("connection closed: too many streams reset before their response")
 }

@@ -19,9 +19,9 @@ import (
 // request, runs the route's plugins, acts, and writes the access-log line.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A stream the client reset before the gateway started on it did no
-	// work: it is neither forwarded nor logged. resetGuard counts such
-	// resets, and a flood of them closes the connection.
-	if r.ProtoMajor >= 2 && !connFrom(r.Context()).h2.admit(r.Context()) {
+	// work: it is neither forwarded nor logged. Such resets are counted,
+	// and a flood of them closes the connection.
+	if r.ProtoMajor >= 2 && !connFrom(r.Context()).admitStream(r.Context()) {
 		return
 	}
 	g.inflight.Add(1)
@@ -42,6 +42,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Alt-Svc"] = []string{ex.conn.listener.altSvc}
 	}
 	g.serve(&ex.w, r, ex)
+	if ex.conn.h3 != nil {
+		ex.conn.h3.ended(r.Context(), ex.rec.Start, ex.w.status != 0)
+	}
 }
 
 // begin fills the access-log record and the plugins' view of the request

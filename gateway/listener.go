@@ -84,8 +84,10 @@ type listenerState struct {
 type connInfo struct {
 	listener *listenerState
 	local    string
-	// h2 follows an HTTP/2 connection's stream resets, or is nil.
+	// h2 follows an HTTP/2 connection's stream resets, h3 an HTTP/3
+	// connection's; nil otherwise.
 	h2 *resetGuard
+	h3 *h3Resets
 }
 
 type connKey struct{}
@@ -340,7 +342,10 @@ func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerSta
 			HandshakeIdleTimeout: time.Duration(lim.ReadHeaderTimeout) / 2,
 		},
 		ConnContext: func(ctx context.Context, c *quic.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, &connInfo{listener: st, local: c.LocalAddr().String()})
+			resets := &h3Resets{conn: c, onCalm: func(streams, premature int) {
+				g.tooManyResets(spec.Name, "HTTP/3", c.RemoteAddr(), streams, premature)
+			}}
+			return context.WithValue(ctx, connKey{}, &connInfo{listener: st, local: c.LocalAddr().String(), h3: resets})
 		},
 	}
 }

@@ -29,7 +29,7 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 	}, []string{"listener", "reason"})
 	m.prematureResets = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_downstream_too_many_premature_resets_total",
-		Help: "HTTP/2 connections closed with GOAWAY ENHANCE_YOUR_CALM for resetting too many streams before their response (rapid reset), per listener.",
+		Help: "HTTP/2 and HTTP/3 connections closed (GOAWAY ENHANCE_YOUR_CALM, H3_EXCESSIVE_LOAD) for resetting too many streams before their response (rapid reset), per listener.",
 	}, []string{"listener"})
 	m.protocolErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_downstream_protocol_errors_total",
@@ -90,7 +90,7 @@ func (m *Metrics) ProtocolError(listener, kind string) {
 	m.protocolErrors.WithLabelValues(listener, kind).Inc()
 }
 
-// TooManyPrematureResets counts an HTTP/2 connection closed for resetting
+// TooManyPrematureResets counts an HTTP/2 or HTTP/3 connection closed for resetting
 // too many streams before their response.
 func (m *Metrics) TooManyPrematureResets(listener string) {
 	m.prematureResets.WithLabelValues(listener).Inc()
