@@ -82,6 +82,12 @@ func TestHTTP2RapidReset(t *testing.T) {
 			if hits > resetLimit || lines > resetLimit {
 				t.Errorf("got %d requests at the backend and %d logged, want at most %d each", hits, lines, resetLimit)
 			}
+			eventually(t, "the connection closed on the gateway's side", func() error {
+				if got := metricValue(t, tg.Gateway, "portcullis_downstream_connections", tt.listener); got != 0 {
+					return fmt.Errorf("%v open", got)
+				}
+				return nil
+			})
 			eventually(t, "the connection counted in portcullis_downstream_too_many_premature_resets_total", func() error {
 				if got := metricValue(t, tg.Gateway, "portcullis_downstream_too_many_premature_resets_total", tt.listener); got != 1 {
 					return fmt.Errorf("got %v, want 1", got)
