@@ -7,7 +7,11 @@ import "github.com/prometheus/client_golang/prometheus"
 //   - portcullis_requests_in_flight: requests received and not yet answered;
 //     the drain on shutdown watches it fall to zero.
 //   - portcullis_downstream_connections{listener}: open client connections
-//     per listener, to see connection reuse and a listener's share of load.
+//     per listener (TCP and QUIC), to see connection reuse and a
+//     listener's share of load.
+//   - portcullis_downstream_too_many_premature_resets_total{listener}:
+//     HTTP/2 and HTTP/3 connections closed for rapid reset; any increase
+//     is a client attacking, or badly broken.
 //   - portcullis_config_reloads_total{result="success|failure"}: reload
 //     attempts; alert on an increase of failures, since a failed reload
 //     leaves the old config serving and is otherwise silent.
