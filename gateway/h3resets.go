@@ -50,8 +50,9 @@ func (c *h3Resets) prematureReset() {
 	premature, streams := c.premature.Add(1), c.streams.Load()
 	c.suspect.Store(suspectResets(streams, premature))
 	if tooManyResets(streams, premature) && c.closed.CompareAndSwap(false, true) {
-		c.conn.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeExcessiveLoad), "too many streams reset before their response")
+		// Counted first, so the count is there when the client hears.
 		c.onCalm(int(streams), int(premature))
+		c.conn.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeExcessiveLoad), "too many streams reset before their response")
 	}
 }
 
