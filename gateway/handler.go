@@ -16,6 +16,12 @@ import (
 // ServeHTTP serves one request: it fills the request context, routes the
 // request, runs the route's plugins, acts, and writes the access-log line.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A stream the client reset before the gateway started on it did no
+	// work: it is neither forwarded nor logged. Such resets are counted,
+	// and a flood of them closes the connection.
+	if r.ProtoMajor >= 2 && !connFrom(r.Context()).admitStream(r.Context()) {
+		return
+	}
 	g.inflight.Add(1)
 	defer g.inflight.Add(-1)
 	ex := getExchange()
@@ -34,6 +40,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Alt-Svc"] = []string{ex.conn.listener.altSvc}
 	}
 	g.serve(&ex.w, r, ex)
+	if ex.conn.h3 != nil {
+		ex.conn.h3.ended(r.Context(), ex.rec.Start, ex.w.status != 0)
+	}
 }
 
 // begin fills the access-log record and the plugins' view of the request

@@ -56,7 +56,7 @@ type serving struct {
 	// connection limits.
 	ln   net.Listener
 	srv  *http.Server
-	h3   *http3.Server
+	h3   *quicServer
 	done chan struct{} // closed when both servers have returned
 	// stopping is closed to end a retired generation's wait early.
 	stopping chan struct{}
@@ -85,6 +85,10 @@ type listenerState struct {
 type connInfo struct {
 	listener *listenerState
 	local    string
+	// h2 follows an HTTP/2 connection's stream resets, h3 an HTTP/3
+	// connection's; nil otherwise.
+	h2 *resetGuard
+	h3 *h3Resets
 }
 
 type connKey struct{}
@@ -197,7 +201,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		// quic-go cannot hand a UDP socket from one server to the next:
 		// HTTP/3 pauses for the moment it takes to rebind, and clients
 		// fall back to TCP by Alt-Svc meanwhile.
-		shutdownH3(old.h3, min(drain, time.Second))
+		old.h3.shutdown(min(drain, time.Second))
 		old.h3 = nil
 		l.udp.Close()
 		l.udp = nil
@@ -219,14 +223,19 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		limiter:       limiter,
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
-	s.ln = g.guardListener(s.view, l, spec)
+	conns := g.connLimits(s.view, spec)
+	s.ln = g.guardListener(s.view, conns, l, spec)
 	s.srv = g.httpServer(spec, l, st)
 	if hasHTTP3(spec) {
 		st.altSvc = fmt.Sprintf(`h3=":%d"; ma=86400`, port)
-		s.h3 = g.http3Server(spec, l, st)
+		h3, err := g.newQUICServer(spec, g.http3Server(spec, l, st), l.udp, conns)
+		if err != nil {
+			return fmt.Errorf("listener %q: http3: %w", spec.Name, err)
+		}
+		s.h3 = h3
 	}
 	l.name, l.spec, l.cur = spec.Name, spec, s
-	go s.serve(g, spec.Name, l.udp)
+	go s.serve(g, spec.Name)
 	if old != nil {
 		l.retire(old, spec, drain)
 	}
@@ -302,6 +311,9 @@ func (g *Gateway) httpServer(spec routes.Listener, l *listener, st *listenerStat
 			srv.Protocols.SetUnencryptedHTTP2(true)
 		}
 	}
+	if slices.Contains(spec.Protocols, "http2") {
+		g.serveHTTP2(srv, spec.Name)
+	}
 	return srv
 }
 
@@ -327,15 +339,21 @@ func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerSta
 			Allow0RTT:          false,
 			MaxIncomingStreams: int64(lim.MaxConcurrentStreams),
 			MaxIdleTimeout:     time.Duration(lim.IdleTimeout),
+			// A handshake ends within twice this, so read_header_timeout
+			// bounds it as it bounds a TLS handshake over TCP.
+			HandshakeIdleTimeout: time.Duration(lim.ReadHeaderTimeout) / 2,
 		},
 		ConnContext: func(ctx context.Context, c *quic.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, &connInfo{listener: st, local: c.LocalAddr().String()})
+			resets := &h3Resets{conn: c, onCalm: func(streams, premature int) {
+				g.tooManyResets(spec.Name, "HTTP/3", c.RemoteAddr(), streams, premature)
+			}}
+			return context.WithValue(ctx, connKey{}, &connInfo{listener: st, local: c.LocalAddr().String(), h3: resets})
 		},
 	}
 }
 
 // serve runs one generation's servers until they are shut down.
-func (s *serving) serve(g *Gateway, name string, udp net.PacketConn) {
+func (s *serving) serve(g *Gateway, name string) {
 	var wg sync.WaitGroup
 	run := func(server string, f func() error) {
 		wg.Add(1)
@@ -348,7 +366,7 @@ func (s *serving) serve(g *Gateway, name string, udp net.PacketConn) {
 	}
 	run("tcp", func() error { return s.srv.Serve(s.ln) })
 	if s.h3 != nil {
-		run("quic", func() error { return s.h3.Serve(udp) })
+		run("quic", s.h3.serve)
 	}
 	wg.Wait()
 	close(s.done)
@@ -362,7 +380,7 @@ func (s *serving) shutdown(drain time.Duration) error {
 	defer cancel()
 	var errs []error
 	if s.h3 != nil {
-		errs = append(errs, shutdownH3(s.h3, drain))
+		errs = append(errs, s.h3.shutdown(drain))
 	}
 	s.view.Close()
 	if err := s.srv.Shutdown(ctx); err != nil {
@@ -370,15 +388,6 @@ func (s *serving) shutdown(drain time.Duration) error {
 	}
 	<-s.done
 	return errors.Join(errs...)
-}
-
-func shutdownH3(h3 *http3.Server, drain time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), drain)
-	defer cancel()
-	if err := h3.Shutdown(ctx); err != nil {
-		return errors.Join(err, h3.Close())
-	}
-	return nil
 }
 
 // stop shuts the listener's servers down, retired generations included, and
@@ -406,26 +415,37 @@ func (l *listener) stop(drain time.Duration) error {
 // Addr returns the TCP address the listener is bound to.
 func (l *listener) Addr() net.Addr { return l.sock.ln.Addr() }
 
-// guardListener puts the listener's connection limits in front of ln. A
-// connection over a limit is reset as it is accepted, before any handshake.
-// The limits count this generation's connections: after a reload that
-// changed the listener, the previous generation's connections, which close
-// after their next response, are not counted.
+// connLimits puts the listener's connection limits in front of ln, or
+// returns nil when it has none. A connection over a limit is reset as it is
+// accepted, before any handshake. The limits count this generation's
+// connections, HTTP/3's included (quicGuard): after a reload that changed
+// the listener, the previous generation's connections, which close after
+// their next response, are not counted.
+func (g *Gateway) connLimits(ln net.Listener, spec routes.Listener) *connlimit.Listener {
+	lim := spec.Limits
+	if lim.MaxConnections == 0 && lim.MaxConnectionsPerClient == 0 {
+		return nil
+	}
+	return connlimit.Listen(ln, connlimit.Options{
+		MaxConns:      lim.MaxConnections,
+		MaxConnsPerIP: lim.MaxConnectionsPerClient,
+		OnReject: func(reason string, remote net.Addr) {
+			g.metrics.ConnectionRejected(spec.Name, reason)
+		},
+	})
+}
+
+// guardListener puts conns, the connection limits, in front of ln when
+// there are any.
 //
 // The strict HTTP/1 framing guard comes next: Go's server accepts bare LF
 // line ends, obs-fold and Content-Length with Transfer-Encoding, each a
 // request-smuggling vector at an edge. On TLS listeners the gateway does the
 // handshake itself and guards every connection that did not choose h2.
-func (g *Gateway) guardListener(ln net.Listener, l *listener, spec routes.Listener) net.Listener {
+func (g *Gateway) guardListener(ln net.Listener, conns *connlimit.Listener, l *listener, spec routes.Listener) net.Listener {
 	lim := spec.Limits
-	if lim.MaxConnections > 0 || lim.MaxConnectionsPerClient > 0 {
-		ln = connlimit.Listen(ln, connlimit.Options{
-			MaxConns:      lim.MaxConnections,
-			MaxConnsPerIP: lim.MaxConnectionsPerClient,
-			OnReject: func(reason string, remote net.Addr) {
-				g.metrics.ConnectionRejected(spec.Name, reason)
-			},
-		})
+	if conns != nil {
+		ln = conns
 	}
 	guard := h1guard.Options{
 		MaxHeaderBytes: int(lim.MaxHeaderBytes),

@@ -105,6 +105,11 @@ type Limits struct {
 	// over either is closed as it is accepted. 0 means no limit.
 	MaxConnections          int `yaml:"max_connections" json:"max_connections,omitempty"`
 	MaxConnectionsPerClient int `yaml:"max_connections_per_client" json:"max_connections_per_client,omitempty"`
+	// MaxQUICHandshakes bounds the HTTP/3 handshakes in flight (default
+	// 1024): past half of it, or of a connection limit, a new QUIC
+	// connection must first prove its address (a Retry); past it, the
+	// connection is refused. Only for listeners with http3.
+	MaxQUICHandshakes int `yaml:"max_quic_handshakes" json:"max_quic_handshakes,omitempty"`
 	// RequestsPerSecond is a global request rate for the whole listener
 	// (a token bucket of RequestsBurst, default the rate rounded up);
 	// requests over it get 429 with flag RL. 0 means no limit.

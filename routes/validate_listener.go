@@ -77,6 +77,7 @@ func (c *checker) checkListeners() {
 		if l.TLS != nil {
 			c.checkListenerTLS(s, l.TLS)
 		}
+		checkQUICLimits(s, l)
 		checkLimits(s, &l.Limits)
 		s.oneOf("headers_with_underscores", &l.HeadersWithUnderscores, "drop_header", "reject_request", "allow")
 	}
@@ -165,5 +166,21 @@ func fill[T comparable](v *T, def T) {
 	var zero T
 	if *v == zero {
 		*v = def
+	}
+}
+
+// checkQUICLimits checks the limits that only HTTP/3 has and fills in
+// their defaults on listeners that serve it.
+func checkQUICLimits(s scope, l *Listener) {
+	lim := &l.Limits
+	switch {
+	case lim.MaxQUICHandshakes < 0:
+		s.errorf(&lim.MaxQUICHandshakes, "limits.max_quic_handshakes: must not be negative, got %d", lim.MaxQUICHandshakes)
+	case !slices.Contains(l.Protocols, "http3"):
+		if lim.MaxQUICHandshakes > 0 {
+			s.errorf(&lim.MaxQUICHandshakes, "limits.max_quic_handshakes: needs http3 in protocols")
+		}
+	default:
+		fill(&lim.MaxQUICHandshakes, 1024)
 	}
 }

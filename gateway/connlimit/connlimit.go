@@ -115,7 +115,10 @@ func (l *Listener) release(ip netip.Addr) {
 // clientAddr returns a peer's IP address, IPv4-mapped addresses as IPv4, or
 // the zero Addr when the peer has none.
 func clientAddr(a net.Addr) netip.Addr {
-	if ta, ok := a.(*net.TCPAddr); ok {
+	switch ta := a.(type) {
+	case *net.TCPAddr:
+		return ta.AddrPort().Addr().Unmap()
+	case *net.UDPAddr:
 		return ta.AddrPort().Addr().Unmap()
 	}
 	if a == nil {

@@ -31,8 +31,10 @@ func serve(t *testing.T, opts connlimit.Options) *server {
 	}
 	s := &server{accepted: make(chan net.Conn, 100), rejected: make(chan string, 100)}
 	opts.OnReject = func(reason string, remote net.Addr) {
-		if _, ok := remote.(*net.TCPAddr); !ok {
-			t.Errorf("got remote %T, want *net.TCPAddr", remote)
+		switch remote.(type) {
+		case *net.TCPAddr, *net.UDPAddr: // accepted, or admitted (Admit)
+		default:
+			t.Errorf("got remote %T, want *net.TCPAddr or *net.UDPAddr", remote)
 		}
 		s.rejected <- reason
 	}

@@ -7,7 +7,11 @@ import "github.com/prometheus/client_golang/prometheus"
 //   - portcullis_requests_in_flight: requests received and not yet answered;
 //     the drain on shutdown watches it fall to zero.
 //   - portcullis_downstream_connections{listener}: open client connections
-//     per listener, to see connection reuse and a listener's share of load.
+//     per listener (TCP and QUIC), to see connection reuse and a
+//     listener's share of load.
+//   - portcullis_downstream_too_many_premature_resets_total{listener}:
+//     HTTP/2 and HTTP/3 connections closed for rapid reset; any increase
+//     is a client attacking, or badly broken.
 //   - portcullis_config_reloads_total{result="success|failure"}: reload
 //     attempts; alert on an increase of failures, since a failed reload
 //     leaves the old config serving and is otherwise silent.
@@ -21,12 +25,16 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 	})
 	m.connections = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "portcullis_downstream_connections",
-		Help: "Open downstream connections per listener.",
+		Help: "Open downstream connections (TCP and QUIC) per listener.",
 	}, []string{"listener"})
 	m.connRejected = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_downstream_connections_rejected_total",
-		Help: "Connections closed at accept for being over a connection limit, per listener and reason (listener_limit, client_limit).",
+		Help: "Connections (TCP and QUIC) refused as they arrived for being over a connection limit, per listener and reason (listener_limit, client_limit, handshake_limit).",
 	}, []string{"listener", "reason"})
+	m.prematureResets = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portcullis_downstream_too_many_premature_resets_total",
+		Help: "HTTP/2 and HTTP/3 connections closed (GOAWAY ENHANCE_YOUR_CALM, H3_EXCESSIVE_LOAD) for resetting too many streams before their response (rapid reset), per listener.",
+	}, []string{"listener"})
 	m.protocolErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_downstream_protocol_errors_total",
 		Help: "Requests refused for their HTTP/1 framing (bare LF, obs-fold, Content-Length with Transfer-Encoding …) before routing, per listener and kind.",
@@ -49,7 +57,7 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 		ConstLabels: prometheus.Labels{"version": buildVersion(), "go_version": goVersion()},
 	})
 	build.Set(1)
-	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.protocolErrors, reloads, m.lastReload, build)
+	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.prematureResets, m.protocolErrors, reloads, m.lastReload, build)
 }
 
 // InFlight adds delta (+1 when a request arrives, -1 when it is answered)
@@ -74,7 +82,8 @@ func (m *Metrics) Reload(ok bool) {
 }
 
 // ConnectionRejected counts a connection closed at accept for being over a
-// listener's connection limits; reason is listener_limit or client_limit.
+// listener's connection limits; reason is listener_limit, client_limit or,
+// for QUIC, handshake_limit.
 func (m *Metrics) ConnectionRejected(listener, reason string) {
 	m.connRejected.WithLabelValues(listener, reason).Inc()
 }
@@ -83,4 +92,10 @@ func (m *Metrics) ConnectionRejected(listener, reason string) {
 // reached a handler; kind names the fault (bare_lf, obs_fold …).
 func (m *Metrics) ProtocolError(listener, kind string) {
 	m.protocolErrors.WithLabelValues(listener, kind).Inc()
+}
+
+// TooManyPrematureResets counts an HTTP/2 or HTTP/3 connection closed for resetting
+// too many streams before their response.
+func (m *Metrics) TooManyPrematureResets(listener string) {
+	m.prematureResets.WithLabelValues(listener).Inc()
 }

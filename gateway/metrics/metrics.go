@@ -31,6 +31,8 @@ type Metrics struct {
 	connections *prometheus.GaugeVec
 	// connRejected counts connections refused by connection limits.
 	connRejected *prometheus.CounterVec
+	// prematureResets counts HTTP/2 connections closed for rapid reset.
+	prematureResets *prometheus.CounterVec
 	// protocolErrors counts requests refused for their framing.
 	protocolErrors *prometheus.CounterVec
 	reloadOK       prometheus.Counter
