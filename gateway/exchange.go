@@ -98,9 +98,13 @@ type responseWriter struct {
 	status   int
 	n        int64
 	writeErr error
+	relay1xx
 }
 
 func (w *responseWriter) WriteHeader(code int) {
+	if code < 200 && code != http.StatusSwitchingProtocols && !w.relayInformational() {
+		return
+	}
 	if w.status == 0 && code >= 200 {
 		w.status = code
 	}

@@ -229,6 +229,7 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
+		ex.w.cancel = cancel
 		defer func() { ex.timedOut = ctx.Err() == context.DeadlineExceeded }()
 	}
 	if r.Body != nil && r.Body != http.NoBody {

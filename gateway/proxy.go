@@ -131,6 +131,8 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	var uerr *upstream.Error
 	var rerr *responsePhaseError
 	switch {
+	case ex.w.badInformational:
+		g.local(rw, ex, http.StatusBadGateway, upstreamProtocolErrorText, accesslog.UpstreamProtocolError, upstreamProtocolErrorDetails)
 	case errors.As(err, &rej):
 		g.fail(rw, ex, rej)
 	case errors.As(err, &rerr):
