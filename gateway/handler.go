@@ -26,6 +26,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.clientCtx = r.Context()
 	ex.w.ResponseWriter = w
 	ex.begin(r)
+	ex.boundWrites(r)
 	g.metrics.InFlight(1)
 	defer g.finish(ex, r)
 
@@ -165,6 +166,7 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 // http.ErrAbortHandler; the panic goes on after the line is written.
 func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	p := recover()
+	ex.settle(p, r)
 	rec := &ex.rec
 	rec.Duration = time.Since(rec.Start)
 	rec.ResponseCode = ex.w.status
@@ -179,7 +181,7 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 			rec.ConnectionTerminationDetails = "upstream_reset_after_response_started"
 		}
 	}
-	if ex.clientCtx.Err() != nil && (ex.w.status == 0 || ex.w.writeErr != nil || p != nil) {
+	if ex.clientCtx.Err() != nil && !ex.w.writeTimedOut && (ex.w.status == 0 || ex.w.writeErr != nil || p != nil) {
 		rec.Flags |= accesslog.DownstreamConnectionTermination
 	}
 	// The proxy writes trailers into the response header map after the

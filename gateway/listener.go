@@ -70,6 +70,8 @@ type listenerState struct {
 	redirectHTTPS bool
 	httpsPort     string
 	maxHeaders    int
+	// writeTimeout bounds each write of a response to a client.
+	writeTimeout time.Duration
 	// limiter is the listener's global request rate, or nil.
 	limiter plugins.Handler
 	// draining is set when a newer generation took over: responses on
@@ -84,6 +86,10 @@ type listenerState struct {
 type connInfo struct {
 	listener *listenerState
 	local    string
+	// writeDeadline says an HTTP/1 response left a write deadline on the
+	// connection, which the next request must clear. HTTP/1 serves one
+	// request at a time on a connection, so it needs no lock.
+	writeDeadline bool
 }
 
 type connKey struct{}
@@ -214,6 +220,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		redirectHTTPS: spec.RedirectHTTPS,
 		httpsPort:     httpsPort,
 		maxHeaders:    spec.Limits.MaxHeaders,
+		writeTimeout:  time.Duration(spec.Limits.WriteTimeout),
 		limiter:       limiter,
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
@@ -327,10 +334,18 @@ func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerSta
 			MaxIdleTimeout:     time.Duration(lim.IdleTimeout),
 		},
 		ConnContext: func(ctx context.Context, c *quic.Conn) context.Context {
+			// httputil.ReverseProxy aborts a response it cannot finish
+			// (the stream is reset) only when this key says a server
+			// runs it; quic-go sets a key of its own. Without it a
+			// response cut short would end as if complete.
+			ctx = context.WithValue(ctx, http.ServerContextKey, h3Server)
 			return context.WithValue(ctx, connKey{}, &connInfo{listener: st, local: c.LocalAddr().String()})
 		},
 	}
 }
+
+// h3Server stands for the HTTP/3 servers under http.ServerContextKey.
+var h3Server = &http.Server{}
 
 // serve runs one generation's servers until they are shut down.
 func (s *serving) serve(g *Gateway, name string, udp net.PacketConn) {

@@ -102,6 +102,7 @@ func modifyResponse(resp *http.Response) error {
 	// reads the record) but not sent to clients: it tells an outsider how
 	// long the backend took.
 	ex.rec.ResponseCodeDetails = "via_upstream"
+	ex.w.routeDeadline, _ = resp.Request.Context().Deadline()
 	if ex.rule.Chain.HasResponders() {
 		if err := ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, resp); err != nil {
 			return &responsePhaseError{err}
