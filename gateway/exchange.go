@@ -145,6 +145,7 @@ func (w *responseWriter) Flush() {
 		return
 	}
 	w.flushed = true
+	w.rest()
 }
 
 // Unwrap lets http.ResponseController reach the connection, which WebSocket

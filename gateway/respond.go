@@ -33,6 +33,10 @@ type sending struct {
 	armed time.Time
 	// capped says armed is the route's deadline.
 	capped bool
+	// between says the deadline must be lifted between writes: on
+	// HTTP/2 it is a timer that resets the stream when it fires, writing
+	// or not, and would end a stream that merely waits for its upstream.
+	between bool
 	// flushed says the header has been sent to the client.
 	flushed bool
 	// writeTimedOut says a write failed because its deadline passed.
@@ -82,6 +86,18 @@ func (w *responseWriter) wrote(n int) {
 	}
 }
 
+// rest lifts the write deadline after a write that left the client nothing
+// buffered, where it must be lifted between writes.
+func (w *responseWriter) rest() {
+	if !w.between || w.armed.IsZero() {
+		return
+	}
+	if dl, ok := w.ResponseWriter.(writeDeadliner); ok {
+		dl.SetWriteDeadline(time.Time{})
+	}
+	w.armed, w.capped = time.Time{}, false
+}
+
 // failed records the first write or flush error, and whether it came of the
 // write deadline.
 func (w *responseWriter) failed(err error) {
@@ -121,6 +137,11 @@ func (ex *exchange) settle(p any, r *http.Request) {
 	if p == http.ErrAbortHandler && w.writeErr == nil && w.status != 0 && !w.flushed {
 		w.Flush()
 	}
+	if w.between && w.status != 0 {
+		// For what the server flushes after the handler; the stream's
+		// end stops the timer.
+		w.arm()
+	}
 	if r.ProtoMajor == 1 && !w.armed.IsZero() {
 		// The deadline stays for the server's final flush.
 		ex.conn.writeDeadline = true
@@ -133,6 +154,7 @@ func (ex *exchange) settle(p any, r *http.Request) {
 // itself (100 Continue) or a connection hijacked for an upgrade.
 func (ex *exchange) boundWrites(r *http.Request) {
 	ex.w.timeout = ex.conn.listener.writeTimeout
+	ex.w.between = r.ProtoMajor == 2
 	if r.ProtoMajor == 1 && ex.conn.writeDeadline {
 		if dl, ok := ex.w.ResponseWriter.(writeDeadliner); ok {
 			dl.SetWriteDeadline(time.Time{})

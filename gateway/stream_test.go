@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quic-go/quic-go/http3"
 )
@@ -171,4 +172,31 @@ func waitLong() <-chan struct{} {
 		close(ch)
 	}()
 	return ch
+}
+
+// TestQuietStreamOutlivesWriteTimeout has an upstream stream pause for
+// longer than write_timeout between two parts: a client that reads is never
+// cut off for a pause that is the upstream's.
+func TestQuietStreamOutlivesWriteTimeout(t *testing.T) {
+	be := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("a"))
+		w.(http.Flusher).Flush()
+		// The pause under test: three times write_timeout.
+		time.Sleep(600 * time.Millisecond)
+		w.Write([]byte("b"))
+	})
+	tg, clients := edgeGateway(t, be.addr(), "10s", "write_timeout: 200ms")
+	for name, c := range clients {
+		t.Run(name, func(t *testing.T) {
+			resp, err := c.Get(tg.edgeURL() + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if string(body) != "ab" || err != nil {
+				t.Errorf("got %q, %v; want ab in full", body, err)
+			}
+		})
+	}
 }
