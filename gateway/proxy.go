@@ -21,11 +21,13 @@ func (g *Gateway) newReverseProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite:   rewrite,
 		Transport: roundTripper{},
-		// Zero: the proxy flushes at once for responses of unknown length
-		// (streams, SSE, gRPC) and lets fixed-length ones go out in full
-		// writes, which saves a syscall per response over flushing every
-		// write.
-		FlushInterval:  0,
+		// The proxy flushes at once for responses of unknown length
+		// (streams, SSE, gRPC). A fixed-length one the response writer
+		// flushes after each write that leaves part of it to come; this
+		// interval sends its header when no body byte follows soon. A
+		// response that arrives whole within it goes out in one write,
+		// which saves a syscall per response over flushing the header.
+		FlushInterval:  headerFlushDelay,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   g.proxyError,
 		ErrorLog:       newStdLog(g.log),

@@ -45,6 +45,10 @@ type sending struct {
 
 type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
 
+// headerFlushDelay is how long the header of a known-length response may
+// wait for the first body byte before it is sent on its own.
+const headerFlushDelay = 20 * time.Millisecond
+
 // begin notes the final status's declared body length.
 func (w *responseWriter) begin() {
 	w.left = -1

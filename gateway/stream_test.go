@@ -200,3 +200,51 @@ func TestQuietStreamOutlivesWriteTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestHeaderBeforeSlowBody has an upstream send its header and wait, before
+// any body byte, until the client has the header: the gateway sends a
+// header on its own when the body is slow to come.
+func TestHeaderBeforeSlowBody(t *testing.T) {
+	got := make(chan struct{}, 1)
+	be := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "2")
+		w.WriteHeader(http.StatusAccepted)
+		w.(http.Flusher).Flush()
+		select {
+		case <-got:
+		case <-r.Context().Done():
+			return
+		}
+		w.Write([]byte("ok"))
+	})
+	tg, clients := edgeGateway(t, be.addr(), "10s", "")
+	for name, c := range clients {
+		t.Run(name, func(t *testing.T) {
+			type result struct {
+				resp *http.Response
+				err  error
+			}
+			done := make(chan result, 1)
+			go func() {
+				resp, err := c.Get(tg.edgeURL() + "/")
+				done <- result{resp, err}
+			}()
+			var r result
+			select {
+			case r = <-done:
+			case <-waitLong():
+				got <- struct{}{}
+				t.Fatal("header not received while the upstream waits for it; want it passed on")
+			}
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			defer r.resp.Body.Close()
+			got <- struct{}{}
+			body, err := io.ReadAll(r.resp.Body)
+			if r.resp.StatusCode != http.StatusAccepted || string(body) != "ok" || err != nil {
+				t.Errorf("got %d %q, %v; want 202 ok", r.resp.StatusCode, body, err)
+			}
+		})
+	}
+}
