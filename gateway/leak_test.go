@@ -30,6 +30,7 @@ var leakPaths = map[string]string{
 	"/stall-mid":    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n0123456789",
 	"/big-header":   "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", 100<<10) + "\r\nContent-Length: 0\r\n\r\n",
 	"/bad-status":   "HTTP/1.1 999 Nine\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+	"/hints":        strings.Repeat("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", 50) + "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
 	"/slow":         "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(bigBody)) + "\r\nConnection: close\r\n\r\n",
 }
 
@@ -65,7 +66,7 @@ func newCountingBackend(t *testing.T) *countingBackend {
 }
 
 // TestNoLeaksAfterFailedExchanges runs rounds of every kind of failed
-// exchange the gateway can meet and checks that, once they are over, its
+// exchange the gateway can meet (1xx floods included) and checks that, once they are over, its
 // upstream connections, goroutines and portcullis_upstream_requests_active
 // are back where they started.
 func TestNoLeaksAfterFailedExchanges(t *testing.T) {
@@ -96,6 +97,7 @@ upstreams:
 		func() { rawExchange(t, web, "GET /refused HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") },
 		func() { rawExchange(t, web, "GET /bad-status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") },
 		func() { rawExchange(t, web, "GET /big-header HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") },
+		func() { rawExchange(t, web, "GET /hints HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") },
 		func() { rawExchange(t, web, "GET /reset-before HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") },
 		func() { rawExchange(t, web, "GET /reset-mid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") },
 		func() { rawExchange(t, web, "GET /timeout HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") },
@@ -127,7 +129,7 @@ upstreams:
 			}
 		},
 		func() { // the same failures over HTTP/2
-			for _, p := range []string{"/refused", "/bad-status", "/reset-mid", "/stall-mid", "/timeout"} {
+			for _, p := range []string{"/refused", "/bad-status", "/hints", "/reset-mid", "/stall-mid", "/timeout"} {
 				if resp, err := client.Get(tg.url("web") + p); err == nil {
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
