@@ -46,7 +46,7 @@ upstreams:
 	for i, tt := range raw {
 		t.Run(tt.name, func(t *testing.T) {
 			id := fmt.Sprintf("connect-%d", i)
-			resp, _ := rawExchange(t, plain, tt.head+"X-Request-Id: "+id+"\r\n\r\n"+tt.body)
+			resp, _ := rawRoundTrip(t, plain, tt.head+"X-Request-Id: "+id+"\r\n\r\n"+tt.body)
 			if resp.StatusCode != tt.status {
 				t.Errorf("status: got %d, want %d", resp.StatusCode, tt.status)
 			}

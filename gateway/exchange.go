@@ -99,17 +99,24 @@ func (b *countingBody) bytesRead() int64 {
 // failed reports whether reading the client's body failed.
 func (b *countingBody) failed() bool { return b != nil && b.err.Load() != nil }
 
-// responseWriter records the status and counts the body bytes sent.
+// responseWriter records the status and counts the body bytes sent; it
+// streams and bounds the response as sending describes.
 type responseWriter struct {
 	http.ResponseWriter
 	status   int
 	n        int64
 	writeErr error
+	sending
+	relay1xx
 }
 
 func (w *responseWriter) WriteHeader(code int) {
+	if code < 200 && code != http.StatusSwitchingProtocols && !w.relayInformational() {
+		return
+	}
 	if w.status == 0 && code >= 200 {
 		w.status = code
+		w.begin()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -117,20 +124,35 @@ func (w *responseWriter) WriteHeader(code int) {
 func (w *responseWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.begin()
 	}
+	w.arm()
 	n, err := w.ResponseWriter.Write(p)
 	w.n += int64(n)
-	if err != nil && w.writeErr == nil {
-		w.writeErr = err
+	if err != nil {
+		w.failed(err)
+	} else {
+		w.wrote(n)
 	}
 	return n, err
 }
 
 // Flush sends buffered data at once, so streamed responses stream.
 func (w *responseWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+	w.arm()
+	switch f := w.ResponseWriter.(type) {
+	case interface{ FlushError() error }:
+		if err := f.FlushError(); err != nil {
+			w.failed(err)
+			return
+		}
+	case http.Flusher:
 		f.Flush()
+	default:
+		return
 	}
+	w.flushed = true
+	w.rest()
 }
 
 // Unwrap lets http.ResponseController reach the connection, which WebSocket

@@ -208,7 +208,7 @@ func TestUnaskedSwitchIs502(t *testing.T) {
 			// More tries than slots: a slot kept would make the last 503.
 			for i := range 3 {
 				id := fmt.Sprintf("switch-%s-%d", strings.ReplaceAll(tt.name, " ", "-"), i)
-				resp, _ := rawExchange(t, tg.Addr("web").String(),
+				resp, _ := rawRoundTrip(t, tg.Addr("web").String(),
 					fmt.Sprintf("GET %s HTTP/1.1\r\nHost: x\r\nX-Request-Id: %s\r\n%s\r\n", tt.path, id, tt.header))
 				if resp.StatusCode != 502 {
 					t.Fatalf("status: got %d, want 502", resp.StatusCode)

@@ -30,6 +30,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.clientCtx = r.Context()
 	ex.w.ResponseWriter = w
 	ex.begin(r)
+	ex.boundWrites(r)
 	g.metrics.InFlight(1)
 	defer g.finish(ex, r)
 
@@ -189,6 +190,7 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 // http.ErrAbortHandler; the panic goes on after the line is written.
 func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	p := recover()
+	ex.settle(p, r)
 	rec := &ex.rec
 	rec.Duration = time.Since(rec.Start)
 	rec.ResponseCode = ex.w.status
@@ -203,7 +205,7 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 			rec.ConnectionTerminationDetails = "upstream_reset_after_response_started"
 		}
 	}
-	if ex.clientCtx.Err() != nil && (ex.w.status == 0 || ex.w.writeErr != nil || p != nil) {
+	if ex.clientCtx.Err() != nil && !ex.w.writeTimedOut && (ex.w.status == 0 || ex.w.writeErr != nil || p != nil) {
 		rec.Flags |= accesslog.DownstreamConnectionTermination
 	}
 	// The proxy writes trailers into the response header map after the
@@ -257,6 +259,7 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 	if timeout > 0 {
 		d := newRouteDeadline(ctx, timeout)
 		ex.deadline, ctx = d, d
+		ex.w.cancel = d.cancel
 		defer func() {
 			ex.timedOut = d.Err() == context.DeadlineExceeded
 			d.stop()

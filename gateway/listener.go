@@ -71,6 +71,8 @@ type listenerState struct {
 	httpsPort     string
 	maxHeaders    int
 	underscores   underscores
+	// writeTimeout bounds each write of a response to a client.
+	writeTimeout time.Duration
 	// limiter is the listener's global request rate, or nil.
 	limiter plugins.Handler
 	// draining is set when a newer generation took over: responses on
@@ -89,6 +91,10 @@ type connInfo struct {
 	// connection's; nil otherwise.
 	h2 *resetGuard
 	h3 *h3Resets
+	// writeDeadline says an HTTP/1 response left a write deadline on the
+	// connection, which the next request must clear. HTTP/1 serves one
+	// request at a time on a connection, so it needs no lock.
+	writeDeadline bool
 }
 
 type connKey struct{}
@@ -220,6 +226,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		httpsPort:     httpsPort,
 		maxHeaders:    spec.Limits.MaxHeaders,
 		underscores:   parseUnderscores(spec.HeadersWithUnderscores),
+		writeTimeout:  time.Duration(spec.Limits.WriteTimeout),
 		limiter:       limiter,
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
@@ -344,6 +351,11 @@ func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerSta
 			HandshakeIdleTimeout: time.Duration(lim.ReadHeaderTimeout) / 2,
 		},
 		ConnContext: func(ctx context.Context, c *quic.Conn) context.Context {
+			// httputil.ReverseProxy aborts a response it cannot finish
+			// (the stream is reset) only when this key says a server
+			// runs it; quic-go sets a key of its own. Without it a
+			// response cut short would end as if complete.
+			ctx = context.WithValue(ctx, http.ServerContextKey, h3Server)
 			resets := &h3Resets{conn: c, onCalm: func(streams, premature int) {
 				g.tooManyResets(spec.Name, "HTTP/3", c.RemoteAddr(), streams, premature)
 			}}
@@ -351,6 +363,9 @@ func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerSta
 		},
 	}
 }
+
+// h3Server stands for the HTTP/3 servers under http.ServerContextKey.
+var h3Server = &http.Server{}
 
 // serve runs one generation's servers until they are shut down.
 func (s *serving) serve(g *Gateway, name string) {

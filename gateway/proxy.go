@@ -20,11 +20,13 @@ func (g *Gateway) newReverseProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite:   rewrite,
 		Transport: roundTripper{},
-		// Zero: the proxy flushes at once for responses of unknown length
-		// (streams, SSE, gRPC) and lets fixed-length ones go out in full
-		// writes, which saves a syscall per response over flushing every
-		// write.
-		FlushInterval:  0,
+		// The proxy flushes at once for responses of unknown length
+		// (streams, SSE, gRPC). A fixed-length one the response writer
+		// flushes after each write that leaves part of it to come; this
+		// interval sends its header when no body byte follows soon. A
+		// response that arrives whole within it goes out in one write,
+		// which saves a syscall per response over flushing the header.
+		FlushInterval:  headerFlushDelay,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   g.proxyError,
 		ErrorLog:       newStdLog(g.log),
@@ -98,6 +100,7 @@ func modifyResponse(resp *http.Response) error {
 			return err // the proxy closes the body, and so the connection
 		}
 	}
+	ex.w.routeDeadline, _ = resp.Request.Context().Deadline()
 	if ex.rule.Chain.HasResponders() {
 		if err := ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, resp); err != nil {
 			return &responsePhaseError{err}
@@ -128,6 +131,8 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	var uerr *upstream.Error
 	var rerr *responsePhaseError
 	switch {
+	case ex.w.badInformational:
+		g.local(rw, ex, http.StatusBadGateway, upstreamProtocolErrorText, accesslog.UpstreamProtocolError, upstreamProtocolErrorDetails)
 	case errors.As(err, &rej):
 		g.fail(rw, ex, rej)
 	case errors.As(err, &rerr):

@@ -31,7 +31,7 @@ func quicLimitsGateway(t *testing.T, ca *testCA) *testGateway {
 admin: { address: "off" }
 listeners:`+listener("conns", "max_connections: 2")+
 		listener("client", "max_connections_per_client: 1")+
-		listener("handshakes", "max_quic_handshakes: 2, read_header_timeout: 1s")+`
+		listener("handshakes", "max_quic_handshakes: 2, read_header_timeout: 8s")+`
 virtual_hosts:
   - { name: all, hosts: ["*"], routes: [ { name: echo, match: { path_prefix: / }, upstream: echo } ] }
 upstreams: [ { name: echo, builtin: echo } ]
@@ -94,7 +94,7 @@ func refused(err error) bool {
 // deadline generous enough for a loaded machine.
 func eventually(t *testing.T, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := f()
 		if err == nil {

@@ -31,8 +31,8 @@ upstreams:
 `, endpoint))
 }
 
-// rawExchange sends one raw request and returns the response with its body.
-func rawExchange(t *testing.T, addr, request string) (*http.Response, string) {
+// rawRoundTrip sends one raw request and returns the response with its body.
+func rawRoundTrip(t *testing.T, addr, request string) (*http.Response, string) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -79,7 +79,7 @@ func TestUpgradeOffersAreFiltered(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			id := fmt.Sprintf("offer-%d", i)
 			before := be.hits.Load()
-			resp, body := rawExchange(t, tg.Addr("web").String(),
+			resp, body := rawRoundTrip(t, tg.Addr("web").String(),
 				fmt.Sprintf("GET %s HTTP/%s\r\nHost: x\r\nX-Request-Id: %s\r\n%s\r\n", tt.target, tt.version, id, tt.header))
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status: got %d, want %d (%s)", resp.StatusCode, tt.status, body)
@@ -145,7 +145,7 @@ func TestUpgradeKeepsTheTimeoutUntil101(t *testing.T) {
 		{"Upgrade without Connection", "Upgrade: x-unknown\r\n", 504},
 	} {
 		t.Run("hanging backend, "+tt.name, func(t *testing.T) {
-			resp, _ := rawExchange(t, addr, "GET /hang HTTP/1.1\r\nHost: x\r\n"+tt.header+"\r\n")
+			resp, _ := rawRoundTrip(t, addr, "GET /hang HTTP/1.1\r\nHost: x\r\n"+tt.header+"\r\n")
 			if resp.StatusCode != tt.status {
 				t.Errorf("status: got %d, want %d", resp.StatusCode, tt.status)
 			}

@@ -100,6 +100,11 @@ type Limits struct {
 	ReadHeaderTimeout    Duration `yaml:"read_header_timeout" json:"read_header_timeout"`       // default 10s
 	IdleTimeout          Duration `yaml:"idle_timeout" json:"idle_timeout"`                     // default 60s
 	MaxConcurrentStreams int      `yaml:"max_concurrent_streams" json:"max_concurrent_streams"` // default 250
+	// WriteTimeout bounds each write of a response to a client: one that
+	// takes no bytes for this long loses its response, and the upstream
+	// exchange behind it ends (nginx's send_timeout). While an upstream
+	// response is relayed, the route's timeout also bounds the writes.
+	WriteTimeout Duration `yaml:"write_timeout" json:"write_timeout"` // default 30s
 	// MaxConnections bounds the listener's open connections, and
 	// MaxConnectionsPerClient those of one client address; a connection
 	// over either is closed as it is accepted. 0 means no limit.

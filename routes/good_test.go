@@ -67,6 +67,7 @@ func TestDefaults(t *testing.T) {
 			ReadHeaderTimeout:    Duration(10 * time.Second),
 			IdleTimeout:          Duration(60 * time.Second),
 			MaxConcurrentStreams: 250,
+			WriteTimeout:         Duration(30 * time.Second),
 		}},
 		{"balancer", up.Balancer, "round_robin"},
 		{"protocol", up.Protocol, "http1"},

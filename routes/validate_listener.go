@@ -129,6 +129,9 @@ func (c *checker) checkProtocols(s scope, l *Listener) {
 	}
 }
 
+// minWriteTimeout is the shortest write_timeout a listener may set.
+const minWriteTimeout = Duration(100 * time.Millisecond)
+
 // checkLimits checks a listener's limits and fills in the defaults for
 // those left at zero. Size and Duration cannot be negative once decoded.
 func checkLimits(s scope, lim *Limits) {
@@ -159,6 +162,11 @@ func checkLimits(s scope, lim *Limits) {
 	fill(&lim.MaxHeaderBytes, 64<<10)
 	fill(&lim.ReadHeaderTimeout, Duration(10*time.Second))
 	fill(&lim.IdleTimeout, Duration(60*time.Second))
+	if lim.WriteTimeout > 0 && lim.WriteTimeout < minWriteTimeout {
+		// Shorter, and a client on a slow link could never be served.
+		s.errorf(&lim.WriteTimeout, "limits.write_timeout: must be at least %s, got %s", minWriteTimeout, lim.WriteTimeout)
+	}
+	fill(&lim.WriteTimeout, Duration(30*time.Second))
 }
 
 // fill sets *v to def when it was left at zero.

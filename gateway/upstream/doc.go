@@ -49,6 +49,13 @@
 //     max(min_retry_concurrency, percent × requests in progress) retries in
 //     progress at once; a retry counts from its decision to the end of its
 //     try.
+//   - What an upstream answers is bounded, with Envoy's defaults: a header of
+//     at most 60 KiB (MaxResponseHeaderBytes) and 100 field values
+//     (MaxResponseHeaders), and a status from 100 to 599. Past them a try
+//     fails with 502 and flag UPE, details
+//     upstream_reset_before_response_started{protocol_error}, as do answers
+//     the transports cannot parse; the connection is not reused. The
+//     gateway bounds the 1xx responses it relays (MaxInformational).
 //   - Flags follow Envoy. When the retries are exhausted, the last try's
 //     outcome stands with URX added: a retried status is passed through
 //     with URX, a failure reports its own flag too, which Envoy's access

@@ -15,7 +15,7 @@ import (
 type Error struct {
 	// Status is 502, 503 or 504.
 	Status int
-	// Flags are Envoy's response flags: UH, UO, UF, UC, UR or UT, with URX
+	// Flags are Envoy's response flags: UH, UO, UF, UC, UR, UPE or UT, with URX
 	// or UO added when retries were exhausted or refused.
 	Flags accesslog.Flags
 	// Details is %RESPONSE_CODE_DETAILS%, as Envoy writes it.
@@ -53,6 +53,7 @@ const (
 	refusedStream          // HTTP/2 REFUSED_STREAM
 	reset                  // anything else after connecting
 	perTryTimeout
+	protocolError // an answer that breaks HTTP or the response bounds
 )
 
 // classify sorts a transport error.
@@ -60,6 +61,8 @@ func classify(err error) failure {
 	switch {
 	case isConnectFailure(err):
 		return connectFailure
+	case isProtocolError(err):
+		return protocolError
 	case strings.Contains(err.Error(), "REFUSED_STREAM"):
 		// The HTTP/2 stream errors' types are unexported inside net/http;
 		// the code's name in the message is what is left to go by.
@@ -95,6 +98,8 @@ func failed(a *Attempt, f failure, err error) *Error {
 		e.Flags, reason = accesslog.UpstreamConnectionFailure, "connection failure"
 	case refusedStream:
 		e.Flags, reason = accesslog.UpstreamRemoteReset, "remote refused stream reset"
+	case protocolError:
+		e.Flags, reason = accesslog.UpstreamProtocolError, "protocol error"
 	case perTryTimeout:
 		e.Status, e.Flags = http.StatusGatewayTimeout, accesslog.UpstreamRequestTimeout
 		e.Details, e.Body = "upstream_per_try_timeout", "upstream request timeout"

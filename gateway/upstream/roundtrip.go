@@ -44,7 +44,7 @@ const maxTries = 11
 // URL scheme and host are set per try; its body is closed.
 //
 // A response returned is final, whatever its status. A failure is an
-// *Error (UH, UO, UF, UC, UR, UT, with URX or UO added), except when the
+// *Error (UH, UO, UF, UC, UR, UPE, UT, with URX or UO added), except when the
 // request's context ended: then it is the context's error as it is.
 func (p *Pool) RoundTrip(req *http.Request, a *Attempt) (*http.Response, error) {
 	if a == nil {

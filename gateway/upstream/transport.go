@@ -32,6 +32,8 @@ func newTransport(spec *routes.UpstreamSpec, serverName string, dials *atomic.In
 		TLSHandshakeTimeout:   time.Duration(spec.ConnectTimeout),
 		ExpectContinueTimeout: time.Second,
 		ResponseHeaderTimeout: 0, // the route's timeout and the per-try timeout bound the exchange
+		// HTTP/1's header block and HTTP/2's header list alike.
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 		// The gateway forwards what the client asked for; it neither
 		// adds nor undoes compression.
 		DisableCompression: true,

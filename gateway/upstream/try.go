@@ -95,6 +95,12 @@ func (p *Pool) try(ctx context.Context, req *http.Request, e *endpoint, body *re
 			return r
 		}
 	}
+	if err == nil {
+		if err = checkResponse(resp); err != nil {
+			// Closed unread: the connection is not reused.
+			resp.Body.Close()
+		}
+	}
 	if err != nil {
 		r.err, r.failure = err, classify(err)
 		r.done()
