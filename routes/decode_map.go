@@ -53,7 +53,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, at loc) {
 			d.errorf(e.key, at, "unknown key %q", e.key.Value)
 			continue
 		}
-		d.decode(e.value, v.FieldByIndex(idx), at.key(e.key.Value))
+		d.decodeEntry(e, v.FieldByIndex(idx), at.key(e.key.Value))
 	}
 }
 
@@ -84,7 +84,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, at loc) {
 	}
 	for _, e := range d.entries(n, at) {
 		elem := reflect.New(t.Elem()).Elem()
-		d.decode(e.value, elem, at.key(e.key.Value))
+		d.decodeEntry(e, elem, at.key(e.key.Value))
 		v.SetMapIndex(reflect.ValueOf(e.key.Value).Convert(t.Key()), elem)
 	}
 }
