@@ -136,3 +136,37 @@ func getConfigPage(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+// TestSecretFieldErrorsQuoteNothing loads files whose secret fields hold
+// values of the wrong shape: every error names the field, none quotes the
+// value, and an unknown key beneath a secret field is still named.
+func TestSecretFieldErrorsQuoteNothing(t *testing.T) {
+	reg, err := plugins.NewRegistry(headers.Factory(), vaultFactory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := "listeners: [ { name: web, address: \"127.0.0.1:0\" } ]\nvirtual_hosts:\n  - name: v\n    hosts: [\"*\"]\n    routes:\n      - name: r\n        direct_response: { status: 204 }\n        plugins:\n"
+	tests := []struct {
+		name, plugin, want string
+	}{
+		{"string for a map", `          - headers: { request: { set: "S1-sk-live" } }`, `request.set: not a valid value here`},
+		{"list for a string", `          - vault: { password: [S2-a, S2-b] }`, `password: expected a string, got a list`},
+		{"text for a number", `          - vault: { pin: S3-pin }`, `pin: not a valid value here`},
+		{"number out of range", `          - vault: { pin: 99999999999999999999999999 }`, `pin: not a valid value here`},
+		{"mapping in a list", `          - vault: { keys: [ { S4-k: v } ] }`, `keys[0]: expected a string, got a mapping`},
+		{"unknown key in a secret block", `          - vault: { login: { S5-nokey: x } }`, `login: unknown key "S5-nokey"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := routes.Parse("routes.yaml", []byte(head+tt.plugin+"\n"), reg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+			for _, secret := range []string{"S1-", "S2-", "S3-", "S4-", "999999"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q quotes the secret %q", err, secret)
+				}
+			}
+		})
+	}
+}

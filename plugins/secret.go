@@ -14,7 +14,9 @@ import (
 // routes file): every string, number and list item becomes Redacted, while
 // map keys stay, so that an operator still sees which headers a plugin sets
 // without seeing their values. Empty strings, nil and booleans stay: they
-// show that a secret is unset and hide nothing.
+// show that a secret is unset and hide nothing. The routes file's errors
+// about a value beneath such a field do not quote it either; a plugin's
+// own Build errors must not quote one.
 //
 // A plugin marks every field that holds a credential (a token, a password, an
 // API key, a key's contents) or a value it writes into requests or responses

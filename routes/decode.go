@@ -59,6 +59,9 @@ type loc struct {
 	label string // `route "api"`; empty at the top level
 	field string // `tls.certificates[0].cert`, relative to the object
 	obj   any    // pointer to the labelled object, or nil at the top level
+	// secret says that the value is beneath a field tagged secret
+	// (plugins.SecretTag): messages about it never quote it.
+	secret bool
 }
 
 func (l loc) key(k string) loc {
@@ -66,6 +69,13 @@ func (l loc) key(k string) loc {
 		k = l.field + "." + k
 	}
 	l.field = k
+	return l
+}
+
+// keysOnly is l for a message that quotes a key, never a value: keys are
+// names (of fields, of headers) even beneath a secret field.
+func (l loc) keysOnly() loc {
+	l.secret = false
 	return l
 }
 
@@ -77,7 +87,14 @@ func (l loc) index(i int) loc {
 // errorf reports a problem with the value at n and mutes the object it
 // belongs to.
 func (d *decoder) errorf(n *yaml.Node, at loc, format string, args ...any) {
-	d.rep.add(n, join(at.label, at.field, fmt.Sprintf(format, args...)))
+	msg := fmt.Sprintf(format, args...)
+	if at.secret && n.Kind == yaml.ScalarNode {
+		// Messages about a scalar quote it, and they reach logs and the
+		// admin API's reload status; those about a mapping or a list
+		// name only its kind.
+		msg = "not a valid value here (it is not shown: the field is secret)"
+	}
+	d.rep.add(n, join(at.label, at.field, msg))
 	if at.obj != nil {
 		d.muted[at.obj] = true
 	}

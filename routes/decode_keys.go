@@ -41,7 +41,7 @@ func (d *decoder) entries(n *yaml.Node, at loc) []entry {
 		case k.Kind != yaml.ScalarNode:
 			d.errorf(k, at, "expected a string key, got %s", describe(k))
 		case seen[k.Value] != nil:
-			d.errorf(k, at, "duplicate key %q (first at line %d)", k.Value, seen[k.Value].Line)
+			d.errorf(k, at.keysOnly(), "duplicate key %q (first at line %d)", k.Value, seen[k.Value].Line)
 		default:
 			seen[k.Value] = k
 			out = append(out, entry{key: k, value: v, alias: d.aliased > 0})
