@@ -138,6 +138,11 @@ upstreams:
 			t.Errorf("%s counts %d, want %v as istio_requests_total", name, count, total)
 		}
 	}
+	for h := range hosts {
+		if strings.HasSuffix(h, ".nowhere.test") {
+			t.Errorf("destination_service %q: a host that matched no virtual host has a label value of its own", h)
+		}
+	}
 	if len(series) > 257 {
 		t.Errorf("got %d label sets, want at most 257", len(series))
 	}
