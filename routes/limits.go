@@ -21,9 +21,9 @@ const (
 	// MaxFileValues bounds the YAML values (mappings, lists, scalars) a
 	// file may hold as written, as estimateValues counts them, which keeps
 	// the parser's tree under about 200 MB. A route with a path match, two
-	// methods, an upstream and a timeout counts about 25, so 20,000 such
-	// routes fit; one that adds a header match, retries and a headers
-	// plugin counts about 85, so about 11,000 of those fit.
+	// methods, an upstream and a timeout counts about 21, so 20,000 such
+	// routes fit twice over; one that adds a header match, retries and a
+	// headers plugin counts about 74, so about 13,000 of those fit.
 	MaxFileValues = 1_000_000
 	// maxAliasValues bounds the values that aliases and merge keys add
 	// when they are expanded: a few kilobytes of nested aliases ("billion
@@ -75,10 +75,11 @@ func errTooLarge(size int64) error {
 // estimateValues returns an upper bound on the nodes yaml.v3 makes of data,
 // in one pass and without allocating: one for each run of plain characters
 // (a scalar, an alias, a tag or a word of one), one for each flow indicator
-// and for each "-", ":" and "?" that YAML reads as an indicator, and one
-// more for "?", whose key and value may both be empty. Every node is either
-// written with a character of its own or is an empty value that one of
-// these indicators implies. Quotes and comments are not skipped: counting
+// and for each "-", ":" and "?" that YAML reads as an indicator (but not
+// for a ":" between a key and a value on its line), and one more for "?",
+// whose key and value may both be empty. Every node is either written with
+// a character of its own or is an empty value or a mapping that one of
+// these indicators implies. FuzzEstimateValues checks the bound. Quotes and comments are not skipped: counting
 // their words only raises the bound.
 func estimateValues(data []byte) int {
 	n, inWord := 2, false // the document node and its root
@@ -95,7 +96,9 @@ func estimateValues(data []byte) int {
 			inWord = false
 		case (c == '-' || c == '?' || c == ':') && (isBlank(next) || c == ':' && isFlow(next)),
 			c == ':' && i > 0 && (data[i-1] == '"' || data[i-1] == '\''):
-			n++
+			if c != ':' || !pairOnLine(data, i) {
+				n++
+			}
 			if c == '?' {
 				n++
 			}
@@ -106,6 +109,29 @@ func estimateValues(data []byte) int {
 		}
 	}
 	return n
+}
+
+// pairOnLine reports whether the ":" at i has its key right before it and
+// its value after it on the same line, as in "name: web": the key's and
+// the value's words pay for both nodes and for an implicit mapping, so the
+// ":" itself adds none. A ":" with no key or no value there may imply an
+// empty one, and counts.
+func pairOnLine(data []byte, i int) bool {
+	if i == 0 || isBlank(data[i-1]) || isFlow(data[i-1]) {
+		return false
+	}
+	j := i + 1
+	for j < len(data) && (data[j] == ' ' || data[j] == '\t') {
+		j++
+	}
+	if j == len(data) {
+		return false
+	}
+	switch c := data[j]; {
+	case isBlank(c), isFlow(c), c == '#':
+		return false
+	}
+	return true
 }
 
 func isFlow(c byte) bool { return c == ',' || c == '[' || c == ']' || c == '{' || c == '}' }

@@ -172,6 +172,8 @@ func FuzzEstimateValues(f *testing.F) {
 		"a: |\n  \"\n  x\nb: [1,2]\n", "a: 'it''s # not'\nb: c # d\n", "&a x", "[*a, *a]", "a:\n  - - - \n",
 		"a: x-y-z\nb: http://h:1/p\n", "? ? a\n", "-\u0085-\u0085-", "a:\u2028b:", "!!str a: !!null\n", "[]", "{}",
 		"a: {? : , : }", "[? a, ? b : c]", "--- \n...\n", "a:\n\tb",
+		"[ : 1, : 1, : 1, : 1 ]", "{ : 1, : 2, : 3 }", "a : 1\nb : 2", "&a: 1\n", "{\"a\": 1, \"b\":2}", "? a\n: b\n",
+		"- a: 1\n- b: 2\n", "- - a: 1\n- - b: 1\n", "[a: 1, b: 2, c: 3]", "a: &x\nb: *x\n", "a: !!null\nb: # c\n",
 	} {
 		f.Add(s)
 	}
