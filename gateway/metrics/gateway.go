@@ -14,10 +14,6 @@ import "github.com/prometheus/client_golang/prometheus"
 //   - portcullis_config_last_reload_success_timestamp_seconds: when the
 //     running config was loaded, to tell which replicas run an old one.
 //   - portcullis_build_info{version,go_version}: always 1.
-//   - portcullis_metrics_series_folded_total: requests counted in Istio's
-//     metrics under the overflow label set (destination_service and
-//     response_code "overflow") because theirs would have been past the
-//     bound on label sets; alert on any increase.
 func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "portcullis_requests_in_flight",
@@ -53,11 +49,7 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 		ConstLabels: prometheus.Labels{"version": buildVersion(), "go_version": goVersion()},
 	})
 	build.Set(1)
-	m.folded = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "portcullis_metrics_series_folded_total",
-		Help: "Requests counted in Istio's metrics under the overflow label set (destination_service=\"overflow\") because the bound on label sets was reached.",
-	})
-	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.protocolErrors, reloads, m.lastReload, build, m.folded)
+	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.protocolErrors, reloads, m.lastReload, build)
 }
 
 // InFlight adds delta (+1 when a request arrives, -1 when it is answered)

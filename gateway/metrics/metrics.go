@@ -62,6 +62,7 @@ func New() *Metrics {
 	)
 	m.istio.register(reg, buildVersion())
 	m.registerOwn(reg)
+	m.registerFolded(reg)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		Registry:      reg,
 		ErrorHandling: promhttp.ContinueOnError,
