@@ -3,7 +3,6 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,12 +13,7 @@ import (
 // endpoint, and the /upstreams admin page.
 func TestUpstreamPolicies(t *testing.T) {
 	good := newBackend(t, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	ln.Close()
+	dead := refusedAddr(t)
 	tg := startGateway(t, fmt.Sprintf(`
 admin: { address: "127.0.0.1:0" }
 listeners: [ { name: web, address: "127.0.0.1:0" } ]

@@ -8,6 +8,12 @@
 // order; a handler that returns a *Reject stops the request, and the gateway
 // renders that one value and records it in the access log.
 //
+// A plugin's config type marks the fields that hold secrets (credentials, key
+// material, header values it writes) with the struct tag `secret:"true"`
+// (SecretTag). The running configuration is shown through Display, which
+// replaces every value beneath such a field with Redacted, so the admin API
+// never shows them.
+//
 // This package imports nothing of the gateway's, so plugins depend on the
 // contract alone and never on the data plane's internals.
 package plugins

@@ -12,11 +12,6 @@ import (
 	"github.com/portcullis-gw/portcullis/plugins"
 )
 
-// maxNodes caps the nodes one file may decode to once aliases are expanded.
-// A few kilobytes of nested aliases ("billion laughs") expand to billions of
-// nodes; real routes files are far below this.
-const maxNodes = 100_000
-
 // decoder fills Go values from a yaml.Node tree strictly: unknown keys,
 // duplicate keys, wrong kinds and bad scalars are all reported, each at its
 // line and column, and decoding goes on so that every problem is found in
@@ -38,8 +33,13 @@ type decoder struct {
 	// expanding holds the anchors being expanded, to catch an alias inside
 	// its own anchor.
 	expanding map[*yaml.Node]bool
-	nodes     int
-	stopped   bool
+	// aliased is how many aliases (or merges of one) the walk is inside,
+	// and expanded counts the values decoded while it is above zero: those
+	// are the copies aliases make, bounded by maxAliasValues. A value
+	// written out in the file is decoded at most once and is already
+	// bounded by MaxFileValues.
+	aliased, expanded int
+	stopped           bool
 }
 
 func newDecoder(rep *report, reg *plugins.Registry) *decoder {
@@ -59,6 +59,9 @@ type loc struct {
 	label string // `route "api"`; empty at the top level
 	field string // `tls.certificates[0].cert`, relative to the object
 	obj   any    // pointer to the labelled object, or nil at the top level
+	// secret says that the value is beneath a field tagged secret
+	// (plugins.SecretTag): messages about it never quote it.
+	secret bool
 }
 
 func (l loc) key(k string) loc {
@@ -66,6 +69,13 @@ func (l loc) key(k string) loc {
 		k = l.field + "." + k
 	}
 	l.field = k
+	return l
+}
+
+// keysOnly is l for a message that quotes a key, never a value: keys are
+// names (of fields, of headers) even beneath a secret field.
+func (l loc) keysOnly() loc {
+	l.secret = false
 	return l
 }
 
@@ -77,23 +87,44 @@ func (l loc) index(i int) loc {
 // errorf reports a problem with the value at n and mutes the object it
 // belongs to.
 func (d *decoder) errorf(n *yaml.Node, at loc, format string, args ...any) {
-	d.rep.add(n, join(at.label, at.field, fmt.Sprintf(format, args...)))
+	msg := fmt.Sprintf(format, args...)
+	if at.secret && n.Kind == yaml.ScalarNode {
+		// Messages about a scalar quote it, and they reach logs and the
+		// admin API's reload status; those about a mapping or a list
+		// name only its kind.
+		msg = "not a valid value here (it is not shown: the field is secret)"
+	}
+	d.rep.add(n, join(at.label, at.field, msg))
 	if at.obj != nil {
 		d.muted[at.obj] = true
 	}
 }
 
-// count counts n against maxNodes and reports whether decoding may go on.
+// count counts n against maxAliasValues when an alias brought it, and
+// reports whether decoding may go on.
 func (d *decoder) count(n *yaml.Node) bool {
 	if d.stopped {
 		return false
 	}
-	if d.nodes++; d.nodes > maxNodes {
+	if d.aliased == 0 {
+		return true
+	}
+	if d.expanded++; d.expanded > maxAliasValues {
 		d.stopped = true
-		d.rep.add(n, fmt.Sprintf("more than %d values once aliases are expanded", maxNodes))
+		d.rep.add(n, fmt.Sprintf("more than %d values once aliases are expanded", maxAliasValues))
 		return false
 	}
 	return true
+}
+
+// decodeEntry decodes a mapping entry's value, as a copy when a merge of an
+// alias brought the entry in.
+func (d *decoder) decodeEntry(e entry, v reflect.Value, at loc) {
+	if e.alias {
+		d.aliased++
+		defer func() { d.aliased-- }()
+	}
+	d.decode(e.value, v, at)
 }
 
 // decode fills v from n, following an alias to its anchor.
@@ -114,7 +145,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, at loc) {
 			return
 		}
 		d.expanding[n.Alias] = true
+		d.aliased++
 		d.decode(n.Alias, v, at)
+		d.aliased--
 		delete(d.expanding, n.Alias)
 		return
 	}

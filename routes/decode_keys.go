@@ -5,6 +5,9 @@ import "go.yaml.in/yaml/v3"
 // entry is one key and its value in a mapping.
 type entry struct {
 	key, value *yaml.Node
+	// alias says that an alias brought the entry in (a "<<" merge of
+	// one), so that decoding its value counts as expanding the alias.
+	alias bool
 }
 
 // deref follows an alias to its anchor. Anchors are never aliases
@@ -26,8 +29,8 @@ func (d *decoder) entries(n *yaml.Node, at loc) []entry {
 	var merges []*yaml.Node
 	seen := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		// Keys count against maxNodes too: merges can copy a mapping's
-		// keys many times over without decoding any value.
+		// Keys count against maxAliasValues too: merges of aliases can
+		// copy a mapping's keys many times over without decoding a value.
 		if !d.count(n.Content[i]) {
 			return out
 		}
@@ -38,10 +41,10 @@ func (d *decoder) entries(n *yaml.Node, at loc) []entry {
 		case k.Kind != yaml.ScalarNode:
 			d.errorf(k, at, "expected a string key, got %s", describe(k))
 		case seen[k.Value] != nil:
-			d.errorf(k, at, "duplicate key %q (first at line %d)", k.Value, seen[k.Value].Line)
+			d.errorf(k, at.keysOnly(), "duplicate key %q (first at line %d)", k.Value, seen[k.Value].Line)
 		default:
 			seen[k.Value] = k
-			out = append(out, entry{k, v})
+			out = append(out, entry{key: k, value: v, alias: d.aliased > 0})
 		}
 	}
 	for _, m := range merges {
@@ -54,6 +57,10 @@ func (d *decoder) entries(n *yaml.Node, at loc) []entry {
 func (d *decoder) merge(m *yaml.Node, at loc, seen map[string]*yaml.Node, out []entry) []entry {
 	if !d.count(m) {
 		return out
+	}
+	if m.Kind == yaml.AliasNode {
+		d.aliased++
+		defer func() { d.aliased-- }()
 	}
 	src := deref(m)
 	switch src.Kind {

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/portcullis-gw/portcullis/plugins"
 )
 
 // kinds names the objects that messages call by their name: an error inside
@@ -50,10 +52,12 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, at loc) {
 			continue
 		}
 		if !ok {
-			d.errorf(e.key, at, "unknown key %q", e.key.Value)
+			d.errorf(e.key, at.keysOnly(), "unknown key %q", e.key.Value)
 			continue
 		}
-		d.decode(e.value, v.FieldByIndex(idx), at.key(e.key.Value))
+		fat := at.key(e.key.Value)
+		fat.secret = at.secret || v.Type().FieldByIndex(idx).Tag.Get(plugins.SecretTag) == "true"
+		d.decodeEntry(e, v.FieldByIndex(idx), fat)
 	}
 }
 
@@ -84,7 +88,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, at loc) {
 	}
 	for _, e := range d.entries(n, at) {
 		elem := reflect.New(t.Elem()).Elem()
-		d.decode(e.value, elem, at.key(e.key.Value))
+		d.decodeEntry(e, elem, at.key(e.key.Value))
 		v.SetMapIndex(reflect.ValueOf(e.key.Value).Convert(t.Key()), elem)
 	}
 }

@@ -2,11 +2,8 @@ package routes
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -22,13 +19,9 @@ import (
 // route's plugin chain through reg. Any problem is returned as Errors, every
 // problem of the file at once, with File set to path as given.
 func Load(path string, reg *plugins.Registry) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, Errors{{File: path, Msg: fmt.Sprintf("cannot read: %v", err)}}
+		return nil, Errors{{File: path, Msg: err.Error()}}
 	}
 	return Parse(path, data, reg)
 }
@@ -37,6 +30,8 @@ func Load(path string, reg *plugins.Registry) (*Config, error) {
 // directory relative paths in it are resolved. Top-level keys that start
 // with x- are ignored, as in Compose files, to give anchors a home.
 //
+// A file past MaxFileBytes or MaxFileValues is refused before it is parsed.
+//
 // The stages run in order, each reporting every problem it finds: parse
 // the YAML, decode it strictly, validate and fill in defaults, build the
 // plugin chains. Chains are built only from a file that decoded cleanly,
@@ -44,6 +39,14 @@ func Load(path string, reg *plugins.Registry) (*Config, error) {
 // file holds no resources.
 func Parse(name string, data []byte, reg *plugins.Registry) (*Config, error) {
 	rep := &report{file: name}
+	if len(data) > MaxFileBytes {
+		return nil, Errors{{File: name, Msg: errTooLarge(int64(len(data))).Error()}}
+	}
+	if n := estimateValues(data); n > MaxFileValues {
+		return nil, Errors{{File: name, Msg: fmt.Sprintf(
+			"the file holds up to %d YAML values (words and indicators), more than the %d a routes file may hold",
+			n, MaxFileValues)}}
+	}
 	root := parseDocument(rep, data)
 	if len(rep.errs) > 0 {
 		return nil, rep.result()

@@ -3,6 +3,7 @@ package routes
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -133,14 +134,14 @@ func (w *Watcher) relevant(name string) bool {
 }
 
 // checksum hashes the content of every watched file; a file that cannot be
-// read hashes as its error, so its return counts as a change.
+// read hashes as its error, so its return counts as a change. It streams
+// each file through the hash and stops past MaxFileBytes (hashing the size
+// instead), so that a huge file costs neither memory nor a full read.
 func (w *Watcher) checksum() [32]byte {
 	h := sha256.New()
 	for _, f := range w.files {
 		io.WriteString(h, f+"\x00")
-		if b, err := os.ReadFile(f); err == nil {
-			h.Write(b)
-		} else {
+		if err := hashFile(h, f); err != nil {
 			io.WriteString(h, err.Error())
 		}
 		h.Write([]byte{0})
@@ -175,4 +176,20 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// hashFile writes the file's size and its first MaxFileBytes+1 bytes to h.
+func hashFile(h io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(h, "%d\x00", fi.Size())
+	_, err = io.Copy(h, io.LimitReader(f, MaxFileBytes+1))
+	return err
 }

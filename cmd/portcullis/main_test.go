@@ -48,6 +48,17 @@ virtual_hosts:
 			t.Errorf("got exit %d, stdout %q, stderr %q; want 0 and one summary line", code, out.String(), errb.String())
 		}
 	})
+	t.Run("admin address off loopback warns", func(t *testing.T) {
+		exposed := filepath.Join(dir, "exposed.yaml")
+		os.WriteFile(exposed, []byte(strings.Replace(string(demoYAML), `"127.0.0.1:9901"`, `"0.0.0.0:9901"`, 1)), 0o600)
+		var out, errb bytes.Buffer
+		code := run([]string{"validate", good, exposed}, &out, &errb)
+		want := exposed + `: warning: admin.address "0.0.0.0:9901" is not a loopback address: the admin port serves /config, /metrics, /upstreams and /debug/pprof without authentication`
+		if code != 0 || !strings.HasPrefix(errb.String(), want) || strings.Count(errb.String(), "\n") != 1 ||
+			!strings.Contains(out.String(), "exposed.yaml: ok") {
+			t.Errorf("got exit %d, stdout %q, stderr %q; want 0, both files ok and one warning starting %q", code, out.String(), errb.String(), want)
+		}
+	})
 	t.Run("every error with file:line:column", func(t *testing.T) {
 		var out, errb bytes.Buffer
 		code := run([]string{"validate", good, bad}, &out, &errb)

@@ -54,6 +54,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	logWarnings(log, cfg)
 	access, err := accesslog.New(accesslog.Options{
 		Format: cfg.File.AccessLog.Format,
 		Text:   cfg.File.AccessLog.Text,
@@ -156,4 +157,12 @@ func reopenOnSignal(ctx context.Context, log zerolog.Logger, access *accesslog.L
 			}
 		}
 	}()
+}
+
+// logWarnings logs the routes file's warnings, which do not stop it from
+// serving.
+func logWarnings(log zerolog.Logger, cfg *routes.Config) {
+	for _, w := range cfg.Warnings() {
+		log.Warn().Str("config", cfg.Source).Msg(w)
+	}
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // validate loads each file as serve would, without opening a socket, and
-// reports every error of every file. It exits 1 if any file has an error.
+// reports every error of every file, and every warning (which does not
+// change the exit status). It exits 1 if any file has an error.
 func validate(files []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		fmt.Fprintln(stderr, "portcullis validate: no file given")
@@ -34,6 +35,9 @@ func validate(files []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "%s: %v\n", f, err)
 			}
 			continue
+		}
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintf(stderr, "%s: warning: %s\n", f, w)
 		}
 		fmt.Fprintln(stdout, cfg.Summary())
 		cfg.Close()

@@ -17,9 +17,17 @@ const Redacted = "[redacted]"
 //   - it is a string holding PEM ("-----BEGIN"), under any key: inline key
 //     material (certificates too, which costs nothing to hide);
 //   - or it is a non-empty string or a number under a key named, ignoring
-//     case and with "-" read as "_", private_key, api_key, authorization,
-//     or ending in secret, token, password or passwd. Everything beneath
-//     such a key is secret, so `secret: {value: …}` is hidden too.
+//     case and with "-" read as "_", ending in secret, token, password,
+//     passwd, private_key, api_key, authorization, cookie or credentials
+//     (header names among them: x-api-key, set-cookie, proxy-authorization).
+//     Everything beneath such a key is secret, so `secret: {value: …}` is
+//     hidden too;
+//   - or it is a string beside a "name" that is secret by the rule above,
+//     as in a header match {name: x-api-key, exact: …}.
+//
+// Plugins' configurations come already shown through plugins.Display,
+// which hides every field a plugin marks secret (every value the headers
+// plugin writes among them); the rules here catch the rest.
 //
 // A key named just "key" is not secret: in the routes file it holds a file
 // path (tls key: /etc/tls/edge.key) or a selector (rate_limit key:
@@ -49,8 +57,15 @@ func Redact(v any) any {
 func redact(v any, secret bool) any {
 	switch t := v.(type) {
 	case map[string]any:
+		// A header match or the like on a secret header hides its values,
+		// but not the header's name.
+		name, _ := t["name"].(string)
+		named := name != "" && secretKey(name)
 		for k, e := range t {
-			t[k] = redact(e, secret || secretKey(k))
+			t[k] = redact(e, secret || named || secretKey(k))
+		}
+		if named && !secret {
+			t["name"] = name
 		}
 	case []any:
 		for i, e := range t {
@@ -71,11 +86,8 @@ func redact(v any, secret bool) any {
 // secretKey reports whether a key names a secret, by the rule in Redact.
 func secretKey(k string) bool {
 	k = strings.ReplaceAll(strings.ToLower(k), "-", "_")
-	switch k {
-	case "private_key", "privatekey", "api_key", "apikey", "authorization":
-		return true
-	}
-	for _, suffix := range []string{"secret", "token", "password", "passwd"} {
+	for _, suffix := range []string{"secret", "token", "password", "passwd", "private_key", "privatekey",
+		"api_key", "apikey", "authorization", "cookie", "credentials"} {
 		if strings.HasSuffix(k, suffix) {
 			return true
 		}

@@ -46,6 +46,11 @@ func TestRedact(t *testing.T) {
 			obj{"client_secret": Redacted, "bearer_token": Redacted, "admin_password": Redacted, "clientSecret": Redacted, "db-passwd": Redacted}},
 		{"lookalikes stay", obj{"tokens_per_second": 5, "secret_file": "/run/s", "password_file": "/run/p", "keyring": "k", "token_header": "Authorization"},
 			obj{"tokens_per_second": 5.0, "secret_file": "/run/s", "password_file": "/run/p", "keyring": "k", "token_header": "Authorization"}},
+		{"header names", obj{"x-api-key": "k", "Cookie": "c", "set-cookie": "s", "proxy-authorization": "p", "x-auth-token": "t", "aws_credentials": "a", "x-env": "prod"},
+			obj{"x-api-key": Redacted, "Cookie": Redacted, "set-cookie": Redacted, "proxy-authorization": Redacted, "x-auth-token": Redacted, "aws_credentials": Redacted, "x-env": "prod"}},
+		{"match on a secret header", []any{obj{"name": "X-Api-Key", "exact": "k"}, obj{"name": "authorization", "prefix": "Bearer ", "invert": true}, obj{"name": "x-env", "exact": "prod"}},
+			[]any{obj{"name": "X-Api-Key", "exact": Redacted}, obj{"name": "authorization", "prefix": Redacted, "invert": true}, obj{"name": "x-env", "exact": "prod"}}},
+		{"name under a secret stays hidden", obj{"secret": obj{"name": "cookie", "value": "v"}}, obj{"secret": obj{"name": Redacted, "value": Redacted}}},
 		{"number under secret", obj{"pin_secret": 1234}, obj{"pin_secret": Redacted}},
 		{"nested under secret", obj{"secret": obj{"value": "v", "enabled": true, "list": []any{"a", 1}}},
 			obj{"secret": obj{"value": Redacted, "enabled": true, "list": []any{Redacted, Redacted}}}},
@@ -101,6 +106,7 @@ func FuzzRedact(f *testing.F) {
 		`{"a":"\u002d----BEGIN"}`,
 		`"-----BEGIN"`,
 		`{"password":null,"secret":true,"api_key":1e400}`,
+		`[{"name":"x-api-key","exact":"k"},{"name":"Set-Cookie","value":["a",{"b":"c"}]}]`,
 	} {
 		f.Add(s)
 	}
@@ -121,8 +127,10 @@ func FuzzRedact(f *testing.F) {
 func check(t *testing.T, doc string, v any, secret bool) {
 	switch x := v.(type) {
 	case map[string]any:
+		name, _ := x["name"].(string)
+		named := name != "" && name != Redacted && secretKey(name)
 		for k, e := range x {
-			check(t, doc, e, secret || secretKey(k))
+			check(t, doc, e, secret || secretKey(k) || named && k != "name")
 		}
 	case []any:
 		for _, e := range x {

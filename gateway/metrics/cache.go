@@ -6,10 +6,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// maxCachedSeries bounds the cache of resolved series. The label values are
-// bounded by config (and by maxHostLabels for hosts), so a working gateway
-// stays far below it; the bound is a backstop, not a tuning knob.
-const maxCachedSeries = 4096
+// maxRequestSeries bounds the label sets of Istio's request metrics, a
+// fixed bound. Each label set costs a counter and three histograms: 67
+// lines and about 50 KB of scrape page, since every line carries the 25
+// labels. The labels a client can steer (the host under a wildcard virtual
+// host, the response code, the flags, the protocol and the gRPC status)
+// multiply, so without a bound a few thousand hostile requests made a page
+// of tens of megabytes. 256 label sets cap these metrics at about 14 MB and
+// 17,500 lines of page, above what a gateway's own upstreams and their
+// usual codes make; past the bound, requests are counted in the overflow
+// series and in portcullis_metrics_series_folded_total.
+const maxRequestSeries = 256
 
 // series is one label set's resolved counter and histograms.
 type series struct {
@@ -19,12 +26,10 @@ type series struct {
 	responseBytes prometheus.Observer
 }
 
-// seriesCache maps a seriesKey to its resolved series. Reads take a shared
-// lock, so concurrent requests do not serialise on it; when the cache is
-// full it is emptied rather than evicted entry by entry, which keeps the
-// read path free of LRU bookkeeping (an LRU's Get needs the exclusive lock).
-// Emptying loses nothing: the series stay in the vectors and are resolved
-// again on the next miss.
+// seriesCache maps a seriesKey to its resolved series, and is the record of
+// every label set the request metrics hold: it is never emptied, and it
+// takes no key past max. Reads take a shared lock, so concurrent requests
+// do not serialise on it.
 type seriesCache struct {
 	mu  sync.RWMutex
 	m   map[seriesKey]*series
@@ -39,21 +44,25 @@ func (c *seriesCache) get(k *seriesKey) *series {
 	return s
 }
 
-// add caches s under k and returns the series now cached for k.
-func (c *seriesCache) add(k *seriesKey, s *series) *series {
+// add returns the series for k, resolving it in vecs the first time; nil
+// when k is new and the cache is full, so that no series is created. It
+// takes the vectors rather than a function so that k does not escape to
+// the heap on every request.
+func (c *seriesCache) add(k *seriesKey, vecs *istioVecs) *series {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.m[*k]; ok {
-		return old
+	if s, ok := c.m[*k]; ok {
+		return s
 	}
 	if len(c.m) >= c.max {
-		clear(c.m)
+		return nil
 	}
+	s := vecs.resolve(k)
 	c.m[*k] = s
 	return s
 }
 
-// len returns the number of cached series.
+// len returns the number of label sets.
 func (c *seriesCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 )
 
@@ -17,7 +19,7 @@ func TestLabelValues(t *testing.T) {
 		rec    accesslog.Record
 		want   map[string]string
 	}{
-		{"missing values", Labels{}, accesslog.Record{ResponseCode: 200, Authority: "shop.example.com"}, map[string]string{
+		{"missing values", Labels{}, accesslog.Record{ResponseCode: 200, Authority: "shop.example.com", VirtualHost: "shop"}, map[string]string{
 			"reporter": "source", "source_workload": "unknown", "source_canonical_service": "unknown",
 			"source_canonical_revision": "latest", "destination_canonical_revision": "latest",
 			"destination_workload": "unknown", "destination_principal": "unknown",
@@ -34,11 +36,12 @@ func TestLabelValues(t *testing.T) {
 		{"explicit canonical wins", Labels{DestinationCanonicalService: "rev", DestinationCanonicalRevision: "r7", DestinationApp: "reviews", DestinationVersion: "v2"}, accesslog.Record{}, map[string]string{
 			"destination_canonical_service": "rev", "destination_canonical_revision": "r7",
 		}},
-		{"host lower case without port", Labels{}, accesslog.Record{Authority: "Shop.Example.COM:8443"}, map[string]string{
+		{"host lower case without port", Labels{}, accesslog.Record{Authority: "Shop.Example.COM:8443", VirtualHost: "shop"}, map[string]string{
 			"destination_service": "shop.example.com",
 		}},
-		{"ipv6 host", Labels{}, accesslog.Record{Authority: "[::1]:8080"}, map[string]string{"destination_service": "[::1]"}},
-		{"hostile host", Labels{}, accesslog.Record{Authority: "evil.com/<script>"}, map[string]string{"destination_service": "unknown"}},
+		{"ipv6 host", Labels{}, accesslog.Record{Authority: "[::1]:8080", VirtualHost: "local"}, map[string]string{"destination_service": "[::1]"}},
+		{"no virtual host", Labels{}, accesslog.Record{Authority: "shop.example.com"}, map[string]string{"destination_service": "unknown"}},
+		{"hostile host", Labels{}, accesslog.Record{Authority: "evil.com/<script>", VirtualHost: "any"}, map[string]string{"destination_service": "unknown"}},
 		{"empty host", Labels{}, accesslog.Record{}, map[string]string{"destination_service": "unknown"}},
 		{"known service ignores host", Labels{DestinationService: "a.ns.svc.cluster.local"}, accesslog.Record{Authority: "b.example.com"}, map[string]string{
 			"destination_service": "a.ns.svc.cluster.local",
@@ -87,7 +90,7 @@ func TestHostCardinalityBound(t *testing.T) {
 	m := New()
 	m.hosts.max = bound
 	for i := range bound + 20 {
-		m.Observe(&accesslog.Record{ResponseCode: 404, Authority: fmt.Sprintf("h%d.example", i)}, Labels{})
+		m.Observe(&accesslog.Record{ResponseCode: 404, Authority: fmt.Sprintf("h%d.example", i), VirtualHost: "wildcard"}, Labels{})
 	}
 	fams := scrape(t, m)
 	seen := map[string]bool{}
@@ -104,14 +107,23 @@ func TestHostCardinalityBound(t *testing.T) {
 
 func TestSeriesCacheBound(t *testing.T) {
 	c := seriesCache{m: make(map[seriesKey]*series), max: 2}
+	vecs := newIstioVecs()
 	for i := range 5 {
 		k := seriesKey{code: 200 + i}
-		c.add(&k, &series{})
-		if c.len() > 2 {
-			t.Fatalf("after %d adds: got %d entries, want at most 2", i+1, c.len())
+		got := c.add(&k, &vecs)
+		if full := i >= 2; (got == nil) != full || (c.get(&k) == nil) != full {
+			t.Fatalf("add %d: got series %v, cached %v; want them only below the bound", i+1, got != nil, c.get(&k) != nil)
 		}
-		if c.get(&k) == nil {
-			t.Fatalf("after adding code %d: got no entry, want it cached", k.code)
+		if again := c.add(&seriesKey{code: 200}, &vecs); again == nil {
+			t.Fatalf("after add %d: a key already held got no series", i+1)
 		}
+	}
+	if c.len() != 2 {
+		t.Errorf("got %d entries, want 2", c.len())
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(vecs.requests)
+	if fams, err := reg.Gather(); err != nil || len(fams) != 1 || len(fams[0].GetMetric()) != 2 {
+		t.Errorf("got %v (%v), want 2 series in the vector: none made past the bound", fams, err)
 	}
 }

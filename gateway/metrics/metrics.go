@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -26,6 +27,13 @@ type Metrics struct {
 	istio  istioVecs
 	series seriesCache
 	hosts  hostSet
+	// overflow counts the requests whose label set is past the bound,
+	// and folded how many there were.
+	// It is resolved at the first fold, so that it is on the page only
+	// once the bound is reached.
+	overflowOnce sync.Once
+	overflow     *series
+	folded       prometheus.Counter
 
 	inFlight    prometheus.Gauge
 	connections *prometheus.GaugeVec
@@ -47,7 +55,7 @@ func New() *Metrics {
 	m := &Metrics{
 		reg:    reg,
 		istio:  newIstioVecs(),
-		series: seriesCache{m: make(map[seriesKey]*series), max: maxCachedSeries},
+		series: seriesCache{m: make(map[seriesKey]*series), max: maxRequestSeries},
 		hosts:  hostSet{seen: make(map[string]string), max: maxHostLabels},
 	}
 	reg.MustRegister(
@@ -56,6 +64,7 @@ func New() *Metrics {
 	)
 	m.istio.register(reg, buildVersion())
 	m.registerOwn(reg)
+	m.registerFolded(reg)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		Registry:      reg,
 		ErrorHandling: promhttp.ContinueOnError,

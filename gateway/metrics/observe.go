@@ -26,11 +26,21 @@ func (m *Metrics) Observe(r *accesslog.Record, l Labels) {
 		k.GRPCStatus = grpcStatus(l.GRPCStatus, r)
 	}
 	if k.DestinationService == "" {
-		k.DestinationService = m.hosts.label(hostLabel(r.Authority))
+		k.DestinationService = unknown
+		if r.VirtualHost != "" {
+			// Only a request that matched a virtual host names its
+			// host: any other Host header is the client's invention.
+			k.DestinationService = m.hosts.label(hostLabel(r.Authority))
+		}
 	}
 	s := m.series.get(&k)
 	if s == nil {
-		s = m.series.add(&k, m.istio.resolve(&k))
+		s = m.series.add(&k, &m.istio)
+	}
+	if s == nil {
+		m.folded.Inc()
+		m.overflowOnce.Do(func() { m.overflow = m.istio.resolve(&overflowKey) })
+		s = m.overflow
 	}
 	s.requests.Inc()
 	s.duration.Observe(float64(r.Duration) / float64(time.Millisecond))
@@ -38,18 +48,33 @@ func (m *Metrics) Observe(r *accesslog.Record, l Labels) {
 	s.responseBytes.Observe(float64(max(r.BytesSent, 0)))
 }
 
+// overflowValue is the label value that marks the overflow series, which
+// counts the requests whose label set is past maxRequestSeries, so that the
+// totals over all series stay right.
+const overflowValue = "overflow"
+
+// overflowKey is the overflow series' key: every label the requests could
+// vary is fixed, destination_service and response_code to overflowValue
+// (response_code is written from overflow, not from code).
+var overflowKey = seriesKey{Labels: Labels{DestinationService: overflowValue, RequestProtocol: protoHTTP}, overflow: true}
+
 // seriesKey is every input that decides a request's label values. It is a
 // comparable struct, so looking it up in a map costs a hash of its strings
 // and no allocation, where WithLabelValues would build and hash a slice of
 // 25 strings for each of four vectors.
 type seriesKey struct {
 	Labels
-	code  int
-	flags accesslog.Flags
+	code     int
+	flags    accesslog.Flags
+	overflow bool
 }
 
 // values returns the label values in istioLabels order.
 func (k *seriesKey) values() []string {
+	code := strconv.Itoa(k.code)
+	if k.overflow {
+		code = overflowValue
+	}
 	return []string{
 		"source",
 		value(k.SourceWorkload),
@@ -72,7 +97,7 @@ func (k *seriesKey) values() []string {
 		value(k.DestinationServiceNamespace),
 		value(k.DestinationCluster),
 		k.RequestProtocol,
-		strconv.Itoa(k.code),
+		code,
 		k.GRPCStatus,
 		k.flags.String(),
 		value(k.ConnectionSecurityPolicy),
@@ -81,7 +106,7 @@ func (k *seriesKey) values() []string {
 
 // resolve looks up the series for k in each vector: the slow path, taken
 // once per distinct key.
-func (v istioVecs) resolve(k *seriesKey) *series {
+func (v *istioVecs) resolve(k *seriesKey) *series {
 	lv := k.values()
 	return &series{
 		requests:      v.requests.WithLabelValues(lv...),

@@ -26,13 +26,17 @@ type Config struct {
 
 // Ops are the edits made to one header set. They apply in a fixed order:
 // Remove, then Set, then Add, so that an edit never depends on map order.
+//
+// The values of Set and Add are secret (plugins.SecretTag): a value written
+// into a request is often a credential (x-api-key, cookie, authorization),
+// so the running configuration shows which headers are set, never to what.
 type Ops struct {
 	// Set replaces every value of each named header with the one given,
 	// adding the header if it is absent.
-	Set map[string]string `yaml:"set"`
+	Set map[string]string `yaml:"set" secret:"true"`
 	// Add appends one value to each named header, keeping values already
 	// there.
-	Add map[string]string `yaml:"add"`
+	Add map[string]string `yaml:"add" secret:"true"`
 	// Remove deletes each named header with all its values.
 	Remove []string `yaml:"remove"`
 }

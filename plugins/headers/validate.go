@@ -60,8 +60,10 @@ func compile(side string, o *Ops) (edits, error) {
 	}
 	value := func(op, raw, v string) bool {
 		if !httpguts.ValidHeaderFieldValue(v) {
-			fail(op, "header %q: value %q holds a control character other than tab: "+
-				"a CR or LF would end the header and start an injected one", raw, v)
+			// The value itself is not quoted: it is secret, and the error
+			// reaches logs and the admin API's reload status.
+			fail(op, "header %q: value holds a control character other than tab at byte %d: "+
+				"a CR or LF would end the header and start an injected one", raw, badByte(v))
 			return false
 		}
 		return true
@@ -101,3 +103,14 @@ func compile(side string, o *Ops) (edits, error) {
 // must get a copy: with no spare capacity, append cannot write into the
 // shared backing array.
 func single(v string) []string { return []string{v}[:1:1] }
+
+// badByte returns the offset of the first byte of v that a header value may
+// not hold, or -1.
+func badByte(v string) int {
+	for i := range len(v) {
+		if !httpguts.ValidHeaderFieldValue(v[i : i+1]) {
+			return i
+		}
+	}
+	return -1
+}

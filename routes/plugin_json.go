@@ -1,0 +1,19 @@
+package routes
+
+import (
+	"encoding/json"
+
+	"github.com/portcullis-gw/portcullis/plugins"
+)
+
+// MarshalJSON writes the plugin's name and its configuration as
+// plugins.Display shows it: keyed as the routes file writes it, with every
+// field the plugin marks secret hidden. JSON is how a configuration is
+// shown (the admin API's /config), never how it is stored, so no JSON
+// rendering of a routes file carries a plugin's secrets.
+func (pc PluginConfig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name   string `json:"name"`
+		Config any    `json:"config"`
+	}{pc.Name, plugins.Display(pc.Config)})
+}
