@@ -153,6 +153,13 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		ex.req.VirtualHost = host.Name
 	}
 	if rule == nil {
+		if host != nil {
+			if allowed := host.Allowed(path, r.Header); allowed != nil {
+				w.Header()["Allow"] = []string{strings.Join(allowed, ", ")}
+				g.local(w, ex, http.StatusMethodNotAllowed, "", 0, "method_not_allowed")
+				return
+			}
+		}
 		g.local(w, ex, http.StatusNotFound, "", accesslog.NoRouteFound, "route_not_found")
 		return
 	}

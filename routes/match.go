@@ -27,6 +27,32 @@ func (t *Table) Match(authority, path, method string, h http.Header) (*Rule, *Ho
 	return nil, host
 }
 
+// Allowed returns the methods the rules of host would take for a request
+// that Match found no rule for: the methods of every rule whose path and
+// headers match it, each once, in the order the rules give them. A request
+// that a rule turns away only by its method is answered 405 with these in
+// Allow, rather than 404. It runs on the miss path only.
+func (host *Host) Allowed(path string, h http.Header) []string {
+	var allowed []string
+	for _, r := range host.Rules {
+		m := r.match
+		if len(m.methods) == 0 {
+			continue // it would have matched; Match found none
+		}
+		rest := m
+		rest.methods = nil
+		if !rest.matches(path, "", h) {
+			continue
+		}
+		for _, method := range m.methods {
+			if !slices.Contains(allowed, method) {
+				allowed = append(allowed, method)
+			}
+		}
+	}
+	return allowed
+}
+
 // Paths returns the path normalisation options the table's rules were
 // written for; the gateway normalises each request's path with them before
 // Match.

@@ -3,6 +3,7 @@ package routes
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 )
 
@@ -239,6 +240,33 @@ func BenchmarkMatch(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				tb.Match(bm.authority, bm.path, "GET", h)
+			}
+		})
+	}
+}
+
+func TestHostAllowed(t *testing.T) {
+	h := &Host{Name: "shop"}
+	h.Rules = []*Rule{
+		rule(t, "read", Match{PathPrefix: "/api/", Methods: []string{"GET", "HEAD"}}),
+		rule(t, "write", Match{Path: "/api/items", Methods: []string{"POST", "GET"}}),
+		rule(t, "admin", Match{PathPrefix: "/admin/", Methods: []string{"PUT"}, Headers: []HeaderMatch{{Name: "X-Admin", Present: true}}}),
+	}
+	tests := []struct {
+		name, path string
+		header     http.Header
+		want       []string
+	}{
+		{"two rules, each method once", "/api/items", nil, []string{"GET", "HEAD", "POST"}},
+		{"one rule", "/api/other", nil, []string{"GET", "HEAD"}},
+		{"headers still count", "/admin/x", http.Header{"X-Admin": {"1"}}, []string{"PUT"}},
+		{"a header missing", "/admin/x", nil, nil},
+		{"no path", "/elsewhere", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := h.Allowed(tt.path, tt.header); !slices.Equal(got, tt.want) {
+				t.Errorf("Allowed(%q): got %q, want %q", tt.path, got, tt.want)
 			}
 		})
 	}
