@@ -123,3 +123,50 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 		})
 	}
 }
+
+// TestMalformedRequestsAreLogged checks that requests net/http would refuse
+// on its own, before the gateway sees them (a Host it does not take, a bad
+// escape in the target), are refused by the framing guard instead, and so
+// get their access-log line with flag DPE and what was wrong.
+func TestMalformedRequestsAreLogged(t *testing.T) {
+	be := newBackend(t, nil)
+	tg := plainGateway(t, be.addr(), "")
+	tests := []struct{ name, raw, details string }{
+		{"space in Host", "GET / HTTP/1.1\r\nHost: sh op\r\n\r\n", "http1.codec_error{host}"},
+		{"UTF-8 in Host", "GET / HTTP/1.1\r\nHost: caf\xc3\xa9\r\n\r\n", "http1.codec_error{host}"},
+		{"quote in Host", "GET / HTTP/1.1\r\nHost: a\"b\r\n\r\n", "http1.codec_error{host}"},
+		{"bad escape", "GET /a%zzb HTTP/1.1\r\nHost: x\r\n\r\n", "http1.codec_error{request_line}"},
+		{"escape cut short", "GET /a%4 HTTP/1.1\r\nHost: x\r\n\r\n", "http1.codec_error{request_line}"},
+		{"bad escape in absolute form", "GET http://x/%g1 HTTP/1.1\r\nHost: x\r\n\r\n", "http1.codec_error{request_line}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", tg.Addr("h1").String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Write([]byte(tt.raw))
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			resp, _ := io.ReadAll(c)
+			if !strings.HasPrefix(string(resp), "HTTP/1.1 400 ") {
+				t.Errorf("response: got %q, want 400", resp)
+			}
+			from := c.LocalAddr().String()
+			waitUntil(t, "a log line for "+from, func() bool {
+				for _, e := range readLog(t, tg.logPath) {
+					if e["downstream_remote_address"] == from {
+						if e["response_code_details"] != tt.details || e["response_flags"] != "DPE" {
+							t.Errorf("logged %v %v, want %s DPE", e["response_code_details"], e["response_flags"], tt.details)
+						}
+						return true
+					}
+				}
+				return false
+			})
+		})
+	}
+	if n := be.hits.Load(); n != 0 {
+		t.Errorf("upstream saw %d requests, want 0", n)
+	}
+}

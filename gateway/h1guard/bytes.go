@@ -1,5 +1,7 @@
 package h1guard
 
+import "golang.org/x/net/http/httpguts"
+
 // Byte classes of RFC 9110 and RFC 9112, as tables so that the scanner's
 // inner loops cost one load and one branch a byte.
 var (
@@ -11,6 +13,9 @@ var (
 	isTarget = classTable(func(c byte) bool { return c > ' ' && c != 0x7f })
 	isValue  = classTable(func(c byte) bool { return c == '\t' || c >= ' ' && c != 0x7f })
 	isQuoted = classTable(func(c byte) bool { return isValue[c] && c != '"' && c != '\\' })
+	// isHost is what net/http accepts in a Host value (httpguts), so
+	// that a value it would refuse is refused, and logged, here.
+	isHost   = classTable(func(c byte) bool { return httpguts.ValidHostHeader(string([]byte{c})) })
 	hexValue = hexTable()
 )
 

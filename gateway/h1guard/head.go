@@ -43,6 +43,11 @@ func (s *scanner) head(b []byte, i int) (int, Kind) {
 		case stTarget:
 			j := i
 			for i < len(b) && isTarget[b[i]] {
+				// Only escapes and the query's start change the escape
+				// state: other bytes go by on one comparison more.
+				if c := b[i]; (c == '%' || c == '?' || s.esc == escOne || s.esc == escHalf) && !s.targetByte(c) {
+					return i, RequestLine
+				}
 				i++
 			}
 			if s.pri && i > j {
@@ -52,10 +57,10 @@ func (s *scanner) head(b []byte, i int) (int, Kind) {
 			if i == len(b) {
 				break
 			}
-			if b[i] != ' ' || s.idx == 0 {
+			if b[i] != ' ' || s.idx == 0 || s.esc == escHalf || s.esc == escOne {
 				return i, unexpected(b[i], RequestLine)
 			}
-			s.state, s.idx = stVersion, 0
+			s.state, s.idx, s.esc = stVersion, 0, escNone
 			i++
 		case stVersion:
 			if k := s.version(c); k != 0 {
@@ -156,4 +161,36 @@ func (s *scanner) version(c byte) Kind {
 		return 0
 	}
 	return unexpected(c, RequestLine)
+}
+
+// Where a request target stands in a percent escape (scanner.esc). net/http
+// refuses a target whose escapes before the query are not '%' and two hex
+// digits (url.ParseRequestURI), before the gateway sees it; the guard
+// refuses it first, so that the refusal is logged.
+const (
+	escNone  = iota // not in an escape
+	escOne          // after '%'
+	escHalf         // after '%' and one hex digit
+	escQuery        // in the query, whose escapes net/http leaves alone
+)
+
+// targetByte follows c, the next byte of a target, through its escapes and
+// reports whether it may stand there.
+func (s *scanner) targetByte(c byte) bool {
+	switch s.esc {
+	case escNone:
+		switch c {
+		case '%':
+			s.esc = escOne
+		case '?':
+			s.esc = escQuery
+		}
+	case escOne:
+		s.esc = escHalf
+		return hexValue[c] >= 0
+	case escHalf:
+		s.esc = escNone
+		return hexValue[c] >= 0
+	}
+	return true
 }

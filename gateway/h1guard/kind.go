@@ -8,7 +8,7 @@ type Kind uint8
 // answer 400 (431 for HeadTooLarge) without calling the handler; violations in
 // a chunked body or its trailer reach the handler as a failed body read.
 const (
-	RequestLine                      Kind = iota + 1 // method not upper case, target with a control byte or space, version not HTTP/1.x
+	RequestLine                      Kind = iota + 1 // method not upper case, target with a control byte, a space or a malformed escape, version not HTTP/1.x
 	BareLF                                           // a line ends in LF without CR
 	BareCR                                           // a CR not followed by LF
 	ObsFold                                          // a header or trailer line starts with SP or HTAB
@@ -21,6 +21,7 @@ const (
 	HeadTooLarge                                     // request line and fields longer than Options.MaxHeaderBytes
 	Chunk                                            // malformed chunk-size line, size over 2^40, or no CRLF after the data
 	TrailerTooLarge                                  // trailer section longer than Options.MaxHeaderBytes
+	Host                                             // a Host value with a byte no host name holds, or a space inside it
 )
 
 var kindNames = [...]string{
@@ -38,6 +39,7 @@ var kindNames = [...]string{
 	HeadTooLarge:                     "head_too_large",
 	Chunk:                            "chunk",
 	TrailerTooLarge:                  "trailer_too_large",
+	Host:                             "host",
 }
 
 // String returns the kind in snake case, fit for a metric label.

@@ -11,7 +11,8 @@ func TestKindString(t *testing.T) {
 		{BareLF, "bare_lf"},
 		{ContentLengthAndTransferEncoding, "content_length_and_transfer_encoding"},
 		{TrailerTooLarge, "trailer_too_large"},
-		{TrailerTooLarge + 1, "unknown"},
+		{Host, "host"},
+		{Host + 1, "unknown"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {

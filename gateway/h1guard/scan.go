@@ -74,6 +74,7 @@ type scanner struct {
 	pri     bool  // the request line so far can be "PRI * HTTP/", the preface's start
 	http10  bool  // the request is HTTP/1.0, whose Transfer-Encoding Go ignores
 	trailer bool  // the field lines are a chunked body's trailer section
+	esc     uint8 // where the request target stands in a percent escape
 	lines   int   // empty lines before the request line
 	idx     int   // position in a literal, or in a field value's little grammar
 	n       int   // bytes of the current head or trailer section
@@ -130,4 +131,5 @@ func (s *scanner) tooLarge() Kind {
 func (s *scanner) endMessage() {
 	s.state, s.seen, s.n, s.lines = stStart, 0, 0, 0
 	s.first, s.pri, s.http10, s.trailer = false, false, false, false
+	s.esc = escNone
 }

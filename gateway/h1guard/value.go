@@ -5,7 +5,7 @@ package h1guard
 // Content-Length and Transfer-Encoding values are parsed as they pass;
 // every other value only has its bytes checked.
 func (s *scanner) value(b []byte, i int) (int, Kind) {
-	if s.field == fOther || s.field == fHost {
+	if s.field == fOther {
 		for i < len(b) && isValue[b[i]] {
 			i++
 		}
@@ -20,9 +20,12 @@ func (s *scanner) value(b []byte, i int) (int, Kind) {
 	}
 	for ; i < len(b); i++ {
 		var k Kind
-		if s.field == fLength {
+		switch s.field {
+		case fLength:
 			k = s.lengthByte(b[i])
-		} else {
+		case fHost:
+			k = s.hostByte(b[i])
+		default:
 			k = s.encodingByte(b[i])
 		}
 		if k != 0 {
@@ -79,6 +82,28 @@ func (s *scanner) encodingByte(c byte) Kind {
 		s.idx++
 	default:
 		return unexpected(c, TransferEncoding)
+	}
+	return 0
+}
+
+// hostByte reads a Host value: optional whitespace, the bytes net/http takes
+// in a host, optional whitespace. s.idx is 0 before the host, 1 in it, 2
+// after it. net/http refuses any other value before the gateway sees the
+// request, so the guard refuses it first and the refusal is logged.
+func (s *scanner) hostByte(c byte) Kind {
+	switch {
+	case c == ' ' || c == '\t':
+		if s.idx == 1 {
+			s.idx = 2
+		}
+	case isHost[c] && s.idx < 2:
+		s.idx = 1
+	case c == '\r':
+		s.state = stFieldLF
+	case !isValue[c]:
+		return unexpected(c, HeaderValue)
+	default:
+		return Host
 	}
 	return 0
 }
