@@ -136,12 +136,19 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "path_normalization_failed")
 		return
 	}
+	rawQuery := query
+	if query, err = routes.NormalizeQuery(query); err != nil {
+		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "invalid_request_target")
+		return
+	}
 	ex.path, ex.query = path, query
-	if path != rawPath || query == "" && ex.rec.Path != path { // "/p?" is logged as forwarded, "/p"
+	if path != rawPath || query != rawQuery || query == "" && ex.rec.Path != path { // "/p?" is logged as forwarded, "/p"
 		ex.rec.Path = withQuery(path, query)
 	}
-	// Plugins read the path the route matches, in the form forwarded.
+	// Plugins read the path the route matches, and the query, in the form
+	// forwarded.
 	setPath(r.URL, path)
+	r.URL.RawQuery = query
 	if l.redirectHTTPS {
 		http.Redirect(w, r, httpsURL(r, l.httpsPort, path, query), http.StatusMovedPermanently)
 		ex.rec.ResponseCodeDetails = "https_redirect"

@@ -27,18 +27,14 @@ func protocolName(r *http.Request) string {
 // sent them, before any decoding; an absolute form has already become its
 // origin form (see toOriginForm). ok is false for a target the gateway does
 // not route: any other form (asterisk, authority, or an absolute :path,
-// which HTTP/2 and HTTP/3 do not allow), or a '#' in the query (NormalizePath
-// refuses one in the path): a fragment is never sent, and a client and a
-// backend may disagree on where it ends.
+// which HTTP/2 and HTTP/3 do not allow). routes.NormalizeQuery checks the
+// query as NormalizePath checks the path.
 func splitTarget(r *http.Request) (path, query string, ok bool) {
 	target := r.RequestURI
 	if !strings.HasPrefix(target, "/") {
 		return "", "", false
 	}
 	path, query, _ = strings.Cut(target, "?")
-	if strings.IndexByte(query, '#') >= 0 {
-		return "", "", false
-	}
 	return path, query, true
 }
 

@@ -82,8 +82,9 @@ func expectedTarget(target string, opts routes.PathOptions) (string, int) {
 	}
 	path, query, _ := strings.Cut(target, "?")
 	n, err := routes.NormalizePath(path, opts)
+	query, qerr := routes.NormalizeQuery(query)
 	switch {
-	case err != nil || strings.Contains(query, "#"):
+	case err != nil || qerr != nil:
 		return "", 400
 	case n == "/admin":
 		return "", 403

@@ -308,3 +308,37 @@ func unhex(c byte) byte {
 	}
 	return c - 'a' + 10
 }
+
+// ErrQuery is a query with a control character, a space or a raw #.
+var ErrQuery = errors.New("query contains a control character, a space or a #")
+
+// NormalizeQuery returns a request's raw query in the form the gateway
+// forwards: the bytes a URL may hold only escaped (see mustEscape, and a
+// backslash) percent-encoded, every other byte, escapes included, as it
+// came. A control character, a space or a # is an error: HTTP/1 refuses
+// them in a request line, and HTTP/2 and HTTP/3 must not carry into an
+// upstream's request line what HTTP/1 would refuse. A query that needs
+// nothing done is returned as it is, without allocating.
+func NormalizeQuery(q string) (string, error) {
+	n := 0
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; {
+		case c <= ' ' || c == 0x7f || c == '#':
+			return "", ErrQuery
+		case mustEscape(c) || c == '\\':
+			n++
+		}
+	}
+	if n == 0 {
+		return q, nil
+	}
+	b := make([]byte, 0, len(q)+2*n)
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; mustEscape(c) || c == '\\' {
+			b = appendEscaped(b, c)
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b), nil
+}

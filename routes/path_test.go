@@ -159,3 +159,32 @@ func BenchmarkNormalizePath(b *testing.B) {
 		})
 	}
 }
+
+func TestNormalizeQuery(t *testing.T) {
+	tests := []struct {
+		in, want string
+		err      error
+	}{
+		{"", "", nil},
+		{"a=1&b=%zz&c=%41", "a=1&b=%zz&c=%41", nil},
+		{"q={\"a\"}&\xff\\|^`[]<>", "q=%7B%22a%22%7D&%FF%5C%7C%5E%60%5B%5D%3C%3E", nil},
+		{"a/?b;c:@!$'()*+,=", "a/?b;c:@!$'()*+,=", nil},
+		{"a b", "", ErrQuery},
+		{"a\tb", "", ErrQuery},
+		{"a\x00", "", ErrQuery},
+		{"a\x7f", "", ErrQuery},
+		{"a#b", "", ErrQuery},
+		{"a\r\nX: y", "", ErrQuery},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := NormalizeQuery(tt.in)
+			if got != tt.want || err != tt.err {
+				t.Errorf("NormalizeQuery(%q): got %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.err)
+			}
+		})
+	}
+	if n := testing.AllocsPerRun(100, func() { NormalizeQuery("a=1&b=%41") }); n != 0 {
+		t.Errorf("a query in normal form: %v allocations, want 0", n)
+	}
+}
