@@ -49,18 +49,58 @@ var connectionUpgrade = []string{"Upgrade"}[:1:1]
 
 // dropUntrusted removes the headers that only a trusted proxy may set: the
 // x-envoy-* family, which Envoy strips from external requests and of which
-// %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% reads one into the access log, and
-// X-Real-IP and Forwarded, which name a client address or scheme that the
-// gateway did not see. X-Forwarded-* are rewritten instead (forwarded.go).
-// A spelling with '_' for '-' goes too, since many servers read it as the
-// same name (plugins.SameHeaderName).
+// %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% reads one into the access log; the
+// whole X-Forwarded-* family, of which the gateway writes For, Proto and
+// Host afterwards (forwarded.go) and the rest (Port, Prefix, Ssl, Server,
+// Client-Cert, which names a caller's certificate) steer a backend's
+// redirects, links or trust; X-Real-IP and Forwarded, which name a client
+// address or scheme that the gateway did not see; and X-Original-URL and
+// X-Rewrite-URL, which some frameworks take as the path to serve in place
+// of the one the gateway routed. A spelling with '_' for '-' goes too,
+// since many servers read it as the same name (plugins.SameHeaderName).
 func dropUntrusted(h http.Header) {
 	for k := range h {
-		if len(k) > len(envoyPrefix) && plugins.SameHeaderName(k[:len(envoyPrefix)], envoyPrefix) ||
-			plugins.SameHeaderName(k, "X-Real-Ip") || plugins.SameHeaderName(k, "Forwarded") {
+		if untrustedOnly(k) {
 			delete(h, k)
 		}
 	}
 }
 
-const envoyPrefix = "X-Envoy-"
+func untrustedOnly(k string) bool {
+	for _, p := range untrustedPrefixes {
+		if len(k) > len(p) && plugins.SameHeaderName(k[:len(p)], p) {
+			return true
+		}
+	}
+	for _, n := range untrustedNames {
+		if plugins.SameHeaderName(k, n) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	untrustedPrefixes = []string{"X-Envoy-", "X-Forwarded-"}
+	untrustedNames    = []string{"X-Real-Ip", "Forwarded", "X-Original-Url", "X-Rewrite-Url"}
+)
+
+// dropOwnedSpellings removes the spellings with '_' of the headers the
+// gateway writes itself, so that where a listener lets such names through,
+// a backend that reads '_' as '-' never sees a second X-Forwarded-For,
+// X-Request-Id or the like beside the gateway's own.
+func dropOwnedSpellings(h http.Header) {
+	for k := range h {
+		if strings.IndexByte(k, '_') < 0 {
+			continue
+		}
+		for _, n := range ownedNames {
+			if plugins.SameHeaderName(k, n) {
+				delete(h, k)
+				break
+			}
+		}
+	}
+}
+
+var ownedNames = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Request-Id", "X-Envoy-Original-Path"}

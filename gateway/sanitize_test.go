@@ -112,9 +112,16 @@ func TestUntrustedForwardingHeaders(t *testing.T) {
 		"X-Envoy-Original-Path: /admin",
 		"x-envoy-retry-on: 5xx",
 		"X_Envoy_Expected_Rq_Timeout_Ms: 1",
+		"X-Forwarded-Client-Cert: By=spiffe://cluster.local/ns/a/sa/b;URI=spiffe://cluster.local/ns/admin/sa/admin",
+		"X-Forwarded-Port: 8443",
+		"X-Forwarded-Prefix: //evil.example",
+		"X_Forwarded_Ssl: on",
+		"X-Original-URL: /admin",
+		"X-Rewrite-URL: /admin",
 	}
 	names := []string{"x-real-ip", "forwarded", "x-envoy-internal", "x-envoy-original-path", "x-envoy-retry-on",
-		"x-envoy-expected-rq-timeout-ms"}
+		"x-envoy-expected-rq-timeout-ms", "x-forwarded-client-cert", "x-forwarded-port", "x-forwarded-prefix",
+		"x-forwarded-ssl", "x-original-url", "x-rewrite-url"}
 	for _, tt := range []struct {
 		name, extra string
 		kept        bool
@@ -134,6 +141,31 @@ func TestUntrustedForwardingHeaders(t *testing.T) {
 				if kept := got[name] != nil; kept != tt.kept {
 					t.Errorf("%s upstream: got %q; kept %v, want %v", name, got[name], kept, tt.kept)
 				}
+			}
+		})
+	}
+}
+
+// TestOwnedHeadersHaveOneSpelling checks that where a listener lets header
+// names with '_' through, a client cannot put a second X-Forwarded-For,
+// X-Forwarded-Host, X-Forwarded-Proto or X-Request-Id beside the gateway's
+// own for a backend that reads '_' as '-', whether or not it is trusted.
+func TestOwnedHeadersHaveOneSpelling(t *testing.T) {
+	be := newRawBackend(t, nil)
+	for _, extra := range []string{"", "trusted_proxies: [127.0.0.0/8]"} {
+		t.Run(extra, func(t *testing.T) {
+			tg := headerGateway(t, be.addr(), extra, "json")
+			rawRequest(t, tg.Addr("web").String(), "GET /p HTTP/1.1\r\nHost: shop\r\n"+
+				"X_Forwarded_For: 6.6.6.6\r\nX_Forwarded_Host: admin.internal\r\nX_Forwarded_Proto: https\r\n"+
+				"X_Request_Id: forged\r\nX_Custom: kept\r\n\r\n")
+			got := headerLines(be.next(t))
+			for _, name := range []string{"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-request-id"} {
+				if len(got[name]) != 1 || strings.Contains(got[name][0], "6.6.6.6") || got[name][0] == "forged" {
+					t.Errorf("%s upstream: got %q, want the gateway's one value", name, got[name])
+				}
+			}
+			if v := got["x-custom"]; len(v) != 1 {
+				t.Errorf("x-custom upstream: got %q, want it passed on", v)
 			}
 		})
 	}

@@ -38,6 +38,7 @@ func parseUnderscores(s string) underscores {
 func (g *Gateway) checkUnderscores(w *responseWriter, r *http.Request, ex *exchange) bool {
 	policy := ex.conn.listener.underscores
 	if policy == allowUnderscores {
+		dropOwnedSpellings(r.Header)
 		return true
 	}
 	for k := range r.Header {

@@ -57,7 +57,9 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 			if fwd := got["x-custom"] != nil; fwd != tt.forwarded {
 				t.Errorf("x_custom upstream: forwarded %v, want %v (%q)", fwd, tt.forwarded, head)
 			}
-			if xff := got["x-forwarded-for"]; tt.forwarded && len(xff) != 2 || !tt.forwarded && len(xff) != 1 {
+			// Even where names with '_' pass, none stands beside a header
+			// the gateway writes (TestOwnedHeadersHaveOneSpelling).
+			if xff := got["x-forwarded-for"]; len(xff) != 1 {
 				t.Errorf("x-forwarded-for upstream, in either spelling: got %q", xff)
 			}
 		})
