@@ -32,6 +32,8 @@ type exchange struct {
 	// path is the normalised, escaped path that is forwarded; query the raw
 	// query string.
 	path, query string
+	// rewritten is the path the route's prefix_rewrite makes of path.
+	rewritten string
 	w           responseWriter
 	// body wraps the request body, or is nil for a request without one.
 	// It is not pooled with the exchange: the upstream transport may read

@@ -266,6 +266,10 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 		return
 	}
 	ex.upgrade = upgrade
+	if ex.rewritten, ok = ex.rule.Rewrite(ex.path); !ok {
+		g.local(w, ex, http.StatusBadRequest, "", 0, "path_rewrite_out_of_prefix")
+		return
+	}
 	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
 	// The route timeout bounds an upgrade too, up to the upstream's 101;
 	// checkSwitch stops it there, and the tunnel lives as long as its

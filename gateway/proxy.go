@@ -44,7 +44,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 	out.URL.Scheme, out.URL.Host = "http", ex.up.spec.Name
 	path := ex.path
 	if ex.rule.PrefixRewrite != "" {
-		path = ex.rule.Rewrite(path)
+		path = ex.rewritten
 		ex.rec.OriginalPath = ex.rec.Path
 		ex.rec.Path = withQuery(path, ex.query)
 		// As Envoy's router does, tell the upstream the path the client

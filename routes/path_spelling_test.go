@@ -40,7 +40,7 @@ func TestRewriteEscapesRawBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := r.Rewrite(p), "/v2/%7Bx%7D/%C3%A9"; got != want {
-		t.Errorf("Rewrite(%q): got %q, want %q", p, got, want)
+	if got, ok := r.Rewrite(p); got != "/v2/%7Bx%7D/%C3%A9" || !ok {
+		t.Errorf("Rewrite(%q): got %q, %v, want %q, true", p, got, ok, "/v2/%7Bx%7D/%C3%A9")
 	}
 }

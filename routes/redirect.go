@@ -14,15 +14,19 @@ import (
 // /api/x into /x, not //x. With a path matcher the whole path is replaced.
 // Otherwise the path is returned as it is. The result is normalised again,
 // so a rewrite cannot hand the upstream a dot segment it would resolve
-// differently from the path that matched.
-func (r *Rule) Rewrite(path string) string {
+// differently from the path that matched. ok is false when the result
+// would not start with the rewrite: a prefix that ends inside a segment
+// (/api matching /api..) lets the rest of that segment become a dot
+// segment after the rewrite (/public/..), which would climb out of where
+// the route sends requests; such a request is not forwarded.
+func (r *Rule) Rewrite(path string) (rewritten string, ok bool) {
 	if r.PrefixRewrite == "" {
-		return path
+		return path, true
 	}
 	return r.match.rewrite(path, r.PrefixRewrite)
 }
 
-func (m *ruleMatch) rewrite(path, to string) string {
+func (m *ruleMatch) rewrite(path, to string) (string, bool) {
 	switch {
 	case m.kind == pathExact:
 		path = to
@@ -33,12 +37,18 @@ func (m *ruleMatch) rewrite(path, to string) string {
 		}
 		path = to + rest
 	default:
-		return path
+		return path, true
 	}
 	if n, err := NormalizePath(path, PathOptions{}); err == nil {
-		return n
+		path = n
 	}
-	return path
+	// to is compared in normal form too (it may hold bytes such as '{'
+	// that normalising escapes); it is normal already, and so costs no
+	// allocation, in the common case.
+	if n, err := NormalizePath(to, PathOptions{}); err == nil {
+		to = n
+	}
+	return path, strings.HasPrefix(path, to)
 }
 
 // RedirectLocation returns the Location of the redirect the rule answers
@@ -79,7 +89,9 @@ func (r *Rule) RedirectLocation(scheme, host, path, rawQuery string) string {
 	case rd.Path != "":
 		path = rd.Path
 	case rd.PrefixRewrite != "":
-		path = r.match.rewrite(path, rd.PrefixRewrite)
+		// A redirect that climbs out of the rewrite only sends the
+		// client to a path that is routed afresh.
+		path, _ = r.match.rewrite(path, rd.PrefixRewrite)
 	}
 	if rd.StripQuery {
 		rawQuery = ""

@@ -9,26 +9,31 @@ func TestRuleRewrite(t *testing.T) {
 		rewrite  string
 		path     string
 		wantPath string
+		climbs   bool // the result leaves the rewrite, so ok is false
 	}{
-		{"prefix to root drops a slash", Match{PathPrefix: "/api"}, "/", "/api/x", "/x"},
-		{"slash prefix to root", Match{PathPrefix: "/api/"}, "/", "/api/x", "/x"},
-		{"prefix alone to root", Match{PathPrefix: "/api"}, "/", "/api", "/"},
-		{"prefix to prefix", Match{PathPrefix: "/api"}, "/v2", "/api/x", "/v2/x"},
-		{"slash prefix to slash prefix", Match{PathPrefix: "/api/"}, "/v2/", "/api/x/y", "/v2/x/y"},
-		{"segment-blind as Envoy", Match{PathPrefix: "/api"}, "/v2/", "/apix", "/v2/x"},
-		{"escapes kept", Match{PathPrefix: "/api/"}, "/", "/api/a%2Fb", "/a%2Fb"},
-		{"rewrite cannot make a dot segment", Match{PathPrefix: "/a/b"}, "/c/", "/a/b.", "/c/"},
-		{"exact replaced whole", Match{Path: "/old"}, "/new", "/old", "/new"},
-		{"template unchanged", Match{PathTemplate: "/a/{*}"}, "/b", "/a/x", "/a/x"},
-		{"no path matcher unchanged", Match{}, "/b", "/a/x", "/a/x"},
-		{"no rewrite", Match{PathPrefix: "/api"}, "", "/api/x", "/api/x"},
+		{"prefix to root drops a slash", Match{PathPrefix: "/api"}, "/", "/api/x", "/x", false},
+		{"slash prefix to root", Match{PathPrefix: "/api/"}, "/", "/api/x", "/x", false},
+		{"prefix alone to root", Match{PathPrefix: "/api"}, "/", "/api", "/", false},
+		{"prefix to prefix", Match{PathPrefix: "/api"}, "/v2", "/api/x", "/v2/x", false},
+		{"slash prefix to slash prefix", Match{PathPrefix: "/api/"}, "/v2/", "/api/x/y", "/v2/x/y", false},
+		{"segment-blind as Envoy", Match{PathPrefix: "/api"}, "/v2/", "/apix", "/v2/x", false},
+		{"escapes kept", Match{PathPrefix: "/api/"}, "/", "/api/a%2Fb", "/a%2Fb", false},
+		{"rewrite cannot make a dot segment", Match{PathPrefix: "/a/b"}, "/c/", "/a/b.", "/c/", false},
+		{"exact replaced whole", Match{Path: "/old"}, "/new", "/old", "/new", false},
+		{"template unchanged", Match{PathTemplate: "/a/{*}"}, "/b", "/a/x", "/a/x", false},
+		{"no path matcher unchanged", Match{}, "/b", "/a/x", "/a/x", false},
+		{"no rewrite", Match{PathPrefix: "/api"}, "", "/api/x", "/api/x", false},
+		{"a prefix ending inside a segment cannot climb out", Match{PathPrefix: "/api"}, "/public/", "/api../admin", "/admin", true},
+		{"nor to the root", Match{PathPrefix: "/api"}, "/public/", "/api..", "/", true},
+		{"a dot segment that stays inside", Match{PathPrefix: "/api"}, "/public/", "/api./x", "/public/x", false},
+		{"raw bytes in the rewrite", Match{PathPrefix: "/api/"}, "/v2/{x}/", "/api/y", "/v2/%7Bx%7D/y", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := rule(t, tt.name, tt.match)
 			r.PrefixRewrite = tt.rewrite
-			if got := r.Rewrite(tt.path); got != tt.wantPath {
-				t.Errorf("Rewrite(%q) with %+v to %q: got %q, want %q", tt.path, tt.match, tt.rewrite, got, tt.wantPath)
+			if got, ok := r.Rewrite(tt.path); got != tt.wantPath || ok == tt.climbs {
+				t.Errorf("Rewrite(%q) with %+v to %q: got %q, %v; want %q, %v", tt.path, tt.match, tt.rewrite, got, ok, tt.wantPath, !tt.climbs)
 			}
 		})
 	}
