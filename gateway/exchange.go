@@ -34,7 +34,7 @@ type exchange struct {
 	path, query string
 	// rewritten is the path the route's prefix_rewrite makes of path.
 	rewritten string
-	w           responseWriter
+	w         responseWriter
 	// body wraps the request body, or is nil for a request without one.
 	// It is not pooled with the exchange: the upstream transport may read
 	// or close it after the request has ended.
