@@ -53,6 +53,9 @@ type resetGuard struct {
 	// suspect is set while most of the client's streams were reset
 	// prematurely.
 	suspect atomic.Bool
+	// serverCalm is set, on the writing goroutine, once the server's own
+	// resets of unanswered streams crossed the limit.
+	serverCalm atomic.Bool
 
 	mu        sync.Mutex
 	open      map[uint32]time.Time // client streams not yet answered, by opening time
@@ -73,6 +76,16 @@ func newResetGuard(c net.Conn, sawPreface bool, onCalm func(streams, premature i
 }
 
 func (c *resetGuard) Read(p []byte) (int, error) {
+	if !c.calm && c.serverCalm.Load() && c.in.have == 0 && c.in.skip == 0 {
+		c.calm, c.pass = true, c.in.remain
+		if c.onCalm != nil {
+			c.mu.Lock()
+			streams, premature := c.streams, c.premature
+			c.mu.Unlock()
+			c.onCalm(streams, premature)
+			c.onCalm = nil
+		}
+	}
 	if c.calm {
 		if c.pass == 0 {
 			return 0, http2.ConnectionError(http2.ErrCodeEnhanceYourCalm)
@@ -135,7 +148,17 @@ func (c *resetGuard) Write(p []byte) (int, error) {
 	c.out.scan(p[:n], func(h h2FrameHeader, _ int) bool {
 		if h.typ == h2FrameHeaders || h.typ == h2FrameRSTStream {
 			c.mu.Lock()
+			opened, ok := c.open[h.stream]
 			delete(c.open, h.stream)
+			if ok && h.typ == h2FrameRSTStream && time.Since(opened) < prematureResetLifetime {
+				// The server reset a stream the client made it reset
+				// (MadeYouReset): as premature as the client's own.
+				c.premature++
+				c.suspect.Store(suspectResets(int64(c.streams), int64(c.premature)))
+				if tooManyResets(int64(c.streams), int64(c.premature)) {
+					c.serverCalm.Store(true)
+				}
+			}
 			c.mu.Unlock()
 		}
 		return false

@@ -288,7 +288,7 @@ func (g *Gateway) httpServer(spec routes.Listener, l *listener, st *listenerStat
 		ReadHeaderTimeout: time.Duration(lim.ReadHeaderTimeout),
 		IdleTimeout:       time.Duration(lim.IdleTimeout),
 		MaxHeaderBytes:    int(lim.MaxHeaderBytes),
-		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: lim.MaxConcurrentStreams},
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: lim.MaxConcurrentStreams, WriteByteTimeout: time.Duration(lim.WriteTimeout)},
 		Protocols:         new(http.Protocols),
 		ErrorLog:          newStdLog(g.log),
 		// OPTIONS * is the gateway's to answer (400: it routes nothing),

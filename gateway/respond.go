@@ -146,6 +146,9 @@ func (ex *exchange) settle(p any, r *http.Request) {
 		// end stops the timer.
 		w.arm()
 	}
+	if r.ProtoMajor == 1 && w.armed.IsZero() && w.status >= 200 {
+		w.arm() // no body byte was written: the server's final flush writes the header
+	}
 	if r.ProtoMajor == 1 && !w.armed.IsZero() {
 		// The deadline stays for the server's final flush.
 		ex.conn.writeDeadline = true

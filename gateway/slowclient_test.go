@@ -185,3 +185,68 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestHTTP2ClientStopsReadingItsSocket checks an HTTP/2 client that opens
+// its flow-control windows wide and then stops reading its socket: the
+// server's frame writer blocks, so stream resets cannot be written, and
+// only a bound on the connection's writes frees the upstream's places and
+// the connection.
+func TestHTTP2ClientStopsReadingItsSocket(t *testing.T) {
+	tg, _, _ := slowGateway(t, "write_timeout: 300ms, idle_timeout: 1s", "1s", 3)
+	c, err := net.Dial("tcp", tg.Addr("web").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	io.WriteString(c, http2.ClientPreface)
+	fr := http2.NewFramer(c, nil)
+	fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1<<31 - 1})
+	fr.WriteWindowUpdate(0, 1<<31-1-65535)
+	for i := range 3 {
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: uint32(2*i + 1), EndStream: true, EndHeaders: true,
+			BlockFragment: headerBlock(":method", "GET", ":scheme", "http", ":authority", "x", ":path", "/big")})
+	}
+	waitUntil(t, "the upstream's places and the connection freed", func() bool {
+		return upstreamActive(t, tg, "app") == 0 && metricValue(t, tg.Gateway, "portcullis_downstream_connections", "web") == 0
+	})
+}
+
+// TestBodilessResponsesToAClientThatDoesNotRead checks that write_timeout
+// also bounds a response with no body byte (HEAD, 204), whose header only
+// the server's final flush writes.
+func TestBodilessResponsesToAClientThatDoesNotRead(t *testing.T) {
+	big := strings.Repeat("a", 40<<10)
+	be := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Big", big)
+		if r.URL.Path == "/nobody" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Length", "1")
+		w.Write([]byte("x"))
+	})
+	tg := startGateway(t, fmt.Sprintf(`
+admin: { address: "off" }
+listeners: [ { name: web, address: "127.0.0.1:0", limits: { write_timeout: 500ms } } ]
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: main, match: { path_prefix: / }, upstream: app, timeout: 2s } ] }
+upstreams: [ { name: app, endpoints: [%q] } ]
+`, be.addr()))
+	for _, req := range []string{"GET /body", "GET /nobody", "HEAD /body"} {
+		t.Run(req, func(t *testing.T) {
+			c, err := net.Dial("tcp", tg.Addr("web").String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.(*net.TCPConn).SetReadBuffer(4 << 10)
+			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			hits0 := be.hits.Load()
+			go io.WriteString(c, strings.Repeat(req+" HTTP/1.1\r\nHost: x\r\n\r\n", 400))
+			waitUntil(t, "the connection closed", func() bool {
+				return metricValue(t, tg.Gateway, "portcullis_downstream_connections", "web") == 0 && be.hits.Load() > hits0
+			})
+		})
+	}
+}
