@@ -1,8 +1,10 @@
 package routes
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
 
@@ -90,11 +92,22 @@ func compileHeader(hm HeaderMatch) (headerMatcher, *fieldError) {
 		// Compiled alone first: a valid expression has balanced parentheses,
 		// so wrapping it cannot change what it means.
 		if _, err := regexp.Compile(hm.Regex); err != nil {
-			return m, &fieldError{".regex", err.Error()}
+			return m, &fieldError{".regex", regexError(err)}
 		}
 		m.re = regexp.MustCompile(`^(?:` + hm.Regex + `)$`)
 	}
 	return m, nil
+}
+
+// regexError says what is wrong with a regular expression without quoting
+// it: a header match may hold a secret (an API key to match), and errors
+// reach the log and the admin page's reload status.
+func regexError(err error) string {
+	var rerr *syntax.Error
+	if errors.As(err, &rerr) {
+		return "does not compile: " + rerr.Code.String()
+	}
+	return "does not compile"
 }
 
 // validToken reports whether s is an RFC 9110 token, as method and header
