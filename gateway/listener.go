@@ -73,6 +73,8 @@ type listenerState struct {
 	underscores   underscores
 	// writeTimeout bounds each write of a response to a client.
 	writeTimeout time.Duration
+	// idleTimeout ends a connection, or an upgrade's tunnel, idle that long.
+	idleTimeout time.Duration
 	// limiter is the listener's global request rate, or nil.
 	limiter plugins.Handler
 	// draining is set when a newer generation took over: responses on
@@ -227,6 +229,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		maxHeaders:    spec.Limits.MaxHeaders,
 		underscores:   parseUnderscores(spec.HeadersWithUnderscores),
 		writeTimeout:  time.Duration(spec.Limits.WriteTimeout),
+		idleTimeout:   time.Duration(spec.Limits.IdleTimeout),
 		limiter:       limiter,
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}

@@ -41,6 +41,9 @@ type sending struct {
 	flushed bool
 	// writeTimedOut says a write failed because its deadline passed.
 	writeTimedOut bool
+	// tunnelIdle ends an accepted upgrade's tunnel that moves no byte for
+	// that long (the listener's idle_timeout); 0 never.
+	tunnelIdle time.Duration
 }
 
 type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
@@ -161,6 +164,7 @@ func (ex *exchange) settle(p any, r *http.Request) {
 // itself (100 Continue) or a connection hijacked for an upgrade.
 func (ex *exchange) boundWrites(r *http.Request) {
 	ex.w.timeout = ex.conn.listener.writeTimeout
+	ex.w.tunnelIdle = ex.conn.listener.idleTimeout
 	ex.w.between = r.ProtoMajor == 2
 	if r.ProtoMajor == 1 && ex.conn.writeDeadline {
 		if dl, ok := ex.w.ResponseWriter.(writeDeadliner); ok {
