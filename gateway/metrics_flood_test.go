@@ -187,3 +187,50 @@ func refusedAddr(t *testing.T) string {
 	ln.Close()
 	return addr
 }
+
+// TestMetricsKeepRoomForUpstreams checks that label sets a client can vary
+// at will (hosts under a wildcard virtual host that route nowhere) cannot
+// use up the bound on label sets: an upstream's own 503 still gets its
+// series afterwards.
+func TestMetricsKeepRoomForUpstreams(t *testing.T) {
+	be := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/app/fail" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	tg := startGateway(t, fmt.Sprintf(`
+admin: { address: "127.0.0.1:0" }
+listeners: [ { name: web, address: "127.0.0.1:0" } ]
+virtual_hosts:
+  - { name: wild, hosts: ["*.wild.test"], routes: [ { name: app, match: { path_prefix: /app }, upstream: app } ] }
+upstreams: [ { name: app, endpoints: [%q] } ]
+`, be.addr()))
+	do := func(host, path string) {
+		req, _ := http.NewRequest("GET", tg.url("web")+path, nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	do("a.wild.test", "/app/ok")
+	for i := range 300 {
+		do(fmt.Sprintf("h%d.wild.test", i), "/nothing")
+	}
+	do("a.wild.test", "/app/fail")
+	resp, err := http.Get("http://" + tg.AdminAddr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, l := range strings.Split(string(page), "\n") {
+		if strings.HasPrefix(l, "istio_requests_total{") && strings.Contains(l, `destination_service_name="app"`) &&
+			strings.Contains(l, `response_code="503"`) {
+			return
+		}
+	}
+	t.Error("the upstream's 503 has no series of its own: it was folded into overflow")
+}

@@ -18,6 +18,14 @@ import (
 // series and in portcullis_metrics_series_folded_total.
 const maxRequestSeries = 256
 
+// maxClientSeries is the part of maxRequestSeries open to label sets that
+// name no upstream (destination_service from the Host header, or
+// "unknown": 404s, redirects, local replies), whose variety the clients
+// choose. The rest is kept for the label sets of the config's upstreams,
+// so that hosts and codes a client invents cannot crowd an upstream's own
+// failures out of the page.
+const maxClientSeries = 64
+
 // series is one label set's resolved counter and histograms.
 type series struct {
 	requests      prometheus.Counter
@@ -34,6 +42,9 @@ type seriesCache struct {
 	mu  sync.RWMutex
 	m   map[seriesKey]*series
 	max int
+	// maxClient bounds the label sets that name no upstream, client the
+	// number held.
+	maxClient, client int
 }
 
 // get returns the cached series for k, or nil.
@@ -45,7 +56,8 @@ func (c *seriesCache) get(k *seriesKey) *series {
 }
 
 // add returns the series for k, resolving it in vecs the first time; nil
-// when k is new and the cache is full, so that no series is created. It
+// when k is new and the cache is full, or its share for label sets that
+// name no upstream is, so that no series is created. It
 // takes the vectors rather than a function so that k does not escape to
 // the heap on every request.
 func (c *seriesCache) add(k *seriesKey, vecs *istioVecs) *series {
@@ -54,11 +66,15 @@ func (c *seriesCache) add(k *seriesKey, vecs *istioVecs) *series {
 	if s, ok := c.m[*k]; ok {
 		return s
 	}
-	if len(c.m) >= c.max {
+	byClient := k.DestinationServiceName == ""
+	if len(c.m) >= c.max || byClient && c.client >= c.maxClient {
 		return nil
 	}
 	s := vecs.resolve(k)
 	c.m[*k] = s
+	if byClient {
+		c.client++
+	}
 	return s
 }
 

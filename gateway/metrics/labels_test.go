@@ -106,7 +106,7 @@ func TestHostCardinalityBound(t *testing.T) {
 }
 
 func TestSeriesCacheBound(t *testing.T) {
-	c := seriesCache{m: make(map[seriesKey]*series), max: 2}
+	c := seriesCache{m: make(map[seriesKey]*series), max: 2, maxClient: 2}
 	vecs := newIstioVecs()
 	for i := range 5 {
 		k := seriesKey{code: 200 + i}
@@ -125,5 +125,25 @@ func TestSeriesCacheBound(t *testing.T) {
 	reg.MustRegister(vecs.requests)
 	if fams, err := reg.Gather(); err != nil || len(fams) != 1 || len(fams[0].GetMetric()) != 2 {
 		t.Errorf("got %v (%v), want 2 series in the vector: none made past the bound", fams, err)
+	}
+}
+
+// TestSeriesCacheClientShare checks that label sets naming no upstream,
+// whose variety clients choose, take no more than their share, so that an
+// upstream's label sets still find room.
+func TestSeriesCacheClientShare(t *testing.T) {
+	c := seriesCache{m: make(map[seriesKey]*series), max: 4, maxClient: 2}
+	vecs := newIstioVecs()
+	for i := range 10 {
+		k := seriesKey{code: 400 + i, Labels: Labels{DestinationService: fmt.Sprintf("h%d.example", i)}}
+		if got := c.add(&k, &vecs); (got == nil) != (i >= 2) {
+			t.Fatalf("client label set %d: got series %v, want one only for the first 2", i, got != nil)
+		}
+	}
+	for i := range 3 {
+		k := seriesKey{code: 500 + i, Labels: Labels{DestinationServiceName: "app"}}
+		if got := c.add(&k, &vecs); (got == nil) != (i >= 2) {
+			t.Fatalf("upstream label set %d: got series %v, want one for the first 2, then the bound", i, got != nil)
+		}
 	}
 }

@@ -55,7 +55,7 @@ func New() *Metrics {
 	m := &Metrics{
 		reg:    reg,
 		istio:  newIstioVecs(),
-		series: seriesCache{m: make(map[seriesKey]*series), max: maxRequestSeries},
+		series: seriesCache{m: make(map[seriesKey]*series), max: maxRequestSeries, maxClient: maxClientSeries},
 		hosts:  hostSet{seen: make(map[string]string), max: maxHostLabels},
 	}
 	reg.MustRegister(
