@@ -51,35 +51,7 @@ func (ts *targets) get(id string) (target, bool) {
 // body. It serves until tb ends.
 func targetBackend(tb testing.TB, ts *targets) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Go(func() { serveTargets(c, ts) })
-		}
-	})
-	tb.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	return serveRaw(tb, nil, func(c net.Conn) { serveTargets(c, ts) })
 }
 
 // serveTargets answers the bodiless requests of one connection.
