@@ -32,15 +32,19 @@ type idleConn struct {
 	net.Conn
 	idle time.Duration
 	// last is when a byte last moved, in nanoseconds since the Unix epoch.
-	last  atomic.Int64
+	last atomic.Int64
+	once sync.Once
+	// mu guards timer, which the timer's own callback reads.
+	mu    sync.Mutex
 	timer *time.Timer
-	once  sync.Once
 }
 
 func newIdleConn(c net.Conn, idle time.Duration) *idleConn {
 	ic := &idleConn{Conn: c, idle: idle}
 	ic.last.Store(time.Now().UnixNano())
+	ic.mu.Lock()
 	ic.timer = time.AfterFunc(idle, ic.check)
+	ic.mu.Unlock()
 	return ic
 }
 
@@ -52,7 +56,9 @@ func (c *idleConn) check() {
 		c.Close()
 		return
 	}
+	c.mu.Lock()
 	c.timer.Reset(c.idle - since)
+	c.mu.Unlock()
 }
 
 func (c *idleConn) Read(p []byte) (int, error) {
@@ -75,7 +81,9 @@ func (c *idleConn) Write(p []byte) (int, error) {
 func (c *idleConn) Close() error {
 	err := net.ErrClosed
 	c.once.Do(func() {
+		c.mu.Lock()
 		c.timer.Stop()
+		c.mu.Unlock()
 		err = c.Conn.Close()
 	})
 	return err
