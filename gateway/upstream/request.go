@@ -18,9 +18,10 @@ type BodyReporter interface {
 // requestFault says why a try that failed without an answer failed because
 // of the request itself rather than the endpoint: its body could not be
 // read ("request_body"), or it breaks a rule the transport enforces before
-// it writes a byte ("invalid_..."). It returns "" when the request is not
-// at fault. It runs only on failure, so that a good request pays nothing.
-func requestFault(req *http.Request, a *Attempt) string {
+// it writes a byte ("invalid_..."); h2 adds the rules of the HTTP/2
+// transport. It returns "" when the request is not at fault. It runs only
+// on failure, so that a good request pays nothing.
+func requestFault(req *http.Request, a *Attempt, h2 bool) string {
 	if b, ok := req.Body.(BodyReporter); ok && b.ReadFailed() || a.Body != nil && a.Body.ReadFailed() {
 		return "request_body"
 	}
@@ -33,20 +34,46 @@ func requestFault(req *http.Request, a *Attempt) string {
 	if !validFields(req.Trailer) {
 		return "invalid_trailer"
 	}
-	for k := range req.Trailer {
-		if !httpguts.ValidTrailerHeader(k) {
-			return "invalid_trailer"
-		}
+	if req.URL == nil || hasCTL(req.URL.RequestURI()) {
+		return "invalid_target"
 	}
+	if h2 {
+		return h2Fault(req)
+	}
+	return ""
+}
+
+// h2Fault applies the rules the HTTP/2 transport adds: a valid :authority
+// (HTTP/1's writes a cleaned Host instead), a :path that starts with '/'
+// (or is "*"), no connection-specific fields, and no trailer that frames
+// the message.
+func h2Fault(req *http.Request) string {
 	host := req.Host
-	if host == "" && req.URL != nil {
+	if host == "" {
 		host = req.URL.Host
 	}
 	if !httpguts.ValidHostHeader(host) {
 		return "invalid_host"
 	}
-	if req.URL == nil || hasCTL(req.URL.RequestURI()) {
+	if p := req.URL.RequestURI(); p != "*" && !strings.HasPrefix(p, "/") {
 		return "invalid_target"
+	}
+	h := req.Header
+	if vv := h["Upgrade"]; len(vv) > 0 && vv[0] != "" && vv[0] != "chunked" {
+		return "invalid_upgrade"
+	}
+	if vv := h["Transfer-Encoding"]; len(vv) > 1 || len(vv) == 1 && vv[0] != "" && vv[0] != "chunked" {
+		return "invalid_header"
+	}
+	if vv := h["Connection"]; len(vv) > 1 || len(vv) == 1 && vv[0] != "" &&
+		!strings.EqualFold(vv[0], "close") && !strings.EqualFold(vv[0], "keep-alive") {
+		return "invalid_header"
+	}
+	for k := range req.Trailer {
+		switch http.CanonicalHeaderKey(k) {
+		case "Transfer-Encoding", "Trailer", "Content-Length":
+			return "invalid_trailer"
+		}
 	}
 	return ""
 }

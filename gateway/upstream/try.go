@@ -105,7 +105,7 @@ func (p *Pool) try(ctx context.Context, req *http.Request, a *Attempt, e *endpoi
 	if err != nil {
 		r.err, r.failure = err, classify(err)
 		if r.failure != connectFailure {
-			if f := requestFault(out, a); f != "" {
+			if f := requestFault(out, a, p.spec.Protocol == "http2"); f != "" {
 				r.failure, r.fault = requestFailure, f
 			}
 		}
