@@ -3,6 +3,7 @@ package upstream
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -58,7 +59,16 @@ func TestRequestFaultSparesEndpoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, b := newBackend(t, "a", nil), newBackend(t, "b", nil)
+			// The endpoints answer a request read whole, so that a body
+			// that breaks is never outrun by an answer.
+			whole := func(name string) func(w http.ResponseWriter, r *http.Request, hit int64) {
+				return func(w http.ResponseWriter, r *http.Request, hit int64) {
+					if _, err := io.Copy(io.Discard, r.Body); err == nil {
+						io.WriteString(w, name)
+					}
+				}
+			}
+			a, b := newBackend(t, "a", whole("a")), newBackend(t, "b", whole("b"))
 			rec := newRecorder()
 			p := newPool(t, spec(t, fmt.Sprintf(`endpoints: [%q, %q]
 				protocol: %s
