@@ -8,9 +8,10 @@ import (
 )
 
 // BodyReporter is a request body that remembers whether reading it failed:
-// the request's Body, or Attempt.Body. The pool asks it after a failed try: a body that broke is the client's
-// failure, not the endpoint's, and is neither retried nor counted by
-// outlier detection. The gateway's request bodies are BodyReporters.
+// the request's Body, or Attempt.Body. The pool asks it after a failed try:
+// a body that broke is the client's failure, not the endpoint's, and is
+// neither retried nor counted by outlier detection. The gateway's request
+// bodies are BodyReporters.
 type BodyReporter interface {
 	ReadFailed() bool
 }
