@@ -101,6 +101,10 @@ func (b *countingBody) bytesRead() int64 {
 // failed reports whether reading the client's body failed.
 func (b *countingBody) failed() bool { return b != nil && b.err.Load() != nil }
 
+// ReadFailed tells the upstream pool that reading the body failed, so that
+// the try is the client's failure and not the endpoint's.
+func (b *countingBody) ReadFailed() bool { return b.failed() }
+
 // responseWriter records the status and counts the body bytes sent; it
 // streams and bounds the response as sending describes.
 type responseWriter struct {

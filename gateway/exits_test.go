@@ -20,23 +20,31 @@ func untilEOF(br *bufio.Reader) { io.Copy(io.Discard, br) }
 // upstreamActive reads portcullis_upstream_requests_active for an upstream.
 func upstreamActive(t *testing.T, tg *testGateway, name string) float64 {
 	t.Helper()
+	return upstreamMetric(t, tg, "portcullis_upstream_requests_active", name)
+}
+
+// upstreamMetric reads one of the portcullis_upstream_* gauges or counters
+// for an upstream, summed over its other labels; 0 when it has none.
+func upstreamMetric(t *testing.T, tg *testGateway, metric, name string) float64 {
+	t.Helper()
 	mfs, err := tg.Metrics().Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	sum := 0.0
 	for _, mf := range mfs {
-		if mf.GetName() != "portcullis_upstream_requests_active" {
+		if mf.GetName() != metric {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == "upstream" && l.GetValue() == name {
-					return m.GetGauge().GetValue()
+					sum += m.GetGauge().GetValue() + m.GetCounter().GetValue()
 				}
 			}
 		}
 	}
-	return 0
+	return sum
 }
 
 // waitUntil polls cond until it holds or a generous deadline passes.

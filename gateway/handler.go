@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
@@ -105,6 +107,10 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 	}
 	if !upperToken(r.Method) {
 		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, "invalid_method")
+		return
+	}
+	if d := declaredTrailers(r); d != "" {
+		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, d)
 		return
 	}
 	if r.Method == http.MethodConnect {
@@ -286,6 +292,7 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 	if r.Body != nil && r.Body != http.NoBody {
 		ex.body = &countingBody{rc: r.Body}
 		r.Body = ex.body
+		ex.attempt.Body = ex.body
 	}
 	defer func() {
 		// The proxy leaves the upstream connection of a 101 open when
@@ -300,8 +307,12 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 // upperToken reports whether a method is written as methods are: upper-case
 // letters, digits and the other token characters, no lower case. A method
 // such as "get" is refused, as Envoy does, rather than passed to an upstream
-// that may read it as GET.
+// that may read it as GET; one that is not a token at all (HTTP/2 lets
+// `G"T` through) is refused since no transport sends it.
 func upperToken(m string) bool {
+	if !httpguts.ValidHeaderFieldName(m) {
+		return false
+	}
 	for i := 0; i < len(m); i++ {
 		if c := m[i]; c >= 'a' && c <= 'z' {
 			return false

@@ -57,6 +57,10 @@ func (b *backend) serve(ln net.Listener) {
 		}
 		io.WriteString(w, b.name)
 	})}
+	// HTTP/1, and HTTP/2 with prior knowledge for pools that speak it.
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
 	b.mu.Lock()
 	b.srv = srv
 	b.mu.Unlock()

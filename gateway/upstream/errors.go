@@ -13,7 +13,8 @@ import (
 // Error is a request the pool could not complete: the status to answer
 // with, Envoy's response flags and details, and the cause.
 type Error struct {
-	// Status is 502, 503 or 504.
+	// Status is 502, 503 or 504; 400 when the request's body broke, 500
+	// when the request is one no transport sends.
 	Status int
 	// Flags are Envoy's response flags: UH, UO, UF, UC, UR, UPE or UT, with URX
 	// or UO added when retries were exhausted or refused.
@@ -53,7 +54,8 @@ const (
 	refusedStream          // HTTP/2 REFUSED_STREAM
 	reset                  // anything else after connecting
 	perTryTimeout
-	protocolError // an answer that breaks HTTP or the response bounds
+	protocolError  // an answer that breaks HTTP or the response bounds
+	requestFailure // the request's own fault: see requestFault
 )
 
 // classify sorts a transport error.

@@ -9,7 +9,8 @@ import (
 // response's status (0 for none) and f how the try failed.
 func (p *Pool) observe(e *endpoint, code int, f failure) {
 	o := p.outlier
-	if o == nil {
+	if o == nil || f == requestFailure {
+		// The request failed by its own fault: the endpoint did nothing.
 		return
 	}
 	switch {

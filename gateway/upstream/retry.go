@@ -57,8 +57,8 @@ func idempotent(method string) bool {
 // (per-try timeouts too), 5xx and gateway-error cover failures as well as
 // their statuses.
 func retriable(pol *routes.RetryPolicy, code int, f failure) bool {
-	if pol == nil {
-		return false
+	if pol == nil || f == requestFailure {
+		return false // the same request would fail the same way
 	}
 	for _, on := range pol.On {
 		switch on {

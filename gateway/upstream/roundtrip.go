@@ -19,6 +19,11 @@ type Attempt struct {
 	// means the request's RemoteAddr. Header and cookie keys are read
 	// from the request.
 	HashKey func() string
+	// Body, when set, reports on the request's body when the request's
+	// own body is wrapped past recognition (httputil.ReverseProxy wraps
+	// it): a try that failed because the body broke is the client's
+	// failure, not the endpoint's.
+	Body BodyReporter
 
 	// Endpoint is the address of the last try, for %UPSTREAM_HOST%.
 	Endpoint string
@@ -111,7 +116,7 @@ func (p *Pool) roundTrip(ctx context.Context, req *http.Request, a *Attempt) (*h
 		}
 		tried = append(tried, e)
 		a.Endpoint, a.Tries = e.addr, try+1
-		r := p.try(ctx, req, e, body, try, pol)
+		r := p.try(ctx, req, a, e, body, try, pol)
 		if try > 0 {
 			p.retries.Add(-1) // this retry is over
 		}
@@ -175,6 +180,8 @@ func (p *Pool) finish(a *Attempt, r result) (*http.Response, error) {
 		return r.resp, nil
 	case r.failure == noFailure:
 		return nil, r.err
+	case r.failure == requestFailure:
+		return nil, requestError(a, r.fault, r.err)
 	}
 	return nil, failed(a, r.failure, r.err)
 }

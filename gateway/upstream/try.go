@@ -16,6 +16,7 @@ type result struct {
 	e       *endpoint
 	resp    *http.Response
 	failure failure
+	fault   string // requestFault's, for a requestFailure
 	err     error
 	cancel  context.CancelCauseFunc // the per-try context's, or nil
 }
@@ -48,7 +49,7 @@ func (r *result) discard() {
 
 // try sends req to e once. A try other than the first sends a copy of req,
 // since the transport of an earlier try may still read the original.
-func (p *Pool) try(ctx context.Context, req *http.Request, e *endpoint, body *replay, n int, pol *routes.RetryPolicy) result {
+func (p *Pool) try(ctx context.Context, req *http.Request, a *Attempt, e *endpoint, body *replay, n int, pol *routes.RetryPolicy) result {
 	r := result{e: e}
 	out := req
 	var timer *time.Timer
@@ -103,6 +104,11 @@ func (p *Pool) try(ctx context.Context, req *http.Request, e *endpoint, body *re
 	}
 	if err != nil {
 		r.err, r.failure = err, classify(err)
+		if r.failure != connectFailure {
+			if f := requestFault(out, a, p.spec.Protocol == "http2"); f != "" {
+				r.failure, r.fault = requestFailure, f
+			}
+		}
 		r.done()
 		return r
 	}
