@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -10,11 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 )
 
 // wholeBackend is a raw backend that answers 200 only to a request it
@@ -34,44 +30,6 @@ func newWholeBackend(t *testing.T) *wholeBackend {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 	})
 	return b
-}
-
-// h2Status sends one HEADERS frame (END_STREAM) with the given fields on a
-// new h2c connection and returns the response's :status, or "RST:<code>".
-func h2Status(t testing.TB, addr string, fields ...string) string {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(c, http2.ClientPreface)
-	fr := http2.NewFramer(c, c)
-	fr.WriteSettings()
-	var block bytes.Buffer
-	enc := hpack.NewEncoder(&block)
-	for i := 0; i+1 < len(fields); i += 2 {
-		enc.WriteField(hpack.HeaderField{Name: fields[i], Value: fields[i+1]})
-	}
-	fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block.Bytes(), EndStream: true, EndHeaders: true})
-	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	for {
-		f, err := fr.ReadFrame()
-		if err != nil {
-			t.Fatalf("no response: %v", err)
-		}
-		switch f := f.(type) {
-		case *http2.SettingsFrame:
-			if !f.IsAck() {
-				fr.WriteSettingsAck()
-			}
-		case *http2.MetaHeadersFrame:
-			return f.PseudoValue("status")
-		case *http2.RSTStreamFrame:
-			return "RST:" + f.ErrCode.String()
-		}
-	}
 }
 
 // faultBackends are the two endpoints of an upstream that count the
@@ -173,7 +131,7 @@ upstreams:
 				if tc.raw != nil {
 					st = rawRequest(t, addr, tc.raw(id))
 				} else {
-					st = h2Status(t, addr, append(tc.fields, "x-request-id", id)...)
+					st = h2Raw(t, addr, append(tc.fields, "x-request-id", id)...)
 				}
 				if !strings.Contains(st, fmt.Sprint(tc.status)) {
 					t.Fatalf("request %d: got %q, want %d", i, st, tc.status)
