@@ -35,8 +35,9 @@ type idleConn struct {
 	last atomic.Int64
 	once sync.Once
 	// mu guards timer, which the timer's own callback reads.
-	mu    sync.Mutex
-	timer *time.Timer
+	mu     sync.Mutex
+	timer  *time.Timer
+	closed bool
 }
 
 func newIdleConn(c net.Conn, idle time.Duration) *idleConn {
@@ -57,7 +58,9 @@ func (c *idleConn) check() {
 		return
 	}
 	c.mu.Lock()
-	c.timer.Reset(c.idle - since)
+	if !c.closed { // a Close since the timer fired stopped nothing
+		c.timer.Reset(c.idle - since)
+	}
 	c.mu.Unlock()
 }
 
@@ -82,6 +85,7 @@ func (c *idleConn) Close() error {
 	err := net.ErrClosed
 	c.once.Do(func() {
 		c.mu.Lock()
+		c.closed = true
 		c.timer.Stop()
 		c.mu.Unlock()
 		err = c.Conn.Close()
