@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/portcullis-gw/portcullis/gateway/internal/loopbacktest"
 )
 
 // countingBackend is a raw HTTP/1 upstream that acts on the request's path
@@ -71,12 +73,7 @@ func newCountingBackend(t *testing.T) *countingBackend {
 // are back where they started.
 func TestNoLeaksAfterFailedExchanges(t *testing.T) {
 	be := newCountingBackend(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := ln.Addr().String()
-	ln.Close()
+	refused := loopbacktest.RefusedAddr(t)
 	tg := startGateway(t, fmt.Sprintf(`
 admin: { address: "127.0.0.1:0" }
 listeners: [ { name: web, address: "127.0.0.1:0", protocols: [http1, http2], limits: { write_timeout: 200ms } } ]

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/portcullis-gw/portcullis/gateway/internal/loopbacktest"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -34,7 +34,7 @@ func TestMetricsFloodBounded(t *testing.T) {
 		}
 		w.WriteHeader(code)
 	})
-	deadAddr := refusedAddr(t) // 503 UF
+	deadAddr := loopbacktest.RefusedAddr(t) // 503 UF
 	tg := startGateway(t, fmt.Sprintf(`
 admin: { address: "127.0.0.1:0" }
 listeners: [ { name: web, address: "127.0.0.1:0" } ]
@@ -173,19 +173,6 @@ func floodRequest(base string, i int) *http.Request {
 		req.Header.Set("X-Grpc", strconv.Itoa(rand.IntN(20)))
 	}
 	return req
-}
-
-// refusedAddr returns a loopback address that refuses connections: a port
-// that was bound and closed again.
-func refusedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // TestMetricsKeepRoomForUpstreams checks that label sets a client can vary

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/portcullis-gw/portcullis/gateway/internal/loopbacktest"
 )
 
 // testBackend is an upstream a test starts: it counts requests and answers with
@@ -130,15 +132,7 @@ func TestPrefixRewriteAndOriginalPath(t *testing.T) {
 }
 
 func TestUpstreamFailures(t *testing.T) {
-	closed := func() string { // a port with nothing listening
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		return addr
-	}
+	closed := func() string { return loopbacktest.RefusedAddr(t) }
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	slow := newBackend(t, func(w http.ResponseWriter, r *http.Request) {

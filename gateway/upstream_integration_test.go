@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/portcullis-gw/portcullis/gateway/internal/loopbacktest"
 )
 
 // TestUpstreamPolicies drives the pool's policies through the whole
@@ -13,7 +15,7 @@ import (
 // endpoint, and the /upstreams admin page.
 func TestUpstreamPolicies(t *testing.T) {
 	good := newBackend(t, nil)
-	dead := refusedAddr(t)
+	dead := loopbacktest.RefusedAddr(t)
 	tg := startGateway(t, fmt.Sprintf(`
 admin: { address: "127.0.0.1:0" }
 listeners: [ { name: web, address: "127.0.0.1:0" } ]

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/gateway/internal/loopbacktest"
 )
 
 // statuses answers each request with the next status of the list, then
@@ -93,8 +94,7 @@ func TestRetryPolicy(t *testing.T) {
 // TestRetryFailures retries transport failures: a dead endpoint, a reset
 // and a per-try timeout, on another endpoint when there is one.
 func TestRetryFailures(t *testing.T) {
-	dead := newBackend(t, "dead", nil)
-	dead.stop()
+	dead := &backend{name: "dead", addr: loopbacktest.RefusedAddr(t)}
 	reset := newBackend(t, "reset", func(w http.ResponseWriter, r *http.Request, hit int64) {
 		conn, _, _ := w.(http.Hijacker).Hijack()
 		conn.Close()
