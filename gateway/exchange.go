@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 
@@ -51,6 +52,10 @@ type exchange struct {
 	// tunnel is the upstream connection of an accepted upgrade, closed
 	// when the proxy returns whichever way it does.
 	tunnel io.Closer
+	// trace tells the exchange which upstream connection each try got.
+	// Its hook is bound to this exchange once and kept when the exchange
+	// goes back to the pool, so that a request does not build it anew.
+	trace httptrace.ClientTrace
 }
 
 var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
@@ -58,8 +63,21 @@ var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
 func getExchange() *exchange { return exchangePool.Get().(*exchange) }
 
 func putExchange(ex *exchange) {
-	*ex = exchange{}
+	trace := ex.trace
+	*ex = exchange{trace: trace}
 	exchangePool.Put(ex)
+}
+
+// clientTrace returns the trace that records, in the access-log record, the
+// local address of the upstream connection each try is sent on: the last
+// try's is %UPSTREAM_LOCAL_ADDRESS%.
+func (ex *exchange) clientTrace() *httptrace.ClientTrace {
+	if ex.trace.GotConn == nil {
+		ex.trace.GotConn = func(info httptrace.GotConnInfo) {
+			ex.rec.UpstreamLocalAddress = upstream.LocalAddress(info.Conn)
+		}
+	}
+	return &ex.trace
 }
 
 type exchangeKey struct{}
@@ -112,6 +130,8 @@ type responseWriter struct {
 	status   int
 	n        int64
 	writeErr error
+	// server is the listener's Server header, set on the final response.
+	server *serverHeader
 	sending
 	relay1xx
 }
@@ -122,7 +142,7 @@ func (w *responseWriter) WriteHeader(code int) {
 	}
 	if w.status == 0 && code >= 200 {
 		w.status = code
-		w.begin()
+		w.final()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -130,7 +150,7 @@ func (w *responseWriter) WriteHeader(code int) {
 func (w *responseWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
-		w.begin()
+		w.final()
 	}
 	w.arm()
 	n, err := w.ResponseWriter.Write(p)
@@ -141,6 +161,14 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 		w.wrote(n)
 	}
 	return n, err
+}
+
+// final readies the header of the final response as it goes out.
+func (w *responseWriter) final() {
+	w.begin()
+	if w.server != nil {
+		w.server.apply(w.Header())
+	}
 }
 
 // Flush sends buffered data at once, so streamed responses stream.

@@ -60,11 +60,13 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 }
 
 // setForwarded sets X-Forwarded-For, -Proto and -Host (and Forwarded from
-// a trusted peer) on the outgoing request. A trusted peer's values are kept and extended; anyone else's were
-// already removed by the proxy and are replaced with what the gateway saw.
+// a trusted peer) on the outgoing request. X-Forwarded-For is the chain
+// setForwardedFor made; of the others, a trusted peer's values are kept,
+// and anyone else's were removed (dropUntrusted) and are replaced with what
+// the gateway saw.
 func setForwarded(out http.Header, in *http.Request, ex *exchange) {
 	trusted := ex.peerTrusted
-	out["X-Forwarded-For"] = in.Header["X-Forwarded-For"] // set by forwardedFor
+	out["X-Forwarded-For"] = in.Header["X-Forwarded-For"] // set by setForwardedFor
 	proto := forwardedHTTP
 	if in.TLS != nil {
 		proto = forwardedHTTPS
@@ -85,14 +87,47 @@ func setForwarded(out http.Header, in *http.Request, ex *exchange) {
 	}
 }
 
-// forwardedFor returns the X-Forwarded-For to send on: a trusted peer's chain
-// with the peer appended, or for anyone else the peer alone.
-func forwardedFor(r *http.Request, peerTrusted bool) []string {
+// setForwardedFor sets the X-Forwarded-For the request goes on with, as
+// Envoy does with use_remote_address: the chain the client sent, whoever it
+// is, with the peer appended. Only a trusted peer's chain is believed
+// (clientAddr); anyone else's is passed on as the upstream's to judge, and
+// the client address that the logs and policies use stays the peer. A peer
+// that is not a trusted proxy is named, too, in x-envoy-external-address,
+// as Envoy names the address of an external request; a trusted proxy's is
+// passed on as it came (dropUntrusted removed any other).
+func setForwardedFor(r *http.Request, prior []string, peerTrusted bool) {
 	host := peerHost(r.RemoteAddr)
-	if prior := r.Header["X-Forwarded-For"]; len(prior) > 0 && peerTrusted {
-		return []string{strings.Join(prior, ", ") + ", " + host}
+	if peerTrusted {
+		r.Header["X-Forwarded-For"] = forwardedFor(prior, host, 1)
+		return
 	}
-	return []string{host}
+	// One allocation holds both values.
+	vals := forwardedFor(prior, host, 2)
+	vals[1] = host
+	r.Header["X-Forwarded-For"] = vals[0:1:1]
+	r.Header["X-Envoy-External-Address"] = vals[1:2:2]
+}
+
+// forwardedFor returns a slice of n values whose first is prior's chain,
+// its non-empty lines joined, with host appended.
+func forwardedFor(prior []string, host string, n int) []string {
+	vals := make([]string, n)
+	chain := ""
+	for _, line := range prior {
+		switch line = strings.TrimSpace(line); {
+		case line == "":
+		case chain == "":
+			chain = line
+		default:
+			chain += ", " + line
+		}
+	}
+	if chain == "" {
+		vals[0] = host
+	} else {
+		vals[0] = chain + ", " + host
+	}
+	return vals
 }
 
 // The X-Forwarded-Proto values, shared by every request. Their capacity is

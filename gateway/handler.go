@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"strings"
 	"time"
@@ -74,13 +75,14 @@ func (ex *exchange) begin(r *http.Request) {
 	dropNominated(r.Header)
 	trusted := ex.snap.cfg.TrustedProxies
 	ex.peerTrusted = isTrusted(ex.req.Peer.Addr(), trusted)
+	prior := r.Header["X-Forwarded-For"]
 	if !ex.peerTrusted {
 		dropUntrusted(r.Header)
 	}
-	ex.req.Client = clientAddr(ex.req.Peer.Addr(), r.Header["X-Forwarded-For"], trusted)
+	ex.req.Client = clientAddr(ex.req.Peer.Addr(), prior, trusted)
 	// From here on X-Forwarded-For is what the gateway forwards: the
 	// access log, the plugins and the upstream all see the same value.
-	r.Header["X-Forwarded-For"] = forwardedFor(r, ex.peerTrusted)
+	setForwardedFor(r, prior, ex.peerTrusted)
 	if ex.req.Client == ex.req.Peer.Addr() {
 		rec.DownstreamRemoteAddress = r.RemoteAddr
 	} else {
@@ -173,7 +175,7 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 				return
 			}
 		}
-		g.local(w, ex, http.StatusNotFound, "", accesslog.NoRouteFound, "route_not_found")
+		g.local(w, ex, http.StatusNotFound, noBody, accesslog.NoRouteFound, "route_not_found")
 		return
 	}
 	ex.rule = rule
@@ -268,7 +270,7 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 	}
 	upgrade, ok := upgradeFor(r, ex.rule.AllowsUpgrade)
 	if !ok {
-		g.local(w, ex, http.StatusForbidden, "", 0, "upgrade_failed")
+		g.local(w, ex, http.StatusForbidden, noBody, 0, "upgrade_failed")
 		return
 	}
 	ex.upgrade = upgrade
@@ -276,7 +278,7 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 		g.local(w, ex, http.StatusBadRequest, "", 0, "path_rewrite_out_of_prefix")
 		return
 	}
-	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
+	ctx := httptrace.WithClientTrace(context.WithValue(r.Context(), exchangeKey{}, ex), ex.clientTrace())
 	// The route timeout bounds an upgrade too, up to the upstream's 101;
 	// checkSwitch stops it there, and the tunnel lives as long as its
 	// connections.

@@ -77,6 +77,8 @@ type listenerState struct {
 	idleTimeout time.Duration
 	// limiter is the listener's global request rate, or nil.
 	limiter plugins.Handler
+	// server is what becomes of the responses' Server header.
+	server serverHeader
 	// draining is set when a newer generation took over: responses on
 	// this generation's HTTP/1 connections then carry Connection: close,
 	// so clients move to the new servers between requests, never in the
@@ -231,6 +233,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		writeTimeout:  time.Duration(spec.Limits.WriteTimeout),
 		idleTimeout:   time.Duration(spec.Limits.IdleTimeout),
 		limiter:       limiter,
+		server:        newServerHeader(spec.ServerHeader),
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
 	conns := g.connLimits(s.view, spec)

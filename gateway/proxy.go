@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httputil"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,7 +81,8 @@ func (roundTripper) RoundTrip(out *http.Request) (*http.Response, error) {
 	ex.rec.UpstreamHost = a.Endpoint
 	ex.rec.Flags |= a.Flags
 	if a.TransportFailure != "" {
-		ex.rec.UpstreamTransportFailureReason = a.TransportFailure
+		// Envoy's %UPSTREAM_TRANSPORT_FAILURE_REASON% writes spaces as '_'.
+		ex.rec.UpstreamTransportFailureReason = strings.ReplaceAll(a.TransportFailure, " ", "_")
 	}
 	if err == nil {
 		ex.rec.UpstreamServiceTime = time.Since(start)
@@ -91,28 +94,63 @@ func (roundTripper) RoundTrip(out *http.Request) (*http.Response, error) {
 // response reaches the client.
 func modifyResponse(resp *http.Response) error {
 	ex := exchangeFrom(resp.Request.Context())
-	// The upstream time is logged (%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%
-	// reads the record) but not sent to clients: it tells an outsider how
-	// long the backend took.
 	ex.rec.ResponseCodeDetails = "via_upstream"
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		if err := checkSwitch(ex, resp); err != nil {
 			return err // the proxy closes the body, and so the connection
 		}
 	}
+	// As Envoy's router does, the response says how long the upstream took
+	// to answer, in place of any such header the upstream sent; the
+	// plugins see it, and the access log's
+	// %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% reads it.
+	st := serviceTime(ex.rec.UpstreamServiceTime)
+	resp.Header[serviceTimeKey] = st
 	ex.w.routeDeadline, _ = resp.Request.Context().Deadline()
 	if ex.rule.Chain.HasResponders() {
 		if err := ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, resp); err != nil {
 			return &responsePhaseError{err}
 		}
 	}
+	if v := resp.Header[serviceTimeKey]; len(v) == 1 && &v[0] == &st[0] {
+		// The proxy copies each header value into the client's header,
+		// an allocation each: the service time, which no plugin
+		// changed, goes there as it is.
+		delete(resp.Header, serviceTimeKey)
+		ex.w.Header()[serviceTimeKey] = st
+	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// The proxy writes the 101 on the hijacked connection, past the
-		// response writer; record it here.
+		// response writer; record it here, and give it the listener's
+		// Server header.
 		ex.w.status = http.StatusSwitchingProtocols
+		ex.w.server.apply(resp.Header)
 		ex.tunnel = resp.Body
 	}
 	return nil
+}
+
+// serviceTimeKey is x-envoy-upstream-service-time, the milliseconds from
+// sending a request upstream to its response's header.
+const serviceTimeKey = "X-Envoy-Upstream-Service-Time"
+
+// serviceTimes are the header's values under 100 ms, shared by every
+// response; their capacity is their length, so an append copies them.
+var serviceTimes = func() (v [100][]string) {
+	for i := range v {
+		v[i] = []string{strconv.Itoa(i)}[:1:1]
+	}
+	return v
+}()
+
+// serviceTime returns the header's value for d, truncated to milliseconds
+// as Envoy's router writes it.
+func serviceTime(d time.Duration) []string {
+	ms := max(d.Milliseconds(), 0)
+	if ms < int64(len(serviceTimes)) {
+		return serviceTimes[ms]
+	}
+	return []string{strconv.FormatInt(ms, 10)}
 }
 
 // responsePhaseError carries a plugin's response-phase error through the
@@ -138,8 +176,7 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.As(err, &rerr):
 		g.fail(rw, ex, rerr.err)
 	case err == errBadSwitch:
-		g.local(rw, ex, http.StatusBadGateway, "upstream connect error or disconnect/reset before headers. reset reason: protocol error",
-			accesslog.UpstreamProtocolError, "upstream_reset_before_response_started{protocol_error}")
+		g.local(rw, ex, http.StatusBadGateway, upstreamProtocolErrorText, accesslog.UpstreamProtocolError, upstreamProtocolErrorDetails)
 	case errors.As(err, &uerr) && ex.clientCtx.Err() == nil && !ex.body.failed():
 		g.local(rw, ex, uerr.Status, uerr.Body, uerr.Flags, uerr.Details)
 	case ex.body.failed():
@@ -158,8 +195,8 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	default:
 		// The pool classifies transport failures; what reaches here failed
 		// outside it, such as the response body's first read.
-		ex.rec.UpstreamTransportFailureReason = err.Error()
-		g.local(rw, ex, http.StatusBadGateway, "upstream connection terminated", accesslog.UpstreamConnectionTermination, "upstream_reset_before_response_started{connection_termination}")
+		body, details := upstream.ResetReply("connection termination")
+		g.local(rw, ex, http.StatusServiceUnavailable, body, accesslog.UpstreamConnectionTermination, details)
 	}
 	if e := g.log.Debug(); e.Enabled() {
 		e.Err(err).Str("request_id", ex.req.ID).Str("upstream", ex.attempt.Endpoint).Msg("upstream exchange failed")

@@ -89,7 +89,8 @@ func TestProxyForwardsAndLogs(t *testing.T) {
 	checks := []struct{ name, got, want string }{
 		{"path normalised and forwarded", s.Path, "/a/c"},
 		{"query kept", s.Query, "q=1"},
-		{"untrusted X-Forwarded-For replaced", s.Header.Get("X-Forwarded-For"), "127.0.0.1"},
+		{"untrusted X-Forwarded-For appended to", s.Header.Get("X-Forwarded-For"), "1.2.3.4, 127.0.0.1"},
+		{"x-envoy-external-address", s.Header.Get("X-Envoy-External-Address"), "127.0.0.1"},
 		{"X-Forwarded-Proto", s.Header.Get("X-Forwarded-Proto"), "http"},
 		{"X-Forwarded-Host", s.Header.Get("X-Forwarded-Host"), tg.Addr("web").String()},
 		{"hop-by-hop header named in Connection dropped", s.Header.Get("X-Secret"), ""},
@@ -126,11 +127,16 @@ func TestPrefixRewriteAndOriginalPath(t *testing.T) {
 		t.Errorf("upstream path: got %q, want /v2/items", s.Path)
 	}
 	e := tg.logFor("rewrite-1")
-	if e["path"] != "/v2/items" {
-		t.Errorf("logged path: got %v, want /v2/items", e["path"])
+	if e["path"] != "/api/items" || e["rewritten_path"] != "/v2/items" {
+		t.Errorf("logged path %v, rewritten_path %v: want the one asked for, /api/items, and /v2/items",
+			e["path"], e["rewritten_path"])
 	}
 }
 
+// TestUpstreamFailures checks each way an upstream exchange fails against
+// Envoy's answer: status, flag, %RESPONSE_CODE_DETAILS%,
+// %UPSTREAM_TRANSPORT_FAILURE_REASON% and the local reply, whose length is
+// what the access log counts as sent.
 func TestUpstreamFailures(t *testing.T) {
 	closed := func() string { return loopbacktest.RefusedAddr(t) }
 	release := make(chan struct{})
@@ -147,32 +153,52 @@ func TestUpstreamFailures(t *testing.T) {
 			c.Close()
 		}
 	})
+	const before = "upstream connect error or disconnect/reset before headers. "
 	tests := []struct {
-		name     string
-		endpoint string
-		path     string
-		status   int
-		flag     string
+		name      string
+		endpoint  string
+		path      string
+		status    int
+		flag      string
+		body      string
+		details   string
+		transport any // the logged reason, nil for none
 	}{
-		{"connection refused", closed(), "/", 502, "UF"},
-		{"route timeout", slow.addr(), "/slow", 504, "UT"},
-		{"an Upgrade header alone keeps the timeout", slow.addr(), "/slow?upgrade", 504, "UT"},
-		{"upstream closes before answering", reset.addr(), "/", 502, "UC"},
+		{"connection refused", closed(), "/", 503, "UF",
+			before + "reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused",
+			"upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}",
+			"delayed_connect_error:_Connection_refused"},
+		{"route timeout", slow.addr(), "/slow", 504, "UT", "upstream request timeout", "upstream_response_timeout", nil},
+		{"an Upgrade header alone keeps the timeout", slow.addr(), "/slow?upgrade", 504, "UT",
+			"upstream request timeout", "upstream_response_timeout", nil},
+		{"upstream closes before answering", reset.addr(), "/", 503, "UC",
+			before + "reset reason: connection termination", "upstream_reset_before_response_started{connection_termination}", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := plainGateway(t, tt.endpoint, "")
 			id := "fail-" + strings.ReplaceAll(tt.name, " ", "-")
-			resp, _ := get(t, http.DefaultClient, tg.url("web")+tt.path, "X-Request-Id", id, "Upgrade", "x")
-			if resp.StatusCode != tt.status {
-				t.Errorf("status: got %d, want %d", resp.StatusCode, tt.status)
+			resp, body := get(t, http.DefaultClient, tg.url("web")+tt.path, "X-Request-Id", id, "Upgrade", "x")
+			if resp.StatusCode != tt.status || body != tt.body {
+				t.Errorf("got %d %q, want %d %q", resp.StatusCode, body, tt.status, tt.body)
 			}
 			e := tg.logFor(id)
-			if e["response_flags"] != tt.flag {
-				t.Errorf("flags: got %v, want %s", e["response_flags"], tt.flag)
+			for _, f := range []struct {
+				key  string
+				want any
+			}{
+				{"response_flags", tt.flag},
+				{"response_code", float64(tt.status)},
+				{"response_code_details", tt.details},
+				{"upstream_transport_failure_reason", tt.transport},
+				{"bytes_sent", float64(len(tt.body))},
+			} {
+				if e[f.key] != f.want {
+					t.Errorf("%s: got %v, want %v", f.key, e[f.key], f.want)
+				}
 			}
-			if e["response_code"] != float64(tt.status) {
-				t.Errorf("logged code: got %v, want %d", e["response_code"], tt.status)
+			if resp.ContentLength != int64(len(tt.body)) {
+				t.Errorf("Content-Length: got %d, want %d", resp.ContentLength, len(tt.body))
 			}
 		})
 	}

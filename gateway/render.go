@@ -13,20 +13,28 @@ import (
 )
 
 // local writes a response of the gateway's own: the one place such answers
-// are rendered. An empty body means the status text.
+// are rendered. The body goes out as it is, as Envoy's local replies do (no
+// newline is added, so Content-Length is Envoy's too); an empty body means
+// the status text, and noBody none at all. A HEAD request gets the header
+// alone, so that the bytes logged are the bytes sent.
 func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string, flag accesslog.Flags, details string) {
 	ex.rec.Flags |= flag
 	ex.rec.ResponseCodeDetails = details
 	if w.status != 0 {
 		return // a response is already under way; it cannot be replaced
 	}
-	if body == "" {
+	switch body {
+	case "":
 		body = http.StatusText(status)
+	case noBody:
+		body = ""
 	}
 	h := w.Header()
-	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
-	h["Content-Length"] = []string{strconv.Itoa(len(body) + 1)}
-	h["X-Content-Type-Options"] = []string{"nosniff"}
+	if body != "" {
+		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		h["X-Content-Type-Options"] = []string{"nosniff"}
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	if (status == http.StatusBadRequest || status == http.StatusRequestHeaderFieldsTooLarge || unreadBody(ex)) && ex.req.HTTP.ProtoMajor == 1 {
 		// The client's framing or headers are not to be trusted, or its
 		// body was never read: closing spares the server from reading
@@ -37,8 +45,14 @@ func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string
 		h["Connection"] = []string{"close"}
 	}
 	w.WriteHeader(status)
-	w.Write([]byte(body + "\n"))
+	if body != "" && ex.req.HTTP.Method != http.MethodHead {
+		w.Write([]byte(body))
+	}
 }
+
+// noBody asks local for a reply without a body, as Envoy's router sends for
+// a request no route matches.
+const noBody = "\x00"
 
 // unreadBody reports whether the request came with a body that nobody read.
 func unreadBody(ex *exchange) bool {

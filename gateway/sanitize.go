@@ -50,8 +50,9 @@ var connectionUpgrade = []string{"Upgrade"}[:1:1]
 // dropUntrusted removes the headers that only a trusted proxy may set: the
 // x-envoy-* family, which Envoy strips from external requests and of which
 // %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% reads one into the access log; the
-// whole X-Forwarded-* family, of which the gateway writes For, Proto and
-// Host afterwards (forwarded.go) and the rest (Port, Prefix, Ssl, Server,
+// whole X-Forwarded-* family, of which the gateway writes For (with the
+// client's own chain, taken before, in front), Proto and Host afterwards
+// (forwarded.go) and the rest (Port, Prefix, Ssl, Server,
 // Client-Cert, which names a caller's certificate) steer a backend's
 // redirects, links or trust; X-Real-IP and Forwarded, which name a client
 // address or scheme that the gateway did not see; and X-Original-URL and
@@ -103,4 +104,5 @@ func dropOwnedSpellings(h http.Header) {
 	}
 }
 
-var ownedNames = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Request-Id", "X-Envoy-Original-Path"}
+var ownedNames = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Request-Id", "X-Envoy-Original-Path",
+	"X-Envoy-External-Address"}

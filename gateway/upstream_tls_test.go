@@ -3,6 +3,8 @@ package gateway
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -36,6 +38,28 @@ func tlsBackendWith(t *testing.T, ca *testCA, h2 bool, h http.HandlerFunc) strin
 	return strings.TrimPrefix(srv.URL, "https://")
 }
 
+// mtlsBackend is an upstream serving TLS up to version max that requires a
+// client certificate, which the gateway does not have.
+func mtlsBackend(t *testing.T, ca *testCA, max uint16) string {
+	t.Helper()
+	crt, key := ca.issue(t, "backend.internal", "127.0.0.1")
+	cert, err := tls.LoadX509KeyPair(crt, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAnyClientCert, MaxVersion: max}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "https://")
+}
+
+// TestUpstreamProtocols sends requests over each upstream protocol, and
+// through TLS failures that get Envoy's answer: 503 UF, the local reply
+// naming the reset and transport failure reasons, and the transport failure
+// reason as Envoy's TLS socket writes BoringSSL's error, spaces made '_' in
+// the log.
 func TestUpstreamProtocols(t *testing.T) {
 	ca := newTestCA(t)
 	other := newTestCA(t)
@@ -46,24 +70,43 @@ func TestUpstreamProtocols(t *testing.T) {
 	h2cBackend.Config.Protocols.SetUnencryptedHTTP2(true)
 	h2cBackend.Start()
 	t.Cleanup(h2cBackend.Close)
-
+	plain := newBackend(t, nil)
+	const (
+		verifyFailed  = "TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end"
+		wrongVersion  = "TLS_error:|268435703:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER:TLS_error_end"
+		handshake     = "TLS_error:|268436496:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE:TLS_error_end"
+		certRequired  = "TLS_error:|268436572:SSL routines:OPENSSL_internal:TLSV1_ALERT_CERTIFICATE_REQUIRED:TLS_error_end"
+		tlsTo         = `{ name: app, endpoints: [%q], tls: { ca_file: %q, server_name: %s } }`
+		internal      = "backend.internal"
+		resetFailure  = "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: "
+		detailFailure = "upstream_reset_before_response_started{remote_connection_failure|"
+	)
 	tests := []struct {
 		name     string
 		upstream string
 		status   int
 		body     string
 		flag     string
+		// transport is the transport failure reason, as Envoy's local
+		// reply writes it.
+		transport string
 	}{
-		{"TLS verified against the CA file", fmt.Sprintf(`{ name: app, endpoints: [%q], tls: { ca_file: %q, server_name: backend.internal } }`,
-			tlsBackend(t, ca, false), ca.caFile), 200, "HTTP/1.1 tls=true", "-"},
+		{"TLS verified against the CA file", fmt.Sprintf(tlsTo, tlsBackend(t, ca, false), ca.caFile, internal),
+			200, "HTTP/1.1 tls=true", "-", ""},
 		{"HTTP/2 over TLS", fmt.Sprintf(`{ name: app, endpoints: [%q], protocol: http2, tls: { ca_file: %q, server_name: backend.internal } }`,
-			tlsBackend(t, ca, true), ca.caFile), 200, "HTTP/2.0 tls=true", "-"},
+			tlsBackend(t, ca, true), ca.caFile), 200, "HTTP/2.0 tls=true", "-", ""},
 		{"h2c", fmt.Sprintf(`{ name: app, endpoints: [%q], protocol: http2 }`,
-			strings.TrimPrefix(h2cBackend.URL, "http://")), 200, "HTTP/2.0 tls=false", "-"},
-		{"certificate from another CA is refused", fmt.Sprintf(`{ name: app, endpoints: [%q], tls: { ca_file: %q, server_name: backend.internal } }`,
-			tlsBackend(t, ca, false), other.caFile), 502, "", "UF"},
-		{"wrong server name is refused", fmt.Sprintf(`{ name: app, endpoints: [%q], tls: { ca_file: %q, server_name: elsewhere.internal } }`,
-			tlsBackend(t, ca, false), ca.caFile), 502, "", "UF"},
+			strings.TrimPrefix(h2cBackend.URL, "http://")), 200, "HTTP/2.0 tls=false", "-", ""},
+		{"certificate from another CA is refused", fmt.Sprintf(tlsTo, tlsBackend(t, ca, false), other.caFile, internal),
+			503, resetFailure + verifyFailed, "UF", verifyFailed},
+		{"wrong server name is refused", fmt.Sprintf(tlsTo, tlsBackend(t, ca, false), ca.caFile, "elsewhere.internal"),
+			503, resetFailure + verifyFailed, "UF", verifyFailed},
+		{"plain HTTP behind tls", fmt.Sprintf(tlsTo, plain.addr(), ca.caFile, internal),
+			503, resetFailure + wrongVersion, "UF", wrongVersion},
+		{"client certificate required, TLS 1.2", fmt.Sprintf(tlsTo, mtlsBackend(t, ca, tls.VersionTLS12), ca.caFile, internal),
+			503, resetFailure + handshake, "UF", handshake},
+		{"client certificate required, TLS 1.3", fmt.Sprintf(tlsTo, mtlsBackend(t, ca, tls.VersionTLS13), ca.caFile, internal),
+			503, resetFailure + certRequired, "UF", certRequired},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,15 +119,25 @@ upstreams: [ %s ]
 `, tt.upstream))
 			id := fmt.Sprint("up-", i)
 			resp, body := get(t, http.DefaultClient, tg.url("web")+"/", "X-Request-Id", id)
-			if resp.StatusCode != tt.status || tt.body != "" && body != tt.body {
+			if resp.StatusCode != tt.status || body != tt.body {
 				t.Errorf("got %d %q, want %d %q", resp.StatusCode, body, tt.status, tt.body)
 			}
 			e := tg.logFor(id)
 			if e["response_flags"] != tt.flag {
 				t.Errorf("flags: got %v, want %s", e["response_flags"], tt.flag)
 			}
-			if tt.flag == "UF" && e["upstream_transport_failure_reason"] == nil {
-				t.Error("a TLS failure without upstream_transport_failure_reason")
+			if tt.transport == "" {
+				return
+			}
+			logged := strings.ReplaceAll(tt.transport, " ", "_")
+			if e["upstream_transport_failure_reason"] != logged {
+				t.Errorf("upstream_transport_failure_reason: got %v, want %q", e["upstream_transport_failure_reason"], logged)
+			}
+			if want := detailFailure + logged + "}"; e["response_code_details"] != want {
+				t.Errorf("response_code_details: got %v, want %q", e["response_code_details"], want)
+			}
+			if e["bytes_sent"] != float64(len(body)) || resp.ContentLength != int64(len(body)) {
+				t.Errorf("bytes_sent %v, Content-Length %d: want both %d", e["bytes_sent"], resp.ContentLength, len(body))
 			}
 		})
 	}
@@ -96,7 +149,7 @@ func TestTrustedProxies(t *testing.T) {
 		name, trusted, wantXFF, wantClient string
 	}{
 		{"peer trusted: chain kept and extended", `["127.0.0.0/8"]`, "203.0.113.7, 127.0.0.1", "203.0.113.7"},
-		{"peer not trusted: chain replaced", `["10.0.0.0/8"]`, "127.0.0.1", "127.0.0.1"},
+		{"peer not trusted: chain kept and extended, not believed", `["10.0.0.0/8"]`, "203.0.113.7, 127.0.0.1", "127.0.0.1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := startGateway(t, fmt.Sprintf(`
@@ -150,8 +203,8 @@ virtual_hosts:
 upstreams: [ { name: app, endpoints: [%q], tls: { ca_file: %q, server_name: backend.internal } } ]
 `, be, caPath)
 	tg := startGatewayWith(t, parseT(t, yaml))
-	if resp, _ := get(t, http.DefaultClient, tg.url("web")+"/"); resp.StatusCode != 502 {
-		t.Fatalf("with the wrong CA: got %d, want 502", resp.StatusCode)
+	if resp, _ := get(t, http.DefaultClient, tg.url("web")+"/"); resp.StatusCode != 503 {
+		t.Fatalf("with the wrong CA: got %d, want 503", resp.StatusCode)
 	}
 	copyFile(ca.caFile)
 	if err := tg.Reload(parseT(t, strings.Replace(yaml, `"127.0.0.1:0"`, fmt.Sprintf("%q", tg.Addr("web").String()), 1))); err != nil {

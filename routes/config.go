@@ -19,6 +19,10 @@ type File struct {
 	Listeners      []Listener     `yaml:"listeners" json:"listeners"`
 	VirtualHosts   []VirtualHost  `yaml:"virtual_hosts" json:"virtual_hosts"`
 	Upstreams      []UpstreamSpec `yaml:"upstreams" json:"upstreams"`
+
+	// ServerHeader is every listener's Server response header, unless the
+	// listener sets its own.
+	ServerHeader ServerHeader `yaml:"server_header" json:"server_header"`
 }
 
 // Admin configures the admin server.
@@ -72,6 +76,22 @@ type Listener struct {
 	// drop_header (the default, as nginx does), reject_request (400, as
 	// Envoy's headers_with_underscores_action) or allow.
 	HeadersWithUnderscores string `yaml:"headers_with_underscores" json:"headers_with_underscores"`
+	// ServerHeader overrides the file's server_header for this listener;
+	// what it leaves out comes from the file's, and once loaded it holds
+	// the values in force.
+	ServerHeader ServerHeader `yaml:"server_header" json:"server_header"`
+}
+
+// ServerHeader is the Server header of the responses a listener sends, as
+// Envoy's server_name and server_header_transformation set it.
+type ServerHeader struct {
+	// Value is the header's value; default "portcullis".
+	Value string `yaml:"value" json:"value"`
+	// Transformation is overwrite (the default: every response says
+	// Value, whatever the upstream said), append_if_absent (Value only
+	// where the upstream sent none) or pass_through (the upstream's, and
+	// none on the gateway's own answers).
+	Transformation string `yaml:"transformation" json:"transformation"`
 }
 
 // ListenerTLS is a listener's server-side TLS.

@@ -77,6 +77,8 @@ func TestDefaults(t *testing.T) {
 		{"idle_timeout", up.IdleTimeout, Duration(90 * time.Second)},
 		{"route name", f.VirtualHosts[0].Routes[0].Name, "default-0"},
 		{"trusted proxies", len(cfg.TrustedProxies), 0},
+		{"server_header", f.ServerHeader, ServerHeader{Value: "portcullis", Transformation: "overwrite"}},
+		{"listener server_header", f.Listeners[0].ServerHeader, ServerHeader{Value: "portcullis", Transformation: "overwrite"}},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
@@ -125,6 +127,10 @@ func TestFullFile(t *testing.T) {
 		}},
 		{"redirect code", f.VirtualHosts[0].Routes[1].Redirect.Code, 308},
 		{"unnamed route", f.VirtualHosts[0].Routes[2].Name, "shop-2"},
+		{"server_header", f.ServerHeader, ServerHeader{Value: "istio-envoy", Transformation: "overwrite"}},
+		{"listener server_header inherited", f.Listeners[0].ServerHeader, ServerHeader{Value: "istio-envoy", Transformation: "overwrite"}},
+		{"listener server_header merged", f.Listeners[1].ServerHeader, ServerHeader{Value: "istio-envoy", Transformation: "pass_through"}},
+		{"listener server_header written", f.Listeners[2].ServerHeader, ServerHeader{Value: "edge", Transformation: "append_if_absent"}},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {

@@ -84,6 +84,7 @@ func (c *checker) check() {
 	c.checkAdmin(root)
 	c.checkAccessLog(root)
 	root.oneOf("path_normalization.escaped_slashes", &c.f.Paths.EscapedSlashes, "keep", "reject", "unescape")
+	c.checkServerHeader(root, "server_header", &c.f.ServerHeader, defaultServerHeader)
 	c.checkListeners()
 	c.checkUpstreams()
 	c.checkVirtualHosts()

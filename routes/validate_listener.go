@@ -80,6 +80,7 @@ func (c *checker) checkListeners() {
 		checkQUICLimits(s, l)
 		checkLimits(s, &l.Limits)
 		s.oneOf("headers_with_underscores", &l.HeadersWithUnderscores, "drop_header", "reject_request", "allow")
+		c.checkServerHeader(s, "server_header", &l.ServerHeader, c.f.ServerHeader)
 	}
 }
 

@@ -11,9 +11,10 @@ const (
 	FieldRouteName = "route_name"
 	// FieldMethod is the request method.
 	FieldMethod = "method"
-	// FieldPath is the request's :path, with its query. Unlike Istio's
-	// "path", which shows the path before a rewrite, it is the path after
-	// one; FieldOriginalPath holds the one before.
+	// FieldPath is the path the client asked for, with its query:
+	// %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%, the path before a rewrite, as in
+	// Istio's log and the text presets. FieldRewrittenPath holds the one
+	// sent upstream.
 	FieldPath = "path"
 	// FieldProtocol is HTTP/1.1, HTTP/2 or HTTP/3.
 	FieldProtocol = "protocol"
@@ -32,7 +33,8 @@ const (
 	// FieldDuration is the request's duration in milliseconds, a number.
 	FieldDuration = "duration"
 	// FieldUpstreamServiceTime is the upstream's time to response headers in
-	// milliseconds, a number (Istio writes the header's text).
+	// milliseconds: %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%, the header's
+	// text, a string as in Istio's log.
 	FieldUpstreamServiceTime = "upstream_service_time"
 	// FieldXForwardedFor is the request's X-Forwarded-For header.
 	FieldXForwardedFor = "x_forwarded_for"
@@ -63,6 +65,7 @@ const (
 	FieldVirtualHost = "virtual_host"
 	// FieldDownstreamPeerURISAN is the client's verified SPIFFE ID.
 	FieldDownstreamPeerURISAN = "downstream_peer_uri_san"
-	// FieldOriginalPath is the path before a rewrite, null without one.
-	FieldOriginalPath = "original_path"
+	// FieldRewrittenPath is the path sent upstream after a rewrite, with
+	// its query; null without a rewrite, when it is FieldPath.
+	FieldRewrittenPath = "rewritten_path"
 )

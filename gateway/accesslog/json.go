@@ -1,16 +1,19 @@
 package accesslog
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
 )
 
 // AppendJSON appends r as one JSON object and a newline, with the keys of
-// fields.go in alphabetical order. Numbers are JSON numbers; a string field
-// with no value is null, as in Istio's JSON log, so a consumer can tell
-// "unknown" from a value; response_flags is "-" when none, also as Istio
-// writes it. Any bytes in a value give valid JSON: invalid UTF-8 becomes
+// fields.go in alphabetical order. Each of Istio's keys holds what its
+// operator in Istio's JSON format (EnvoyJSONLogFormatIstio) gives, as
+// Envoy's JSON formatter writes it: response_code, bytes_received,
+// bytes_sent and duration are JSON numbers; upstream_service_time is the
+// header's text, a string; a field with no value is null, so a consumer can
+// tell "unknown" from a value; response_flags is "-" when none. Any bytes in a value give valid JSON: invalid UTF-8 becomes
 // U+FFFD and control characters are escaped.
 //
 // The object is appended by hand rather than through a zerolog event: the
@@ -27,8 +30,7 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = jsonString(dst, FieldDownstreamRemoteAddress, r.DownstreamRemoteAddress)
 	dst = jsonInt(dst, FieldDuration, r.Duration.Milliseconds())
 	dst = jsonString(dst, FieldMethod, r.Method)
-	dst = jsonString(dst, FieldOriginalPath, r.OriginalPath)
-	dst = jsonString(dst, FieldPath, r.Path)
+	dst = jsonString(dst, FieldPath, originalPath(r))
 	dst = jsonString(dst, FieldProtocol, r.Protocol)
 	dst = jsonString(dst, FieldRequestID, firstOr(r.RequestHeader, "X-Request-Id", r.RequestID))
 	dst = jsonString(dst, FieldRequestedServerName, r.RequestedServerName)
@@ -36,6 +38,7 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = jsonString(dst, FieldResponseCodeDetails, r.ResponseCodeDetails)
 	dst = append(jsonKey(dst, FieldResponseFlags), '"')
 	dst = append(appendFlags(dst, r.Flags, false), '"')
+	dst = jsonString(dst, FieldRewrittenPath, rewrittenPath(r))
 	dst = jsonString(dst, FieldRouteName, r.RouteName)
 	dst = jsonKey(dst, FieldStartTime)
 	if r.Start.IsZero() {
@@ -47,8 +50,10 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = jsonString(dst, FieldUpstreamHost, r.UpstreamHost)
 	dst = jsonString(dst, FieldUpstreamLocalAddress, r.UpstreamLocalAddress)
 	dst = jsonKey(dst, FieldUpstreamServiceTime)
-	if ms, ok := upstreamMillis(r); ok {
-		dst = strconv.AppendInt(dst, ms, 10)
+	if v := firstOr(r.ResponseHeader, "X-Envoy-Upstream-Service-Time", ""); v != "" {
+		dst = appendJSONString(dst, v)
+	} else if ms, ok := upstreamTime(r); ok {
+		dst = append(strconv.AppendInt(append(dst, '"'), ms, 10), '"')
 	} else {
 		dst = append(dst, "null"...)
 	}
@@ -59,15 +64,19 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	return append(dst, "}\n"...)
 }
 
-// upstreamMillis is %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% as a number: the
-// header when it holds one, else the measured time.
-func upstreamMillis(r *Record) (int64, bool) {
-	if v := firstOr(r.ResponseHeader, "X-Envoy-Upstream-Service-Time", ""); v != "" {
-		if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
-			return ms, true
-		}
+// originalPath is %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%: the path the client
+// asked for, before any rewrite.
+func originalPath(r *Record) string {
+	return firstOr(r.RequestHeader, "X-Envoy-Original-Path", cmp.Or(r.OriginalPath, r.Path))
+}
+
+// rewrittenPath is the path sent upstream when a rewrite changed it, else
+// empty.
+func rewrittenPath(r *Record) string {
+	if r.OriginalPath == "" {
+		return ""
 	}
-	return upstreamTime(r)
+	return r.Path
 }
 
 // firstOr returns the first value of the canonical key in h, or def.

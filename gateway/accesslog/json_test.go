@@ -18,7 +18,7 @@ var allFields = []string{
 	FieldUpstreamLocalAddress, FieldDownstreamLocalAddress,
 	FieldDownstreamRemoteAddress, FieldRequestedServerName,
 	FieldUpstreamTransportFailureReason, FieldVirtualHost,
-	FieldDownstreamPeerURISAN, FieldOriginalPath,
+	FieldDownstreamPeerURISAN, FieldRewrittenPath,
 }
 
 // decodeJSON checks that line is one JSON object ending in a newline and
@@ -66,14 +66,16 @@ func TestAppendJSONValues(t *testing.T) {
 	}{
 		{"start_time", full[FieldStartTime], "2024-05-24T12:34:56.789Z"},
 		{"method", full[FieldMethod], "GET"},
-		{"path", full[FieldPath], "/new?q=1"},
-		{"original_path", full[FieldOriginalPath], "/old?q=1"},
+		{"path is the one asked for", full[FieldPath], "/old?q=1"},
+		{"rewritten_path", full[FieldRewrittenPath], "/new?q=1"},
+		{"path without a rewrite", legacy[FieldPath], "/allowed-path/resource"},
+		{"no rewritten_path without a rewrite", legacy[FieldRewrittenPath], nil},
 		{"response_code", full[FieldResponseCode], 503.0},
 		{"response_flags", full[FieldResponseFlags], "UH,URX"},
 		{"bytes_sent", full[FieldBytesSent], 1234.0},
 		{"duration", full[FieldDuration], 56.0},
-		{"upstream_service_time measured", full[FieldUpstreamServiceTime], 55.0},
-		{"upstream_service_time header", legacy[FieldUpstreamServiceTime], 55.0},
+		{"upstream_service_time measured", full[FieldUpstreamServiceTime], "55"},
+		{"upstream_service_time header", legacy[FieldUpstreamServiceTime], "55"},
 		{"user_agent first value", full[FieldUserAgent], "Mozilla/5.0"},
 		{"request_id from record", full[FieldRequestID], "req-1"},
 		{"request_id from header", legacy[FieldRequestID], "12345-abcde-67890-fghij"},

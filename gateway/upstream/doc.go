@@ -56,6 +56,15 @@
 //     upstream_reset_before_response_started{protocol_error}, as do answers
 //     the transports cannot parse; the connection is not reused. The
 //     gateway bounds the 1xx responses it relays (MaxInformational).
+//   - A failed try is answered as Envoy's router answers it: 503 for a
+//     connect that failed (UF), a connection that ended (UC) or a stream the
+//     upstream reset (UR), 502 for a protocol error (UPE), 504 for a timeout
+//     (UT), with Envoy's local reply and %RESPONSE_CODE_DETAILS%
+//     (upstream_reset_before_response_started{<reset reason>|<transport
+//     failure reason>}). The transport failure reason of a failed connect is
+//     Envoy's wording: "delayed connect error: Connection refused", or the
+//     BoringSSL error of a TLS failure ("TLS_error:|268435581:SSL
+//     routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end").
 //   - Flags follow Envoy. When the retries are exhausted, the last try's
 //     outcome stands with URX added: a retried status is passed through
 //     with URX, a failure reports its own flag too, which Envoy's access

@@ -52,8 +52,8 @@ func TestEjectDeadEndpoint(t *testing.T) {
 		_, body, err := get(t, p, attempt)
 		switch {
 		case err != nil:
-			if e := upstreamError(t, err); e.Flags != accesslog.UpstreamConnectionFailure || e.Status != http.StatusBadGateway {
-				t.Fatalf("got %d %v, want 502 UF", e.Status, e.Flags)
+			if e := upstreamError(t, err); e.Flags != accesslog.UpstreamConnectionFailure || e.Status != http.StatusServiceUnavailable {
+				t.Fatalf("got %d %v, want 503 UF", e.Status, e.Flags)
 			}
 			failures++
 		case body != "b":

@@ -104,13 +104,12 @@ func hasCTL(s string) bool {
 // requestError makes the Error of a request that failed by its own fault,
 // before any endpoint had a say: a body that broke is the client's (400),
 // anything else is a request the caller built wrongly (500). It carries no
-// upstream flag: no endpoint failed.
+// upstream flag and no transport failure reason: no endpoint failed.
 func requestError(a *Attempt, fault string, err error) *Error {
 	e := &Error{Status: http.StatusInternalServerError, Err: err,
 		Details: "upstream_request_invalid{" + fault + "}", Body: "invalid upstream request"}
 	if fault == "request_body" {
 		e.Status, e.Details, e.Body = http.StatusBadRequest, "request_body_invalid", "invalid request body"
 	}
-	a.TransportFailure = err.Error()
 	return fill(a, e)
 }

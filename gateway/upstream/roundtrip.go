@@ -35,7 +35,10 @@ type Attempt struct {
 	// Details is %RESPONSE_CODE_DETAILS% for a failure; empty for a
 	// response.
 	Details string
-	// TransportFailure is %UPSTREAM_TRANSPORT_FAILURE_REASON%.
+	// TransportFailure is Envoy's transport failure reason for the last
+	// try's failed connect ("delayed connect error: Connection refused",
+	// "TLS_error:|…"), or empty; the access log's
+	// %UPSTREAM_TRANSPORT_FAILURE_REASON% writes its spaces as '_'.
 	TransportFailure string
 }
 

@@ -24,7 +24,11 @@ func newTransport(spec *routes.UpstreamSpec, serverName string, dials *atomic.In
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			dials.Add(1)
 			defer dials.Add(-1)
-			return dialer.DialContext(ctx, network, addr)
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &localConn{Conn: c, local: c.LocalAddr().String()}, nil
 		},
 		MaxIdleConns:          0,
 		MaxIdleConnsPerHost:   spec.MaxIdlePerHost,
@@ -78,4 +82,28 @@ func upstreamTLS(c *routes.UpstreamTLS, serverName string) (*tls.Config, error) 
 		cfg.RootCAs = pool
 	}
 	return cfg, nil
+}
+
+// localConn is a dialled connection that has its local address as text, so
+// that the requests it carries log %UPSTREAM_LOCAL_ADDRESS% without
+// formatting it each time.
+type localConn struct {
+	net.Conn
+	local string
+}
+
+// LocalAddress returns the local ip:port of an upstream connection as
+// httptrace's GotConn hands it over: a TLS connection is looked through, and
+// the pool's own connections have the text ready.
+func LocalAddress(c net.Conn) string {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if lc, ok := c.(*localConn); ok {
+		return lc.local
+	}
+	if c == nil || c.LocalAddr() == nil {
+		return ""
+	}
+	return c.LocalAddr().String()
 }

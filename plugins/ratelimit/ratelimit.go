@@ -70,7 +70,7 @@ func (h *RateLimit) HandleRequest(_ context.Context, req *plugins.Request) error
 func reject(secs int64) *plugins.Reject {
 	return &plugins.Reject{
 		Status:  http.StatusTooManyRequests,
-		Body:    "rate limited",
+		Body:    "local_rate_limited",
 		Flag:    "RL",
 		Details: "local_rate_limited",
 		Header:  http.Header{"Retry-After": []string{strconv.FormatInt(secs, 10)}[:1:1]},

@@ -146,8 +146,8 @@ func TestReject(t *testing.T) {
 	// istio_requests_total{response_code="429",response_flags="RL"} counts:
 	// that series is the limit's count in metrics.
 	if rej.Status != http.StatusTooManyRequests || rej.Flag != "RL" || rej.Details != "local_rate_limited" ||
-		rej.Body != "rate limited" {
-		t.Errorf("got %+v, want status 429, flag RL, details local_rate_limited, body \"rate limited\"", rej)
+		rej.Body != "local_rate_limited" {
+		t.Errorf("got %+v, want status 429, flag RL, details local_rate_limited, body \"local_rate_limited\"", rej)
 	}
 	if got := rej.Header.Get("Retry-After"); got != "1" {
 		t.Errorf("got Retry-After %q, want %q", got, "1")
