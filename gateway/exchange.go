@@ -132,6 +132,10 @@ type responseWriter struct {
 	writeErr error
 	// server is the listener's Server header, set on the final response.
 	server *serverHeader
+	// headerBytes is the size of the final response's header; protoMajor
+	// the HTTP version it goes out in.
+	headerBytes int64
+	protoMajor  int
 	sending
 	relay1xx
 }
@@ -166,9 +170,11 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 // final readies the header of the final response as it goes out.
 func (w *responseWriter) final() {
 	w.begin()
+	h := w.Header()
 	if w.server != nil {
-		w.server.apply(w.Header())
+		w.server.apply(h)
 	}
+	w.headerBytes = responseHeaderBytes(w.protoMajor, w.status, h)
 }
 
 // Flush sends buffered data at once, so streamed responses stream.

@@ -64,6 +64,7 @@ func (ex *exchange) begin(r *http.Request) {
 	rec.ResponseHeader = ex.w.Header()
 	rec.DownstreamLocalAddress = ex.conn.local
 	rec.DownstreamDirectRemoteAddress = r.RemoteAddr
+	rec.RequestHeaderBytes = requestHeaderBytes(r, rec.Scheme)
 	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
 	ex.req.Peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 	if r.TLS != nil {
@@ -218,6 +219,7 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	rec.ResponseCode = ex.w.status
 	rec.BytesSent = ex.w.n
 	rec.BytesReceived = ex.body.bytesRead()
+	rec.ResponseHeaderBytes = ex.w.headerBytes
 	if p == http.ErrAbortHandler && ex.w.writeErr == nil && ex.clientCtx.Err() == nil {
 		if ex.timedOut {
 			rec.Flags |= accesslog.UpstreamRequestTimeout

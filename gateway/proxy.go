@@ -125,6 +125,7 @@ func modifyResponse(resp *http.Response) error {
 		// Server header.
 		ex.w.status = http.StatusSwitchingProtocols
 		ex.w.server.apply(resp.Header)
+		ex.w.headerBytes = responseHeaderBytes(1, resp.StatusCode, resp.Header) + int64(fieldBytes(ex.w.Header(), 4))
 		ex.tunnel = resp.Body
 	}
 	return nil

@@ -164,6 +164,7 @@ func (ex *exchange) settle(p any, r *http.Request) {
 // itself (100 Continue) or a connection hijacked for an upgrade.
 func (ex *exchange) boundWrites(r *http.Request) {
 	ex.w.server = &ex.conn.listener.server
+	ex.w.protoMajor = r.ProtoMajor
 	ex.w.timeout = ex.conn.listener.writeTimeout
 	ex.w.tunnelIdle = ex.conn.listener.idleTimeout
 	ex.w.between = r.ProtoMajor == 2

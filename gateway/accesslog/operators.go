@@ -40,6 +40,13 @@ var operators = map[string]operator{
 	"RESPONSE_FLAGS":      flagsOp(false),
 	"RESPONSE_FLAGS_LONG": flagsOp(true),
 
+	// Header sizes as the gateway estimates them (Record); wire bytes add
+	// the body's.
+	"DOWNSTREAM_HEADER_BYTES_RECEIVED": numberOp(func(r *Record) int64 { return r.RequestHeaderBytes }),
+	"DOWNSTREAM_HEADER_BYTES_SENT":     numberOp(func(r *Record) int64 { return r.ResponseHeaderBytes }),
+	"DOWNSTREAM_WIRE_BYTES_RECEIVED":   numberOp(func(r *Record) int64 { return r.RequestHeaderBytes + r.BytesReceived }),
+	"DOWNSTREAM_WIRE_BYTES_SENT":       numberOp(func(r *Record) int64 { return r.ResponseHeaderBytes + r.BytesSent }),
+
 	"PROTOCOL":                          stringOp(func(r *Record) string { return r.Protocol }),
 	"RESPONSE_CODE_DETAILS":             stringOp(func(r *Record) string { return r.ResponseCodeDetails }),
 	"CONNECTION_TERMINATION_DETAILS":    stringOp(func(r *Record) string { return r.ConnectionTerminationDetails }),

@@ -52,6 +52,12 @@ type Record struct {
 	// BytesReceived and BytesSent count body bytes.
 	BytesReceived int64
 	BytesSent     int64
+	// RequestHeaderBytes and ResponseHeaderBytes are the sizes of the
+	// request's and the final response's headers, as they stand on the
+	// wire for HTTP/1 and decoded for HTTP/2 and HTTP/3 (Envoy's
+	// HeaderMap::byteSize()); 0 for none.
+	RequestHeaderBytes  int64
+	ResponseHeaderBytes int64
 
 	RouteName       string
 	VirtualHost     string

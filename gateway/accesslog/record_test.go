@@ -33,6 +33,8 @@ func fullRecord() *Record {
 		UpstreamTransportFailureReason: "tls handshake",
 		BytesReceived:                  12,
 		BytesSent:                      1234,
+		RequestHeaderBytes:             310,
+		ResponseHeaderBytes:            120,
 		RouteName:                      "api",
 		VirtualHost:                    "vh",
 		UpstreamCluster:                "outbound|8080||app.ns.svc.cluster.local",

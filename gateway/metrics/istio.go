@@ -63,9 +63,9 @@ func newIstioVecs() istioVecs {
 		duration: hist("istio_request_duration_milliseconds",
 			"Request duration in milliseconds, from the first request byte to the last response byte."),
 		requestBytes: hist("istio_request_bytes",
-			"Request body size in bytes (the gateway counts body bytes, not wire bytes)."),
+			"Request size in bytes: header and body as received."),
 		responseBytes: hist("istio_response_bytes",
-			"Response body size in bytes (the gateway counts body bytes, not wire bytes)."),
+			"Response size in bytes: header and body as sent."),
 	}
 }
 

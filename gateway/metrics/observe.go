@@ -11,10 +11,10 @@ import (
 // The gateway calls it for every request, after the response, with the
 // request's record and the labels it knows.
 //
-// request_bytes and response_bytes are the record's BytesReceived and
-// BytesSent: body bytes. Envoy counts downstream wire bytes (headers and
-// framing included), so the gateway's figures are smaller by the header size
-// and are the same whichever of HTTP/1.1, 2 or 3 carried the request.
+// request_bytes and response_bytes are the downstream wire bytes, as
+// Istio's stats filter records them: the header and the body, so that a GET
+// is not 0. The record's header sizes are the HTTP/1 head as written, and
+// for HTTP/2 and HTTP/3 the decoded header list (Envoy's byteSize()).
 func (m *Metrics) Observe(r *accesslog.Record, l Labels) {
 	if r == nil {
 		return
@@ -44,8 +44,8 @@ func (m *Metrics) Observe(r *accesslog.Record, l Labels) {
 	}
 	s.requests.Inc()
 	s.duration.Observe(float64(r.Duration) / float64(time.Millisecond))
-	s.requestBytes.Observe(float64(max(r.BytesReceived, 0)))
-	s.responseBytes.Observe(float64(max(r.BytesSent, 0)))
+	s.requestBytes.Observe(float64(max(r.RequestHeaderBytes+r.BytesReceived, 0)))
+	s.responseBytes.Observe(float64(max(r.ResponseHeaderBytes+r.BytesSent, 0)))
 }
 
 // overflowValue is the label value that marks the overflow series, which
