@@ -224,7 +224,12 @@ func checkLoggedPaths(t *testing.T, tg *testGateway, pairs []string) {
 		time.Sleep(20 * time.Millisecond) // lines wait up to the flush interval
 		for _, e := range readLog(t, tg.logPath) {
 			if id, ok := e["request_id"].(string); ok {
+				// The forwarded path: rewritten_path after a
+				// rewrite, path (the one asked for) without one.
 				paths[id] = e["path"]
+				if rw := e["rewritten_path"]; rw != nil {
+					paths[id] = rw
+				}
 			}
 		}
 	}
