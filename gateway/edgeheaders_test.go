@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/plugins/ratelimit"
 )
 
@@ -91,19 +92,8 @@ func TestForwardedForAtTheEdge(t *testing.T) {
 // remote_ip refuses the second request although it claims another client,
 // with Envoy's local rate limit reply.
 func TestForgedForwardedForSharesTheBucket(t *testing.T) {
-	be := newBackend(t, nil)
-	tg := startGateway(t, fmt.Sprintf(`
-admin: { address: "off" }
-listeners: [ { name: web, address: "127.0.0.1:0" } ]
-virtual_hosts:
-  - name: all
-    hosts: ["*"]
-    routes:
-      - name: main
-        upstream: app
-        plugins: [ { rate_limit: { per_second: 0.001, burst: 1, key: remote_ip } } ]
-upstreams: [ { name: app, endpoints: [%q] } ]
-`, be.addr()), ratelimit.Factory())
+	tg := pluginGateway(t, newBackend(t, nil).addr(), "{ rate_limit: { per_second: 0.001, burst: 1, key: remote_ip } }",
+		ratelimit.Factory())
 	if resp, _ := get(t, http.DefaultClient, tg.url("web")+"/", "X-Forwarded-For", "198.51.100.1"); resp.StatusCode != 200 {
 		t.Fatalf("first request: got %d, want 200", resp.StatusCode)
 	}
@@ -115,4 +105,17 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 	if e := tg.logFor("rl-2"); e["response_flags"] != "RL" || e["bytes_sent"] != float64(len(body)) {
 		t.Errorf("logged flags %v, bytes_sent %v: want RL, %d", e["response_flags"], e["bytes_sent"], len(body))
 	}
+}
+
+// pluginGateway serves a listener "web" whose one route, with the plugins
+// given as YAML flow mappings, goes to the upstream at endpoint; extra
+// plugins join the registry.
+func pluginGateway(t *testing.T, endpoint, routePlugins string, extra ...plugins.Factory) *testGateway {
+	return startGateway(t, fmt.Sprintf(`
+admin: { address: "off" }
+listeners: [ { name: web, address: "127.0.0.1:0" } ]
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: main, upstream: app, plugins: [ %s ] } ] }
+upstreams: [ { name: app, endpoints: [%q] } ]
+`, routePlugins, endpoint), extra...)
 }

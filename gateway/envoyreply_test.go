@@ -127,19 +127,7 @@ func TestUpstreamServiceTime(t *testing.T) {
 // remove x-envoy-upstream-service-time, as Envoy's
 // response_headers_to_remove can.
 func TestUpstreamServiceTimeRemovable(t *testing.T) {
-	be := newBackend(t, nil)
-	tg := startGateway(t, fmt.Sprintf(`
-admin: { address: "off" }
-listeners: [ { name: web, address: "127.0.0.1:0" } ]
-virtual_hosts:
-  - name: all
-    hosts: ["*"]
-    routes:
-      - name: main
-        upstream: app
-        plugins: [ { headers: { response: { remove: [x-envoy-upstream-service-time] } } } ]
-upstreams: [ { name: app, endpoints: [%q] } ]
-`, be.addr()))
+	tg := pluginGateway(t, newBackend(t, nil).addr(), "{ headers: { response: { remove: [x-envoy-upstream-service-time] } } }")
 	resp, _ := get(t, http.DefaultClient, tg.url("web")+"/")
 	if v := resp.Header.Values("X-Envoy-Upstream-Service-Time"); resp.StatusCode != 200 || v != nil {
 		t.Errorf("got %d with x-envoy-upstream-service-time %q, want 200 and none", resp.StatusCode, v)
