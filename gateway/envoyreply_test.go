@@ -133,3 +133,22 @@ func TestUpstreamServiceTimeRemovable(t *testing.T) {
 		t.Errorf("got %d with x-envoy-upstream-service-time %q, want 200 and none", resp.StatusCode, v)
 	}
 }
+
+// TestServiceTimeValues checks the header's text, truncated to
+// milliseconds, and that a value under a second costs no allocation.
+func TestServiceTimeValues(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Millisecond, "0"}, {999 * time.Microsecond, "0"}, {42 * time.Millisecond, "42"},
+		{999*time.Millisecond + 999*time.Microsecond, "999"}, {1500 * time.Millisecond, "1500"},
+	} {
+		if got := serviceTime(tt.d); len(got) != 1 || got[0] != tt.want || cap(got) != 1 {
+			t.Errorf("serviceTime(%v): got %q (capacity %d), want [%q] with no room to append into", tt.d, got, cap(got), tt.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { serviceTime(250 * time.Millisecond) }); n != 0 {
+		t.Errorf("got %v allocations, want 0", n)
+	}
+}

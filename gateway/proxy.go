@@ -135,13 +135,16 @@ func modifyResponse(resp *http.Response) error {
 // sending a request upstream to its response's header.
 const serviceTimeKey = "X-Envoy-Upstream-Service-Time"
 
-// serviceTimes are the header's values under 100 ms, shared by every
-// response; their capacity is their length, so an append copies them.
-var serviceTimes = func() (v [100][]string) {
-	for i := range v {
-		v[i] = []string{strconv.Itoa(i)}[:1:1]
+// serviceTimes are the header's values under a second, shared by every
+// response; each has its length as its capacity, so an append copies it.
+var serviceTimes = func() [][]string {
+	vals := make([]string, 1000)
+	out := make([][]string, len(vals))
+	for i := range vals {
+		vals[i] = strconv.Itoa(i)
+		out[i] = vals[i : i+1 : i+1]
 	}
-	return v
+	return out
 }()
 
 // serviceTime returns the header's value for d, truncated to milliseconds

@@ -182,3 +182,18 @@ func TestWireBytesEstimates(t *testing.T) {
 		})
 	}
 }
+
+// TestWireBytesAllocs checks that counting the header sizes allocates
+// nothing: it runs on every request.
+func TestWireBytesAllocs(t *testing.T) {
+	r := &http.Request{Method: "GET", RequestURI: "/a", Host: "shop", Proto: "HTTP/1.1", ProtoMajor: 1,
+		Header: http.Header{"Accept": {"*/*"}, "User-Agent": {"x"}}}
+	h := http.Header{"Content-Type": {"text/plain"}, "Content-Length": {"5"}}
+	if n := testing.AllocsPerRun(100, func() {
+		requestHeaderBytes(r, "http")
+		responseHeaderBytes(1, 200, h)
+		responseHeaderBytes(2, 200, h)
+	}); n != 0 {
+		t.Errorf("got %v allocations, want 0", n)
+	}
+}
