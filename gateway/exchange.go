@@ -18,12 +18,19 @@ import (
 // and what routing chose. Exchanges are pooled; nothing keeps one after the
 // request ends.
 type exchange struct {
-	rec  accesslog.Record
+	rec accesslog.Record
+	// in is the request as the server parsed it; req is the plugins' view
+	// of it (view) with the facts the gateway established.
+	in   *http.Request
 	req  plugins.Request
-	snap *snapshot
-	conn *connInfo
-	rule *routes.Rule
-	up   *backend
+	view plugins.StdRequest
+	// resp is the plugins' view of the response, in the response phase.
+	resp     plugins.Response
+	respView plugins.StdResponse
+	snap     *snapshot
+	conn     *connInfo
+	rule     *routes.Rule
+	up       *backend
 	// attempt is what the pool reports of the upstream exchange.
 	attempt upstream.Attempt
 	// clientCtx is the request's own context, before any route timeout,
@@ -36,9 +43,12 @@ type exchange struct {
 	rewritten string
 	w         responseWriter
 	// body wraps the request body, or is nil for a request without one.
-	// It is not pooled with the exchange: the upstream transport may read
-	// or close it after the request has ended.
+	// Plugins and the upstream read the client's body through it. It is
+	// not pooled with the exchange: the upstream transport may read or
+	// close it after the request has ended.
 	body *countingBody
+	// bodySent is set once the body is handed to the upstream.
+	bodySent bool
 	// peerTrusted is whether the direct peer is a trusted proxy, whose
 	// X-Forwarded-* headers are believed.
 	peerTrusted bool
@@ -51,6 +61,13 @@ type exchange struct {
 	// tunnel is the upstream connection of an accepted upgrade, closed
 	// when the proxy returns whichever way it does.
 	tunnel io.Closer
+}
+
+// responseView returns the plugins' view of resp.
+func (ex *exchange) responseView(resp *http.Response) *plugins.Response {
+	ex.respView.Reset(resp)
+	ex.resp.ResponseView = &ex.respView
+	return &ex.resp
 }
 
 var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
@@ -77,12 +94,15 @@ type countingBody struct {
 	rc  io.ReadCloser
 	n   atomic.Int64
 	err atomic.Pointer[error]
+	eof atomic.Bool
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.n.Add(int64(n))
-	if err != nil && err != io.EOF {
+	if err == io.EOF {
+		b.eof.Store(true)
+	} else if err != nil {
 		b.err.CompareAndSwap(nil, &err)
 	}
 	return n, err

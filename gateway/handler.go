@@ -91,7 +91,13 @@ func (ex *exchange) begin(r *http.Request) {
 	}
 	ex.req.ID = requestID(r.Header)
 	rec.RequestID = ex.req.ID
-	ex.req.HTTP = r
+	if r.Body != nil && r.Body != http.NoBody {
+		ex.body = &countingBody{rc: r.Body}
+		r.Body = ex.body
+	}
+	ex.in = r
+	ex.view.Reset(r)
+	ex.req.RequestView = &ex.view
 }
 
 // serve routes the request and acts on it. Every way out writes one
@@ -152,7 +158,8 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		ex.rec.Path = withQuery(path, query)
 	}
 	// Plugins read the path the route matches, and the query, in the form
-	// forwarded.
+	// forwarded; so does an *http.Request built from the view.
+	ex.view.SetTarget(path, query)
 	setPath(r.URL, path)
 	r.URL.RawQuery = query
 	if l.redirectHTTPS {
@@ -289,9 +296,11 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 			d.stop()
 		}()
 	}
-	if r.Body != nil && r.Body != http.NoBody {
-		ex.body = &countingBody{rc: r.Body}
-		r.Body = ex.body
+	if ex.body != nil {
+		// The body forwarded may be a plugin's; the client's is still
+		// read through ex.body beneath it, which tells a client's
+		// failure from the upstream's.
+		ex.bodySent = true
 		ex.attempt.Body = ex.body
 	}
 	defer func() {

@@ -102,7 +102,7 @@ func modifyResponse(resp *http.Response) error {
 	}
 	ex.w.routeDeadline, _ = resp.Request.Context().Deadline()
 	if ex.rule.Chain.HasResponders() {
-		if err := ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, resp); err != nil {
+		if err := ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, ex.responseView(resp)); err != nil {
 			return &responsePhaseError{err}
 		}
 	}

@@ -27,7 +27,7 @@ func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string
 	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body) + 1)}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
-	if (status == http.StatusBadRequest || status == http.StatusRequestHeaderFieldsTooLarge || unreadBody(ex)) && ex.req.HTTP.ProtoMajor == 1 {
+	if (status == http.StatusBadRequest || status == http.StatusRequestHeaderFieldsTooLarge || unreadBody(ex)) && ex.in.ProtoMajor == 1 {
 		// The client's framing or headers are not to be trusted, or its
 		// body was never read: closing spares the server from reading
 		// what is left of it, however slowly it comes, before the next
@@ -40,10 +40,10 @@ func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string
 	w.Write([]byte(body + "\n"))
 }
 
-// unreadBody reports whether the request came with a body that nobody read.
+// unreadBody reports whether an HTTP/1 request came with a body that was
+// neither handed to the upstream nor read to its end by a plugin.
 func unreadBody(ex *exchange) bool {
-	r := ex.req.HTTP
-	return r != nil && r.ProtoMajor == 1 && r.ContentLength != 0 && r.Body != http.NoBody && ex.body == nil
+	return ex.in != nil && ex.in.ProtoMajor == 1 && ex.body != nil && !ex.bodySent && !ex.body.eof.Load()
 }
 
 // fail answers a plugin's error: a *plugins.Reject as the plugin asked, any
@@ -93,7 +93,7 @@ func (g *Gateway) respond(w *responseWriter, r *http.Request, ex *exchange, stat
 		Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)),
 	}
 	if ex.rule.Chain.HasResponders() {
-		if err := ex.rule.Chain.HandleResponse(r.Context(), &ex.req, resp); err != nil {
+		if err := ex.rule.Chain.HandleResponse(r.Context(), &ex.req, ex.responseView(resp)); err != nil {
 			g.fail(w, ex, err)
 			return
 		}

@@ -75,7 +75,6 @@ func compile(side string, o *Ops) (edits, error) {
 		// may hold the dot that separates the parts of a field's path.
 		if n, ok := name(fmt.Sprintf("remove[%d]", i), raw); ok {
 			e.remove = append(e.remove, n)
-			e.spellings = append(e.spellings, n)
 		}
 	}
 	for _, raw := range slices.Sorted(maps.Keys(o.Set)) {
@@ -86,7 +85,6 @@ func compile(side string, o *Ops) (edits, error) {
 				continue
 			}
 			e.set = append(e.set, field{name: n, values: single(o.Set[raw])})
-			e.spellings = append(e.spellings, n)
 		}
 	}
 	for _, raw := range slices.Sorted(maps.Keys(o.Add)) {

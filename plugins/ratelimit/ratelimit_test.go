@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/plugintest"
 )
 
 // limiter builds a limit from cfg on a clock that moves only when the test
@@ -61,7 +62,9 @@ func wait(t testing.TB, h *RateLimit, req *plugins.Request) int64 {
 }
 
 func client(ip string) *plugins.Request {
-	return &plugins.Request{HTTP: &http.Request{Header: http.Header{}}, Client: netip.MustParseAddr(ip)}
+	r := plugintest.Get(nil)
+	r.Client = netip.MustParseAddr(ip)
+	return r
 }
 
 // step is one request of a sequence: the clock moves by after, then a

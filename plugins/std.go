@@ -1,0 +1,306 @@
+package plugins
+
+import (
+	"io"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// StdRequest is the RequestView of a request parsed by net/http (HTTP/1.1
+// and HTTP/2) or by quic-go's HTTP/3 server, which both give an
+// *http.Request. It reads and edits that request in place: the header view
+// is its header map, so nothing is copied. The zero value is unusable; an
+// engine keeps one per request (or pools it) and calls Reset.
+type StdRequest struct {
+	r           *http.Request
+	path, query string
+	// hatch is what HTTPRequest built, kept for later calls.
+	hatch *http.Request
+}
+
+var _ RequestView = (*StdRequest)(nil)
+
+// Reset makes v the view of r. Until SetTarget, Path and Query are r's own
+// (the path as received).
+func (v *StdRequest) Reset(r *http.Request) {
+	path := r.URL.RawPath
+	if path == "" {
+		path = r.URL.Path
+	}
+	*v = StdRequest{r: r, path: path, query: r.URL.RawQuery}
+}
+
+// SetTarget sets the normalised path the route matches and the query as
+// forwarded.
+func (v *StdRequest) SetTarget(path, query string) { v.path, v.query = path, query }
+
+// Method implements RequestView.
+func (v *StdRequest) Method() string { return v.r.Method }
+
+// Scheme implements RequestView.
+func (v *StdRequest) Scheme() string {
+	if v.r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// Authority implements RequestView.
+func (v *StdRequest) Authority() string { return v.r.Host }
+
+// Path implements RequestView.
+func (v *StdRequest) Path() string { return v.path }
+
+// Query implements RequestView.
+func (v *StdRequest) Query() string { return v.query }
+
+// Protocol implements RequestView.
+func (v *StdRequest) Protocol() string {
+	switch {
+	case v.r.ProtoMajor == 3:
+		return "HTTP/3"
+	case v.r.ProtoMajor == 2:
+		return "HTTP/2"
+	case v.r.ProtoMinor == 0:
+		return "HTTP/1.0"
+	}
+	return "HTTP/1.1"
+}
+
+// Header implements RequestView.
+func (v *StdRequest) Header() Header { return stdHeader{&v.r.Header} }
+
+// Trailer implements RequestView.
+func (v *StdRequest) Trailer() Header { return stdHeader{&v.r.Trailer} }
+
+// Body implements RequestView.
+func (v *StdRequest) Body() io.ReadCloser {
+	if v.r.Body == nil {
+		return http.NoBody
+	}
+	return v.r.Body
+}
+
+// ContentLength implements RequestView.
+func (v *StdRequest) ContentLength() int64 {
+	if v.r.Body == nil || v.r.Body == http.NoBody {
+		return 0
+	}
+	return v.r.ContentLength
+}
+
+// SetBody implements RequestView.
+func (v *StdRequest) SetBody(body io.ReadCloser, length int64) {
+	setBody(&v.r.Body, &v.r.ContentLength, &v.r.Header, body, length)
+}
+
+// HTTPRequest implements RequestView. It is a shallow copy of the request,
+// with its own URL, built once: two allocations.
+func (v *StdRequest) HTTPRequest() *http.Request {
+	if v.hatch == nil {
+		r := new(http.Request)
+		*r = *v.r
+		u := *v.r.URL
+		r.URL = &u
+		v.hatch = r
+	}
+	v.hatch.Body, v.hatch.ContentLength = v.r.Body, v.r.ContentLength
+	return v.hatch
+}
+
+// StdResponse is the ResponseView of an *http.Response: one the upstream
+// transport read, or one the gateway made. It edits the response in place.
+type StdResponse struct {
+	resp *http.Response
+}
+
+var _ ResponseView = (*StdResponse)(nil)
+
+// Reset makes v the view of resp, giving resp a header map if it has none.
+func (v *StdResponse) Reset(resp *http.Response) {
+	if resp.Header == nil {
+		resp.Header = make(http.Header)
+	}
+	v.resp = resp
+}
+
+// Status implements ResponseView.
+func (v *StdResponse) Status() int { return v.resp.StatusCode }
+
+// Header implements ResponseView.
+func (v *StdResponse) Header() Header { return stdHeader{&v.resp.Header} }
+
+// Trailer implements ResponseView.
+func (v *StdResponse) Trailer() Header { return stdHeader{&v.resp.Trailer} }
+
+// Body implements ResponseView.
+func (v *StdResponse) Body() io.ReadCloser {
+	if v.resp.Body == nil {
+		return http.NoBody
+	}
+	return v.resp.Body
+}
+
+// ContentLength implements ResponseView.
+func (v *StdResponse) ContentLength() int64 { return v.resp.ContentLength }
+
+// SetBody implements ResponseView.
+func (v *StdResponse) SetBody(body io.ReadCloser, length int64) {
+	setBody(&v.resp.Body, &v.resp.ContentLength, &v.resp.Header, body, length)
+}
+
+// setBody stores a new body and its length in a message's fields, and makes
+// its Content-Length field say length, or removes it when the length is
+// unknown. A nil body is an empty one.
+func setBody(dst *io.ReadCloser, dstLen *int64, h *http.Header, body io.ReadCloser, length int64) {
+	if body == nil {
+		body, length = http.NoBody, 0
+	}
+	*dst, *dstLen = body, length
+	if length < 0 {
+		stdHeader{h}.Del("Content-Length")
+		return
+	}
+	stdHeader{h}.Set("Content-Length", strconv.FormatInt(length, 10))
+}
+
+// stdHeader is the Header view of a net/http header map. It holds a pointer
+// to the map, so that a nil trailer map is made on the first write; being
+// one pointer, it goes into an interface without allocating.
+//
+// net/http stores names in canonical form (textproto.CanonicalMIMEHeaderKey),
+// and every write through the view does too, so a lookup of a canonical name
+// is one map access; any other name is canonicalised on the stack first.
+type stdHeader struct{ m *http.Header }
+
+func (h stdHeader) Get(name string) string {
+	if vs := h.Values(name); len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+func (h stdHeader) Values(name string) []string {
+	m := *h.m
+	if m == nil {
+		return nil
+	}
+	if vs, ok := m[name]; ok {
+		return vs
+	}
+	var buf [maxStackName]byte
+	if key, ok := canonicalName(buf[:0], name); ok {
+		return m[string(key)] // a lookup by converted bytes does not allocate
+	}
+	if len(name) > maxStackName {
+		return m[textproto.CanonicalMIMEHeaderKey(name)]
+	}
+	return nil
+}
+
+func (h stdHeader) Each(fn func(name, value string) bool) {
+	for k, vs := range *h.m {
+		for _, v := range vs {
+			if !fn(k, v) {
+				return
+			}
+		}
+	}
+}
+
+func (h stdHeader) Len() int {
+	n := 0
+	for _, vs := range *h.m {
+		n += len(vs)
+	}
+	return n
+}
+
+func (h stdHeader) Set(name, value string) { h.SetValues(name, []string{value}) }
+
+func (h stdHeader) SetValues(name string, values []string) {
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	h.Del(key)
+	if *h.m == nil {
+		*h.m = make(http.Header)
+	}
+	// No spare capacity: an Add to this field must copy, never write into
+	// a slice that other requests share.
+	(*h.m)[key] = values[:len(values):len(values)]
+}
+
+func (h stdHeader) Add(name, value string) {
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	if *h.m == nil {
+		*h.m = make(http.Header)
+	}
+	(*h.m)[key] = append((*h.m)[key], value)
+}
+
+func (h stdHeader) AddValues(name string, values []string) {
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	if *h.m == nil {
+		*h.m = make(http.Header)
+	}
+	if old := (*h.m)[key]; len(old) > 0 {
+		// Shared slices have no spare capacity, so this append copies
+		// unless the spare capacity is this request's own.
+		(*h.m)[key] = append(old, values...)
+		return
+	}
+	(*h.m)[key] = values[:len(values):len(values)]
+}
+
+func (h stdHeader) Del(name string) { delSpellings(*h.m, name) }
+
+// delSpellings deletes from h the field name in every spelling that a backend
+// may read as name: any ASCII case, and '_' for '-' (SameHeaderName). It
+// compares in place and allocates nothing; a map lookup cannot find another
+// spelling.
+func delSpellings(h http.Header, name string) {
+	for k := range h {
+		if len(k) == len(name) && SameHeaderName(k, name) {
+			delete(h, k)
+		}
+	}
+}
+
+// maxStackName is the longest name canonicalised without allocating; longer
+// names are rare and take textproto's path.
+const maxStackName = 64
+
+// canonicalName appends to dst the canonical form of name, as
+// textproto.CanonicalMIMEHeaderKey writes it, and reports whether it did: it
+// does not for a name longer than dst's capacity, nor for one holding a byte
+// that is not a token character, which textproto leaves as it is.
+func canonicalName(dst []byte, name string) ([]byte, bool) {
+	if len(name) > cap(dst) || name == "" {
+		return nil, false
+	}
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !isTokenByte(c) {
+			return nil, false
+		}
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+		upper = c == '-'
+	}
+	return dst, true
+}
+
+// isTokenByte reports whether c may appear in a field name (RFC 9110's tchar).
+func isTokenByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return c < 0x80 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
