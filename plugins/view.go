@@ -120,7 +120,10 @@ type ResponseView interface {
 // Header is a view of a message's header (or trailer) fields.
 //
 // Names are compared as HTTP compares them, without regard to ASCII case.
-// Reading allocates nothing. Values, and the strings Get and Each return, are
+// Reading allocates nothing: Get, Values and Len never do, and Each does not
+// itself (a closure passed to it that captures variables costs the one
+// allocation of that closure, as any func value handed through an interface
+// does). Values, and the strings Get and Each return, are
 // the message's own: a plugin must not change them, nor keep them past its
 // call.
 //

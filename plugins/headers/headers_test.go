@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -261,5 +262,26 @@ func BenchmarkHandleResponse(b *testing.B) {
 		if err := h.HandleResponse(ctx, req, resp); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestOverProtocols runs the typical edits on requests that came over
+// HTTP/1.1, HTTP/2 and HTTP/3: the view of each is edited alike.
+func TestOverProtocols(t *testing.T) {
+	h := mustBuild(t, typical)
+	for _, proto := range plugintest.Protocols {
+		t.Run(proto, func(t *testing.T) {
+			o := plugintest.Run(t, proto, h, plugintest.Exchange{Header: http.Header{
+				"X-Internal-Debug": {"1"}, "X_internal_debug": {"forged"}, "X-Trace": {"client"}, "X-Env": {"dev"},
+			}})
+			if o.Err != nil {
+				t.Fatal(o.Err)
+			}
+			got := []string{o.Header.Get("X-Env"), strings.Join(o.Header.Values("X-Trace"), ","),
+				o.Header.Get("X-Internal-Debug"), o.Header.Get("X_internal_debug")}
+			if want := []string{"prod", "client,on", "", ""}; !reflect.DeepEqual(got, want) {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
 	}
 }

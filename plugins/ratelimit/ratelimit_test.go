@@ -164,3 +164,27 @@ func TestReject(t *testing.T) {
 		t.Errorf("got a second refusal %p, want the shared %p", again, rej)
 	}
 }
+
+// TestOverProtocols limits requests that came over HTTP/1.1, HTTP/2 and
+// HTTP/3 by a header read through the view: the second with the same key
+// is refused, one with another key is not.
+func TestOverProtocols(t *testing.T) {
+	for _, proto := range plugintest.Protocols {
+		t.Run(proto, func(t *testing.T) {
+			h, _ := limiter(t, Config{PerSecond: 1e-3, Burst: ptr(1), Key: "header:x-api-key"})
+			send := func(key string) error {
+				return plugintest.Run(t, proto, h, plugintest.Exchange{Header: http.Header{"x-api-key": {key}}}).Err
+			}
+			if err := send("k1"); err != nil {
+				t.Fatalf("got %v for the first request, want it admitted", err)
+			}
+			var rej *plugins.Reject
+			if err := send("k1"); !errors.As(err, &rej) || rej.Status != http.StatusTooManyRequests {
+				t.Fatalf("got %v for the second, want 429", err)
+			}
+			if err := send("k2"); err != nil {
+				t.Fatalf("got %v for another key, want it admitted", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,163 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/portcullis-gw/portcullis/plugins"
+)
+
+// viewFactory registers h under name, with no configuration.
+func viewFactory(name string, h plugins.Handler) plugins.Factory {
+	return plugins.Factory{
+		Name:   name,
+		Config: func() any { return &struct{}{} },
+		Build:  func(any) (plugins.Handler, error) { return h, nil },
+	}
+}
+
+// viewGateway routes every path to be through the plugin named name.
+func viewGateway(t *testing.T, be *testBackend, name string, h plugins.Handler) *testGateway {
+	return startGateway(t, fmt.Sprintf(`
+admin: { address: "off" }
+listeners: [{ name: web, address: "127.0.0.1:0" }]
+virtual_hosts:
+  - name: all
+    hosts: ["*"]
+    routes:
+      - { name: main, match: { path_prefix: / }, upstream: app, plugins: [ { %s: {} } ] }
+upstreams:
+  - { name: app, endpoints: [%q] }
+`, name, be.addr()), viewFactory(name, h))
+}
+
+// seenBy decodes what the default test backend saw.
+func seenBy(t *testing.T, resp *http.Response) seen {
+	t.Helper()
+	defer resp.Body.Close()
+	var s seen
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatalf("got %s: %v", resp.Status, err)
+	}
+	return s
+}
+
+// TestPluginReplacesBody forwards the body a plugin put in place of the
+// client's, with its length, while the access log counts the client's bytes.
+func TestPluginReplacesBody(t *testing.T) {
+	be := newBackend(t, nil)
+	tg := viewGateway(t, be, "upper", pluginFunc(func(_ context.Context, req *plugins.Request) error {
+		b, err := io.ReadAll(req.Body())
+		if err != nil {
+			return err
+		}
+		out := append(bytes.ToUpper(b), "!!"...)
+		req.SetBody(io.NopCloser(bytes.NewReader(out)), int64(len(out)))
+		return nil
+	}))
+	r, _ := http.NewRequest("POST", tg.url("web")+"/p", strings.NewReader("hello"))
+	r.Header.Set("X-Request-Id", "replaced-body")
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := seenBy(t, resp)
+	if s.Body != "HELLO!!" || s.Header.Get("Content-Length") != "7" {
+		t.Errorf("got body %q with Content-Length %q, want HELLO!! with 7", s.Body, s.Header.Get("Content-Length"))
+	}
+	if got := tg.logFor("replaced-body")["bytes_received"]; got != float64(5) {
+		t.Errorf("got bytes_received %v, want the client's 5", got)
+	}
+}
+
+// TestPluginHatchCannotMoveTheRequest hands the request to a net/http
+// middleware through the escape hatch: its header edits are forwarded, and
+// its change of path is not, so the upstream gets the path the route
+// matched.
+func TestPluginHatchCannotMoveTheRequest(t *testing.T) {
+	be := newBackend(t, nil)
+	inner := http.StripPrefix("/api", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("X-Inner-Path", r.URL.Path)
+		r.URL.Path, r.URL.RawPath, r.Method = "/admin", "", "DELETE"
+	}))
+	tg := viewGateway(t, be, "middleware", pluginFunc(func(_ context.Context, req *plugins.Request) error {
+		inner.ServeHTTP(nil, req.HTTPRequest())
+		return nil
+	}))
+	resp, err := http.Get(tg.url("web") + "/api/x%2Fy?q=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := seenBy(t, resp)
+	got := []string{s.Method, s.RawPath, s.Query, s.Header.Get("X-Inner-Path")}
+	if want := []string{"GET", "/api/x%2Fy", "q=1", "/x/y"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want the matched target and the middleware's header %q", got, want)
+	}
+}
+
+// TestResponsePluginWrapsBody wraps the upstream's body and reads the
+// status through the response view.
+func TestResponsePluginWrapsBody(t *testing.T) {
+	be := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, "hello")
+	})
+	tg := viewGateway(t, be, "shout", shout{})
+	resp, err := http.Get(tg.url("web") + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "HELLO" || resp.Header.Get("X-Status") != "201" || resp.StatusCode != 201 {
+		t.Errorf("got %d %q with X-Status %q, want 201 HELLO with 201", resp.StatusCode, b, resp.Header.Get("X-Status"))
+	}
+}
+
+type shout struct{}
+
+func (shout) HandleRequest(context.Context, *plugins.Request) error { return nil }
+
+func (shout) HandleResponse(_ context.Context, _ *plugins.Request, resp *plugins.Response) error {
+	resp.Header().Set("X-Status", strconv.Itoa(resp.Status()))
+	b, err := io.ReadAll(resp.Body())
+	if err != nil {
+		return err
+	}
+	resp.Body().Close()
+	resp.SetBody(io.NopCloser(bytes.NewReader(bytes.ToUpper(b))), -1)
+	return nil
+}
+
+// TestRejectAfterReadingBody keeps an HTTP/1.1 connection open when a
+// plugin read the whole body before it refused the request, and closes it
+// when the plugin left part of the body unread.
+func TestRejectAfterReadingBody(t *testing.T) {
+	be := newBackend(t, nil)
+	tg := viewGateway(t, be, "inspect", pluginFunc(func(_ context.Context, req *plugins.Request) error {
+		n := int64(1)
+		if req.Header().Get("X-Read") == "all" {
+			n = 1 << 20
+		}
+		io.Copy(io.Discard, io.LimitReader(req.Body(), n))
+		return &plugins.Reject{Status: http.StatusForbidden, Details: "inspected"}
+	}))
+	addr := strings.TrimPrefix(tg.url("web"), "http://")
+	for _, tt := range []struct {
+		read  string
+		close bool
+	}{{"all", false}, {"one", true}} {
+		resp, _ := rawRoundTrip(t, addr, "POST / HTTP/1.1\r\nHost: a\r\nX-Read: "+tt.read+"\r\nContent-Length: 10\r\n\r\n0123456789")
+		if resp.StatusCode != http.StatusForbidden || resp.Close != tt.close {
+			t.Errorf("read %s: got %d with close %v, want 403 with close %v", tt.read, resp.StatusCode, resp.Close, tt.close)
+		}
+	}
+}
