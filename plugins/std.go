@@ -14,8 +14,9 @@ import (
 // is its header map, so nothing is copied. The zero value is unusable; an
 // engine keeps one per request (or pools it) and calls Reset.
 type StdRequest struct {
-	r           *http.Request
-	path, query string
+	r               *http.Request
+	path, query     string
+	header, trailer headerRef
 	// hatch is what HTTPRequest built, kept for later calls.
 	hatch *http.Request
 }
@@ -30,6 +31,7 @@ func (v *StdRequest) Reset(r *http.Request) {
 		path = r.URL.Path
 	}
 	*v = StdRequest{r: r, path: path, query: r.URL.RawQuery}
+	v.header.m, v.trailer.m = &r.Header, &r.Trailer
 }
 
 // SetTarget sets the normalised path the route matches and the query as
@@ -70,10 +72,10 @@ func (v *StdRequest) Protocol() string {
 }
 
 // Header implements RequestView.
-func (v *StdRequest) Header() Header { return stdHeader{&v.r.Header} }
+func (v *StdRequest) Header() Header { return stdHeader{&v.header} }
 
 // Trailer implements RequestView.
-func (v *StdRequest) Trailer() Header { return stdHeader{&v.r.Trailer} }
+func (v *StdRequest) Trailer() Header { return stdHeader{&v.trailer} }
 
 // Body implements RequestView.
 func (v *StdRequest) Body() io.ReadCloser {
@@ -93,7 +95,7 @@ func (v *StdRequest) ContentLength() int64 {
 
 // SetBody implements RequestView.
 func (v *StdRequest) SetBody(body io.ReadCloser, length int64) {
-	setBody(&v.r.Body, &v.r.ContentLength, &v.r.Header, body, length)
+	setBody(&v.r.Body, &v.r.ContentLength, stdHeader{&v.header}, body, length)
 }
 
 // HTTPRequest implements RequestView. It is a shallow copy of the request,
@@ -105,6 +107,8 @@ func (v *StdRequest) HTTPRequest() *http.Request {
 		u := *v.r.URL
 		r.URL = &u
 		v.hatch = r
+		// The copy writes the maps directly, past what the view knows.
+		v.header.spellings, v.trailer.spellings = spellingsShared, spellingsShared
 	}
 	v.hatch.Body, v.hatch.ContentLength = v.r.Body, v.r.ContentLength
 	return v.hatch
@@ -113,7 +117,8 @@ func (v *StdRequest) HTTPRequest() *http.Request {
 // StdResponse is the ResponseView of an *http.Response: one the upstream
 // transport read, or one the gateway made. It edits the response in place.
 type StdResponse struct {
-	resp *http.Response
+	resp            *http.Response
+	header, trailer headerRef
 }
 
 var _ ResponseView = (*StdResponse)(nil)
@@ -123,17 +128,18 @@ func (v *StdResponse) Reset(resp *http.Response) {
 	if resp.Header == nil {
 		resp.Header = make(http.Header)
 	}
-	v.resp = resp
+	*v = StdResponse{resp: resp}
+	v.header.m, v.trailer.m = &resp.Header, &resp.Trailer
 }
 
 // Status implements ResponseView.
 func (v *StdResponse) Status() int { return v.resp.StatusCode }
 
 // Header implements ResponseView.
-func (v *StdResponse) Header() Header { return stdHeader{&v.resp.Header} }
+func (v *StdResponse) Header() Header { return stdHeader{&v.header} }
 
 // Trailer implements ResponseView.
-func (v *StdResponse) Trailer() Header { return stdHeader{&v.resp.Trailer} }
+func (v *StdResponse) Trailer() Header { return stdHeader{&v.trailer} }
 
 // Body implements ResponseView.
 func (v *StdResponse) Body() io.ReadCloser {
@@ -148,32 +154,52 @@ func (v *StdResponse) ContentLength() int64 { return v.resp.ContentLength }
 
 // SetBody implements ResponseView.
 func (v *StdResponse) SetBody(body io.ReadCloser, length int64) {
-	setBody(&v.resp.Body, &v.resp.ContentLength, &v.resp.Header, body, length)
+	setBody(&v.resp.Body, &v.resp.ContentLength, stdHeader{&v.header}, body, length)
 }
 
 // setBody stores a new body and its length in a message's fields, and makes
 // its Content-Length field say length, or removes it when the length is
 // unknown. A nil body is an empty one.
-func setBody(dst *io.ReadCloser, dstLen *int64, h *http.Header, body io.ReadCloser, length int64) {
+func setBody(dst *io.ReadCloser, dstLen *int64, h stdHeader, body io.ReadCloser, length int64) {
 	if body == nil {
 		body, length = http.NoBody, 0
 	}
 	*dst, *dstLen = body, length
 	if length < 0 {
-		stdHeader{h}.Del("Content-Length")
+		h.Del("Content-Length")
 		return
 	}
-	stdHeader{h}.Set("Content-Length", strconv.FormatInt(length, 10))
+	h.Set("Content-Length", strconv.FormatInt(length, 10))
 }
 
-// stdHeader is the Header view of a net/http header map. It holds a pointer
-// to the map, so that a nil trailer map is made on the first write; being
-// one pointer, it goes into an interface without allocating.
+// stdHeader is the Header view of a net/http header map. Being one pointer,
+// it goes into an interface without allocating.
 //
 // net/http stores names in canonical form (textproto.CanonicalMIMEHeaderKey),
 // and every write through the view does too, so a lookup of a canonical name
 // is one map access; any other name is canonicalised on the stack first.
-type stdHeader struct{ m *http.Header }
+type stdHeader struct{ ref *headerRef }
+
+// headerRef is a header map, through a pointer so that a nil trailer map is
+// made on the first write, and what the view knows of its keys.
+type headerRef struct {
+	m *http.Header
+	// spellings says whether the map may hold a key that another spelling
+	// of a canonical name (lower case, '_' for '-') reaches: Del must then
+	// look at every key. It is learnt on the first Del and kept up to date
+	// by the view's own writes; once the map is shared with code that
+	// writes it directly (HTTPRequest), every Del looks.
+	spellings spellingState
+}
+
+type spellingState uint8
+
+const (
+	spellingsUnknown spellingState = iota
+	spellingsNone
+	spellingsMaybe
+	spellingsShared // written by others: always look
+)
 
 func (h stdHeader) Get(name string) string {
 	if vs := h.Values(name); len(vs) > 0 {
@@ -183,7 +209,7 @@ func (h stdHeader) Get(name string) string {
 }
 
 func (h stdHeader) Values(name string) []string {
-	m := *h.m
+	m := *h.ref.m
 	if m == nil {
 		return nil
 	}
@@ -201,7 +227,7 @@ func (h stdHeader) Values(name string) []string {
 }
 
 func (h stdHeader) Each(fn func(name, value string) bool) {
-	for k, vs := range *h.m {
+	for k, vs := range *h.ref.m {
 		for _, v := range vs {
 			if !fn(k, v) {
 				return
@@ -212,7 +238,7 @@ func (h stdHeader) Each(fn func(name, value string) bool) {
 
 func (h stdHeader) Len() int {
 	n := 0
-	for _, vs := range *h.m {
+	for _, vs := range *h.ref.m {
 		n += len(vs)
 	}
 	return n
@@ -221,50 +247,76 @@ func (h stdHeader) Len() int {
 func (h stdHeader) Set(name, value string) { h.SetValues(name, []string{value}) }
 
 func (h stdHeader) SetValues(name string, values []string) {
-	key := textproto.CanonicalMIMEHeaderKey(name)
-	h.Del(key)
-	if *h.m == nil {
-		*h.m = make(http.Header)
-	}
+	key := h.write(name)
+	h.del(key)
 	// No spare capacity: an Add to this field must copy, never write into
 	// a slice that other requests share.
-	(*h.m)[key] = values[:len(values):len(values)]
+	(*h.ref.m)[key] = values[:len(values):len(values)]
 }
 
 func (h stdHeader) Add(name, value string) {
-	key := textproto.CanonicalMIMEHeaderKey(name)
-	if *h.m == nil {
-		*h.m = make(http.Header)
-	}
-	(*h.m)[key] = append((*h.m)[key], value)
+	key := h.write(name)
+	(*h.ref.m)[key] = append((*h.ref.m)[key], value)
 }
 
 func (h stdHeader) AddValues(name string, values []string) {
-	key := textproto.CanonicalMIMEHeaderKey(name)
-	if *h.m == nil {
-		*h.m = make(http.Header)
-	}
-	if old := (*h.m)[key]; len(old) > 0 {
+	key := h.write(name)
+	if old := (*h.ref.m)[key]; len(old) > 0 {
 		// Shared slices have no spare capacity, so this append copies
 		// unless the spare capacity is this request's own.
-		(*h.m)[key] = append(old, values...)
+		(*h.ref.m)[key] = append(old, values...)
 		return
 	}
-	(*h.m)[key] = values[:len(values):len(values)]
+	(*h.ref.m)[key] = values[:len(values):len(values)]
 }
 
-func (h stdHeader) Del(name string) { delSpellings(*h.m, name) }
+func (h stdHeader) Del(name string) { h.del(textproto.CanonicalMIMEHeaderKey(name)) }
 
-// delSpellings deletes from h the field name in every spelling that a backend
-// may read as name: any ASCII case, and '_' for '-' (SameHeaderName). It
-// compares in place and allocates nothing; a map lookup cannot find another
-// spelling.
-func delSpellings(h http.Header, name string) {
-	for k := range h {
-		if len(k) == len(name) && SameHeaderName(k, name) {
-			delete(h, k)
+// write prepares the map for a write of name and returns its key.
+func (h stdHeader) write(name string) string {
+	if *h.ref.m == nil {
+		*h.ref.m = make(http.Header)
+	}
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	if h.ref.spellings == spellingsNone && spellingOf(key) {
+		h.ref.spellings = spellingsMaybe
+	}
+	return key
+}
+
+// del removes key, the canonical form of a name, and every other spelling
+// of it: any ASCII case, and '_' for '-' (SameHeaderName). Comparing in place
+// allocates nothing; a map lookup cannot find another spelling. When the view
+// knows that no key is another spelling of a canonical name, the one map
+// delete is enough.
+func (h stdHeader) del(key string) {
+	m := *h.ref.m
+	delete(m, key)
+	if h.ref.spellings == spellingsNone {
+		return
+	}
+	maybe := false
+	for k := range m {
+		if len(k) == len(key) && SameHeaderName(k, key) {
+			delete(m, k)
+		} else if !maybe && spellingOf(k) {
+			maybe = true
 		}
 	}
+	if h.ref.spellings != spellingsShared {
+		h.ref.spellings = spellingsNone
+		if maybe {
+			h.ref.spellings = spellingsMaybe
+		}
+	}
+}
+
+// spellingOf reports whether a key could be another spelling of a canonical
+// name: it holds '_', or it is not canonical itself.
+func spellingOf(k string) bool {
+	var buf [maxStackName]byte
+	key, ok := canonicalName(buf[:0], k)
+	return !ok || string(key) != k || strings.IndexByte(k, '_') >= 0
 }
 
 // maxStackName is the longest name canonicalised without allocating; longer
@@ -297,10 +349,17 @@ func canonicalName(dst []byte, name string) ([]byte, bool) {
 }
 
 // isTokenByte reports whether c may appear in a field name (RFC 9110's tchar).
-func isTokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+func isTokenByte(c byte) bool { return tokenBytes[c] }
+
+var tokenBytes = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
 	}
-	return c < 0x80 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range []byte("!#$%&'*+-.^_`|~") {
+		t[c] = true
+	}
+	return t
+}()
