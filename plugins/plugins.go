@@ -8,6 +8,17 @@
 // order; a handler that returns a *Reject stops the request, and the gateway
 // renders that one value and records it in the access log.
 //
+// A handler sees a view of the request (RequestView) and, in the response
+// phase, of the response (ResponseView), never net/http's types: the views
+// read and edit the engine's own request in place, so the same plugin runs on
+// HTTP/1.1, HTTP/2 and HTTP/3 and on any engine that implements them. A plugin
+// may change header and trailer fields and replace bodies; what the route
+// matched (method, authority, path) is fixed. It must keep nothing of a
+// request after its call returns: views, headers and their values are reused.
+// RequestView.HTTPRequest is the escape hatch to net/http's type, built on
+// demand. README.md in this folder is the contract in full, with how to test a
+// plugin (package plugintest).
+//
 // A plugin's config type marks the fields that hold secrets (credentials, key
 // material, header values it writes) with the struct tag `secret:"true"`
 // (SecretTag). The running configuration is shown through Display, which
