@@ -217,8 +217,10 @@ func (h stdHeader) Values(name string) []string {
 		return vs
 	}
 	var buf [maxStackName]byte
-	if key, ok := canonicalName(buf[:0], name); ok {
+	if key, ok := canonicalName(buf[:0], name); ok && string(key) != name {
 		return m[string(key)] // a lookup by converted bytes does not allocate
+	} else if ok {
+		return nil // name is canonical, and absent
 	}
 	if len(name) > maxStackName {
 		return m[textproto.CanonicalMIMEHeaderKey(name)]
