@@ -385,3 +385,27 @@ func TestUpstreamClusterLog(t *testing.T) {
 		t.Errorf("got lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestWorkloadReload puts a changed workload in force with a reload: the
+// requests after it carry the new source labels.
+func TestWorkloadReload(t *testing.T) {
+	tg, apiPort, otherPort := workloadGateway(t, "")
+	next := strings.NewReplacer(
+		`workload: { name: portcullis,`, `workload: { name: portcullis-canary,`,
+		`address: "127.0.0.1:0" } ]`, `address: "`+tg.Addr("web").String()+`" } ]`,
+		`admin: { address: "127.0.0.1:0" }`, `admin: { address: "`+tg.AdminAddr().String()+`" }`,
+	).Replace(fmt.Sprintf(workloadYAML, apiPort, otherPort))
+	if err := tg.Reload(parseT(t, next)); err != nil {
+		t.Fatal(err)
+	}
+	get(t, &http.Client{}, tg.url("web")+"/plain/x", "Host", "shop.example.com")
+	waitUntil(t, "a series of the new workload", func() bool {
+		for _, l := range seriesLabels(scrapeAdmin(t, tg, "/metrics")["istio_requests_total"]) {
+			if l["source_workload"] == "portcullis-canary" && l["source_canonical_service"] == "portcullis" &&
+				l["destination_service"] == "plain" {
+				return true
+			}
+		}
+		return false
+	})
+}
