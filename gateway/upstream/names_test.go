@@ -2,8 +2,11 @@ package upstream
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -138,5 +141,27 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestResolveReason sorts lookup errors into the metric's reasons.
+func TestResolveReason(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"nxdomain", &net.DNSError{Err: "no such host", Name: "a.test", IsNotFound: true}, ResolveNotFound},
+		{"timeout", &net.DNSError{Err: "i/o timeout", Name: "a.test", IsTimeout: true}, ResolveTimeout},
+		{"deadline", fmt.Errorf("lookup a.test: %w", context.DeadlineExceeded), ResolveTimeout},
+		{"servfail", &net.DNSError{Err: "server misbehaving", Name: "a.test", IsTemporary: true}, ResolveFailed},
+		{"other", errors.New("resolver gone"), ResolveFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := resolveReason(tt.err); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
