@@ -11,7 +11,6 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
-	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
@@ -246,25 +245,6 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	if p != nil {
 		panic(p)
 	}
-}
-
-func metricLabels(ex *exchange, r *http.Request) metrics.Labels {
-	l := metrics.Labels{RequestProtocol: "http", ConnectionSecurityPolicy: "unknown"}
-	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/grpc") {
-		l.RequestProtocol = "grpc"
-	}
-	if ex.up != nil {
-		l.DestinationService = ex.up.service
-		l.DestinationServiceName = ex.up.spec.Name
-		l.DestinationServiceNamespace = ex.up.spec.Namespace
-		l.DestinationWorkloadNamespace = ex.up.spec.Namespace
-		l.DestinationApp = ex.up.spec.Labels["app"]
-		l.DestinationVersion = ex.up.spec.Labels["version"]
-	}
-	// With reporter="source", Istio's source_* labels describe the
-	// reporting proxy, not its caller: they stay unknown until the gateway
-	// has an identity of its own.
-	return l
 }
 
 // proxy sends the request to its upstream, bounded by the route's timeout.

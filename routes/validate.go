@@ -84,6 +84,7 @@ func (c *checker) check() {
 	c.checkAdmin(root)
 	c.checkAccessLog(root)
 	root.oneOf("path_normalization.escaped_slashes", &c.f.Paths.EscapedSlashes, "keep", "reject", "unescape")
+	c.checkWorkload() // before the upstreams, which use its cluster domain
 	c.checkListeners()
 	c.checkUpstreams()
 	c.checkVirtualHosts()
