@@ -247,20 +247,24 @@ func (h stdHeader) Len() int {
 func (h stdHeader) Set(name, value string) { h.SetValues(name, []string{value}) }
 
 func (h stdHeader) SetValues(name string, values []string) {
-	key := h.write(name)
+	key := textproto.CanonicalMIMEHeaderKey(name)
 	h.del(key)
+	// After the delete, which learns what the map holds without key.
+	h.write(key)
 	// No spare capacity: an Add to this field must copy, never write into
 	// a slice that other requests share.
 	(*h.ref.m)[key] = values[:len(values):len(values)]
 }
 
 func (h stdHeader) Add(name, value string) {
-	key := h.write(name)
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	h.write(key)
 	(*h.ref.m)[key] = append((*h.ref.m)[key], value)
 }
 
 func (h stdHeader) AddValues(name string, values []string) {
-	key := h.write(name)
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	h.write(key)
 	if old := (*h.ref.m)[key]; len(old) > 0 {
 		// Shared slices have no spare capacity, so this append copies
 		// unless the spare capacity is this request's own.
@@ -272,27 +276,26 @@ func (h stdHeader) AddValues(name string, values []string) {
 
 func (h stdHeader) Del(name string) { h.del(textproto.CanonicalMIMEHeaderKey(name)) }
 
-// write prepares the map for a write of name and returns its key.
-func (h stdHeader) write(name string) string {
+// write prepares the map for a write of key, a canonical name.
+func (h stdHeader) write(key string) {
 	if *h.ref.m == nil {
 		*h.ref.m = make(http.Header)
 	}
-	key := textproto.CanonicalMIMEHeaderKey(name)
 	if h.ref.spellings == spellingsNone && spellingOf(key) {
 		h.ref.spellings = spellingsMaybe
 	}
-	return key
 }
 
 // del removes key, the canonical form of a name, and every other spelling
 // of it: any ASCII case, and '_' for '-' (SameHeaderName). Comparing in place
 // allocates nothing; a map lookup cannot find another spelling. When the view
 // knows that no key is another spelling of a canonical name, the one map
-// delete is enough.
+// delete is enough for a key that is not one itself: a key such as X_api_key
+// also reaches the canonical X-Api-Key.
 func (h stdHeader) del(key string) {
 	m := *h.ref.m
 	delete(m, key)
-	if h.ref.spellings == spellingsNone {
+	if h.ref.spellings == spellingsNone && !spellingOf(key) {
 		return
 	}
 	maybe := false
