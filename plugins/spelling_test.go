@@ -1,7 +1,9 @@
 package plugins_test
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/plugins"
@@ -38,5 +40,27 @@ func TestDelReachesEverySpellingAfterLearning(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTrailerDelAfterBodyEnd removes a trailer field before and after the
+// body is read: the server writes the trailer fields the client sent into
+// the map at the body's end, past the view, and the second Del must still
+// reach every spelling of the name among them.
+func TestTrailerDelAfterBodyEnd(t *testing.T) {
+	req := plugintest.Parse(t, "POST /p HTTP/1.1\r\nHost: a\r\nTrailer: X-Sig\r\nTransfer-Encoding: chunked\r\n\r\n"+
+		"2\r\nok\r\n0\r\nX-Sig: a\r\nx_sig: forged\r\nX-Other: keep\r\n\r\n")
+	req.Trailer().Del("X-Sig")
+	if _, err := io.Copy(io.Discard, req.Body()); err != nil {
+		t.Fatal(err)
+	}
+	req.Trailer().Del("x-sig")
+	var left []string
+	req.Trailer().Each(func(name, value string) bool {
+		left = append(left, name+": "+value)
+		return true
+	})
+	if got := strings.Join(left, ", "); got != "X-Other: keep" {
+		t.Errorf("got trailer %q, want only X-Other: keep", got)
 	}
 }

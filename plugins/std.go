@@ -32,6 +32,7 @@ func (v *StdRequest) Reset(r *http.Request) {
 	}
 	*v = StdRequest{r: r, path: path, query: r.URL.RawQuery}
 	v.header.m, v.trailer.m = &r.Header, &r.Trailer
+	v.trailer.spellings = spellingsShared
 }
 
 // SetTarget sets the normalised path the route matches and the query as
@@ -130,6 +131,7 @@ func (v *StdResponse) Reset(resp *http.Response) {
 	}
 	*v = StdResponse{resp: resp}
 	v.header.m, v.trailer.m = &resp.Header, &resp.Trailer
+	v.trailer.spellings = spellingsShared
 }
 
 // Status implements ResponseView.
@@ -188,7 +190,9 @@ type headerRef struct {
 	// of a canonical name (lower case, '_' for '-') reaches: Del must then
 	// look at every key. It is learnt on the first Del and kept up to date
 	// by the view's own writes; once the map is shared with code that
-	// writes it directly (HTTPRequest), every Del looks.
+	// writes it directly (HTTPRequest), every Del looks. A trailer map is
+	// shared from the start: net/http writes the fields that end the body
+	// into it when the body ends, whatever their spelling.
 	spellings spellingState
 }
 
