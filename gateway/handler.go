@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -302,6 +303,14 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 		// failure from the upstream's.
 		ex.bodySent = true
 		ex.attempt.Body = ex.body
+	}
+	if r.Body != nil && r.Body != http.NoBody && (r.Body != io.ReadCloser(ex.body) || ex.body.bytesRead() > 0) {
+		// A plugin's body, or the client's that a plugin read from,
+		// held to the length declared; it tells its own failure and
+		// the client's.
+		ex.sent = &pluginBody{rc: r.Body, client: ex.body, declared: r.ContentLength}
+		r.Body = ex.sent
+		ex.attempt.Body = ex.sent
 	}
 	defer func() {
 		// The proxy leaves the upstream connection of a 101 open when
