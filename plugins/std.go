@@ -154,9 +154,20 @@ func (v *StdResponse) Body() io.ReadCloser {
 // ContentLength implements ResponseView.
 func (v *StdResponse) ContentLength() int64 { return v.resp.ContentLength }
 
-// SetBody implements ResponseView.
+// SetBody implements ResponseView. It does nothing to a response of a
+// status that carries no body.
 func (v *StdResponse) SetBody(body io.ReadCloser, length int64) {
+	if noBody(v.resp.StatusCode) {
+		return
+	}
 	setBody(&v.resp.Body, &v.resp.ContentLength, stdHeader{&v.header}, body, length)
+}
+
+// noBody reports whether a response of status carries no body: 1xx (a
+// 101's body is the upgraded connection, which the gateway relays as it
+// is), 204 and 304.
+func noBody(status int) bool {
+	return status < 200 || status == http.StatusNoContent || status == http.StatusNotModified
 }
 
 // setBody stores a new body and its length in a message's fields, and makes
