@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -312,6 +313,12 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 		r.Body = ex.sent
 		ex.attempt.Body = ex.sent
 	}
+	// The transport reads the body on its own goroutine from here on.
+	var ended *atomic.Bool
+	if ex.body != nil {
+		ended = &ex.body.eof
+	}
+	ex.view.Sent(ended)
 	defer func() {
 		// The proxy leaves the upstream connection of a 101 open when
 		// it fails to take over the client's; it holds a request slot.

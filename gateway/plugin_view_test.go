@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portcullis-gw/portcullis/plugins"
 )
@@ -240,5 +241,67 @@ func TestResponsePluginCannotGiveABodyToNone(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// lateReader is a response plugin that reads the request's trailer, body
+// and escape hatch while the upstream transport may still be sending the
+// request body, until the trailer field X-Sum shows.
+type lateReader struct {
+	started chan struct{}
+	saw     chan []string
+}
+
+func (lateReader) HandleRequest(context.Context, *plugins.Request) error { return nil }
+
+func (p lateReader) HandleResponse(_ context.Context, req *plugins.Request, _ *plugins.Response) error {
+	hatch := req.HTTPRequest()
+	first := []string{fmt.Sprint(hatch.Trailer), fmt.Sprint(req.Trailer().Len())}
+	n, _ := req.Body().Read(make([]byte, 8))
+	first = append(first, fmt.Sprint(n))
+	close(p.started)
+	sum := ""
+	for end := time.Now().Add(10 * time.Second); sum == "" && time.Now().Before(end); time.Sleep(time.Millisecond) {
+		sum = req.Trailer().Get("X-Sum")
+		req.HTTPRequest()
+	}
+	p.saw <- append(first, sum)
+	return nil
+}
+
+// TestResponsePhaseRequestTrailer answers a request before its chunked
+// body has ended, and runs a response plugin that reads the request's
+// trailer meanwhile. net/http writes the trailer into the request when the
+// body ends, on the transport's goroutine: until then the plugin sees no
+// trailer, no body (the upstream's to read) and a hatch without trailer,
+// and never the map while it is written (the race detector watches); once
+// the body has ended it sees the trailer.
+func TestResponsePhaseRequestTrailer(t *testing.T) {
+	be := newRawBackend(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		io.Copy(io.Discard, req.Body)
+	})
+	p := lateReader{started: make(chan struct{}), saw: make(chan []string, 1)}
+	tg := viewGateway(t, be.addr(), "late", p)
+	c, err := net.Dial("tcp", strings.TrimPrefix(tg.url("web"), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: a\r\nTrailer: X-Sum\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n")
+	select {
+	case <-p.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the response phase did not start")
+	}
+	io.WriteString(c, "0\r\nX-Sum: 1\r\n\r\n")
+	c.SetReadDeadline(deadline())
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := <-p.saw, []string{"map[]", "0", "0", "1"}; !slices.Equal(got, want) {
+		t.Errorf("the plugin saw hatch trailer, trailer fields, body bytes, X-Sum %q, want %q", got, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // StdRequest is the RequestView of a request parsed by net/http (HTTP/1.1
@@ -19,6 +20,14 @@ type StdRequest struct {
 	header, trailer headerRef
 	// hatch is what HTTPRequest built, kept for later calls.
 	hatch *http.Request
+	// sent is set once the request has gone upstream (Sent); ended then
+	// reports whether its body has ended, nil when it has none.
+	sent  bool
+	ended *atomic.Bool
+	// late is the trailer a plugin sees while net/http may still write
+	// the request's own: empty at first, and read by no one else.
+	late    http.Header
+	lateRef headerRef
 }
 
 var _ RequestView = (*StdRequest)(nil)
@@ -34,6 +43,26 @@ func (v *StdRequest) Reset(r *http.Request) {
 	v.header.m, v.trailer.m = &r.Header, &r.Trailer
 	v.trailer.spellings = spellingsShared
 }
+
+// Sent tells the view that the request has been handed to the upstream,
+// whose transport reads the body on a goroutine of its own; net/http writes
+// the trailer fields into the request when the body ends there. ended
+// reports when the body has ended (the engine sets it after the read that
+// ended it), or is nil for a request without a body. From then on Body is
+// empty, and until the body has ended the trailer reads as empty (what a
+// plugin writes into it goes nowhere) and HTTPRequest's has none, so that
+// a response-phase plugin never reads a map that net/http is writing.
+func (v *StdRequest) Sent(ended *atomic.Bool) {
+	v.sent, v.ended = true, ended
+	v.lateRef = headerRef{m: &v.late, spellings: spellingsShared}
+	if v.hatch != nil && ended != nil {
+		v.hatch.Trailer = nil
+	}
+}
+
+// unsettled reports whether net/http may still write the request's
+// trailer.
+func (v *StdRequest) unsettled() bool { return v.sent && v.ended != nil && !v.ended.Load() }
 
 // SetTarget sets the normalised path the route matches and the query as
 // forwarded.
@@ -76,11 +105,16 @@ func (v *StdRequest) Protocol() string {
 func (v *StdRequest) Header() Header { return stdHeader{&v.header} }
 
 // Trailer implements RequestView.
-func (v *StdRequest) Trailer() Header { return stdHeader{&v.trailer} }
+func (v *StdRequest) Trailer() Header {
+	if v.unsettled() {
+		return stdHeader{&v.lateRef}
+	}
+	return stdHeader{&v.trailer}
+}
 
 // Body implements RequestView.
 func (v *StdRequest) Body() io.ReadCloser {
-	if v.r.Body == nil {
+	if v.r.Body == nil || v.sent {
 		return http.NoBody
 	}
 	return v.r.Body
@@ -103,16 +137,33 @@ func (v *StdRequest) SetBody(body io.ReadCloser, length int64) {
 // with its own URL, built once: two allocations.
 func (v *StdRequest) HTTPRequest() *http.Request {
 	if v.hatch == nil {
-		r := new(http.Request)
-		*r = *v.r
+		var r *http.Request
+		if v.unsettled() {
+			r = lateCopy(v.r)
+		} else {
+			r = new(http.Request)
+			*r = *v.r
+		}
 		u := *v.r.URL
 		r.URL = &u
 		v.hatch = r
 		// The copy writes the maps directly, past what the view knows.
 		v.header.spellings, v.trailer.spellings = spellingsShared, spellingsShared
 	}
-	v.hatch.Body, v.hatch.ContentLength = v.r.Body, v.r.ContentLength
+	v.hatch.Body, v.hatch.ContentLength = v.Body(), v.r.ContentLength
 	return v.hatch
+}
+
+// lateCopy copies r field by field but for Trailer, which net/http may be
+// writing.
+func lateCopy(r *http.Request) *http.Request {
+	c := &http.Request{
+		Method: r.Method, URL: r.URL, Proto: r.Proto, ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor,
+		Header: r.Header, ContentLength: r.ContentLength, TransferEncoding: r.TransferEncoding, Close: r.Close,
+		Host: r.Host, Form: r.Form, PostForm: r.PostForm, MultipartForm: r.MultipartForm,
+		RemoteAddr: r.RemoteAddr, RequestURI: r.RequestURI, TLS: r.TLS, Response: r.Response, Pattern: r.Pattern,
+	}
+	return c.WithContext(r.Context())
 }
 
 // StdResponse is the ResponseView of an *http.Response: one the upstream
