@@ -355,13 +355,13 @@ func (h stdHeader) write(key string) {
 // del removes key, the canonical form of a name, and every other spelling
 // of it: any ASCII case, and '_' for '-' (SameHeaderName). Comparing in place
 // allocates nothing; a map lookup cannot find another spelling. When the view
-// knows that no key is another spelling of a canonical name, the one map
-// delete is enough for a key that is not one itself: a key such as X_api_key
-// also reaches the canonical X-Api-Key.
+// knows that no key is another spelling of a canonical name (every key is
+// canonical, without '_'), the one map delete is enough for a key without
+// '_': one with it, such as X_api_key, also reaches the canonical X-Api-Key.
 func (h stdHeader) del(key string) {
 	m := *h.ref.m
 	delete(m, key)
-	if h.ref.spellings == spellingsNone && !spellingOf(key) {
+	if h.ref.spellings == spellingsNone && strings.IndexByte(key, '_') < 0 {
 		return
 	}
 	maybe := false
