@@ -3,9 +3,11 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -283,6 +285,20 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 		ex.bodySent = true
 		ex.attempt.Body = ex.body
 	}
+	if r.Body != nil && r.Body != http.NoBody && (r.Body != io.ReadCloser(ex.body) || ex.body.bytesRead() > 0) {
+		// A plugin's body, or the client's that a plugin read from,
+		// held to the length declared; it tells its own failure and
+		// the client's.
+		ex.sent = &pluginBody{rc: r.Body, client: ex.body, declared: r.ContentLength}
+		r.Body = ex.sent
+		ex.attempt.Body = ex.sent
+	}
+	// The transport reads the body on its own goroutine from here on.
+	var ended *atomic.Bool
+	if ex.body != nil {
+		ended = &ex.body.eof
+	}
+	ex.view.Sent(ended)
 	defer func() {
 		// The proxy leaves the upstream connection of a 101 open when
 		// it fails to take over the client's; it holds a request slot.

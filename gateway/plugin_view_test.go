@@ -1,16 +1,19 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portcullis-gw/portcullis/plugins"
 )
@@ -24,8 +27,9 @@ func viewFactory(name string, h plugins.Handler) plugins.Factory {
 	}
 }
 
-// viewGateway routes every path to be through the plugin named name.
-func viewGateway(t *testing.T, be *testBackend, name string, h plugins.Handler) *testGateway {
+// viewGateway routes every path to the endpoint through the plugin named
+// name.
+func viewGateway(t *testing.T, endpoint, name string, h plugins.Handler) *testGateway {
 	return startGateway(t, fmt.Sprintf(`
 admin: { address: "off" }
 listeners: [{ name: web, address: "127.0.0.1:0" }]
@@ -36,7 +40,7 @@ virtual_hosts:
       - { name: main, match: { path_prefix: / }, upstream: app, plugins: [ { %s: {} } ] }
 upstreams:
   - { name: app, endpoints: [%q] }
-`, name, be.addr()), viewFactory(name, h))
+`, name, endpoint), viewFactory(name, h))
 }
 
 // seenBy decodes what the default test backend saw.
@@ -54,7 +58,7 @@ func seenBy(t *testing.T, resp *http.Response) seen {
 // client's, with its length, while the access log counts the client's bytes.
 func TestPluginReplacesBody(t *testing.T) {
 	be := newBackend(t, nil)
-	tg := viewGateway(t, be, "upper", pluginFunc(func(_ context.Context, req *plugins.Request) error {
+	tg := viewGateway(t, be.addr(), "upper", pluginFunc(func(_ context.Context, req *plugins.Request) error {
 		b, err := io.ReadAll(req.Body())
 		if err != nil {
 			return err
@@ -88,7 +92,7 @@ func TestPluginHatchCannotMoveTheRequest(t *testing.T) {
 		r.Header.Set("X-Inner-Path", r.URL.Path)
 		r.URL.Path, r.URL.RawPath, r.Method = "/admin", "", "DELETE"
 	}))
-	tg := viewGateway(t, be, "middleware", pluginFunc(func(_ context.Context, req *plugins.Request) error {
+	tg := viewGateway(t, be.addr(), "middleware", pluginFunc(func(_ context.Context, req *plugins.Request) error {
 		inner.ServeHTTP(nil, req.HTTPRequest())
 		return nil
 	}))
@@ -110,7 +114,7 @@ func TestResponsePluginWrapsBody(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		io.WriteString(w, "hello")
 	})
-	tg := viewGateway(t, be, "shout", shout{})
+	tg := viewGateway(t, be.addr(), "shout", shout{})
 	resp, err := http.Get(tg.url("web") + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +146,7 @@ func (shout) HandleResponse(_ context.Context, _ *plugins.Request, resp *plugins
 // when the plugin left part of the body unread.
 func TestRejectAfterReadingBody(t *testing.T) {
 	be := newBackend(t, nil)
-	tg := viewGateway(t, be, "inspect", pluginFunc(func(_ context.Context, req *plugins.Request) error {
+	tg := viewGateway(t, be.addr(), "inspect", pluginFunc(func(_ context.Context, req *plugins.Request) error {
 		n := int64(1)
 		if req.Header().Get("X-Read") == "all" {
 			n = 1 << 20
@@ -159,5 +163,145 @@ func TestRejectAfterReadingBody(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden || resp.Close != tt.close {
 			t.Errorf("read %s: got %d with close %v, want 403 with close %v", tt.read, resp.StatusCode, resp.Close, tt.close)
 		}
+	}
+}
+
+// noBody is a response plugin that replaces every response body, as one
+// that inspects or rewrites bodies does: with a wrapper of unknown length,
+// or with bytes of its own.
+type noBody struct{ wrap bool }
+
+func (noBody) HandleRequest(context.Context, *plugins.Request) error { return nil }
+
+func (p noBody) HandleResponse(_ context.Context, _ *plugins.Request, resp *plugins.Response) error {
+	if p.wrap {
+		resp.SetBody(io.NopCloser(resp.Body()), -1)
+	} else {
+		resp.SetBody(io.NopCloser(strings.NewReader("own")), 3)
+	}
+	return nil
+}
+
+// TestResponsePluginCannotGiveABodyToNone replaces the body of responses
+// that carry none: a 101's body is the upgraded connection, which must
+// reach the client as the tunnel and be closed when it ends (else the
+// upstream connection and its request slot leak), and a 204 or 304 has no
+// body to send. Each reaches the client as the upstream sent it, logged
+// as such.
+func TestResponsePluginCannotGiveABodyToNone(t *testing.T) {
+	be := newRawBackend(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+		switch req.URL.Path {
+		case "/ws":
+			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+			buf := make([]byte, 4)
+			if _, err := io.ReadFull(br, buf); err == nil {
+				c.Write(buf)
+			}
+		case "/204":
+			io.WriteString(c, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+		case "/304":
+			io.WriteString(c, "HTTP/1.1 304 Not Modified\r\nEtag: \"a\"\r\nConnection: close\r\n\r\n")
+		}
+	})
+	for _, wrap := range []bool{true, false} {
+		t.Run(fmt.Sprintf("wrap=%v", wrap), func(t *testing.T) {
+			tg := viewGateway(t, be.addr(), "replace", noBody{wrap})
+			addr := strings.TrimPrefix(tg.url("web"), "http://")
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Request-Id: ws\r\n\r\n")
+			c.SetReadDeadline(deadline())
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			echo := make([]byte, 4)
+			if resp.StatusCode == 101 {
+				io.WriteString(c, "ping")
+				io.ReadFull(br, echo)
+			}
+			c.Close()
+			if resp.StatusCode != 101 || resp.Header.Get("Content-Length") != "" || string(echo) != "ping" {
+				t.Errorf("got %d with Content-Length %q and %q through the tunnel, want 101, none, ping", resp.StatusCode, resp.Header.Get("Content-Length"), echo)
+			}
+			if e := tg.logFor("ws"); e["response_code"] != float64(101) || e["response_flags"] != "-" {
+				t.Errorf("logged %v %v, want 101 -", e["response_code"], e["response_flags"])
+			}
+			waitUntil(t, "the upstream connection closed", func() bool { return be.open.Load() == 0 })
+			waitUntil(t, "the request slot freed", func() bool {
+				return upstreamMetric(t, tg, "portcullis_upstream_requests_active", "app") == 0
+			})
+			for _, path := range []string{"/204", "/304"} {
+				resp, body := rawRoundTrip(t, addr, "GET "+path+" HTTP/1.1\r\nHost: a\r\nX-Request-Id: r"+path+"\r\n\r\n")
+				if want := path[1:]; fmt.Sprint(resp.StatusCode) != want || body != "" || resp.Header.Get("Content-Length") != "" {
+					t.Errorf("%s: got %d %q with Content-Length %q, want %s with no body", path, resp.StatusCode, body, resp.Header.Get("Content-Length"), want)
+				}
+			}
+		})
+	}
+}
+
+// lateReader is a response plugin that reads the request's trailer, body
+// and escape hatch while the upstream transport may still be sending the
+// request body, until the trailer field X-Sum shows.
+type lateReader struct {
+	started chan struct{}
+	saw     chan []string
+}
+
+func (lateReader) HandleRequest(context.Context, *plugins.Request) error { return nil }
+
+func (p lateReader) HandleResponse(_ context.Context, req *plugins.Request, _ *plugins.Response) error {
+	hatch := req.HTTPRequest()
+	first := []string{fmt.Sprint(hatch.Trailer), fmt.Sprint(req.Trailer().Len())}
+	n, _ := req.Body().Read(make([]byte, 8))
+	first = append(first, fmt.Sprint(n))
+	close(p.started)
+	sum := ""
+	for end := time.Now().Add(10 * time.Second); sum == "" && time.Now().Before(end); time.Sleep(time.Millisecond) {
+		sum = req.Trailer().Get("X-Sum")
+		req.HTTPRequest()
+	}
+	p.saw <- append(first, sum)
+	return nil
+}
+
+// TestResponsePhaseRequestTrailer answers a request before its chunked
+// body has ended, and runs a response plugin that reads the request's
+// trailer meanwhile. net/http writes the trailer into the request when the
+// body ends, on the transport's goroutine: until then the plugin sees no
+// trailer, no body (the upstream's to read) and a hatch without trailer,
+// and never the map while it is written (the race detector watches); once
+// the body has ended it sees the trailer.
+func TestResponsePhaseRequestTrailer(t *testing.T) {
+	be := newRawBackend(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		io.Copy(io.Discard, req.Body)
+	})
+	p := lateReader{started: make(chan struct{}), saw: make(chan []string, 1)}
+	tg := viewGateway(t, be.addr(), "late", p)
+	c, err := net.Dial("tcp", strings.TrimPrefix(tg.url("web"), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: a\r\nTrailer: X-Sum\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n")
+	select {
+	case <-p.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the response phase did not start")
+	}
+	io.WriteString(c, "0\r\nX-Sum: 1\r\n\r\n")
+	c.SetReadDeadline(deadline())
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := <-p.saw, []string{"map[]", "0", "0", "1"}; !slices.Equal(got, want) {
+		t.Errorf("the plugin saw hatch trailer, trailer fields, body bytes, X-Sum %q, want %q", got, want)
 	}
 }

@@ -140,6 +140,9 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	case err == errBadSwitch:
 		g.local(rw, ex, http.StatusBadGateway, "upstream connect error or disconnect/reset before headers. reset reason: protocol error",
 			accesslog.UpstreamProtocolError, "upstream_reset_before_response_started{protocol_error}")
+	case ex.sent.error() != nil && ex.clientCtx.Err() == nil && !ex.body.failed():
+		// A plugin's body failed, or did not match its length.
+		g.fail(rw, ex, ex.sent.error())
 	case errors.As(err, &uerr) && ex.clientCtx.Err() == nil && !ex.body.failed():
 		g.local(rw, ex, uerr.Status, uerr.Body, uerr.Flags, uerr.Details)
 	case ex.body.failed():

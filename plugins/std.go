@@ -6,6 +6,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // StdRequest is the RequestView of a request parsed by net/http (HTTP/1.1
@@ -19,6 +20,14 @@ type StdRequest struct {
 	header, trailer headerRef
 	// hatch is what HTTPRequest built, kept for later calls.
 	hatch *http.Request
+	// sent is set once the request has gone upstream (Sent); ended then
+	// reports whether its body has ended, nil when it has none.
+	sent  bool
+	ended *atomic.Bool
+	// late is the trailer a plugin sees while net/http may still write
+	// the request's own: empty at first, and read by no one else.
+	late    http.Header
+	lateRef headerRef
 }
 
 var _ RequestView = (*StdRequest)(nil)
@@ -32,7 +41,28 @@ func (v *StdRequest) Reset(r *http.Request) {
 	}
 	*v = StdRequest{r: r, path: path, query: r.URL.RawQuery}
 	v.header.m, v.trailer.m = &r.Header, &r.Trailer
+	v.trailer.spellings = spellingsShared
 }
+
+// Sent tells the view that the request has been handed to the upstream,
+// whose transport reads the body on a goroutine of its own; net/http writes
+// the trailer fields into the request when the body ends there. ended
+// reports when the body has ended (the engine sets it after the read that
+// ended it), or is nil for a request without a body. From then on Body is
+// empty, and until the body has ended the trailer reads as empty (what a
+// plugin writes into it goes nowhere) and HTTPRequest's has none, so that
+// a response-phase plugin never reads a map that net/http is writing.
+func (v *StdRequest) Sent(ended *atomic.Bool) {
+	v.sent, v.ended = true, ended
+	v.lateRef = headerRef{m: &v.late, spellings: spellingsShared}
+	if v.hatch != nil && ended != nil {
+		v.hatch.Trailer = nil
+	}
+}
+
+// unsettled reports whether net/http may still write the request's
+// trailer.
+func (v *StdRequest) unsettled() bool { return v.sent && v.ended != nil && !v.ended.Load() }
 
 // SetTarget sets the normalised path the route matches and the query as
 // forwarded.
@@ -75,11 +105,16 @@ func (v *StdRequest) Protocol() string {
 func (v *StdRequest) Header() Header { return stdHeader{&v.header} }
 
 // Trailer implements RequestView.
-func (v *StdRequest) Trailer() Header { return stdHeader{&v.trailer} }
+func (v *StdRequest) Trailer() Header {
+	if v.unsettled() {
+		return stdHeader{&v.lateRef}
+	}
+	return stdHeader{&v.trailer}
+}
 
 // Body implements RequestView.
 func (v *StdRequest) Body() io.ReadCloser {
-	if v.r.Body == nil {
+	if v.r.Body == nil || v.sent {
 		return http.NoBody
 	}
 	return v.r.Body
@@ -102,16 +137,33 @@ func (v *StdRequest) SetBody(body io.ReadCloser, length int64) {
 // with its own URL, built once: two allocations.
 func (v *StdRequest) HTTPRequest() *http.Request {
 	if v.hatch == nil {
-		r := new(http.Request)
-		*r = *v.r
+		var r *http.Request
+		if v.unsettled() {
+			r = lateCopy(v.r)
+		} else {
+			r = new(http.Request)
+			*r = *v.r
+		}
 		u := *v.r.URL
 		r.URL = &u
 		v.hatch = r
 		// The copy writes the maps directly, past what the view knows.
 		v.header.spellings, v.trailer.spellings = spellingsShared, spellingsShared
 	}
-	v.hatch.Body, v.hatch.ContentLength = v.r.Body, v.r.ContentLength
+	v.hatch.Body, v.hatch.ContentLength = v.Body(), v.r.ContentLength
 	return v.hatch
+}
+
+// lateCopy copies r field by field but for Trailer, which net/http may be
+// writing.
+func lateCopy(r *http.Request) *http.Request {
+	c := &http.Request{
+		Method: r.Method, URL: r.URL, Proto: r.Proto, ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor,
+		Header: r.Header, ContentLength: r.ContentLength, TransferEncoding: r.TransferEncoding, Close: r.Close,
+		Host: r.Host, Form: r.Form, PostForm: r.PostForm, MultipartForm: r.MultipartForm,
+		RemoteAddr: r.RemoteAddr, RequestURI: r.RequestURI, TLS: r.TLS, Response: r.Response, Pattern: r.Pattern,
+	}
+	return c.WithContext(r.Context())
 }
 
 // StdResponse is the ResponseView of an *http.Response: one the upstream
@@ -130,6 +182,7 @@ func (v *StdResponse) Reset(resp *http.Response) {
 	}
 	*v = StdResponse{resp: resp}
 	v.header.m, v.trailer.m = &resp.Header, &resp.Trailer
+	v.trailer.spellings = spellingsShared
 }
 
 // Status implements ResponseView.
@@ -152,9 +205,20 @@ func (v *StdResponse) Body() io.ReadCloser {
 // ContentLength implements ResponseView.
 func (v *StdResponse) ContentLength() int64 { return v.resp.ContentLength }
 
-// SetBody implements ResponseView.
+// SetBody implements ResponseView. It does nothing to a response of a
+// status that carries no body.
 func (v *StdResponse) SetBody(body io.ReadCloser, length int64) {
+	if noBody(v.resp.StatusCode) {
+		return
+	}
 	setBody(&v.resp.Body, &v.resp.ContentLength, stdHeader{&v.header}, body, length)
+}
+
+// noBody reports whether a response of status carries no body: 1xx (a
+// 101's body is the upgraded connection, which the gateway relays as it
+// is), 204 and 304.
+func noBody(status int) bool {
+	return status < 200 || status == http.StatusNoContent || status == http.StatusNotModified
 }
 
 // setBody stores a new body and its length in a message's fields, and makes
@@ -188,7 +252,9 @@ type headerRef struct {
 	// of a canonical name (lower case, '_' for '-') reaches: Del must then
 	// look at every key. It is learnt on the first Del and kept up to date
 	// by the view's own writes; once the map is shared with code that
-	// writes it directly (HTTPRequest), every Del looks.
+	// writes it directly (HTTPRequest), every Del looks. A trailer map is
+	// shared from the start: net/http writes the fields that end the body
+	// into it when the body ends, whatever their spelling.
 	spellings spellingState
 }
 
@@ -249,20 +315,24 @@ func (h stdHeader) Len() int {
 func (h stdHeader) Set(name, value string) { h.SetValues(name, []string{value}) }
 
 func (h stdHeader) SetValues(name string, values []string) {
-	key := h.write(name)
+	key := textproto.CanonicalMIMEHeaderKey(name)
 	h.del(key)
+	// After the delete, which learns what the map holds without key.
+	h.write(key)
 	// No spare capacity: an Add to this field must copy, never write into
 	// a slice that other requests share.
 	(*h.ref.m)[key] = values[:len(values):len(values)]
 }
 
 func (h stdHeader) Add(name, value string) {
-	key := h.write(name)
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	h.write(key)
 	(*h.ref.m)[key] = append((*h.ref.m)[key], value)
 }
 
 func (h stdHeader) AddValues(name string, values []string) {
-	key := h.write(name)
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	h.write(key)
 	if old := (*h.ref.m)[key]; len(old) > 0 {
 		// Shared slices have no spare capacity, so this append copies
 		// unless the spare capacity is this request's own.
@@ -274,27 +344,26 @@ func (h stdHeader) AddValues(name string, values []string) {
 
 func (h stdHeader) Del(name string) { h.del(textproto.CanonicalMIMEHeaderKey(name)) }
 
-// write prepares the map for a write of name and returns its key.
-func (h stdHeader) write(name string) string {
+// write prepares the map for a write of key, a canonical name.
+func (h stdHeader) write(key string) {
 	if *h.ref.m == nil {
 		*h.ref.m = make(http.Header)
 	}
-	key := textproto.CanonicalMIMEHeaderKey(name)
 	if h.ref.spellings == spellingsNone && spellingOf(key) {
 		h.ref.spellings = spellingsMaybe
 	}
-	return key
 }
 
 // del removes key, the canonical form of a name, and every other spelling
 // of it: any ASCII case, and '_' for '-' (SameHeaderName). Comparing in place
 // allocates nothing; a map lookup cannot find another spelling. When the view
-// knows that no key is another spelling of a canonical name, the one map
-// delete is enough.
+// knows that no key is another spelling of a canonical name (every key is
+// canonical, without '_'), the one map delete is enough for a key without
+// '_': one with it, such as X_api_key, also reaches the canonical X-Api-Key.
 func (h stdHeader) del(key string) {
 	m := *h.ref.m
 	delete(m, key)
-	if h.ref.spellings == spellingsNone {
+	if h.ref.spellings == spellingsNone && strings.IndexByte(key, '_') < 0 {
 		return
 	}
 	maybe := false

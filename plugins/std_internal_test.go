@@ -65,5 +65,20 @@ func FuzzHeaderNames(f *testing.F) {
 				t.Fatalf("Del(%q) after writes left %q", name, k)
 			}
 		}
+
+		// Nor the spellings a Del or Set of a name written with '_'
+		// reaches, nor a field Set stores under such a name.
+		under := strings.ReplaceAll(name, "-", "_")
+		h = http.Header{"Accept": {"*/*"}, key: {"1"}}
+		v = stdHeader{&headerRef{m: &h}}
+		v.Del("X-Absent")
+		v.Del(under)
+		v.Set(under, "2")
+		v.Del(name)
+		for k := range h {
+			if SameHeaderName(k, name) {
+				t.Fatalf("Del(%q), Set(%q), Del(%q) left %q", under, under, name, k)
+			}
+		}
 	})
 }

@@ -110,7 +110,10 @@ type ResponseView interface {
 	ContentLength() int64
 	// SetBody replaces the body sent to the client, typically with a
 	// reader that wraps Body; length is its length, or -1 when unknown.
-	// The Content-Length header follows it.
+	// The Content-Length header follows it. A response whose status
+	// carries no body (1xx, 204, 304) keeps its own: SetBody does nothing
+	// to it, so that a plugin that wraps every body leaves a 101's
+	// upgraded connection, which is its body, as it is.
 	SetBody(body io.ReadCloser, length int64)
 	// Trailer is the response's trailer fields, known once the body has
 	// been read to its end.

@@ -76,6 +76,8 @@ var edits = []struct {
 	{"set replaces every spelling", headers.Ops{Set: map[string]string{"x-api-key": "gateway"}},
 		http.Header{"X_api_key": {"forged"}, "X_API_KEY": {"forged"}, "X-Api-Key": {"old"}, "X-Api-Keys": {"k"}},
 		http.Header{"X-Api-Key": {"gateway"}, "X-Api-Keys": {"k"}}},
+	{"remove a name written with underscores after another", headers.Ops{Remove: []string{"x-debug", "x_api_key"}},
+		http.Header{"X-Debug": {"1"}, "X-Api-Key": {"client"}, "Keep": {"k"}}, http.Header{"Keep": {"k"}}},
 	{"remove absent", headers.Ops{Remove: []string{"x-internal-debug"}},
 		http.Header{"Keep": {"k"}}, http.Header{"Keep": {"k"}}},
 	{"remove before add", headers.Ops{Remove: []string{"x-a"}, Add: map[string]string{"x-a": "new"}},
