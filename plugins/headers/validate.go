@@ -46,7 +46,9 @@ func compile(side string, o *Ops) (edits, error) {
 			return "", false
 		}
 		n := textproto.CanonicalMIMEHeaderKey(raw)
-		if why, bad := forbidden[n]; bad {
+		// transfer_encoding is Transfer-Encoding to a backend that reads
+		// '_' as '-': every spelling of a forbidden name is forbidden.
+		if why, bad := forbidden[textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(n, "_", "-"))]; bad {
 			fail(op, "header %q cannot be edited: %s", raw, why)
 			return "", false
 		}
