@@ -29,7 +29,7 @@ const (
 //     identifier it ignores (see settingsInOrder).
 //   - A request with a connection-specific header field, or with TE other
 //     than "trailers", is malformed (section 8.2.2): its stream is to be
-//     reset with PROTOCOL_ERROR, where x/net answers 400. The server reads
+//     reset with PROTOCOL_ERROR, where x/net answers 400 (see field). The server reads
 //     the request's header block followed by a WINDOW_UPDATE of 0 on its
 //     stream, which it answers with exactly that reset. Its own 400 may go
 //     first, as section 8.1.1 allows; the gateway's handler never runs.
@@ -115,8 +115,10 @@ func (c *conformGuard) Read(p []byte) (int, error) {
 	} else if cut < n {
 		c.ahead = append(c.ahead[:0], p[cut:n]...)
 	}
-	if c.held && c.need == 0 && !c.finish(nil) {
-		return 0, c.err
+	if c.held && c.need == 0 {
+		// An empty frame is whole already; on failure, the server
+		// reads its header and then the error, as for any other.
+		c.finish(nil)
 	}
 	return cut, err
 }
@@ -142,7 +144,12 @@ func (c *conformGuard) gather(p []byte) (int, error) {
 		// The server reads a payload whole, into a buffer of its size.
 		n, err := io.ReadFull(c.Conn, p[:c.need])
 		if n < c.need {
+			// The server reads none of it: for it the connection ends
+			// before the payload.
 			c.ahead = append(c.ahead[:0], p[:n]...)
+			if err == io.ErrUnexpectedEOF {
+				err = io.EOF
+			}
 			return 0, err
 		}
 		if !c.finish(p[:n]) {

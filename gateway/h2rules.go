@@ -68,7 +68,10 @@ func (c *conformGuard) headerBlock(h h2FrameHeader, p []byte) (http2.ErrCode, bo
 
 // field notes a request's header field that makes it malformed (RFC 9113,
 // section 8.2.2). Field names are lower case on the wire; x/net resets the
-// stream of one that is not.
+// stream of one that is not. TE is a list: an empty one holds no value
+// other than "trailers", as x/net reads it too. The guard thus flags just
+// the requests x/net answers 400 itself, so the gateway's handler never
+// runs for one (it could forward it before the reset).
 func (c *conformGuard) field(f hpack.HeaderField) {
 	if !c.request || c.bad {
 		return
@@ -78,7 +81,7 @@ func (c *conformGuard) field(f hpack.HeaderField) {
 		c.bad = true
 	case "te":
 		// Two TE fields are "trailers, trailers", as x/net too reads them.
-		c.bad = c.te || f.Value != "trailers"
+		c.bad = c.te || f.Value != "trailers" && f.Value != ""
 		c.te = true
 	}
 }

@@ -8,12 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
 
-// h2specVersion is the h2spec release .ci/run installs, pinned in
-// tools/go.mod.
+// h2specVersion is the h2spec release pinned in tools/go.mod, which
+// .ci/run installs.
 const h2specVersion = "v2.2.1+incompatible"
 
 // TestH2Spec runs h2spec, the HTTP/2 conformance suite, against the
@@ -21,6 +22,9 @@ const h2specVersion = "v2.2.1+incompatible"
 // with both HTTP/1 and h2c passes every case but one: bytes that are not
 // the HTTP/2 preface are an HTTP/1 request there, answered as one.
 func TestH2Spec(t *testing.T) {
+	if mod, err := os.ReadFile("../tools/go.mod"); err != nil || !strings.Contains(string(mod), "github.com/summerwind/h2spec "+h2specVersion+" ") {
+		t.Errorf("tools/go.mod does not pin h2spec %s (%v)", h2specVersion, err)
+	}
 	bin, err := exec.LookPath("h2spec")
 	if err != nil {
 		t.Skip("h2spec not on PATH; install h2spec: go install github.com/summerwind/h2spec/cmd/h2spec@" + h2specVersion)
