@@ -29,17 +29,19 @@ const (
 //     identifier it ignores (see settingsInOrder).
 //   - A request with a connection-specific header field, or with TE other
 //     than "trailers", is malformed (section 8.2.2): its stream is to be
-//     reset with PROTOCOL_ERROR, where x/net answers 400 (see field). The server reads
-//     the request's header block followed by a WINDOW_UPDATE of 0 on its
-//     stream, which it answers with exactly that reset. Its own 400 may go
-//     first, as section 8.1.1 allows; the gateway's handler never runs.
+//     reset with PROTOCOL_ERROR, where x/net answers 400 (see field). The
+//     server reads the request's header block followed by a WINDOW_UPDATE
+//     of 0 on its stream, which it answers with exactly that reset. Its own
+//     400 may go first, as section 8.1.1 allows; the gateway's handler
+//     never runs.
 //
 // To see header fields, the guard decodes every header block the client
 // sends with an HPACK decoder in step with the server's; its cost is a
 // second decoding of each request's header block, and its bounds are the
 // server's (table size, string length). A block that does not decode, or is
 // framed against sections 6.2 and 6.10, ends the connection with the
-// connection error the RFC names (x/net ends it too, with a few exceptions).
+// connection error the RFC names. x/net ends it too, but for a HEADERS frame
+// padded past its end, whose stream it resets without decoding the block.
 //
 // SETTINGS, HEADERS and CONTINUATION frames (at most h2MaxFrameSize long)
 // are held until their payload is whole; other bytes pass as they come.
