@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
@@ -19,12 +20,19 @@ import (
 // and what routing chose. Exchanges are pooled; nothing keeps one after the
 // request ends.
 type exchange struct {
-	rec  accesslog.Record
+	rec accesslog.Record
+	// in is the request as the server parsed it; req is the plugins' view
+	// of it (view) with the facts the gateway established.
+	in   *http.Request
 	req  plugins.Request
-	snap *snapshot
-	conn *connInfo
-	rule *routes.Rule
-	up   *backend
+	view plugins.StdRequest
+	// resp is the plugins' view of the response, in the response phase.
+	resp     plugins.Response
+	respView plugins.StdResponse
+	snap     *snapshot
+	conn     *connInfo
+	rule     *routes.Rule
+	up       *backend
 	// attempt is what the pool reports of the upstream exchange.
 	attempt upstream.Attempt
 	// clientCtx is the request's own context, before any route timeout,
@@ -37,9 +45,15 @@ type exchange struct {
 	rewritten string
 	w         responseWriter
 	// body wraps the request body, or is nil for a request without one.
-	// It is not pooled with the exchange: the upstream transport may read
-	// or close it after the request has ended.
+	// Plugins and the upstream read the client's body through it. It is
+	// not pooled with the exchange: the upstream transport may read or
+	// close it after the request has ended.
 	body *countingBody
+	// bodySent is set once the body is handed to the upstream.
+	bodySent bool
+	// sent is the body a plugin put in place of the client's, as the
+	// upstream reads it, or nil. Like body, it is not pooled.
+	sent *pluginBody
 	// peerTrusted is whether the direct peer is a trusted proxy, whose
 	// X-Forwarded-* headers are believed.
 	peerTrusted bool
@@ -56,6 +70,13 @@ type exchange struct {
 	// Its hook is bound to this exchange once and kept when the exchange
 	// goes back to the pool, so that a request does not build it anew.
 	trace httptrace.ClientTrace
+}
+
+// responseView returns the plugins' view of resp.
+func (ex *exchange) responseView(resp *http.Response) *plugins.Response {
+	ex.respView.Reset(resp)
+	ex.resp.ResponseView = &ex.respView
+	return &ex.resp
 }
 
 var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
@@ -95,12 +116,15 @@ type countingBody struct {
 	rc  io.ReadCloser
 	n   atomic.Int64
 	err atomic.Pointer[error]
+	eof atomic.Bool
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.n.Add(int64(n))
-	if err != nil && err != io.EOF {
+	if err == io.EOF {
+		b.eof.Store(true)
+	} else if err != nil {
 		b.err.CompareAndSwap(nil, &err)
 	}
 	return n, err
@@ -122,6 +146,98 @@ func (b *countingBody) failed() bool { return b != nil && b.err.Load() != nil }
 // ReadFailed tells the upstream pool that reading the body failed, so that
 // the try is the client's failure and not the endpoint's.
 func (b *countingBody) ReadFailed() bool { return b.failed() }
+
+// pluginBody is a request body a plugin put in place of the client's, or
+// the client's after a plugin read from it, held to the length declared
+// (SetBody's, or the client's): one that ends short of it fails at its
+// end, and one that goes past it fails before its last declared byte is
+// read, so that no upstream receives a request that looks whole and is not
+// the one the plugin meant. (Go's HTTP/2 transport would end the stream
+// short of its content-length, which desynchronises an upstream that turns
+// it into HTTP/1; a retry's buffer would keep the declared bytes and drop
+// the rest.) A failure is the plugin's, not the client's nor the
+// endpoint's: ReadFailed tells the pool not to retry it nor count it
+// against the endpoint, and the gateway answers it as the plugin's error.
+// The transport reads it on its own goroutine: its error is read
+// atomically, its count only by the reader.
+type pluginBody struct {
+	rc io.ReadCloser
+	// client is the client's body, which rc may read, or nil.
+	client   *countingBody
+	declared int64 // the length the plugin gave, or -1
+	read     int64
+	err      atomic.Pointer[error]
+}
+
+func (b *pluginBody) Read(p []byte) (int, error) {
+	if b.declared < 0 {
+		n, err := b.rc.Read(p)
+		return n, b.check(err)
+	}
+	left := b.declared - b.read
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	var n int
+	var err error
+	if len(p) > 0 {
+		n, err = b.rc.Read(p)
+		b.read += int64(n)
+	}
+	switch {
+	case b.read < b.declared && err == io.EOF:
+		err = fmt.Errorf("the request body the plugins left ended after %d of its %d bytes", b.read, b.declared)
+	case b.read == b.declared && err == nil:
+		// Only the body's end may follow: withhold the last bytes
+		// until it is seen.
+		err = b.end()
+	}
+	if err != nil && err != io.EOF {
+		return 0, b.check(err)
+	}
+	return n, err
+}
+
+// end reads on past the declared length and returns io.EOF when the body
+// ends there, or why it does not.
+func (b *pluginBody) end() error {
+	var one [1]byte
+	for range 100 {
+		n, err := b.rc.Read(one[:])
+		if n > 0 {
+			return fmt.Errorf("the request body the plugins left is longer than its %d bytes", b.declared)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
+
+// check keeps the first error other than io.EOF, and returns err.
+func (b *pluginBody) check(err error) error {
+	if err != nil && err != io.EOF {
+		b.err.CompareAndSwap(nil, &err)
+	}
+	return err
+}
+
+func (b *pluginBody) Close() error { return b.rc.Close() }
+
+// ReadFailed tells the upstream pool that the body failed, or the client's
+// beneath it.
+func (b *pluginBody) ReadFailed() bool { return b.error() != nil || b.client.failed() }
+
+// error returns why the body failed, or nil.
+func (b *pluginBody) error() error {
+	if b == nil {
+		return nil
+	}
+	if p := b.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 // responseWriter records the status and counts the body bytes sent; it
 // streams and bounds the response as sending describes.

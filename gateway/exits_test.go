@@ -72,14 +72,14 @@ func denyFactory() plugins.Factory {
 type denyPlugin struct{}
 
 func (denyPlugin) HandleRequest(_ context.Context, req *plugins.Request) error {
-	if req.HTTP.Header.Get("X-Deny") == "request" {
+	if req.Header().Get("X-Deny") == "request" {
 		return &plugins.Reject{Status: 403, Details: "denied_by_test"}
 	}
 	return nil
 }
 
-func (denyPlugin) HandleResponse(_ context.Context, req *plugins.Request, _ *http.Response) error {
-	if req.HTTP.Header.Get("X-Deny") == "response" {
+func (denyPlugin) HandleResponse(_ context.Context, req *plugins.Request, _ *plugins.Response) error {
+	if req.Header().Get("X-Deny") == "response" {
 		return &plugins.Reject{Status: 403, Details: "response_denied_by_test"}
 	}
 	return nil

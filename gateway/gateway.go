@@ -21,6 +21,7 @@ import (
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/admin"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
+	"github.com/portcullis-gw/portcullis/gateway/upstream"
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
@@ -60,6 +61,8 @@ type Options struct {
 	// DrainTimeout bounds how long a listener that is removed, replaced
 	// or shut down waits for its in-flight requests. Zero means 30s.
 	DrainTimeout time.Duration
+	// Resolver looks up upstream endpoint names; nil means the system's.
+	Resolver upstream.Resolver
 }
 
 // New builds a gateway serving cfg. It starts nothing: Start opens the

@@ -2,16 +2,25 @@ package gateway
 
 import "encoding/binary"
 
-// HTTP/2 frame types the reset guard follows (RFC 9113, section 6).
+// HTTP/2 frame types and flags the guards follow (RFC 9113, section 6).
 const (
-	h2FrameHeaders   = 0x1
-	h2FrameRSTStream = 0x3
+	h2FrameHeaders      = 0x1
+	h2FrameRSTStream    = 0x3
+	h2FrameSettings     = 0x4
+	h2FrameWindowUpdate = 0x8
+	h2FrameContinuation = 0x9
+
+	h2FlagAck        = 0x1 // SETTINGS
+	h2FlagEndHeaders = 0x4 // HEADERS, CONTINUATION
+	h2FlagPadded     = 0x8 // HEADERS
+	h2FlagPriority   = 0x20
 )
 
-// h2FrameHeader is what the reset guard reads of a frame.
+// h2FrameHeader is what the guards read of a frame.
 type h2FrameHeader struct {
 	length int
 	typ    byte
+	flags  byte
 	stream uint32
 }
 
@@ -52,6 +61,7 @@ func (s *h2Scanner) scan(p []byte, each func(h h2FrameHeader, end int) (stop boo
 			h := h2FrameHeader{
 				length: int(s.hdr[0])<<16 | int(s.hdr[1])<<8 | int(s.hdr[2]),
 				typ:    s.hdr[3],
+				flags:  s.hdr[4],
 				stream: binary.BigEndian.Uint32(s.hdr[5:]) & (1<<31 - 1),
 			}
 			s.remain = h.length

@@ -38,6 +38,7 @@ func FuzzH2Scanner(f *testing.F) {
 			h := h2FrameHeader{
 				length: int(data[i])<<16 | int(data[i+1])<<8 | int(data[i+2]),
 				typ:    data[i+3],
+				flags:  data[i+4],
 				stream: binary.BigEndian.Uint32(data[i+5:]) & (1<<31 - 1),
 			}
 			i += 9 + h.length

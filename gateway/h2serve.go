@@ -15,10 +15,11 @@ import (
 // settings from the same http.Server fields, but only x/net's ServeConn
 // takes any net.Conn: so every HTTP/2 connection is read through a
 // resetGuard, which has the server answer a flood of reset streams with
-// GOAWAY ENHANCE_YOUR_CALM. Graceful shutdown reaches the connections
+// GOAWAY ENHANCE_YOUR_CALM, over a conformGuard, which has it keep rules of
+// RFC 9113 it would break. Graceful shutdown reaches the connections
 // through srv.RegisterOnShutdown, as with the bundled server.
 func (g *Gateway) serveHTTP2(srv *http.Server, listener string) {
-	h2 := new(http2.Server)
+	h2 := &http2.Server{MaxReadFrameSize: h2MaxFrameSize, MaxDecoderHeaderTableSize: h2HeaderTableSize}
 	// ConfigureServer fails only for cipher suites in srv.TLSConfig, and
 	// srv has none: the gateway hands it connections already in TLS.
 	if err := http2.ConfigureServer(srv, h2); err != nil {
@@ -33,7 +34,8 @@ func (g *Gateway) serveHTTP2(srv *http.Server, listener string) {
 			ctx = bc.BaseContext()
 		}
 		remote := c.RemoteAddr()
-		guard := newResetGuard(c, sawPreface, func(streams, premature int) {
+		rules := newConformGuard(c, sawPreface, hs.MaxHeaderBytes)
+		guard := newResetGuard(rules, sawPreface, func(streams, premature int) {
 			g.tooManyResets(listener, "HTTP/2", remote, streams, premature)
 		})
 		if ci, ok := ctx.Value(connKey{}).(*connInfo); ok {
@@ -52,7 +54,11 @@ func (g *Gateway) serveHTTP2(srv *http.Server, listener string) {
 	// was never used, after reading the client's preface from it.
 	srv.TLSNextProto["unencrypted_http2"] = func(hs *http.Server, c *tls.Conn, h http.Handler) {
 		if u, ok := c.NetConn().(interface{ UnencryptedNetConn() net.Conn }); ok {
-			serve(hs, u.UnencryptedNetConn(), h, true)
+			nc := u.UnencryptedNetConn()
+			if oc, ok := nc.(*h2cOnlyConn); ok {
+				oc.h2.Store(true)
+			}
+			serve(hs, nc, h, true)
 		}
 	}
 }

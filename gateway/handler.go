@@ -3,16 +3,17 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptrace"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
-	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
@@ -94,7 +95,13 @@ func (ex *exchange) begin(r *http.Request) {
 	}
 	ex.req.ID = requestID(r.Header)
 	rec.RequestID = ex.req.ID
-	ex.req.HTTP = r
+	if r.Body != nil && r.Body != http.NoBody {
+		ex.body = &countingBody{rc: r.Body}
+		r.Body = ex.body
+	}
+	ex.in = r
+	ex.view.Reset(r)
+	ex.req.RequestView = &ex.view
 }
 
 // serve routes the request and acts on it. Every way out writes one
@@ -155,7 +162,8 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		ex.rec.Path = withQuery(path, query)
 	}
 	// Plugins read the path the route matches, and the query, in the form
-	// forwarded.
+	// forwarded; so does an *http.Request built from the view.
+	ex.view.SetTarget(path, query)
 	setPath(r.URL, path)
 	r.URL.RawQuery = query
 	if l.redirectHTTPS {
@@ -176,7 +184,7 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 				return
 			}
 		}
-		g.local(w, ex, http.StatusNotFound, noBody, accesslog.NoRouteFound, "route_not_found")
+		g.local(w, ex, http.StatusNotFound, emptyReply, accesslog.NoRouteFound, "route_not_found")
 		return
 	}
 	ex.rule = rule
@@ -245,25 +253,6 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	}
 }
 
-func metricLabels(ex *exchange, r *http.Request) metrics.Labels {
-	l := metrics.Labels{RequestProtocol: "http", ConnectionSecurityPolicy: "unknown"}
-	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/grpc") {
-		l.RequestProtocol = "grpc"
-	}
-	if ex.up != nil {
-		l.DestinationService = ex.up.service
-		l.DestinationServiceName = ex.up.spec.Name
-		l.DestinationServiceNamespace = ex.up.spec.Namespace
-		l.DestinationWorkloadNamespace = ex.up.spec.Namespace
-		l.DestinationApp = ex.up.spec.Labels["app"]
-		l.DestinationVersion = ex.up.spec.Labels["version"]
-	}
-	// With reporter="source", Istio's source_* labels describe the
-	// reporting proxy, not its caller: they stay unknown until the gateway
-	// has an identity of its own.
-	return l
-}
-
 // proxy sends the request to its upstream, bounded by the route's timeout.
 func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 	timeout := ex.rule.Timeout
@@ -272,7 +261,7 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 	}
 	upgrade, ok := upgradeFor(r, ex.rule.AllowsUpgrade)
 	if !ok {
-		g.local(w, ex, http.StatusForbidden, noBody, 0, "upgrade_failed")
+		g.local(w, ex, http.StatusForbidden, emptyReply, 0, "upgrade_failed")
 		return
 	}
 	ex.upgrade = upgrade
@@ -293,11 +282,27 @@ func (g *Gateway) proxy(w *responseWriter, r *http.Request, ex *exchange) {
 			d.stop()
 		}()
 	}
-	if r.Body != nil && r.Body != http.NoBody {
-		ex.body = &countingBody{rc: r.Body}
-		r.Body = ex.body
+	if ex.body != nil {
+		// The body forwarded may be a plugin's; the client's is still
+		// read through ex.body beneath it, which tells a client's
+		// failure from the upstream's.
+		ex.bodySent = true
 		ex.attempt.Body = ex.body
 	}
+	if r.Body != nil && r.Body != http.NoBody && (r.Body != io.ReadCloser(ex.body) || ex.body.bytesRead() > 0) {
+		// A plugin's body, or the client's that a plugin read from,
+		// held to the length declared; it tells its own failure and
+		// the client's.
+		ex.sent = &pluginBody{rc: r.Body, client: ex.body, declared: r.ContentLength}
+		r.Body = ex.sent
+		ex.attempt.Body = ex.sent
+	}
+	// The transport reads the body on its own goroutine from here on.
+	var ended *atomic.Bool
+	if ex.body != nil {
+		ended = &ex.body.eof
+	}
+	ex.view.Sent(ended)
 	defer func() {
 		// The proxy leaves the upstream connection of a 101 open when
 		// it fails to take over the client's; it holds a request slot.

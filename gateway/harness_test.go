@@ -70,13 +70,21 @@ func serveForTest(tb testing.TB, cfg *routes.Config, format string, log zerolog.
 // set to a file in a temporary directory.
 func serveWithLog(tb testing.TB, cfg *routes.Config, opts accesslog.Options, log zerolog.Logger) *testGateway {
 	tb.Helper()
+	return serveWith(tb, cfg, opts, Options{Log: log})
+}
+
+// serveWith is serveWithLog with the gateway's options; their AccessLog is
+// the one opts describes.
+func serveWith(tb testing.TB, cfg *routes.Config, opts accesslog.Options, gwOpts Options) *testGateway {
+	tb.Helper()
 	logPath := filepath.Join(tb.TempDir(), "access.log")
 	opts.Path = logPath
 	access, err := accesslog.New(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gw, err := New(cfg, Options{Log: log, AccessLog: access})
+	gwOpts.AccessLog = access
+	gw, err := New(cfg, gwOpts)
 	if err != nil {
 		tb.Fatal(err)
 	}

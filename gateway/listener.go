@@ -474,6 +474,9 @@ func (g *Gateway) guardListener(ln net.Listener, conns *connlimit.Listener, l *l
 			g.protocolError(spec.Name, kind.String(), remote)
 		},
 	}
+	if spec.TLS == nil && !slices.Contains(spec.Protocols, "http1") {
+		return h2cOnlyListener{ln}
+	}
 	if spec.TLS == nil {
 		return h1guard.Listen(ln, guard)
 	}

@@ -108,7 +108,7 @@ func modifyResponse(resp *http.Response) error {
 	resp.Header[serviceTimeKey] = st
 	ex.w.routeDeadline, _ = resp.Request.Context().Deadline()
 	if ex.rule.Chain.HasResponders() {
-		if err := ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, resp); err != nil {
+		if err := ex.rule.Chain.HandleResponse(resp.Request.Context(), &ex.req, ex.responseView(resp)); err != nil {
 			return &responsePhaseError{err}
 		}
 	}
@@ -181,6 +181,9 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 		g.fail(rw, ex, rerr.err)
 	case err == errBadSwitch:
 		g.local(rw, ex, http.StatusBadGateway, upstreamProtocolErrorText, accesslog.UpstreamProtocolError, upstreamProtocolErrorDetails)
+	case ex.sent.error() != nil && ex.clientCtx.Err() == nil && !ex.body.failed():
+		// A plugin's body failed, or did not match its length.
+		g.fail(rw, ex, ex.sent.error())
 	case errors.As(err, &uerr) && ex.clientCtx.Err() == nil && !ex.body.failed():
 		g.local(rw, ex, uerr.Status, uerr.Body, uerr.Flags, uerr.Details)
 	case ex.body.failed():

@@ -15,7 +15,7 @@ import (
 // local writes a response of the gateway's own: the one place such answers
 // are rendered. The body goes out as it is, as Envoy's local replies do (no
 // newline is added, so Content-Length is Envoy's too); an empty body means
-// the status text, and noBody none at all. A HEAD request gets the header
+// the status text, and emptyReply none at all. A HEAD request gets the header
 // alone, so that the bytes logged are the bytes sent.
 func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string, flag accesslog.Flags, details string) {
 	ex.rec.Flags |= flag
@@ -26,7 +26,7 @@ func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string
 	switch body {
 	case "":
 		body = http.StatusText(status)
-	case noBody:
+	case emptyReply:
 		body = ""
 	}
 	h := w.Header()
@@ -35,7 +35,7 @@ func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string
 		h["X-Content-Type-Options"] = []string{"nosniff"}
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	if (status == http.StatusBadRequest || status == http.StatusRequestHeaderFieldsTooLarge || unreadBody(ex)) && ex.req.HTTP.ProtoMajor == 1 {
+	if (status == http.StatusBadRequest || status == http.StatusRequestHeaderFieldsTooLarge || unreadBody(ex)) && ex.in.ProtoMajor == 1 {
 		// The client's framing or headers are not to be trusted, or its
 		// body was never read: closing spares the server from reading
 		// what is left of it, however slowly it comes, before the next
@@ -45,19 +45,19 @@ func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string
 		h["Connection"] = []string{"close"}
 	}
 	w.WriteHeader(status)
-	if body != "" && ex.req.HTTP.Method != http.MethodHead {
+	if body != "" && ex.in.Method != http.MethodHead {
 		w.Write([]byte(body))
 	}
 }
 
-// noBody asks local for a reply without a body, as Envoy's router sends for
+// emptyReply asks local for a reply without a body, as Envoy's router sends for
 // a request no route matches.
-const noBody = "\x00"
+const emptyReply = "\x00"
 
-// unreadBody reports whether the request came with a body that nobody read.
+// unreadBody reports whether an HTTP/1 request came with a body that was
+// neither handed to the upstream nor read to its end by a plugin.
 func unreadBody(ex *exchange) bool {
-	r := ex.req.HTTP
-	return r != nil && r.ProtoMajor == 1 && r.ContentLength != 0 && r.Body != http.NoBody && ex.body == nil
+	return ex.in != nil && ex.in.ProtoMajor == 1 && ex.body != nil && !ex.bodySent && !ex.body.eof.Load()
 }
 
 // fail answers a plugin's error: a *plugins.Reject as the plugin asked, any
@@ -107,7 +107,7 @@ func (g *Gateway) respond(w *responseWriter, r *http.Request, ex *exchange, stat
 		Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)),
 	}
 	if ex.rule.Chain.HasResponders() {
-		if err := ex.rule.Chain.HandleResponse(r.Context(), &ex.req, resp); err != nil {
+		if err := ex.rule.Chain.HandleResponse(r.Context(), &ex.req, ex.responseView(resp)); err != nil {
 			g.fail(w, ex, err)
 			return
 		}

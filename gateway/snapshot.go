@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
@@ -16,6 +17,9 @@ import (
 type snapshot struct {
 	cfg       *routes.Config
 	upstreams map[*routes.UpstreamSpec]*backend
+	// source are the Istio labels every request shares: the gateway's
+	// own workload.
+	source metrics.Labels
 
 	refs      atomic.Int64
 	retired   atomic.Bool
@@ -26,7 +30,11 @@ type snapshot struct {
 // definition did not change are carried over, so their connections survive
 // a reload.
 func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, error) {
-	s := &snapshot{cfg: cfg, upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams))}
+	s := &snapshot{
+		cfg:       cfg,
+		upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams)),
+		source:    sourceLabels(&cfg.File.Workload),
+	}
 	for name, spec := range cfg.Upstreams {
 		if u := prev.upstream(spec); u != nil {
 			s.upstreams[spec] = u

@@ -118,8 +118,7 @@ func matchedPath(ts *targets) plugins.Factory {
 		Config: func() any { return &struct{}{} },
 		Build: func(any) (plugins.Handler, error) {
 			return pluginFunc(func(_ context.Context, req *plugins.Request) error {
-				u := req.HTTP.URL
-				ts.record(req.ID, withQuery(u.RawPath, u.RawQuery), req.HTTP.Host)
+				ts.record(req.ID, withQuery(req.Path(), req.Query()), req.Authority())
 				return nil
 			}), nil
 		},

@@ -14,8 +14,8 @@ import (
 type backend struct {
 	pool *upstream.Pool
 	spec *routes.UpstreamSpec
-	// service is the destination service host for metrics.
-	service string
+	// dest is what the definition says of Istio's destination_* labels.
+	dest destination
 	// files is a digest of the files the definition names (the CA
 	// bundle): a pool is carried over a reload only if they are unchanged.
 	files [32]byte
@@ -44,13 +44,10 @@ func (g *Gateway) newBackend(spec *routes.UpstreamSpec) (*backend, error) {
 	p, err := upstream.New(spec, upstream.Options{
 		Log:      g.log,
 		Observer: g.upstreamMetrics.Observer(spec.Name),
+		Resolver: g.opts.Resolver,
 	})
 	if err != nil {
 		return nil, err
 	}
-	b := &backend{pool: p, spec: spec, service: spec.Name, files: files}
-	if spec.Namespace != "" {
-		b.service = spec.Name + "." + spec.Namespace + ".svc.cluster.local"
-	}
-	return b, nil
+	return &backend{pool: p, spec: spec, dest: destinationOf(spec), files: files}, nil
 }

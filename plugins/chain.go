@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
 )
 
 // Chain is a route's built plugins, in the order they run.
@@ -55,7 +54,7 @@ func (c *Chain) HandleRequest(ctx context.Context, req *Request) error {
 
 // HandleResponse runs each response handler, last plugin first, and stops at
 // the first error.
-func (c *Chain) HandleResponse(ctx context.Context, req *Request, resp *http.Response) error {
+func (c *Chain) HandleResponse(ctx context.Context, req *Request, resp *Response) error {
 	if c == nil {
 		return nil
 	}

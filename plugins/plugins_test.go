@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/plugintest"
 )
 
 func factory(name string) plugins.Factory {
@@ -157,7 +158,7 @@ type responder struct {
 	respErr error
 }
 
-func (r *responder) HandleResponse(context.Context, *plugins.Request, *http.Response) error {
+func (r *responder) HandleResponse(context.Context, *plugins.Request, *plugins.Response) error {
 	*r.log = append(*r.log, "response "+r.name)
 	return r.respErr
 }
@@ -235,7 +236,7 @@ func TestChainRuns(t *testing.T) {
 			if got, want := c.HasResponders(), tt.wantResponse != nil; got != want {
 				t.Errorf("got HasResponders %v, want %v", got, want)
 			}
-			req := &plugins.Request{HTTP: &http.Request{Header: http.Header{}}}
+			req := plugintest.Get(nil)
 			if err := c.HandleRequest(context.Background(), req); err != tt.wantReqErr {
 				t.Errorf("got request error %v, want %v", err, tt.wantReqErr)
 			}
@@ -243,7 +244,7 @@ func TestChainRuns(t *testing.T) {
 				t.Errorf("got request calls %q, want %q", log, tt.wantRequest)
 			}
 			log = nil
-			if err := c.HandleResponse(context.Background(), req, &http.Response{}); err != tt.wantRespErr {
+			if err := c.HandleResponse(context.Background(), req, plugintest.Response(&http.Response{})); err != tt.wantRespErr {
 				t.Errorf("got response error %v, want %v", err, tt.wantRespErr)
 			}
 			if !reflect.DeepEqual(log, tt.wantResponse) {
@@ -277,7 +278,7 @@ func TestChainClose(t *testing.T) {
 func TestNilChain(t *testing.T) {
 	var c *plugins.Chain
 	ctx := context.Background()
-	req := &plugins.Request{HTTP: &http.Request{Header: http.Header{}}}
+	req := plugintest.Get(nil)
 	if c.Len() != 0 {
 		t.Errorf("got Len %d, want 0", c.Len())
 	}
@@ -287,7 +288,7 @@ func TestNilChain(t *testing.T) {
 	if err := c.HandleRequest(ctx, req); err != nil {
 		t.Errorf("got request error %v, want nil", err)
 	}
-	if err := c.HandleResponse(ctx, req, &http.Response{}); err != nil {
+	if err := c.HandleResponse(ctx, req, plugintest.Response(&http.Response{})); err != nil {
 		t.Errorf("got response error %v, want nil", err)
 	}
 	if err := c.Close(); err != nil {

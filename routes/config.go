@@ -16,6 +16,7 @@ type File struct {
 	TrustedProxies []CIDR         `yaml:"trusted_proxies" json:"trusted_proxies,omitempty"`
 	Paths          PathOptions    `yaml:"path_normalization" json:"path_normalization"`
 	RequestID      RequestID      `yaml:"request_id" json:"request_id"`
+	Workload       Workload       `yaml:"workload" json:"workload"`
 	Listeners      []Listener     `yaml:"listeners" json:"listeners"`
 	VirtualHosts   []VirtualHost  `yaml:"virtual_hosts" json:"virtual_hosts"`
 	Upstreams      []UpstreamSpec `yaml:"upstreams" json:"upstreams"`
@@ -246,9 +247,26 @@ type UpstreamSpec struct {
 	MaxIdlePerHost int          `yaml:"max_idle_per_endpoint" json:"max_idle_per_endpoint"` // default 256
 	IdleTimeout    Duration     `yaml:"idle_timeout" json:"idle_timeout"`                   // default 90s
 	TLS            *UpstreamTLS `yaml:"tls" json:"tls,omitempty"`
-	// Namespace and Labels say which workload this is, for policies.
+	// Namespace and Labels say which workload this is, as Kubernetes
+	// writes them: policies select upstreams by them, and they fill the
+	// destination_* labels of Istio's metrics (app, version,
+	// service.istio.io/canonical-name …).
 	Namespace string            `yaml:"namespace" json:"namespace,omitempty"`
 	Labels    map[string]string `yaml:"labels" json:"labels,omitempty"`
+	// Workload is the name of the workload behind the upstream (its
+	// Deployment, StatefulSet …), Istio's destination_workload.
+	Workload string `yaml:"workload" json:"workload,omitempty"`
+	// Service is the Kubernetes Service the upstream stands for, by name,
+	// in Namespace. When it is not set and every endpoint's host is
+	// <service>.<namespace>.svc or <service>.<namespace>.svc.<cluster
+	// domain> of one Service, the loader fills it, and Namespace, from
+	// them.
+	Service string `yaml:"service" json:"service,omitempty"`
+	// ServiceHost is the Service's name in DNS as Istio writes it,
+	// <service>.<namespace>.svc.<cluster domain>, filled by the loader
+	// when Service is known; empty for an upstream that is no cluster
+	// Service.
+	ServiceHost string `yaml:"-" json:"-"`
 	// DNSRefresh is how often endpoint host names are resolved again, so
 	// that a headless Service's pods come and go; default 5s.
 	DNSRefresh Duration `yaml:"dns_refresh" json:"dns_refresh"`

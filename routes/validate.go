@@ -85,6 +85,7 @@ func (c *checker) check() {
 	c.checkAccessLog(root)
 	root.oneOf("path_normalization.escaped_slashes", &c.f.Paths.EscapedSlashes, "keep", "reject", "unescape")
 	c.checkServerHeader(root, "server_header", &c.f.ServerHeader, defaultServerHeader)
+	c.checkWorkload() // before the upstreams, which use its cluster domain
 	c.checkListeners()
 	c.checkUpstreams()
 	c.checkVirtualHosts()

@@ -43,6 +43,7 @@ func (c *checker) checkUpstreams() {
 			s.errorf(&u.EndpointList, "endpoints: must not be empty")
 		}
 		checkEndpoints(s, u)
+		c.checkIdentity(s, u)
 		if u.Builtin != "" {
 			checkBuiltin(s, u)
 		} else {

@@ -78,9 +78,10 @@ func TestRoutes(t *testing.T) {
 		{"healthz head", "HEAD", "/healthz", 200, "text/plain; charset=utf-8", ""},
 		{"readyz", "GET", "/readyz", 200, "text/plain; charset=utf-8", "ready\n"},
 		{"metrics", "GET", "/metrics", 200, "text/plain", `portcullis_config_reloads_total{result="success"} 1`},
+		{"metrics at envoy's path", "GET", "/stats/prometheus", 200, "text/plain", `portcullis_config_reloads_total{result="success"} 1`},
 		{"config", "GET", "/config", 200, "application/json", `"cert": "tls/edge.crt"`},
 		{"extra page", "GET", "/upstreams", 200, "", "shop-api"},
-		{"index", "GET", "/", 200, "text/plain; charset=utf-8", "/config\n/debug/pprof/\n/healthz\n/metrics\n/readyz\n/upstreams\n"},
+		{"index", "GET", "/", 200, "text/plain; charset=utf-8", "/config\n/debug/pprof/\n/healthz\n/metrics\n/readyz\n/stats/prometheus\n/upstreams\n"},
 		{"pprof index", "GET", "/debug/pprof/", 200, "text/html", "goroutine"},
 		{"pprof redirect", "GET", "/debug/pprof", 200, "text/html", "goroutine"},
 		{"pprof heap", "GET", "/debug/pprof/heap?debug=1", 200, "text/plain", "heap profile:"},
@@ -143,6 +144,7 @@ func TestOptionalPages(t *testing.T) {
 		code int
 	}{
 		{"/metrics", 404},
+		{"/stats/prometheus", 404},
 		{"/config", 404},
 		{"/readyz", 200}, // no Ready hook: always ready
 	}

@@ -22,6 +22,9 @@ func newRouter(opts Options) http.Handler {
 	r.Get("/readyz", readyz(opts.Ready))
 	if opts.Metrics != nil {
 		r.Method(http.MethodGet, "/metrics", opts.Metrics)
+		// Envoy's path for the same page, which Istio's prometheus.io
+		// scrape annotations and PodMonitors name.
+		r.Method(http.MethodGet, "/stats/prometheus", opts.Metrics)
 	}
 	if opts.Config != nil {
 		r.Get("/config", config(opts.Config, opts.Logger))

@@ -2,6 +2,7 @@ package h1guard
 
 import (
 	"io"
+	"net"
 	"time"
 )
 
@@ -13,11 +14,8 @@ const (
 	lingerBytes = 256 << 10
 )
 
-// Close closes the connection. After a violation it first shuts the writing
-// side and discards what the client still sends, for a short while, in the
-// background: net/http closes straight after writing a 400, and a socket
-// closed with unread bytes resets the connection, which can make the
-// client's kernel drop the answer before the client reads it.
+// Close closes the connection. After a violation it first lingers (see
+// Linger): net/http closes straight after writing a 400.
 func (c *conn) Close() error {
 	if c.kind.Load() == 0 {
 		return c.Conn.Close()
@@ -25,11 +23,21 @@ func (c *conn) Close() error {
 	if c.closed.Swap(true) {
 		return nil // lingering already
 	}
-	c.CloseWrite()
-	go func() {
-		c.Conn.SetReadDeadline(time.Now().Add(lingerTime))
-		io.CopyN(io.Discard, c.Conn, lingerBytes)
-		c.Conn.Close()
-	}()
+	Linger(c.Conn)
 	return nil
+}
+
+// Linger closes c gently: it shuts the writing side at once, then discards
+// what the client still sends, for a short while, in the background, and
+// closes. A socket closed with unread bytes resets the connection, which can
+// make the client's kernel drop what was written before the client reads it.
+func Linger(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	go func() {
+		c.SetReadDeadline(time.Now().Add(lingerTime))
+		io.CopyN(io.Discard, c, lingerBytes)
+		c.Close()
+	}()
 }

@@ -23,6 +23,11 @@ import (
 //   - portcullis_upstream_overflow_total{upstream}: requests refused by the
 //     circuit limits (503 UO).
 //   - portcullis_upstream_requests_active{upstream}: requests in progress.
+//   - portcullis_upstream_resolve_errors_total{upstream,reason}: failed
+//     lookups of endpoint names; reason "not_found" (NXDOMAIN: the name's
+//     endpoints leave the pool), "timeout" or "error" (the name keeps its
+//     previous addresses). Alert on any increase: a name that stops
+//     resolving otherwise shows only as endpoints that are gone.
 //
 // The upstream label takes its values from the config, which bounds them.
 type Upstreams struct {
@@ -31,6 +36,7 @@ type Upstreams struct {
 	retries   *prometheus.CounterVec
 	overflow  *prometheus.CounterVec
 	active    *prometheus.GaugeVec
+	resolve   *prometheus.CounterVec
 
 	// mu guards refs: how many pools hold each endpoint series. A reload
 	// that changes an upstream runs its old and new pools side by side
@@ -63,9 +69,13 @@ func NewUpstreams(reg prometheus.Registerer) *Upstreams {
 			Name: "portcullis_upstream_requests_active",
 			Help: "Requests in progress per upstream.",
 		}, []string{"upstream"}),
+		resolve: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portcullis_upstream_resolve_errors_total",
+			Help: "Failed lookups of upstream endpoint names, by reason (not_found, timeout, error).",
+		}, []string{"upstream", "reason"}),
 		refs: make(map[[2]string]int),
 	}
-	reg.MustRegister(u.healthy, u.ejections, u.retries, u.overflow, u.active)
+	reg.MustRegister(u.healthy, u.ejections, u.retries, u.overflow, u.active, u.resolve)
 	return u
 }
 
@@ -84,12 +94,18 @@ func (u *Upstreams) Observer(name string) *UpstreamObserver {
 	for i, r := range retryResults {
 		o.retries[i] = u.retries.WithLabelValues(name, r)
 	}
+	for i, r := range resolveReasons {
+		o.resolve[i] = u.resolve.WithLabelValues(name, r)
+	}
 	return o
 }
 
 // retryResults are the result label's values, fixed so that a caller
 // cannot add series.
 var retryResults = [...]string{upstream.RetryRetried, upstream.RetrySucceeded, upstream.RetryOverflow, upstream.RetryExhausted}
+
+// resolveReasons are the reason label's values, fixed likewise.
+var resolveReasons = [...]string{upstream.ResolveNotFound, upstream.ResolveTimeout, upstream.ResolveFailed}
 
 // UpstreamObserver records one pool's events.
 type UpstreamObserver struct {
@@ -99,6 +115,7 @@ type UpstreamObserver struct {
 	overflow  prometheus.Counter
 	active    prometheus.Gauge
 	retries   [len(retryResults)]prometheus.Counter
+	resolve   [len(resolveReasons)]prometheus.Counter
 	held      map[string]bool // guarded by u.mu
 }
 
@@ -155,3 +172,15 @@ func (o *UpstreamObserver) Overflow() { o.overflow.Inc() }
 
 // Active adds delta to the requests in progress.
 func (o *UpstreamObserver) Active(delta int) { o.active.Add(float64(delta)) }
+
+// ResolveError counts a failed lookup of an endpoint name; an unknown
+// reason counts as "error".
+func (o *UpstreamObserver) ResolveError(reason string) {
+	for i, r := range resolveReasons {
+		if r == reason {
+			o.resolve[i].Inc()
+			return
+		}
+	}
+	o.resolve[len(resolveReasons)-1].Inc()
+}

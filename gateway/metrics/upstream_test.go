@@ -129,3 +129,32 @@ func TestEndpointSeriesShared(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveErrorSeries has each upstream's resolve error series from the
+// start, at zero, so that increase() sees the first failure, and counts an
+// unknown reason as "error" rather than making a series of it.
+func TestResolveErrorSeries(t *testing.T) {
+	m := New()
+	o := NewUpstreams(m.Registry()).Observer("shop")
+	const name = "portcullis_upstream_resolve_errors_total"
+	count := func(reason string) float64 {
+		return one(t, scrape(t, m), name, map[string]string{"upstream": "shop", "reason": reason}).GetCounter().GetValue()
+	}
+	for _, r := range []string{"not_found", "timeout", "error"} {
+		if got := count(r); got != 0 {
+			t.Errorf("%s before any failure: got %v, want 0", r, got)
+		}
+	}
+	o.ResolveError(upstream.ResolveNotFound)
+	o.ResolveError(upstream.ResolveNotFound)
+	o.ResolveError(upstream.ResolveTimeout)
+	o.ResolveError("made-up")
+	for r, want := range map[string]float64{"not_found": 2, "timeout": 1, "error": 1} {
+		if got := count(r); got != want {
+			t.Errorf("%s: got %v, want %v", r, got, want)
+		}
+	}
+	if n := len(scrape(t, m)[name].GetMetric()); n != 3 {
+		t.Errorf("got %d series, want 3", n)
+	}
+}

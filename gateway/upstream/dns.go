@@ -2,8 +2,6 @@ package upstream
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/netip"
 	"slices"
 	"time"
@@ -52,10 +50,17 @@ func (p *Pool) resolve(ctx context.Context, last [][]string) bool {
 		case ctx.Err() != nil:
 			return false
 		case err != nil:
-			// Keep the last answer: a DNS outage must not empty the pool.
-			p.log.Warn().Err(err).Str("name", t.host).Msg("upstream name lookup failed; keeping the previous addresses")
+			// A name that does not exist has no endpoints; after any
+			// other failure the last answer stands, so that a DNS
+			// outage does not empty the pool.
+			reason := resolveReason(err)
+			if reason == ResolveNotFound {
+				last[i] = nil
+			}
+			p.lookupFailed(t, err, reason, len(last[i]))
 		default:
 			last[i] = addrs
+			p.lookupDone(t, len(addrs))
 		}
 		for _, a := range last[i] {
 			want = append(want, wanted{t, a})
@@ -67,16 +72,11 @@ func (p *Pool) resolve(ctx context.Context, last [][]string) bool {
 
 // lookup returns a name's addresses with the target's port, sorted so that
 // the order a DNS server rotates its answers in does not reorder the pool.
-// A name that does not exist has no addresses; IPv4 answers are used when
-// there are any.
+// IPv4 answers are used when there are any.
 func (p *Pool) lookup(ctx context.Context, t *target) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, maxLookup)
 	defer cancel()
 	ips, err := p.resolver.LookupNetIP(ctx, "ip", t.host)
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, err
 	}

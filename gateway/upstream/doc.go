@@ -23,6 +23,9 @@
 //   - Names are resolved every dns_refresh. IPv4 answers are used when there
 //     are any, else IPv6 (Envoy's V4_PREFERRED). A name that does not exist
 //     leaves no endpoint; any other DNS error keeps the previous answer.
+//     Either is counted by reason (Observer.ResolveError), shown with its
+//     error on /upstreams, and warned about at most once a minute per name,
+//     with the count of failed lookups since the last warning.
 //     Health and ejection state belong to an address and survive a refresh
 //     that keeps it; requests in flight on a removed address finish.
 //   - Outlier detection counts, per endpoint, 5xx answers and local failures

@@ -128,10 +128,11 @@ type recorder struct {
 	retries  map[string]int
 	overflow int
 	active   int
+	resolve  map[string]int
 }
 
 func newRecorder() *recorder {
-	return &recorder{health: map[string]bool{}, retries: map[string]int{}}
+	return &recorder{health: map[string]bool{}, retries: map[string]int{}, resolve: map[string]int{}}
 }
 
 func (r *recorder) EndpointHealth(ep string, ok bool) { r.mu.Lock(); r.health[ep] = ok; r.mu.Unlock() }
@@ -145,6 +146,18 @@ func (r *recorder) Ejected()            { r.mu.Lock(); r.ejected++; r.mu.Unlock(
 func (r *recorder) Retry(result string) { r.mu.Lock(); r.retries[result]++; r.mu.Unlock() }
 func (r *recorder) Overflow()           { r.mu.Lock(); r.overflow++; r.mu.Unlock() }
 func (r *recorder) Active(d int)        { r.mu.Lock(); r.active += d; r.mu.Unlock() }
+func (r *recorder) ResolveError(reason string) {
+	r.mu.Lock()
+	r.resolve[reason]++
+	r.mu.Unlock()
+}
+
+// resolveErrors returns how many failed lookups were reported for reason.
+func (r *recorder) resolveErrors(reason string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.resolve[reason]
+}
 
 // events is what a recorder was told, at one moment.
 type events struct {

@@ -109,16 +109,24 @@ func TestEcho(t *testing.T) {
 	}
 }
 
+// TestCluster names each upstream's cluster as Istio names a Service's,
+// outbound|<port>||<service FQDN>, and any other by the upstream's name.
 func TestCluster(t *testing.T) {
 	tests := []struct {
-		upstream, want string
+		name, upstream, want string
 	}{
-		{`{ name: up, endpoints: ["10.0.0.1:8080"] }`, "outbound|8080||up"},
-		{`{ name: up, namespace: shop, endpoints: ["api.shop:9443", "10.0.0.1:1"] }`, "outbound|9443||up.shop.svc.cluster.local"},
-		{`{ name: up, namespace: shop, builtin: echo }`, "outbound|80||up.shop.svc.cluster.local"},
+		{"ip", `{ name: up, endpoints: ["10.0.0.1:8080"] }`, "outbound|8080||up"},
+		{"namespace names no service", `{ name: up, namespace: shop, endpoints: ["api.shop:9443", "10.0.0.1:1"] }`, "outbound|9443||up"},
+		{"service key", `{ name: up, namespace: shop, service: api, endpoints: ["api.shop:9443", "10.0.0.1:1"] }`, "outbound|9443||api.shop.svc.cluster.local"},
+		{"service endpoint", `{ name: up, endpoints: ["reviews.bookinfo.svc.cluster.local:9080"] }`, "outbound|9080||reviews.bookinfo.svc.cluster.local"},
+		{"short service endpoints", `{ name: up, endpoints: ["Reviews.Bookinfo.SVC:9080", "reviews.bookinfo.svc.cluster.local.:9080"] }`, "outbound|9080||reviews.bookinfo.svc.cluster.local"},
+		{"two services", `{ name: up, endpoints: ["reviews.bookinfo.svc:9080", "ratings.bookinfo.svc:9080"] }`, "outbound|9080||up"},
+		{"cluster domain", "{ name: up, endpoints: [\"ratings.bookinfo.svc.corp.example:9080\"] }\nworkload: { cluster_domain: corp.example }", "outbound|9080||ratings.bookinfo.svc.corp.example"},
+		{"other cluster domain", "{ name: up, endpoints: [\"ratings.bookinfo.svc.cluster.local:9080\"] }\nworkload: { cluster_domain: corp.example }", "outbound|9080||up"},
+		{"builtin", `{ name: up, namespace: shop, service: api, builtin: echo }`, "outbound|80||api.shop.svc.cluster.local"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			p, err := New(load(t, "", "  - "+tt.upstream).Upstreams["up"], Options{})
 			if err != nil {
 				t.Fatal(err)

@@ -19,6 +19,9 @@ type Observer interface {
 	Overflow()
 	// Active adds delta to the requests in progress.
 	Active(delta int)
+	// ResolveError counts a failed lookup of an endpoint name; reason is
+	// one of the Resolve* constants.
+	ResolveError(reason string)
 }
 
 // The results Observer.Retry reports. RetryRetried counts each retry sent;
@@ -41,3 +44,4 @@ func (nopObserver) Ejected()                    {}
 func (nopObserver) Retry(string)                {}
 func (nopObserver) Overflow()                   {}
 func (nopObserver) Active(int)                  {}
+func (nopObserver) ResolveError(string)         {}

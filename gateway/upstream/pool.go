@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -59,6 +61,7 @@ type Pool struct {
 
 	resolved     chan struct{} // closed once every name was looked up once
 	resolvedOnce sync.Once
+	logEvery     time.Duration // the least time between warnings about one name
 	started      atomic.Bool
 
 	mu     sync.Mutex
@@ -85,6 +88,8 @@ type target struct {
 	rt     http.RoundTripper
 	// builtin marks the in-process endpoint, which is never resolved.
 	builtin bool
+	// dns is what the lookups of a name found; nil for a literal.
+	dns *nameState
 }
 
 // static returns the target's address when it needs no lookup.
@@ -112,6 +117,7 @@ func New(spec *routes.UpstreamSpec, opts Options) (*Pool, error) {
 		hash:     newHashPolicy(spec.Hash),
 		outlier:  spec.Outlier,
 		resolved: make(chan struct{}),
+		logEvery: logEvery,
 		byAddr:   make(map[string]*endpoint),
 	}
 	if p.obs == nil {
@@ -152,12 +158,11 @@ func New(spec *routes.UpstreamSpec, opts Options) (*Pool, error) {
 }
 
 // clusterName is the upstream's name in Istio's form, outbound|port||host,
-// for the access log and metrics.
+// for the access log: host is the Service's name in DNS for an upstream
+// that is a cluster Service, as Istio names the clusters of Services, and
+// the upstream's name otherwise; port is the first endpoint's.
 func clusterName(spec *routes.UpstreamSpec) string {
-	service := spec.Name
-	if spec.Namespace != "" {
-		service = spec.Name + "." + spec.Namespace + ".svc.cluster.local"
-	}
+	service := cmp.Or(spec.ServiceHost, spec.Name)
 	port := "80"
 	if eps := addresses(spec); len(eps) > 0 {
 		if _, p, err := net.SplitHostPort(eps[0].Address); err == nil {
@@ -216,6 +221,8 @@ func (p *Pool) buildTargets(spec *routes.UpstreamSpec, custom func(*routes.Upstr
 		t := target{host: host, port: uint16(port), name: ep.Address, weight: max(ep.Weight, 1), rt: shared}
 		if ip, err := netip.ParseAddr(host); err == nil {
 			t.ip = ip.Unmap()
+		} else {
+			t.dns = &nameState{}
 		}
 		if t.rt == nil {
 			sni := ""

@@ -20,6 +20,9 @@ type Status struct {
 	// bounds.
 	PendingConnects int64            `json:"pending_connects"`
 	Endpoints       []EndpointStatus `json:"endpoints"`
+	// Names are the endpoint names the pool resolves, each with its last
+	// lookup's outcome.
+	Names []NameStatus `json:"names,omitempty"`
 }
 
 // EndpointStatus is one endpoint's state.
@@ -49,6 +52,7 @@ func (p *Pool) Status() Status {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	s.Names = p.nameStatus()
 	for _, e := range p.set.Load().all {
 		es := EndpointStatus{
 			Address:        e.addr,

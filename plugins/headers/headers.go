@@ -2,7 +2,6 @@ package headers
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/portcullis-gw/portcullis/plugins"
 )
@@ -29,7 +28,7 @@ type Headers struct {
 // HandleRequest removes, then sets, then adds request headers. It never
 // rejects a request.
 func (h *Headers) HandleRequest(_ context.Context, req *plugins.Request) error {
-	h.request.apply(req.HTTP.Header)
+	h.request.apply(req.Header())
 	return nil
 }
 
@@ -42,22 +41,15 @@ type WithResponse struct {
 
 // HandleResponse removes, then sets, then adds response headers. It never
 // rejects a response.
-func (h *WithResponse) HandleResponse(_ context.Context, _ *plugins.Request, resp *http.Response) error {
-	if resp.Header == nil {
-		// A response made by the gateway itself may come without a map.
-		resp.Header = make(http.Header)
-	}
-	h.response.apply(resp.Header)
+func (h *WithResponse) HandleResponse(_ context.Context, _ *plugins.Request, resp *plugins.Response) error {
+	h.response.apply(resp.Header())
 	return nil
 }
 
 // edits are one side's ops, compiled: canonical names and prebuilt values.
-// spellings holds every name removed or set, so that other spellings of
-// those names go too (see dropSpellings).
 type edits struct {
-	remove    []string
-	set, add  []field
-	spellings []string
+	remove   []string
+	set, add []field
 }
 
 // field is one header with the values to write.
@@ -66,26 +58,19 @@ type field struct {
 	values []string // len == cap; shared by every request
 }
 
-// apply edits h in the documented order. Set stores the shared slice itself;
-// Add does too when the header is absent, the common case, and otherwise
-// appends. That append is safe: slices shared between requests (this
-// plugin's, and the parser's per-request arrays) have no spare capacity, so
-// any spare capacity belongs to this request alone.
-func (e *edits) apply(h http.Header) {
+// apply edits h in the documented order. Remove and set drop every spelling
+// of the name (plugins.Header's Del), so that a client who sends x_api_key
+// cannot keep a header the route removes, nor put a second value beside one
+// it sets. The values written are the shared slices, which the header keeps
+// without copying, so an edit allocates nothing.
+func (e *edits) apply(h plugins.Header) {
 	for _, n := range e.remove {
-		delete(h, n)
-	}
-	if e.spellings != nil {
-		dropSpellings(h, e.spellings)
+		h.Del(n)
 	}
 	for _, f := range e.set {
-		h[f.name] = f.values
+		h.SetValues(f.name, f.values)
 	}
 	for _, f := range e.add {
-		if old := h[f.name]; len(old) > 0 {
-			h[f.name] = append(old, f.values[0])
-		} else {
-			h[f.name] = f.values
-		}
+		h.AddValues(f.name, f.values)
 	}
 }

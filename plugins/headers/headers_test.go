@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/textproto"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/plugins/headers"
+	"github.com/portcullis-gw/portcullis/plugins/plugintest"
 )
 
 func mustBuild(t testing.TB, cfg headers.Config) plugins.Handler {
@@ -27,11 +29,10 @@ func mustBuild(t testing.TB, cfg headers.Config) plugins.Handler {
 // onRequest runs h on a request carrying hdr and returns the edited header.
 func onRequest(t testing.TB, h plugins.Handler, hdr http.Header) http.Header {
 	t.Helper()
-	req := &plugins.Request{HTTP: &http.Request{Header: hdr}}
-	if err := h.HandleRequest(context.Background(), req); err != nil {
+	if err := h.HandleRequest(context.Background(), plugintest.Get(hdr)); err != nil {
 		t.Fatalf("got request error %v, want nil", err)
 	}
-	return req.HTTP.Header
+	return hdr
 }
 
 // roundTrip applies h to an empty request header, writes the header as
@@ -75,6 +76,8 @@ var edits = []struct {
 	{"set replaces every spelling", headers.Ops{Set: map[string]string{"x-api-key": "gateway"}},
 		http.Header{"X_api_key": {"forged"}, "X_API_KEY": {"forged"}, "X-Api-Key": {"old"}, "X-Api-Keys": {"k"}},
 		http.Header{"X-Api-Key": {"gateway"}, "X-Api-Keys": {"k"}}},
+	{"remove a name written with underscores after another", headers.Ops{Remove: []string{"x-debug", "x_api_key"}},
+		http.Header{"X-Debug": {"1"}, "X-Api-Key": {"client"}, "Keep": {"k"}}, http.Header{"Keep": {"k"}}},
 	{"remove absent", headers.Ops{Remove: []string{"x-internal-debug"}},
 		http.Header{"Keep": {"k"}}, http.Header{"Keep": {"k"}}},
 	{"remove before add", headers.Ops{Remove: []string{"x-a"}, Add: map[string]string{"x-a": "new"}},
@@ -99,16 +102,16 @@ func TestHandleResponse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// A request edit that must not leak onto the response.
 			h := mustBuild(t, headers.Config{Request: headers.Ops{Set: map[string]string{"x-req": "1"}}, Response: tt.ops})
-			req := &plugins.Request{HTTP: &http.Request{Header: http.Header{}}}
+			req := plugintest.Get(nil)
 			resp := &http.Response{Header: tt.in.Clone()}
-			if err := h.(plugins.ResponseHandler).HandleResponse(context.Background(), req, resp); err != nil {
+			if err := h.(plugins.ResponseHandler).HandleResponse(context.Background(), req, plugintest.Response(resp)); err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
 			if !reflect.DeepEqual(resp.Header, tt.want) {
 				t.Errorf("got %v, want %v", resp.Header, tt.want)
 			}
-			if len(req.HTTP.Header) != 0 {
-				t.Errorf("got request header %v after the response, want none", req.HTTP.Header)
+			if req.Header().Len() != 0 {
+				t.Errorf("got request header %v after the response, want none", req.HTTPRequest().Header)
 			}
 		})
 	}
@@ -117,7 +120,7 @@ func TestHandleResponse(t *testing.T) {
 func TestHandleResponseNilHeader(t *testing.T) {
 	h := mustBuild(t, headers.Config{Response: headers.Ops{Set: map[string]string{"x-a": "1"}}})
 	resp := &http.Response{}
-	if err := h.(plugins.ResponseHandler).HandleResponse(context.Background(), &plugins.Request{}, resp); err != nil {
+	if err := h.(plugins.ResponseHandler).HandleResponse(context.Background(), plugintest.Get(nil), plugintest.Response(resp)); err != nil {
 		t.Fatalf("got error %v, want nil", err)
 	}
 	if want := (http.Header{"X-A": {"1"}}); !reflect.DeepEqual(resp.Header, want) {
@@ -218,11 +221,12 @@ func resetRequest(hdr http.Header, debug []string) {
 
 func TestHandleRequestAllocs(t *testing.T) {
 	h := mustBuild(t, typical)
-	req := &plugins.Request{HTTP: &http.Request{Header: typicalRequest()}}
+	hdr := typicalRequest()
+	req := plugintest.Get(hdr)
 	debug := []string{"1"}
 	ctx := context.Background()
 	got := testing.AllocsPerRun(1000, func() {
-		resetRequest(req.HTTP.Header, debug)
+		resetRequest(hdr, debug)
 		if err := h.HandleRequest(ctx, req); err != nil {
 			t.Fatal(err)
 		}
@@ -234,12 +238,13 @@ func TestHandleRequestAllocs(t *testing.T) {
 
 func BenchmarkHandleRequest(b *testing.B) {
 	h := mustBuild(b, typical)
-	req := &plugins.Request{HTTP: &http.Request{Header: typicalRequest()}}
+	hdr := typicalRequest()
+	req := plugintest.Get(hdr)
 	debug := []string{"1"}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		resetRequest(req.HTTP.Header, debug)
+		resetRequest(hdr, debug)
 		if err := h.HandleRequest(ctx, req); err != nil {
 			b.Fatal(err)
 		}
@@ -248,15 +253,37 @@ func BenchmarkHandleRequest(b *testing.B) {
 
 func BenchmarkHandleResponse(b *testing.B) {
 	h := mustBuild(b, typical).(plugins.ResponseHandler)
-	req := &plugins.Request{HTTP: &http.Request{Header: http.Header{}}}
-	resp := &http.Response{Header: http.Header{"Content-Type": {"text/html"}}}
+	req := plugintest.Get(nil)
+	httpResp := &http.Response{Header: http.Header{"Content-Type": {"text/html"}}}
+	resp := plugintest.Response(httpResp)
 	server, poweredBy := []string{"nginx"}, []string{"PHP"}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		resp.Header["Server"], resp.Header["X-Powered-By"] = server, poweredBy
+		httpResp.Header["Server"], httpResp.Header["X-Powered-By"] = server, poweredBy
 		if err := h.HandleResponse(ctx, req, resp); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestOverProtocols runs the typical edits on requests that came over
+// HTTP/1.1, HTTP/2 and HTTP/3: the view of each is edited alike.
+func TestOverProtocols(t *testing.T) {
+	h := mustBuild(t, typical)
+	for _, proto := range plugintest.Protocols {
+		t.Run(proto, func(t *testing.T) {
+			o := plugintest.Run(t, proto, h, plugintest.Exchange{Header: http.Header{
+				"X-Internal-Debug": {"1"}, "X_internal_debug": {"forged"}, "X-Trace": {"client"}, "X-Env": {"dev"},
+			}})
+			if o.Err != nil {
+				t.Fatal(o.Err)
+			}
+			got := []string{o.Header.Get("X-Env"), strings.Join(o.Header.Values("X-Trace"), ","),
+				o.Header.Get("X-Internal-Debug"), o.Header.Get("X_internal_debug")}
+			if want := []string{"prod", "client,on", "", ""}; !reflect.DeepEqual(got, want) {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
 	}
 }

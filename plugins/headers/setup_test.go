@@ -54,6 +54,8 @@ func TestBuildErrors(t *testing.T) {
 		{"proxy-connection", headers.Config{Response: headers.Ops{Remove: []string{"proxy-connection"}}}, []string{"response.remove[0]: hop-by-hop"}},
 		{"transfer-encoding", headers.Config{Request: headers.Ops{Set: set("TRANSFER-ENCODING", "chunked")}}, []string{"request.set: hop-by-hop"}},
 		{"upgrade", headers.Config{Request: headers.Ops{Remove: []string{"upgrade"}}}, []string{"request.remove[0]: hop-by-hop"}},
+		{"transfer_encoding", headers.Config{Request: headers.Ops{Set: set("transfer_encoding", "chunked")}}, []string{"request.set: hop-by-hop"}},
+		{"content_length", headers.Config{Response: headers.Ops{Add: set("Content_Length", "0")}}, []string{"response.add: frames the message body"}},
 		{"te", headers.Config{Request: headers.Ops{Set: set("TE", "trailers")}}, []string{"request.set: hop-by-hop"}},
 		{"trailer", headers.Config{Response: headers.Ops{Add: set("trailer", "x-sum")}}, []string{"response.add: hop-by-hop"}},
 		{"proxy-authenticate", headers.Config{Response: headers.Ops{Set: set("proxy-authenticate", "Basic")}}, []string{"response.set: hop-by-hop"}},

@@ -46,7 +46,9 @@ func compile(side string, o *Ops) (edits, error) {
 			return "", false
 		}
 		n := textproto.CanonicalMIMEHeaderKey(raw)
-		if why, bad := forbidden[n]; bad {
+		// transfer_encoding is Transfer-Encoding to a backend that reads
+		// '_' as '-': every spelling of a forbidden name is forbidden.
+		if why, bad := forbidden[textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(n, "_", "-"))]; bad {
 			fail(op, "header %q cannot be edited: %s", raw, why)
 			return "", false
 		}
@@ -75,7 +77,6 @@ func compile(side string, o *Ops) (edits, error) {
 		// may hold the dot that separates the parts of a field's path.
 		if n, ok := name(fmt.Sprintf("remove[%d]", i), raw); ok {
 			e.remove = append(e.remove, n)
-			e.spellings = append(e.spellings, n)
 		}
 	}
 	for _, raw := range slices.Sorted(maps.Keys(o.Set)) {
@@ -86,7 +87,6 @@ func compile(side string, o *Ops) (edits, error) {
 				continue
 			}
 			e.set = append(e.set, field{name: n, values: single(o.Set[raw])})
-			e.spellings = append(e.spellings, n)
 		}
 	}
 	for _, raw := range slices.Sorted(maps.Keys(o.Add)) {

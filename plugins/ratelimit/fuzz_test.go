@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/plugintest"
 )
 
 // FuzzLimit checks any configuration and any request: a configuration is
@@ -43,7 +44,7 @@ func FuzzLimit(f *testing.F) {
 		}
 		rl := h.(*RateLimit)
 		rl.now = func() int64 { return 1 }
-		req := &plugins.Request{HTTP: &http.Request{Header: http.Header{"X-Api-Key": {value}}}}
+		req := plugintest.Get(http.Header{"X-Api-Key": {value}})
 		req.Client, _ = netip.ParseAddr(ip)
 		if value != "" {
 			req.Identity = &plugins.Identity{SPIFFEID: value}

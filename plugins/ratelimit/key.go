@@ -67,7 +67,7 @@ func parseKey(s string) (keyer, error) {
 	return keyer{kind: byHeader, header: textproto.CanonicalMIMEHeaderKey(name)}, nil
 }
 
-// of returns req's key. It reads the header map in place and hashes
+// of returns req's key. It reads the header in place and hashes
 // without copying, so it allocates nothing.
 func (k *keyer) of(req *plugins.Request) key {
 	switch k.kind {
@@ -75,11 +75,11 @@ func (k *keyer) of(req *plugins.Request) key {
 		return key{addr: k.addr(req.Client)}
 	case byHeader:
 		v := missing
-		if req.HTTP != nil {
+		if req.RequestView != nil {
 			// The first value decides: a client who repeats the header
 			// chooses its key no more than one who changes it.
-			if vs := req.HTTP.Header[k.header]; len(vs) > 0 && vs[0] != "" {
-				v = vs[0]
+			if first := req.Header().Get(k.header); first != "" {
+				v = first
 			}
 		}
 		return key{sum: maphash.String(k.seed, v)}

@@ -1,17 +1,17 @@
 package ratelimit
 
 import (
-	"net/http"
 	"net/netip"
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/plugintest"
 )
 
 // req builds a request from an address, a principal ("" for none) and
 // headers given as name, value pairs.
 func req(ip, principal string, header ...string) *plugins.Request {
-	r := &plugins.Request{HTTP: &http.Request{Header: http.Header{}}}
+	r := plugintest.Get(nil)
 	if ip != "" {
 		r.Client = netip.MustParseAddr(ip)
 	}
@@ -19,7 +19,7 @@ func req(ip, principal string, header ...string) *plugins.Request {
 		r.Identity = &plugins.Identity{SPIFFEID: principal}
 	}
 	for i := 0; i+1 < len(header); i += 2 {
-		r.HTTP.Header.Add(header[i], header[i+1])
+		r.Header().Add(header[i], header[i+1])
 	}
 	return r
 }

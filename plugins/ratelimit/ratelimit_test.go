@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/plugintest"
 )
 
 // limiter builds a limit from cfg on a clock that moves only when the test
@@ -61,7 +62,9 @@ func wait(t testing.TB, h *RateLimit, req *plugins.Request) int64 {
 }
 
 func client(ip string) *plugins.Request {
-	return &plugins.Request{HTTP: &http.Request{Header: http.Header{}}, Client: netip.MustParseAddr(ip)}
+	r := plugintest.Get(nil)
+	r.Client = netip.MustParseAddr(ip)
+	return r
 }
 
 // step is one request of a sequence: the clock moves by after, then a
@@ -159,5 +162,29 @@ func TestReject(t *testing.T) {
 	}
 	if again := h.HandleRequest(context.Background(), req); again != error(rej) {
 		t.Errorf("got a second refusal %p, want the shared %p", again, rej)
+	}
+}
+
+// TestOverProtocols limits requests that came over HTTP/1.1, HTTP/2 and
+// HTTP/3 by a header read through the view: the second with the same key
+// is refused, one with another key is not.
+func TestOverProtocols(t *testing.T) {
+	for _, proto := range plugintest.Protocols {
+		t.Run(proto, func(t *testing.T) {
+			h, _ := limiter(t, Config{PerSecond: 1e-3, Burst: ptr(1), Key: "header:x-api-key"})
+			send := func(key string) error {
+				return plugintest.Run(t, proto, h, plugintest.Exchange{Header: http.Header{"x-api-key": {key}}}).Err
+			}
+			if err := send("k1"); err != nil {
+				t.Fatalf("got %v for the first request, want it admitted", err)
+			}
+			var rej *plugins.Reject
+			if err := send("k1"); !errors.As(err, &rej) || rej.Status != http.StatusTooManyRequests {
+				t.Fatalf("got %v for the second, want 429", err)
+			}
+			if err := send("k2"); err != nil {
+				t.Fatalf("got %v for another key, want it admitted", err)
+			}
+		})
 	}
 }

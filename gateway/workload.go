@@ -1,0 +1,98 @@
+package gateway
+
+import (
+	"cmp"
+	"net/http"
+	"strings"
+
+	"github.com/portcullis-gw/portcullis/gateway/metrics"
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+// The labels Istio reads a workload's app, version and canonical service
+// and revision from (istio/istio pkg/kube/labels).
+const (
+	labelApp               = "app"
+	labelVersion           = "version"
+	labelK8sName           = "app.kubernetes.io/name"
+	labelK8sVersion        = "app.kubernetes.io/version"
+	labelCanonicalName     = "service.istio.io/canonical-name"
+	labelCanonicalRevision = "service.istio.io/canonical-revision"
+)
+
+// sourceLabels are the Istio labels every request of a configuration
+// shares. The gateway reports as Istio's gateways do, reporter="source",
+// and in that role Istio's source_* labels describe the reporting proxy
+// itself, so they come from the gateway's own workload, not from its
+// callers. source_principal stays unknown: it is the identity the gateway
+// presents upstream, and it presents none.
+func sourceLabels(w *routes.Workload) metrics.Labels {
+	return metrics.Labels{
+		SourceWorkload:          w.Name,
+		SourceCanonicalService:  w.CanonicalService,
+		SourceCanonicalRevision: w.CanonicalRevision,
+		SourceNamespace:         w.Namespace,
+		SourceApp:               w.App,
+		SourceVersion:           w.Version,
+		SourceCluster:           w.ClusterID,
+		RequestProtocol:         "http",
+		// Istio's source reporter always writes unknown; mutual_tls and
+		// none belong to the destination reporter.
+		ConnectionSecurityPolicy: "unknown",
+	}
+}
+
+// destination is what an upstream's definition says of the destination_*
+// labels.
+type destination struct {
+	workload, namespace, app, version   string
+	service, serviceName                string
+	canonicalService, canonicalRevision string
+	// inCluster is set for a cluster Service, which runs in the gateway's
+	// own cluster.
+	inCluster bool
+}
+
+// destinationOf reads an upstream's labels as Istio reads a pod's.
+// destination_service is the Service's name in DNS for a cluster Service,
+// else the upstream's name, which the config bounds.
+func destinationOf(spec *routes.UpstreamSpec) destination {
+	l := spec.Labels
+	return destination{
+		workload:          spec.Workload,
+		namespace:         spec.Namespace,
+		app:               cmp.Or(l[labelApp], l[labelK8sName], l[labelCanonicalName]),
+		version:           cmp.Or(l[labelVersion], l[labelK8sVersion], l[labelCanonicalRevision]),
+		service:           cmp.Or(spec.ServiceHost, spec.Name),
+		serviceName:       cmp.Or(spec.Service, spec.Name),
+		canonicalService:  cmp.Or(l[labelCanonicalName], l[labelK8sName], l[labelApp], spec.Workload),
+		canonicalRevision: cmp.Or(l[labelCanonicalRevision], l[labelK8sVersion], l[labelVersion]),
+		inCluster:         spec.ServiceHost != "",
+	}
+}
+
+// metricLabels are the Istio labels of one request: the configuration's,
+// the upstream's, and the protocol the request speaks.
+func metricLabels(ex *exchange, r *http.Request) metrics.Labels {
+	l := ex.snap.source
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/grpc") {
+		l.RequestProtocol = "grpc"
+	}
+	if ex.up == nil {
+		return l
+	}
+	d := &ex.up.dest
+	l.DestinationWorkload = d.workload
+	l.DestinationWorkloadNamespace = d.namespace
+	l.DestinationApp = d.app
+	l.DestinationVersion = d.version
+	l.DestinationService = d.service
+	l.DestinationServiceName = d.serviceName
+	l.DestinationServiceNamespace = d.namespace
+	l.DestinationCanonicalService = d.canonicalService
+	l.DestinationCanonicalRevision = d.canonicalRevision
+	if d.inCluster {
+		l.DestinationCluster = l.SourceCluster
+	}
+	return l
+}
