@@ -20,6 +20,11 @@ func factory(name string) plugins.Factory {
 	}
 }
 
+// section and open make a plugin with a top-level section.
+func section() any { return new(struct{}) }
+
+func open(any) (plugins.Scope, error) { return nil, nil }
+
 func TestNewRegistry(t *testing.T) {
 	incomplete := func(edit func(*plugins.Factory)) plugins.Factory {
 		f := factory("x")
@@ -37,6 +42,10 @@ func TestNewRegistry(t *testing.T) {
 		{"no name", []plugins.Factory{incomplete(func(f *plugins.Factory) { f.Name = "" })}, "incomplete"},
 		{"no config", []plugins.Factory{incomplete(func(f *plugins.Factory) { f.Config = nil })}, `"x" is incomplete`},
 		{"no build", []plugins.Factory{incomplete(func(f *plugins.Factory) { f.Build = nil })}, `"x" is incomplete`},
+		{"section", []plugins.Factory{incomplete(func(f *plugins.Factory) { f.Build, f.Section, f.Open = nil, section, open })}, ""},
+		{"section without open", []plugins.Factory{incomplete(func(f *plugins.Factory) { f.Build, f.Section = nil, section })}, `"x" is incomplete`},
+		{"open without section", []plugins.Factory{incomplete(func(f *plugins.Factory) { f.Build, f.Open = nil, open })}, `"x" is incomplete`},
+		{"section and build", []plugins.Factory{incomplete(func(f *plugins.Factory) { f.Section, f.Open = section, open })}, `"x" is incomplete`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

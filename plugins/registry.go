@@ -15,8 +15,31 @@ type Factory struct {
 	Config func() any
 	// Build validates a decoded configuration and builds the handler. A
 	// *FieldError (or an errors.Join of them) names the field at fault, so
-	// the routes file can point at its line.
+	// the routes file can point at its line. A plugin with a Section builds
+	// through its Scope instead and leaves Build nil.
 	Build func(cfg any) (Handler, error)
+
+	// Section, for a plugin whose routes share settings, returns a pointer
+	// to a new, defaulted value for the plugin's own top-level block of the
+	// routes file, written under the plugin's Name (the WAF's `waf:` block
+	// of profiles) and decoded as strictly as Config's. When the file has
+	// no such block, Open gets the value as Section returned it.
+	Section func() any
+	// Open, with Section, validates a decoded section and builds what the
+	// routes share, once per load of the routes file and off the request
+	// path. Its Scope builds that load's handlers. A *FieldError names a
+	// field of the section. The routes file opens a scope when it writes
+	// the section or a route uses the plugin.
+	Open func(section any) (Scope, error)
+}
+
+// complete reports whether f has what the routes file needs: a name, a
+// config, and either Build or both Section and Open.
+func (f *Factory) complete() bool {
+	if f.Name == "" || f.Config == nil || (f.Section == nil) != (f.Open == nil) {
+		return false
+	}
+	return (f.Build == nil) != (f.Open == nil)
 }
 
 // FieldError is a configuration error about one field of a plugin's block.
@@ -37,11 +60,12 @@ type Registry struct {
 }
 
 // NewRegistry returns a registry of the given factories. Names must be
-// unique and non-empty.
+// unique and non-empty, and each factory complete: a Config, and either a
+// Build or a Section with its Open.
 func NewRegistry(factories ...Factory) (*Registry, error) {
 	r := &Registry{byName: make(map[string]Factory, len(factories))}
 	for _, f := range factories {
-		if f.Name == "" || f.Config == nil || f.Build == nil {
+		if !f.complete() {
 			return nil, fmt.Errorf("plugin factory %q is incomplete", f.Name)
 		}
 		if _, dup := r.byName[f.Name]; dup {

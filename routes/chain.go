@@ -43,23 +43,24 @@ func chainPlugins(vh *VirtualHost, vhLabel string, r *Route, rLabel string) []us
 }
 
 // buildChains builds the chain of every route, each plugin once per route so
-// that no two routes share a handler's state (a rate limit's buckets). It
-// goes on after a failed build to report every failure; the caller closes
-// all the chains when any failed.
-func (c *checker) buildChains(reg *plugins.Registry) map[*Route]*plugins.Chain {
+// that no two routes share a handler's state (a rate limit's buckets); what
+// they should share comes from the plugin's scope. It goes on after a failed
+// build to report every failure; the caller closes all the chains when any
+// failed.
+func (c *checker) buildChains(reg *plugins.Registry, scopes map[string]plugins.Scope) map[*Route]*plugins.Chain {
 	chains := make(map[*Route]*plugins.Chain)
 	for i := range c.f.VirtualHosts {
 		vh := &c.f.VirtualHosts[i]
 		vhLabel := label("virtual host", vh.Name, fmt.Sprintf("virtual_hosts[%d]", i))
 		for j := range vh.Routes {
 			r := &vh.Routes[j]
-			chains[r] = c.buildChain(reg, chainPlugins(vh, vhLabel, r, label("route", r.Name, "")))
+			chains[r] = c.buildChain(reg, scopes, chainPlugins(vh, vhLabel, r, label("route", r.Name, "")))
 		}
 	}
 	return chains
 }
 
-func (c *checker) buildChain(reg *plugins.Registry, uses []use) *plugins.Chain {
+func (c *checker) buildChain(reg *plugins.Registry, scopes map[string]plugins.Scope, uses []use) *plugins.Chain {
 	names := make([]string, 0, len(uses))
 	handlers := make([]plugins.Handler, 0, len(uses))
 	for _, u := range uses {
@@ -67,7 +68,15 @@ func (c *checker) buildChain(reg *plugins.Registry, uses []use) *plugins.Chain {
 		if !ok {
 			continue // reported by the decoder
 		}
-		h, err := f.Build(u.pc.Config)
+		build := f.Build
+		if f.Open != nil {
+			sc, opened := scopes[u.pc.Name]
+			if !opened {
+				continue // its section failed, and was reported
+			}
+			build = sc.Build
+		}
+		h, err := build(u.pc.Config)
 		if err == nil && h == nil {
 			err = errors.New("the plugin built no handler")
 		}

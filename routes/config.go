@@ -24,7 +24,15 @@ type File struct {
 	// ServerHeader is every listener's Server response header, unless the
 	// listener sets its own.
 	ServerHeader ServerHeader `yaml:"server_header" json:"server_header"`
+
+	// Sections are the top-level blocks of the plugins that have one
+	// (plugins.Factory.Section), such as the WAF's `waf:` profiles, by
+	// plugin name, each decoded into the plugin's own type.
+	Sections Sections `yaml:"-" json:"sections,omitempty"`
 }
+
+// Sections are plugins' top-level blocks by plugin name.
+type Sections map[string]any
 
 // Admin configures the admin server.
 type Admin struct {

@@ -3,6 +3,7 @@ package routes
 import (
 	"encoding"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"time"
@@ -40,6 +41,9 @@ type decoder struct {
 	// bounded by MaxFileValues.
 	aliased, expanded int
 	stopped           bool
+	// dir is the routes file's directory, absolute, against which a
+	// plugins.FilePath is resolved.
+	dir string
 }
 
 func newDecoder(rep *report, reg *plugins.Registry) *decoder {
@@ -157,6 +161,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, at loc) {
 var (
 	durationType     = reflect.TypeFor[time.Duration]()
 	pluginConfigType = reflect.TypeFor[PluginConfig]()
+	filePathType     = reflect.TypeFor[plugins.FilePath]()
 	endpointType     = reflect.TypeFor[Endpoint]()
 	unmarshalerType  = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
@@ -173,6 +178,9 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, at loc) {
 	switch t := v.Type(); {
 	case t == pluginConfigType:
 		d.plugin(n, v, at)
+		return
+	case t == filePathType:
+		d.filePath(n, v, at)
 		return
 	case t == endpointType && n.Kind == yaml.ScalarNode:
 		// An endpoint is written "host:port" or as a mapping with a
@@ -204,6 +212,15 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, at loc) {
 		d.scalar(n, v, at)
 	default:
 		d.errorf(n, at, "cannot decode into a field of type %s", v.Type())
+	}
+}
+
+// filePath fills a plugins.FilePath, resolving a relative path against the
+// routes file's directory as checker.abs does for the file's own paths.
+func (d *decoder) filePath(n *yaml.Node, v reflect.Value, at loc) {
+	d.scalar(n, v, at)
+	if p := v.String(); p != "" && !filepath.IsAbs(p) && d.dir != "" {
+		v.SetString(filepath.Join(d.dir, p))
 	}
 }
 

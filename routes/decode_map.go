@@ -51,6 +51,11 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, at loc) {
 			// own use, as in Compose files: a place to put anchors.
 			continue
 		}
+		if f, found := d.reg.Lookup(e.key.Value); !ok && top && found && f.Section != nil {
+			// A plugin's own top-level block, such as the WAF's.
+			d.section(e, f, v.Addr().Interface().(*File))
+			continue
+		}
 		if !ok {
 			d.errorf(e.key, at.keysOnly(), "unknown key %q", e.key.Value)
 			continue
@@ -60,6 +65,28 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, at loc) {
 		d.decodeEntry(e, v.FieldByIndex(idx), fat)
 	}
 }
+
+// section decodes a plugin's top-level block (plugins.Factory.Section) into
+// a new value of the plugin's own type, kept in File.Sections under the
+// plugin's name; messages about it read `waf.profiles.api.mode: …`.
+func (d *decoder) section(e entry, f plugins.Factory, file *File) {
+	cfg := f.Section()
+	rv := reflect.ValueOf(cfg)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		d.errorf(e.key, loc{}, "plugin %q makes its section as %T, not as a pointer", f.Name, cfg)
+		return
+	}
+	if file.Sections == nil {
+		file.Sections = make(Sections)
+	}
+	file.Sections[f.Name] = cfg
+	d.pos[sectionKey(f.Name)] = e.key
+	d.decodeEntry(e, rv.Elem(), loc{field: f.Name})
+}
+
+// sectionKey is the key under which the decoder records the position of a
+// section's name: one value per name, of a type no decoded value has.
+type sectionKey string
 
 // nameOf returns the scalar under the key "name" in mapping n, or "".
 func nameOf(n *yaml.Node) string {

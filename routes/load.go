@@ -33,8 +33,8 @@ func Load(path string, reg *plugins.Registry) (*Config, error) {
 // A file past MaxFileBytes or MaxFileValues is refused before it is parsed.
 //
 // The stages run in order, each reporting every problem it finds: parse
-// the YAML, decode it strictly, validate and fill in defaults, build the
-// plugin chains. Chains are built only from a file that decoded cleanly,
+// the YAML, decode it strictly, validate and fill in defaults, open the
+// scopes of plugins with a section, build the plugin chains. Chains are built only from a file that decoded cleanly,
 // and all of them are closed again if anything failed, so that a rejected
 // file holds no resources.
 func Parse(name string, data []byte, reg *plugins.Registry) (*Config, error) {
@@ -58,6 +58,7 @@ func Parse(name string, data []byte, reg *plugins.Registry) (*Config, error) {
 	}
 	f := new(File)
 	d := newDecoder(rep, reg)
+	d.dir = dir
 	if root != nil {
 		d.decode(root, reflect.ValueOf(f).Elem(), loc{})
 	}
@@ -75,7 +76,9 @@ func Parse(name string, data []byte, reg *plugins.Registry) (*Config, error) {
 	c.check()
 	var chains map[*Route]*plugins.Chain
 	if decoded {
-		chains = c.buildChains(reg)
+		scopes := c.openScopes(reg)
+		chains = c.buildChains(reg, scopes)
+		closeScopes(scopes)
 	}
 	if len(rep.errs) > 0 {
 		closeChains(chains)

@@ -17,3 +17,13 @@ func (pc PluginConfig) MarshalJSON() ([]byte, error) {
 		Config any    `json:"config"`
 	}{pc.Name, plugins.Display(pc.Config)})
 }
+
+// MarshalJSON writes each section as plugins.Display shows it, for the same
+// reasons as PluginConfig's.
+func (s Sections) MarshalJSON() ([]byte, error) {
+	out := make(map[string]any, len(s))
+	for name, v := range s {
+		out[name] = plugins.Display(v)
+	}
+	return json.Marshal(out)
+}

@@ -152,7 +152,8 @@ func (w *Watcher) checksum() [32]byte {
 }
 
 // Files returns the absolute paths of the files the configuration names:
-// listener certificates and keys, upstream CA bundles.
+// listener certificates and keys, upstream CA bundles, and the files
+// plugins name (plugins.FilePath).
 func (c *Config) Files() []string {
 	var out []string
 	for _, l := range c.File.Listeners {
@@ -168,7 +169,7 @@ func (c *Config) Files() []string {
 			out = append(out, absPath(u.TLS.CAFile))
 		}
 	}
-	return out
+	return append(out, c.pluginFiles()...)
 }
 
 func absPath(p string) string {
