@@ -31,7 +31,11 @@ func (g *Gateway) local(w *responseWriter, ex *exchange, status int, body string
 	}
 	h := w.Header()
 	if body != "" {
-		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		// A plugin's reply may give its body's type (the WAF answers in
+		// JSON or HTML); every other is text.
+		if _, typed := h["Content-Type"]; !typed {
+			h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		}
 		h["X-Content-Type-Options"] = []string{"nosniff"}
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
