@@ -19,6 +19,7 @@ import (
 	"github.com/portcullis-gw/portcullis/gateway"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/waf"
 )
 
 func TestVersion(t *testing.T) {
@@ -88,7 +89,7 @@ virtual_hosts:
 func TestDemo(t *testing.T) {
 	yaml := strings.NewReplacer(`"127.0.0.1:8080"`, `"127.0.0.1:0"`, `"127.0.0.1:8443"`, `"127.0.0.1:0"`,
 		`"127.0.0.1:9901"`, `"127.0.0.1:0"`).Replace(string(demoYAML))
-	reg, err := registry()
+	reg, err := registry(waf.New(waf.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +139,8 @@ func TestDemo(t *testing.T) {
 		{"HTTP/3", &http.Client{Transport: h3t}, secure + "/echo", "", 200, 3, `"path": "/echo"`},
 		{"unknown host", http.DefaultClient, plain + "/", "example.com", 404, 1, ""},
 		{"wildcard host", http.DefaultClient, plain + "/", "app.localhost", 200, 1, `"host": "app.localhost"`},
+		{"attack", http.DefaultClient, plain + "/?q=<script>alert(1)</script>", "", 403, 1, `{"status":403,"error":"The request was blocked.","request_id":"`},
+		{"attack over HTTP/3", &http.Client{Transport: h3t}, secure + "/echo?id=1'%20UNION%20SELECT%20password%20FROM%20users--", "", 403, 3, `"status":403`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,6 +165,7 @@ func TestDemo(t *testing.T) {
 			}
 		})
 	}
+	t.Run("README's attack", func(t *testing.T) { readmeAttack(t, plain) })
 	admin := "http://" + gw.AdminAddr().String()
 	resp, err := http.Get(admin + "/metrics")
 	if err != nil {
@@ -171,6 +175,33 @@ func TestDemo(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(m), `istio_requests_total{`) {
 		t.Errorf("metrics lack istio_requests_total")
+	}
+}
+
+// readmeAttack sends the attack the README's curl session shows to the
+// demo at base, and checks that the answer is the one the README prints,
+// but for the request id.
+func readmeAttack(t *testing.T, base string) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\$ curl -s 'localhost:8080(/\?q=[^']+)'.*\n(.*)\n`).FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README shows no attack with curl")
+	}
+	resp, err := http.Get(base + string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The id is the gateway's own, new for each request: the README
+	// writes it "…".
+	shown := regexp.MustCompile(`"request_id":"[0-9a-f-]{36}"`).ReplaceAllLiteral(body, []byte(`"request_id":"…"`))
+	want := string(m[2]) + "\n"
+	if resp.StatusCode != http.StatusForbidden || string(shown) != want {
+		t.Errorf("got %d %q, want 403 %q", resp.StatusCode, body, want)
 	}
 }
 
@@ -186,7 +217,7 @@ func TestReadmeRoutesExample(t *testing.T) {
 	if m == nil {
 		t.Fatal("README has no routes example block")
 	}
-	reg, _ := registry()
+	reg, _ := registry(waf.New(waf.Options{}))
 	cfg, err := routes.Parse("README.md", m[1], reg)
 	if err != nil {
 		t.Fatalf("README routes example: %v", err)

@@ -17,7 +17,9 @@ import (
 
 	"github.com/portcullis-gw/portcullis/gateway"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/waf"
 )
 
 func serve(args []string, stdout, stderr io.Writer) int {
@@ -39,7 +41,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "portcullis:", err)
 		return 2
 	}
-	reg, err := registry()
+	// The WAF's metrics join the gateway's registry, made here so that
+	// the plugin has it before the routes file is loaded.
+	m := metrics.New()
+	wafPlugin := waf.New(waf.Options{Metrics: m.Registry()})
+	reg, err := registry(wafPlugin)
 	if err != nil {
 		log.Error().Err(err).Msg("plugin registry")
 		return 1
@@ -66,7 +72,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer access.Close()
-	gw, err := gateway.New(cfg, gateway.Options{Log: log, AccessLog: access, DrainTimeout: *drainTimeout})
+	gw, err := gateway.New(cfg, gateway.Options{Log: log, AccessLog: access, Metrics: m, DrainTimeout: *drainTimeout})
 	if err != nil {
 		cfg.Close()
 		log.Error().Err(err).Msg("gateway")
@@ -79,7 +85,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	reopenOnSignal(ctx, log, access)
+	reopenOnSignal(ctx, log, access, wafPlugin)
 	if *configPath != "" {
 		if err := watch(ctx, log, gw, *configPath, cfg, reg); err != nil {
 			log.Error().Err(err).Msg("watching the routes file; reload on SIGHUP only")
@@ -138,10 +144,10 @@ func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
 	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-// reopenOnSignal reopens the access-log file on SIGUSR1, as log rotators
-// ask. The signal is taken even when the log goes to stdout, so a rotator
-// aimed at the wrong process cannot kill it.
-func reopenOnSignal(ctx context.Context, log zerolog.Logger, access *accesslog.Logger) {
+// reopenOnSignal reopens the access-log file and the WAF's audit log files
+// on SIGUSR1, as log rotators ask. The signal is taken even when the logs go
+// to stdout, so a rotator aimed at the wrong process cannot kill it.
+func reopenOnSignal(ctx context.Context, log zerolog.Logger, access *accesslog.Logger, w *waf.Plugin) {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	go func() {
@@ -153,6 +159,9 @@ func reopenOnSignal(ctx context.Context, log zerolog.Logger, access *accesslog.L
 			case <-usr1:
 				if err := access.Reopen(); err != nil {
 					log.Error().Err(err).Msg("access log reopen failed; writing on to the old file")
+				}
+				if err := w.ReopenAuditLogs(); err != nil {
+					log.Error().Err(err).Msg("WAF audit log reopen failed; writing on to the old file")
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/waf"
 )
 
 // validate loads each file as serve would, without opening a socket, and
@@ -16,7 +17,7 @@ func validate(files []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "portcullis validate: no file given")
 		return 2
 	}
-	reg, err := registry()
+	reg, err := registry(waf.New(waf.Options{}))
 	if err != nil {
 		fmt.Fprintln(stderr, "portcullis:", err)
 		return 2
