@@ -39,9 +39,17 @@ virtual_hosts:
 `, section, use)
 }
 
-// shared loads src once for the whole test binary and returns its route's
-// chain.
+// shared loads src once for the whole test binary and returns the chain
+// of the route that GET example.com/ matches.
 func shared(t testing.TB, src string) *plugins.Chain {
+	t.Helper()
+	return sharedRoute(t, src, "/")
+}
+
+// sharedRoute loads src once for the whole test binary and returns the
+// chain of the route that GET example.com<path> matches, which must hold
+// the waf alone.
+func sharedRoute(t testing.TB, src, path string) *plugins.Chain {
 	t.Helper()
 	loadMu.Lock()
 	defer loadMu.Unlock()
@@ -57,9 +65,9 @@ func shared(t testing.TB, src string) *plugins.Chain {
 		}
 		loaded[src] = cfg
 	}
-	rule, _ := cfg.Table.Match("example.com", "/", http.MethodGet, http.Header{})
+	rule, _ := cfg.Table.Match("example.com", path, http.MethodGet, http.Header{})
 	if rule == nil || rule.Chain.Len() != 1 {
-		t.Fatalf("got rule %v, want one with the waf", rule)
+		t.Fatalf("got rule %v for %s, want one with the waf", rule, path)
 	}
 	return rule.Chain
 }
