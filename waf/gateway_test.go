@@ -229,3 +229,21 @@ func (wg *wafGateway) metric(t *testing.T, name string, want map[string]string) 
 	}
 	return sum
 }
+
+// histogramCount is the number of observations of a histogram for a
+// profile.
+func (wg *wafGateway) histogramCount(t *testing.T, name, profile string) uint64 {
+	t.Helper()
+	mfs, err := wg.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if mf.GetName() == name && m.GetLabel()[0].GetValue() == profile {
+				return m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return 0
+}

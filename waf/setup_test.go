@@ -2,6 +2,7 @@ package waf_test
 
 import (
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/plugintest"
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
@@ -164,4 +166,57 @@ func TestDirectiveErrors(t *testing.T) {
 		{11, `waf.profiles.file.rule_files[0]: ` + rules + `:4: failed to compile the directive "secrule"`},
 		{7, `waf.profiles.inline.rules_before_crs[0]: line 2: failed to compile the directive "secrule"`},
 	})
+}
+
+// TestCRSPlugins loads a CRS plugin's files from crs_plugin_dir around the
+// CRS's rules, by plugin name or, for an application's exclusions, by the
+// application's, and refuses a plugin that is not there.
+func TestCRSPlugins(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A shop application's exclusions: its "review" argument may hold
+	// HTML, so the XSS rules skip it.
+	write("shop-rule-exclusions-config.conf", "SecAction \"id:10100,phase:1,pass,nolog,setvar:tx.shop_exclusions=1\"\n")
+	write("shop-rule-exclusions-before.conf", "SecRule TX:shop_exclusions \"@eq 1\" \"id:10101,phase:1,pass,nolog,ctl:ruleRemoveTargetByTag=attack-xss;ARGS:review\"\n")
+	write("deny-header-after.conf", "SecRule REQUEST_HEADERS:X-Deny \"@streq 1\" \"id:10102,phase:1,deny,status:451\"\n")
+	src := routesFile(`  crs_plugin_dir: `+dir+`
+  profiles:
+    shop: { crs: { application_exclusions: [shop], plugins: [deny-header] } }
+`, "shop")
+	h := sharedRoute(t, src, "/").Handlers[0]
+	for _, tt := range []struct {
+		ex   plugintest.Exchange
+		want int
+	}{
+		{get("/?review=" + url.QueryEscape("<b onmouseover=alert(1)>great</b>")), 0},
+		{get("/?q=" + url.QueryEscape("<b onmouseover=alert(1)>great</b>")), 403},
+		{plugintest.Exchange{Target: "/", Header: browser("X-Deny", "1")}, 451},
+	} {
+		if got := status(plugintest.Run(t, "HTTP/1.1", h, tt.ex).Err); got != tt.want {
+			t.Errorf("%s %v: got %d, want %d", tt.ex.Target, tt.ex.Header, got, tt.want)
+		}
+	}
+	checkErrors(t, "routes.yaml", routesFile(`  crs_plugin_dir: `+dir+`
+  profiles:
+    wp: { crs: { application_exclusions: [wordpress] } }
+`, "wp"), []line{
+		{6, `waf.profiles.wp.crs.application_exclusions[0]: no CRS plugin "wordpress-rule-exclusions" in ` + dir},
+	})
+}
+
+// status is the status of a plugin's rejection, 0 for none, and -1 for any
+// other error.
+func status(err error) int {
+	var rej *plugins.Reject
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &rej):
+		return rej.Status
+	}
+	return -1
 }

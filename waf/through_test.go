@@ -67,6 +67,9 @@ func TestThroughTheGateway(t *testing.T) {
 	if got := wg.metric(t, "portcullis_waf_rule_matches_total", map[string]string{"profile": "default", "rule_id": "949110"}); got != 3 {
 		t.Errorf("got %v matches of 949110 counted, want 3", got)
 	}
+	if got := wg.histogramCount(t, "portcullis_waf_inspection_seconds", "default"); got != 6 {
+		t.Errorf("got %d inspections timed, want 6", got)
+	}
 
 	t.Run("detect mode", func(t *testing.T) {
 		before := a.hits.Load()
