@@ -28,7 +28,12 @@ const (
 // limits.
 func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error {
 	start := h.now()
-	tx := h.engine.waf.NewTransactionWithID(req.ID)
+	var tx types.Transaction
+	if req.ID != "" {
+		tx = h.engine.waf.NewTransactionWithID(req.ID) // the audit log's id is the access log's
+	} else {
+		tx = h.engine.waf.NewTransaction()
+	}
 	keep := h.p.Response.Inspect
 	rej, err := h.request(tx, req, keep)
 	outcome := passed
