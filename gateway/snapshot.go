@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
@@ -16,6 +17,14 @@ import (
 type snapshot struct {
 	cfg       *routes.Config
 	upstreams map[*routes.UpstreamSpec]*backend
+	// access writes the access log as cfg's access_log says. A snapshot
+	// whose access_log is the previous one's shares its logger, so a
+	// reload that leaves the setting alone neither reopens the file nor
+	// reorders its lines.
+	access *accesslog.Logger
+	// closeAccess says the successor does not share access, so closing
+	// the snapshot closes it; set before retired.
+	closeAccess bool
 
 	refs      atomic.Int64
 	retired   atomic.Bool
@@ -27,6 +36,15 @@ type snapshot struct {
 // a reload.
 func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, error) {
 	s := &snapshot{cfg: cfg, upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams))}
+	if prev != nil && prev.cfg.File.AccessLog == cfg.File.AccessLog {
+		s.access = prev.access
+	} else {
+		access, err := newAccessLog(cfg.File.AccessLog)
+		if err != nil {
+			return nil, err
+		}
+		s.access = access
+	}
 	for name, spec := range cfg.Upstreams {
 		if u := prev.upstream(spec); u != nil {
 			s.upstreams[spec] = u
@@ -35,6 +53,7 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, er
 		u, err := g.newBackend(spec)
 		if err != nil {
 			s.closePools(prev)
+			s.closeAccessLog(prev)
 			return nil, fmt.Errorf("upstream %q: %w", name, err)
 		}
 		s.upstreams[spec] = u
@@ -87,6 +106,7 @@ func (g *Gateway) release(s *snapshot) {
 // retire marks s replaced by next and closes it once no request holds it.
 func (g *Gateway) retire(s, next *snapshot) {
 	s.closePools(next)
+	s.closeAccess = next == nil || next.access != s.access
 	s.retired.Store(true)
 	if s.refs.Load() == 0 {
 		g.closeSnapshot(s)
@@ -98,7 +118,27 @@ func (g *Gateway) closeSnapshot(s *snapshot) {
 		if err := s.cfg.Close(); err != nil {
 			g.log.Warn().Err(err).Msg("closing the previous configuration's plugins")
 		}
+		// The last request of s has written its line: the logger's
+		// buffer can be flushed and its file closed.
+		if s.closeAccess {
+			if err := s.access.Close(); err != nil {
+				g.log.Warn().Err(err).Msg("closing the previous access log")
+			}
+		}
 	})
+}
+
+// closeAccessLog closes the access log of s, a snapshot that never served,
+// unless keep shares it.
+func (s *snapshot) closeAccessLog(keep *snapshot) {
+	if keep == nil || keep.access != s.access {
+		s.access.Close()
+	}
+}
+
+// newAccessLog opens the access log that al describes.
+func newAccessLog(al routes.AccessLog) (*accesslog.Logger, error) {
+	return accesslog.New(accesslog.Options{Format: al.Format, Text: al.Text, Path: al.Path})
 }
 
 // closePools closes s's pools that keep does not share: their health checks
