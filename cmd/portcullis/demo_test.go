@@ -144,9 +144,13 @@ func TestSIGTERMKeepsTheDrainDelay(t *testing.T) {
 // TestOneVersion checks that the binary's version command, its start-up
 // line, /config and both build metrics give the same version.
 func TestOneVersion(t *testing.T) {
-	c, _, admin := demoChild(t)
+	c := startChildEnv(t, []string{"PORTCULLIS_TEST_DEMO_PORTS=0", "PORTCULLIS_CONFIG="})
 	defer c.cmd.Process.Signal(syscall.SIGINT)
 	want := appVersion()
+	if started := c.waitLog(t, "portcullis started"); started["version"] != want || started["go"] != runtime.Version() {
+		t.Errorf("start-up line: got version %v, go %v; want %s, %s", started["version"], started["go"], want, runtime.Version())
+	}
+	admin := strings.TrimSuffix(c.waitLog(t, "admin listening")["url"].(string), "/")
 	var out strings.Builder
 	if code := run([]string{"version"}, &out, io.Discard); code != 0 || !strings.HasPrefix(out.String(), "portcullis "+want+" ") {
 		t.Errorf("version command: got %q, want portcullis %s …", out.String(), want)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -118,7 +119,7 @@ func announce(log zerolog.Logger, gw *gateway.Gateway, cfg *routes.Config, path 
 	if src == "" {
 		src = "embedded demo"
 	}
-	log.Info().Str("config", src).Str("version", versionString()).Msg("portcullis started")
+	log.Info().Str("config", src).Str("version", appVersion()).Str("go", runtime.Version()).Msg("portcullis started")
 	for _, l := range cfg.File.Listeners {
 		scheme := "http"
 		if l.TLS != nil {
