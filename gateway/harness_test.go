@@ -108,8 +108,8 @@ func (tg *testGateway) url(listener string) string {
 // logFor returns the access-log entry of the request with the given id.
 func (tg *testGateway) logFor(id string) map[string]any {
 	tg.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	end := deadline()
+	for time.Now().Before(end) {
 		for _, e := range readLog(tg.t, tg.logPath) {
 			if e["request_id"] == id {
 				return e
