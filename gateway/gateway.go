@@ -51,9 +51,9 @@ type Options struct {
 	Log zerolog.Logger
 	// AccessLog writes the first configuration's access log, in place of
 	// the one its access_log describes; nil opens that one. The gateway
-	// owns it from then on: a reload that changes access_log opens the
-	// new log and closes this one once the requests that use it have
-	// ended, and Shutdown closes the one in force.
+	// owns it from then on, even when New fails: a reload that changes
+	// access_log opens the new log and closes this one once the requests
+	// that use it have ended, and Shutdown closes the one in force.
 	AccessLog *accesslog.Logger
 	// Metrics records every request; nil means a fresh set.
 	Metrics *metrics.Metrics
@@ -85,7 +85,7 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	if opts.AccessLog != nil {
 		// It stands for a configuration before this one that had the
 		// same access_log, so the new snapshot takes its logger.
-		seed = &snapshot{cfg: cfg, access: opts.AccessLog}
+		seed = &snapshot{cfg: cfg, access: &sharedLog{Logger: opts.AccessLog}}
 	}
 	s, err := g.newSnapshot(cfg, seed)
 	if err != nil {

@@ -62,7 +62,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 			adm.ln.Close()
 		}
 		next.closePools(prev)
-		next.closeAccessLog(prev)
+		next.access.release()
 		return err
 	}
 	// What each kept listener becomes: its new definition and its

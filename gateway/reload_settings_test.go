@@ -76,7 +76,7 @@ func startOwnLog(t *testing.T, cfg *routes.Config) *testGateway {
 
 // TestReloadAppliesAccessLog changes access_log's path, format and text by
 // reloads: each takes effect for the next request, a request in flight
-// across a reload writes its line to the log it started with, /config
+// across reloads writes its line to the log it started with, /config
 // shows the log in force, and a log that cannot be opened fails the
 // reload and leaves the running one writing.
 func TestReloadAppliesAccessLog(t *testing.T) {
@@ -127,6 +127,11 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 	}()
 	<-arrived
 
+	// Two reloads pass while it runs: one that keeps the log, whose
+	// snapshot is retired at once, then one that changes it.
+	if err := reload(t, fmt.Sprintf(`{ format: json, path: %q }`, first)); err != nil {
+		t.Fatal(err)
+	}
 	second := filepath.Join(dir, "second.log")
 	if err := reload(t, fmt.Sprintf(`{ format: json, path: %q }`, second)); err != nil {
 		t.Fatal(err)
@@ -200,7 +205,7 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 		if err := reload(t, fmt.Sprintf(`{ format: json, path: %q }`, second)); err != nil {
 			t.Fatal(err)
 		}
-		if tg.snap.Load().access != before {
+		if tg.snap.Load().access != before || before.snapshots.Load() != 1 {
 			t.Error("the reload opened the access log anew, want it kept")
 		}
 	})

@@ -21,10 +21,7 @@ type snapshot struct {
 	// whose access_log is the previous one's shares its logger, so a
 	// reload that leaves the setting alone neither reopens the file nor
 	// reorders its lines.
-	access *accesslog.Logger
-	// closeAccess says the successor does not share access, so closing
-	// the snapshot closes it; set before retired.
-	closeAccess bool
+	access *sharedLog
 
 	refs      atomic.Int64
 	retired   atomic.Bool
@@ -39,12 +36,13 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, er
 	if prev != nil && prev.cfg.File.AccessLog == cfg.File.AccessLog {
 		s.access = prev.access
 	} else {
-		access, err := newAccessLog(cfg.File.AccessLog)
+		l, err := accesslog.New(accesslog.Options{Format: cfg.File.AccessLog.Format, Text: cfg.File.AccessLog.Text, Path: cfg.File.AccessLog.Path})
 		if err != nil {
 			return nil, err
 		}
-		s.access = access
+		s.access = &sharedLog{Logger: l}
 	}
+	s.access.snapshots.Add(1)
 	for name, spec := range cfg.Upstreams {
 		if u := prev.upstream(spec); u != nil {
 			s.upstreams[spec] = u
@@ -53,7 +51,7 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, er
 		u, err := g.newBackend(spec)
 		if err != nil {
 			s.closePools(prev)
-			s.closeAccessLog(prev)
+			s.access.release()
 			return nil, fmt.Errorf("upstream %q: %w", name, err)
 		}
 		s.upstreams[spec] = u
@@ -106,7 +104,6 @@ func (g *Gateway) release(s *snapshot) {
 // retire marks s replaced by next and closes it once no request holds it.
 func (g *Gateway) retire(s, next *snapshot) {
 	s.closePools(next)
-	s.closeAccess = next == nil || next.access != s.access
 	s.retired.Store(true)
 	if s.refs.Load() == 0 {
 		g.closeSnapshot(s)
@@ -118,27 +115,13 @@ func (g *Gateway) closeSnapshot(s *snapshot) {
 		if err := s.cfg.Close(); err != nil {
 			g.log.Warn().Err(err).Msg("closing the previous configuration's plugins")
 		}
-		// The last request of s has written its line: the logger's
-		// buffer can be flushed and its file closed.
-		if s.closeAccess {
-			if err := s.access.Close(); err != nil {
-				g.log.Warn().Err(err).Msg("closing the previous access log")
-			}
+		// The last request of s has written its line: unless a snapshot
+		// still in use shares the logger, its buffer can be flushed and
+		// its file closed.
+		if err := s.access.release(); err != nil {
+			g.log.Warn().Err(err).Msg("closing the previous access log")
 		}
 	})
-}
-
-// closeAccessLog closes the access log of s, a snapshot that never served,
-// unless keep shares it.
-func (s *snapshot) closeAccessLog(keep *snapshot) {
-	if keep == nil || keep.access != s.access {
-		s.access.Close()
-	}
-}
-
-// newAccessLog opens the access log that al describes.
-func newAccessLog(al routes.AccessLog) (*accesslog.Logger, error) {
-	return accesslog.New(accesslog.Options{Format: al.Format, Text: al.Text, Path: al.Path})
 }
 
 // closePools closes s's pools that keep does not share: their health checks
@@ -156,4 +139,21 @@ func (s *snapshot) closePools(keep *snapshot) {
 			u.pool.Close()
 		}
 	}
+}
+
+// sharedLog is an access log and the number of snapshots that write to it:
+// a request that began before two reloads writes to its own snapshot's
+// log, which a later snapshot may share, so the log closes with the last
+// of them.
+type sharedLog struct {
+	*accesslog.Logger
+	snapshots atomic.Int64
+}
+
+// release drops one snapshot's hold on l and closes it after the last.
+func (l *sharedLog) release() error {
+	if l.snapshots.Add(-1) == 0 {
+		return l.Close()
+	}
+	return nil
 }
