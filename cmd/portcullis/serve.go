@@ -173,7 +173,7 @@ func reopenOnSignal(ctx context.Context, log zerolog.Logger, gw *gateway.Gateway
 }
 
 // logWarnings logs the routes file's warnings, which do not stop it from
-// serving.
+// serving, at start-up and at each reload.
 func logWarnings(log zerolog.Logger, cfg *routes.Config) {
 	for _, w := range cfg.Warnings() {
 		log.Warn().Str("config", cfg.Source).Msg(w)

@@ -68,6 +68,7 @@ func apply(log zerolog.Logger, gw *gateway.Gateway, source string, next *routes.
 		gw.ReloadFailed(source, err)
 		return
 	}
+	logWarnings(log, next)
 	if err := gw.Reload(next); err != nil {
 		next.Close()
 		log.Error().Err(err).Msg("reload failed; keeping the running configuration")
