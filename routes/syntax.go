@@ -55,7 +55,7 @@ func locateSyntaxError(data []byte) (line, col int, msg string, ok bool) {
 	// Duplicate keys are the decoder's to report, with both places.
 	_, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 	var se *goccy.SyntaxError
-	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil || se.Token.Position.Line < 1 {
+	if !errors.As(err, &se) || se.Message == "" || se.Token == nil || se.Token.Position == nil || se.Token.Position.Line < 1 {
 		return 0, 0, "", false
 	}
 	p := se.Token.Position
