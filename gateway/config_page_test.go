@@ -33,11 +33,7 @@ type windowConfig struct {
 }
 
 func windowFactory() plugins.Factory {
-	return plugins.Factory{
-		Name:   "window",
-		Config: func() any { return new(windowConfig) },
-		Build:  func(any) (plugins.Handler, error) { return vaultHandler{}, nil },
-	}
+	return passFactory("window", func() any { return new(windowConfig) })
 }
 
 const configPageYAML = `

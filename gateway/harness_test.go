@@ -76,7 +76,14 @@ func serveWithLog(tb testing.TB, cfg *routes.Config, opts accesslog.Options, log
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gw, err := New(cfg, Options{Log: log, AccessLog: access})
+	return &testGateway{Gateway: serveUntilEnd(tb, cfg, Options{Log: log, AccessLog: access}), t: tb, logPath: logPath}
+}
+
+// serveUntilEnd starts a gateway on cfg with opts and shuts it down, which
+// closes its access log, when tb ends.
+func serveUntilEnd(tb testing.TB, cfg *routes.Config, opts Options) *Gateway {
+	tb.Helper()
+	gw, err := New(cfg, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -84,14 +91,13 @@ func serveWithLog(tb testing.TB, cfg *routes.Config, opts accesslog.Options, log
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := gw.Shutdown(ctx); err != nil {
 			tb.Errorf("shutdown: %v", err)
 		}
-		access.Close()
 	})
-	return &testGateway{Gateway: gw, t: tb, logPath: logPath}
+	return gw
 }
 
 // url returns the base URL of the named listener.
