@@ -39,17 +39,23 @@ func TestHelp(t *testing.T) {
 			if code != 0 || errb.Len() != 0 {
 				t.Fatalf("got exit %d, stderr %q; want 0 and nothing on stderr", code, errb.String())
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(out.String(), w) {
-					t.Errorf("help lacks %q:\n%s", w, out.String())
-				}
-			}
+			wantAll(t, "help", out.String(), tt.want)
 			for _, f := range tt.flags {
 				if !strings.Contains(out.String(), "  --"+f+" ") && !strings.Contains(out.String(), "  --"+f+"\n") {
 					t.Errorf("help lacks the flag --%s:\n%s", f, out.String())
 				}
 			}
 		})
+	}
+}
+
+// wantAll fails t for each of wants that text, named what, lacks.
+func wantAll(t *testing.T, what, text string, wants []string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, text)
+		}
 	}
 }
 
@@ -92,11 +98,7 @@ func TestCommandLineErrors(t *testing.T) {
 			if code != 2 || out.Len() != 0 {
 				t.Fatalf("got exit %d, stdout %q; want 2 and nothing on stdout", code, out.String())
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(errb.String(), w) {
-					t.Errorf("stderr lacks %q:\n%s", w, errb.String())
-				}
-			}
+			wantAll(t, "stderr", errb.String(), tt.want)
 		})
 	}
 }
