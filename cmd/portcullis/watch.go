@@ -55,8 +55,12 @@ func watch(ctx context.Context, log zerolog.Logger, gw *gateway.Gateway, path st
 	return err
 }
 
+// apply puts a newly loaded configuration in force, or records why it
+// could not. The outcome is on /config and in the metrics before it is
+// logged, so whoever reads the log line finds it there.
 func apply(log zerolog.Logger, gw *gateway.Gateway, source string, next *routes.Config, err error) {
 	if err != nil {
+		gw.ReloadFailed(source, err)
 		var errs routes.Errors
 		if errors.As(err, &errs) {
 			for _, e := range errs {
@@ -65,7 +69,6 @@ func apply(log zerolog.Logger, gw *gateway.Gateway, source string, next *routes.
 		} else {
 			log.Error().Err(err).Msg("routes file did not load; keeping the running configuration")
 		}
-		gw.ReloadFailed(source, err)
 		return
 	}
 	logWarnings(log, next)
