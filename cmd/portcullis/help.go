@@ -37,6 +37,11 @@ func commandHelp(w io.Writer, c command) {
 		fmt.Fprintln(w, "\nflags:")
 		printFlags(w, fs)
 	}
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	fmt.Fprintf(w, "\ncommands: %s; portcullis --help describes them all.\n", strings.Join(names, ", "))
 }
 
 func synopsis(c command) string {
