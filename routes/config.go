@@ -154,10 +154,11 @@ type VirtualHost struct {
 }
 
 // PluginConfig turns one plugin on: a one-key map from the plugin's name to
-// its configuration, decoded into the plugin's own config type.
+// its configuration, decoded into the plugin's own config type. It is
+// written back in the same form (MarshalJSON).
 type PluginConfig struct {
-	Name   string `json:"name"`
-	Config any    `json:"config"`
+	Name   string
+	Config any
 }
 
 // Route matches requests and says what to do with them. Exactly one of

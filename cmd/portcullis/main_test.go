@@ -86,13 +86,11 @@ virtual_hosts:
 // TestDemo serves the embedded demo (its addresses moved to free ports) and
 // walks the README's curl session against it.
 func TestDemo(t *testing.T) {
-	yaml := strings.NewReplacer(`"127.0.0.1:8080"`, `"127.0.0.1:0"`, `"127.0.0.1:8443"`, `"127.0.0.1:0"`,
-		`"127.0.0.1:9901"`, `"127.0.0.1:0"`).Replace(string(demoYAML))
 	reg, err := registry()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := routes.Parse("demo.yaml", []byte(yaml), reg)
+	cfg, err := routes.Parse("demo.yaml", demoOnFreePorts(), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +170,13 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(string(m), `istio_requests_total{`) {
 		t.Errorf("metrics lack istio_requests_total")
 	}
+}
+
+// demoOnFreePorts is the embedded demo with its addresses moved to port 0
+// on loopback.
+func demoOnFreePorts() []byte {
+	return []byte(strings.NewReplacer(`"127.0.0.1:8080"`, `"127.0.0.1:0"`, `"127.0.0.1:8443"`, `"127.0.0.1:0"`,
+		`"127.0.0.1:9901"`, `"127.0.0.1:0"`).Replace(string(demoYAML)))
 }
 
 func portOf(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }

@@ -18,7 +18,7 @@ import "github.com/prometheus/client_golang/prometheus"
 //   - portcullis_config_last_reload_success_timestamp_seconds: when the
 //     running config was loaded, to tell which replicas run an old one.
 //   - portcullis_build_info{version,go_version}: always 1.
-func (m *Metrics) registerOwn(reg *prometheus.Registry) {
+func (m *Metrics) registerOwn(reg *prometheus.Registry, version string) {
 	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "portcullis_requests_in_flight",
 		Help: "Requests received and not yet answered.",
@@ -54,7 +54,7 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "portcullis_build_info",
 		Help:        "Always 1; the labels name the gateway's version and Go toolchain.",
-		ConstLabels: prometheus.Labels{"version": buildVersion(), "go_version": goVersion()},
+		ConstLabels: prometheus.Labels{"version": version, "go_version": goVersion()},
 	})
 	build.Set(1)
 	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.prematureResets, m.protocolErrors, reloads, m.lastReload, build)
@@ -70,8 +70,14 @@ func (m *Metrics) Connections(listener string, delta int) {
 	m.connections.WithLabelValues(value(listener)).Add(float64(delta))
 }
 
-// Reload counts a reload attempt; a success, including the first load at
-// start, also sets the last-success timestamp.
+// Loaded records the first load of the configuration, at start: the
+// last-success timestamp is its time, so that a replica that never
+// reloaded shows when its configuration was loaded rather than 0. It is
+// not counted as a reload.
+func (m *Metrics) Loaded() { m.lastReload.SetToCurrentTime() }
+
+// Reload counts a reload attempt; a success also sets the last-success
+// timestamp.
 func (m *Metrics) Reload(ok bool) {
 	if !ok {
 		m.reloadFail.Inc()
