@@ -69,6 +69,14 @@ func (g *Gateway) adminAddress() string {
 	return g.admin.address
 }
 
+// adminBoundTo reports whether the admin server is bound to address
+// already, as the address it was given with port 0 turned out: a routes file
+// that names the bound address keeps the server where it is, as listeners
+// keep their socket.
+func (g *Gateway) adminBoundTo(address string) bool {
+	return g.admin != nil && g.admin.ln.Addr().String() == address
+}
+
 // retireAdmin shuts a down in the background, letting a request in
 // progress (a CPU profile) finish within the drain timeout.
 func (g *Gateway) retireAdmin(a *adminServer) {

@@ -52,7 +52,7 @@ virtual_hosts:
     hosts: [shop.example.com, "*"]
     plugins:
       - rate_limit: { per_second: 50, burst: 100, key: remote_ip }
-      - headers: { request: { remove: [x-debug] }, response: { set: { x-served-by: portcullis } } }
+      - headers: { request: { remove: [x-debug] }, response: { set: { x-served-by: secret-edge-7 } } }
     routes:
       - name: api
         match: { path_prefix: /api/, methods: [GET], headers: [ { name: x-canary, present: true } ] }
@@ -114,7 +114,7 @@ func TestConfigPageSpeaksTheRoutesFile(t *testing.T) {
 			t.Errorf("/config lacks %s:\n%s", want, shown)
 		}
 	}
-	for _, leak := range []string{"S1-", "portcullis\"", `"name":"rate_limit"`, "PerSecond", "MaxBurst", "90000000000"} {
+	for _, leak := range []string{"S1-", "secret-edge-7", `"name":"rate_limit"`, "PerSecond", "MaxBurst", "90000000000"} {
 		if strings.Contains(shown, leak) {
 			t.Errorf("/config shows %s:\n%s", leak, shown)
 		}

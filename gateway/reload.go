@@ -89,7 +89,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 		}
 		opened = append(opened, l)
 	}
-	moveAdmin := cfg.File.Admin.Address != g.adminAddress()
+	moveAdmin := cfg.File.Admin.Address != g.adminAddress() && !g.adminBoundTo(cfg.File.Admin.Address)
 	if moveAdmin {
 		if adm, err = g.openAdmin(cfg.File.Admin.Address); err != nil {
 			return fail(err)
