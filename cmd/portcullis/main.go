@@ -2,6 +2,7 @@
 //
 //	portcullis [serve] [--config FILE]   serve a routes file (the embedded demo without one)
 //	portcullis validate FILE...          check routes files, print every error with file:line:column
+//	portcullis certs …                   a development CA for SPIFFE identities
 //	portcullis version                   print the version
 package main
 
@@ -26,12 +27,14 @@ func main() {
 // tests run it in-process. It returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "validate" || args[0] == "version" || args[0] == "help") {
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "validate" || args[0] == "version" || args[0] == "help" || args[0] == "certs") {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "validate":
 		return validate(args, stdout, stderr)
+	case "certs":
+		return certs(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "portcullis", versionString())
 		return 0
@@ -48,6 +51,8 @@ func usage(w io.Writer) {
       serve FILE's routes; without --config (or PORTCULLIS_CONFIG) the embedded demo
   portcullis validate FILE...
       check routes files; print every error as file:line:column and exit 1 on any
+  portcullis certs init|issue|bundle|inspect …
+      a development CA for SPIFFE identities; portcullis certs help says more
   portcullis version
 `)
 }
