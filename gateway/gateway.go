@@ -83,6 +83,7 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	}
 	g.snap.Store(s)
 	g.rp = g.newReverseProxy()
+	g.metrics.WatchIdentity(g.identityExpiry)
 	return g, nil
 }
 

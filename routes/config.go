@@ -17,6 +17,7 @@ type File struct {
 	Paths          PathOptions    `yaml:"path_normalization" json:"path_normalization"`
 	RequestID      RequestID      `yaml:"request_id" json:"request_id"`
 	Workload       Workload       `yaml:"workload" json:"workload"`
+	Identity       *Identity      `yaml:"identity" json:"identity,omitempty"`
 	Listeners      []Listener     `yaml:"listeners" json:"listeners"`
 	VirtualHosts   []VirtualHost  `yaml:"virtual_hosts" json:"virtual_hosts"`
 	Upstreams      []UpstreamSpec `yaml:"upstreams" json:"upstreams"`
@@ -106,6 +107,18 @@ type ListenerTLS struct {
 	SelfSigned bool `yaml:"self_signed" json:"self_signed,omitempty"`
 	// MinVersion is "1.2" (the default) or "1.3".
 	MinVersion string `yaml:"min_version" json:"min_version,omitempty"`
+	// Identity presents the gateway's SVID (the identity block's) as the
+	// listener's certificate; it may not be set with Certificates or
+	// SelfSigned.
+	Identity bool `yaml:"identity" json:"identity,omitempty"`
+	// ClientAuth is what the listener asks of a caller's certificate, as
+	// Istio's PeerAuthentication modes DISABLE, PERMISSIVE and STRICT:
+	// none (the default) asks for none; optional lets a caller without one
+	// pass with no identity and refuses one whose certificate does not
+	// verify; require refuses a caller without a verified certificate.
+	// Certificates are verified as X.509-SVIDs against the identity
+	// block's trust bundles.
+	ClientAuth string `yaml:"client_auth" json:"client_auth"`
 }
 
 // CertKey names a PEM certificate chain and its private key.
