@@ -1,10 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/portcullis-gw/portcullis/plugins"
@@ -25,8 +27,10 @@ type handshakeConfig struct {
 // caller's address, for the refusal's log line; crypto/tls calls it on
 // full handshakes and on resumed ones alike, and quic-go calls it for
 // HTTP/3, so every way in is checked against the bundles in force.
-// nextProtos, when set, replace the ALPN protocols (HTTP/3's).
-func (h *handshakeConfig) forClient(hello *tls.ClientHelloInfo, nextProtos []string) *tls.Config {
+// tickets is the configuration the server was started with, whose keys
+// seal its session tickets; nextProtos, when set, replace the ALPN
+// protocols (HTTP/3's).
+func (h *handshakeConfig) forClient(hello *tls.ClientHelloInfo, tickets *tls.Config, nextProtos []string) *tls.Config {
 	if h.auth == nil && nextProtos == nil {
 		return h.tls
 	}
@@ -40,8 +44,43 @@ func (h *handshakeConfig) forClient(hello *tls.ClientHelloInfo, nextProtos []str
 			remote = hello.Conn.RemoteAddr()
 		}
 		c.VerifyConnection = func(cs tls.ConnectionState) error { return h.auth.verify(cs, remote) }
+		c.WrapSession, c.UnwrapSession = h.auth.sessions(tickets)
 	}
 	return c
+}
+
+// peerMarker marks a session ticket whose handshake verified a caller's
+// certificate.
+var peerMarker = []byte("portcullis:peer")
+
+// sessions returns the hooks that seal and open session tickets with the
+// keys of tickets, marking those that carry a caller's certificate. A
+// listener that requires one resumes no session without: crypto/tls would
+// resume it (the listener asks for certificates without requiring them
+// from crypto/tls, so that a refusal is counted), and the caller, which may
+// hold a certificate now, would be refused instead of asked for it. Such a
+// session from before client_auth became require makes a full handshake.
+func (a *callerAuth) sessions(tickets *tls.Config) (
+	wrap func(tls.ConnectionState, *tls.SessionState) ([]byte, error),
+	unwrap func([]byte, tls.ConnectionState) (*tls.SessionState, error),
+) {
+	wrap = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
+		if len(cs.PeerCertificates) > 0 {
+			ss.Extra = append(ss.Extra, peerMarker)
+		}
+		return tickets.EncryptTicket(cs, ss)
+	}
+	unwrap = func(ticket []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
+		ss, err := tickets.DecryptTicket(ticket, cs)
+		if err != nil || ss == nil || !a.require {
+			return ss, err
+		}
+		if !slices.ContainsFunc(ss.Extra, func(e []byte) bool { return bytes.Equal(e, peerMarker) }) {
+			return nil, nil
+		}
+		return ss, nil
+	}
+	return wrap, unwrap
 }
 
 // callerAuth checks callers' certificates as X.509-SVIDs against the

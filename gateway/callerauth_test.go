@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -294,10 +295,7 @@ func TestCallerSessionResumption(t *testing.T) {
 			for i := range 3 {
 				c := protoClient(t, proto, cfg) // a new connection each time, one session cache
 				resp, body := get(t, c, tg.url("require")+"/resume")
-				if tr, ok := c.Transport.(*http3.Transport); ok {
-					tr.Close()
-				}
-				c.CloseIdleConnections()
+				closeClient(c)
 				if got := decodeSeen(t, body).Header.Get("X-Test-Identity"); !strings.HasPrefix(got, apiID+"|") {
 					t.Fatalf("connection %d: the plugins saw %q, want %s", i, got, apiID)
 				}
@@ -380,4 +378,76 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 			}
 		})
 	}
+}
+
+// TestCallerSessionAcrossRequire checks that a session resumed without a
+// certificate does not pass a listener that came to require one: the
+// caller, asked again, presents its certificate in a full handshake and
+// is served with its identity.
+func TestCallerSessionAcrossRequire(t *testing.T) {
+	be := newBackend(t, nil)
+	ca := newDevCA(t)
+	dir := t.TempDir()
+	devca.WriteSVID(dir, issueSVID(t, ca, gatewayID, nil), ca.BundlePEM())
+	reg, _ := plugins.NewRegistry(headers.Factory(), whoamiFactory())
+	load := func(addr, mode string) *routes.Config {
+		cfg, err := routes.Parse(filepath.Join(dir, "routes.yaml"), []byte(fmt.Sprintf(`
+admin: { address: "off" }
+identity: { svid: { cert: tls.crt, key: tls.key }, bundle: ca.crt }
+listeners: [ { name: mesh, address: %q, protocols: [http1, http2, http3], tls: { identity: true, client_auth: %s } } ]
+virtual_hosts: [ { name: all, hosts: ["*"], plugins: [ { whoami: {} } ], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] } ]
+upstreams: [ { name: app, endpoints: [%q] } ]
+`, addr, mode, be.addr())), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	tg := startGatewayWith(t, load("127.0.0.1:0", "optional"))
+	addr := tg.Addr("mesh").String()
+	const apiID = "spiffe://cluster.local/ns/shop/sa/api"
+	svid := issueSVID(t, ca, apiID, nil).TLSCertificate()
+	for i, proto := range []string{"HTTP/1.1", "HTTP/3"} {
+		t.Run(proto, func(t *testing.T) {
+			if i > 0 {
+				tg.Reload(load(addr, "optional"))
+			}
+			cfg := meshClientTLS(nil, ca)
+			cfg.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+			var present atomic.Bool // the caller has no certificate at first
+			cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+				if present.Load() {
+					return &svid, nil
+				}
+				return &tls.Certificate{}, nil
+			}
+			c := protoClient(t, proto, cfg)
+			if _, body := get(t, c, tg.url("mesh")+"/"); decodeSeen(t, body).Header.Get("X-Test-Identity") != "none" {
+				t.Fatalf("the first request: got %q, want no identity", body)
+			}
+			closeClient(c)
+			if err := tg.Reload(load(addr, "require")); err != nil {
+				t.Fatal(err)
+			}
+			present.Store(true)
+			c = protoClient(t, proto, cfg)
+			resp, body := get(t, c, tg.url("mesh")+"/")
+			if got := decodeSeen(t, body).Header.Get("X-Test-Identity"); !strings.HasPrefix(got, apiID+"|") || resp.TLS.DidResume {
+				t.Errorf("after require: got %q (resumed: %v), want %s in a full handshake", got, resp.TLS.DidResume, apiID)
+			}
+			closeClient(c)
+			c = protoClient(t, proto, cfg)
+			if resp, _ := get(t, c, tg.url("mesh")+"/"); !resp.TLS.DidResume {
+				t.Error("the session with a certificate did not resume")
+			}
+		})
+	}
+}
+
+// closeClient closes a test client's connections, HTTP/3's included.
+func closeClient(c *http.Client) {
+	if tr, ok := c.Transport.(*http3.Transport); ok {
+		tr.Close()
+	}
+	c.CloseIdleConnections()
 }

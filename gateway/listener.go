@@ -127,7 +127,7 @@ func (g *Gateway) openListener(spec routes.Listener, id *identity.Identity) (*li
 	l := &listener{name: spec.Name, spec: spec}
 	l.outerTLS = &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		if c := l.tlsCfg.Load(); c != nil {
-			return c.forClient(hello, nil), nil
+			return c.forClient(hello, l.outerTLS, nil), nil
 		}
 		return nil, errors.New("listener has no TLS configuration")
 	}}
@@ -344,18 +344,20 @@ func (g *Gateway) httpServer(spec routes.Listener, l *listener, st *listenerStat
 
 func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerState) *http3.Server {
 	lim := spec.Limits
+	var tickets *tls.Config // what the QUIC server starts from, and seals tickets with
 	base := &tls.Config{
 		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 			c := l.tlsCfg.Load()
 			if c == nil {
 				return nil, errors.New("listener has no TLS configuration")
 			}
-			return c.forClient(hello, []string{http3.NextProtoH3}), nil
+			return c.forClient(hello, tickets, []string{http3.NextProtoH3}), nil
 		},
 	}
+	tickets = http3.ConfigureTLSConfig(base)
 	return &http3.Server{
 		Handler:        g,
-		TLSConfig:      http3.ConfigureTLSConfig(base),
+		TLSConfig:      tickets,
 		MaxHeaderBytes: int(lim.MaxHeaderBytes),
 		IdleTimeout:    time.Duration(lim.IdleTimeout),
 		QUICConfig: &quic.Config{
