@@ -48,10 +48,11 @@ func (whoami) HandleRequest(_ context.Context, req *plugins.Request) error {
 	return nil
 }
 
-// callerGateway serves the listeners "require" and "optional", each with
-// HTTP/1.1, HTTP/2 and HTTP/3, presenting an SVID of ca and verifying
-// callers against bundle's roots, in front of endpoint.
-func callerGateway(t *testing.T, ca *devca.CA, endpoint string, logs *lockedLog) *testGateway {
+// callerConfig loads a routes file whose identity is an SVID of ca for
+// the gateway, written into a new directory, with trust domain alias
+// old.local; whose listeners are as given, one YAML flow mapping each; and
+// whose every request goes to endpoint through the whoami plugin.
+func callerConfig(t *testing.T, ca *devca.CA, endpoint string, listeners ...string) *routes.Config {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := devca.WriteSVID(dir, issueSVID(t, ca, gatewayID, nil), ca.BundlePEM()); err != nil {
@@ -66,18 +67,31 @@ identity:
   svid: { cert: tls.crt, key: tls.key }
   bundle: ca.crt
 listeners:
-  - { name: require, address: "127.0.0.1:0", protocols: [http1, http2, http3], tls: { identity: true, client_auth: require } }
-  - { name: optional, address: "127.0.0.1:0", protocols: [http1, http2, http3], tls: { identity: true, client_auth: optional } }
+  - %s
 virtual_hosts:
   - name: all
     hosts: ["*"]
     plugins: [ { whoami: {} } ]
     routes: [ { name: main, match: { path_prefix: / }, upstream: app } ]
 upstreams: [ { name: app, endpoints: [%q] } ]
-`, endpoint)), reg)
+`, strings.Join(listeners, "\n  - "), endpoint)), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// meshListener is a listener of HTTP/1.1, HTTP/2 and HTTP/3 that presents
+// the gateway's SVID and verifies callers as clientAuth says.
+func meshListener(name, addr, clientAuth string) string {
+	return fmt.Sprintf("{ name: %s, address: %q, protocols: [http1, http2, http3], tls: { identity: true, client_auth: %s } }", name, addr, clientAuth)
+}
+
+// callerGateway serves the listeners "require" and "optional" of
+// callerConfig, its own log in logs.
+func callerGateway(t *testing.T, ca *devca.CA, endpoint string, logs *lockedLog) *testGateway {
+	t.Helper()
+	cfg := callerConfig(t, ca, endpoint, meshListener("require", "127.0.0.1:0", "require"), meshListener("optional", "127.0.0.1:0", "optional"))
 	return serveWith(t, cfg, accesslog.Options{Format: "json"}, Options{Log: zerolog.New(logs)})
 }
 
@@ -313,23 +327,8 @@ func TestCallerSessionResumption(t *testing.T) {
 		c.CloseIdleConnections()
 		// The gateway moves to another CA; the listener and its session
 		// ticket keys stay.
-		next := newDevCA(t)
-		dir := t.TempDir()
-		devca.WriteSVID(dir, issueSVID(t, next, gatewayID, nil), next.BundlePEM())
-		reg, _ := plugins.NewRegistry(headers.Factory(), whoamiFactory())
-		yaml := fmt.Sprintf(`
-admin: { address: "off" }
-identity: { svid: { cert: tls.crt, key: tls.key }, bundle: ca.crt }
-listeners:
-  - { name: require, address: %q, protocols: [http1, http2, http3], tls: { identity: true, client_auth: require } }
-  - { name: optional, address: %q, protocols: [http1, http2, http3], tls: { identity: true, client_auth: optional } }
-virtual_hosts: [ { name: all, hosts: ["*"], plugins: [ { whoami: {} } ], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] } ]
-upstreams: [ { name: app, endpoints: [%q] } ]
-`, tg.Addr("require").String(), tg.Addr("optional").String(), be.addr())
-		nextCfg, err := routes.Parse(filepath.Join(dir, "routes.yaml"), []byte(yaml), reg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		nextCfg := callerConfig(t, newDevCA(t), be.addr(),
+			meshListener("require", tg.Addr("require").String(), "require"), meshListener("optional", tg.Addr("optional").String(), "optional"))
 		if err := tg.Reload(nextCfg); err != nil {
 			t.Fatal(err)
 		}
@@ -355,19 +354,7 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 func TestCallerIdentityNotForged(t *testing.T) {
 	be := newBackend(t, nil)
 	ca := newDevCA(t)
-	dir := t.TempDir()
-	devca.WriteSVID(dir, issueSVID(t, ca, gatewayID, nil), ca.BundlePEM())
-	reg, _ := plugins.NewRegistry(headers.Factory(), whoamiFactory())
-	cfg, err := routes.Parse(filepath.Join(dir, "routes.yaml"), []byte(fmt.Sprintf(`
-admin: { address: "off" }
-identity: { svid: { cert: tls.crt, key: tls.key }, bundle: ca.crt }
-listeners: [ { name: none, address: "127.0.0.1:0", protocols: [http1, http2, http3], tls: { identity: true } } ]
-virtual_hosts: [ { name: all, hosts: ["*"], plugins: [ { whoami: {} } ], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] } ]
-upstreams: [ { name: app, endpoints: [%q] } ]
-`, be.addr())), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := callerConfig(t, ca, be.addr(), meshListener("none", "127.0.0.1:0", "none"))
 	tg := startGatewayWith(t, cfg)
 	for _, proto := range httpVersions {
 		t.Run(proto, func(t *testing.T) {
@@ -387,21 +374,8 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 func TestCallerSessionAcrossRequire(t *testing.T) {
 	be := newBackend(t, nil)
 	ca := newDevCA(t)
-	dir := t.TempDir()
-	devca.WriteSVID(dir, issueSVID(t, ca, gatewayID, nil), ca.BundlePEM())
-	reg, _ := plugins.NewRegistry(headers.Factory(), whoamiFactory())
 	load := func(addr, mode string) *routes.Config {
-		cfg, err := routes.Parse(filepath.Join(dir, "routes.yaml"), []byte(fmt.Sprintf(`
-admin: { address: "off" }
-identity: { svid: { cert: tls.crt, key: tls.key }, bundle: ca.crt }
-listeners: [ { name: mesh, address: %q, protocols: [http1, http2, http3], tls: { identity: true, client_auth: %s } } ]
-virtual_hosts: [ { name: all, hosts: ["*"], plugins: [ { whoami: {} } ], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] } ]
-upstreams: [ { name: app, endpoints: [%q] } ]
-`, addr, mode, be.addr())), reg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
+		return callerConfig(t, ca, be.addr(), meshListener("mesh", addr, mode))
 	}
 	tg := startGatewayWith(t, load("127.0.0.1:0", "optional"))
 	addr := tg.Addr("mesh").String()
