@@ -52,7 +52,13 @@ func (whoami) HandleRequest(_ context.Context, req *plugins.Request) error {
 // the gateway, written into a new directory, with trust domain alias
 // old.local; whose listeners are as given, one YAML flow mapping each; and
 // whose every request goes to endpoint through the whoami plugin.
-func callerConfig(t *testing.T, ca *devca.CA, endpoint string, listeners ...string) *routes.Config {
+func callerConfig(t testing.TB, ca *devca.CA, endpoint string, listeners ...string) *routes.Config {
+	t.Helper()
+	return callerConfigWith(t, ca, endpoint, "[ { whoami: {} } ]", listeners...)
+}
+
+// callerConfigWith is callerConfig with the virtual host's plugins given.
+func callerConfigWith(t testing.TB, ca *devca.CA, endpoint, plugs string, listeners ...string) *routes.Config {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := devca.WriteSVID(dir, issueSVID(t, ca, gatewayID, nil), ca.BundlePEM()); err != nil {
@@ -71,10 +77,10 @@ listeners:
 virtual_hosts:
   - name: all
     hosts: ["*"]
-    plugins: [ { whoami: {} } ]
+    plugins: %s
     routes: [ { name: main, match: { path_prefix: / }, upstream: app } ]
 upstreams: [ { name: app, endpoints: [%q] } ]
-`, strings.Join(listeners, "\n  - "), endpoint)), reg)
+`, strings.Join(listeners, "\n  - "), plugs, endpoint)), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
