@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
+	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/routes/identity/devca"
 )
 
@@ -158,5 +160,39 @@ func TestCertsInspectProblems(t *testing.T) {
 				t.Errorf("got exit %d, output:\n%s%s\nwant 1 and %q", code, out, errs, tt.want)
 			}
 		})
+	}
+}
+
+// TestReadmeIdentityExample loads the identity example the README shows,
+// with files the development CA makes where it names them.
+func TestReadmeIdentityExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- identity-example[^>]*-->\n```yaml\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no identity example block")
+	}
+	dir := t.TempDir()
+	ca, _ := devca.New(spiffeid.RequireTrustDomainFromString("cluster.local"), 0)
+	partner, _ := devca.New(spiffeid.RequireTrustDomainFromString("partner.example"), 0)
+	svid, err := ca.Issue(spiffeid.RequireFromString("spiffe://cluster.local/ns/edge/sa/portcullis"), devca.IssueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := devca.WriteSVID(filepath.Join(dir, "spiffe"), svid, ca.BundlePEM()); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "partner"), 0o700)
+	os.WriteFile(filepath.Join(dir, "partner", "ca.crt"), partner.BundlePEM(), 0o600)
+	reg, _ := registry()
+	cfg, err := routes.Parse(filepath.Join(dir, "README.md"), m[1], reg)
+	if err != nil {
+		t.Fatalf("README identity example: %v", err)
+	}
+	defer cfg.Close()
+	if cfg.Identity == nil || len(cfg.Identity.Bundles()) != 3 || cfg.File.Listeners[0].TLS.ClientAuth != "require" {
+		t.Errorf("README identity example: got identity %v, want the SVID and three bundles on a listener that requires callers' certificates", cfg.Identity)
 	}
 }
