@@ -8,6 +8,7 @@ import (
 
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // snapshot is one configuration with everything built from it that requests
@@ -36,11 +37,11 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, er
 		source:    sourceLabels(&cfg.File.Workload),
 	}
 	for name, spec := range cfg.Upstreams {
-		if u := prev.upstream(spec); u != nil {
+		if u := prev.upstream(spec, cfg.Identity); u != nil {
 			s.upstreams[spec] = u
 			continue
 		}
-		u, err := g.newBackend(spec)
+		u, err := g.newBackend(spec, cfg.Identity)
 		if err != nil {
 			s.closePools(prev)
 			return nil, fmt.Errorf("upstream %q: %w", name, err)
@@ -58,13 +59,14 @@ func (s *snapshot) start() {
 	}
 }
 
-// upstream returns s's pool for a definition equal to spec, or nil.
-func (s *snapshot) upstream(spec *routes.UpstreamSpec) *backend {
+// upstream returns s's pool for a definition equal to spec, whose files
+// and identity are unchanged, or nil.
+func (s *snapshot) upstream(spec *routes.UpstreamSpec, id *identity.Identity) *backend {
 	if s == nil {
 		return nil
 	}
 	for old, u := range s.upstreams {
-		if old.Name == spec.Name && reflect.DeepEqual(old, spec) && u.files == filesDigest(spec) {
+		if old.Name == spec.Name && reflect.DeepEqual(old, spec) && u.files == filesDigest(spec, id) {
 			return u
 		}
 	}

@@ -142,6 +142,12 @@ func New(svid *SVID, own *x509bundle.Bundle, aliases []spiffeid.TrustDomain, fed
 	return &Identity{SVID: svid, TrustDomain: own.TrustDomain(), Aliases: aliases, bundles: set, verifier: NewVerifier(set)}, nil
 }
 
+// TrustDomains returns the gateway's own trust domain and its aliases: the
+// domains whose workloads are its own.
+func (id *Identity) TrustDomains() []spiffeid.TrustDomain {
+	return append([]spiffeid.TrustDomain{id.TrustDomain}, id.Aliases...)
+}
+
 // Bundles returns the trust bundles, one per trust domain (aliases
 // included), sorted by trust domain.
 func (id *Identity) Bundles() []*x509bundle.Bundle { return id.bundles.Bundles() }

@@ -31,11 +31,14 @@ const (
 	MultipleURISANs    Reason = "multiple_uri_sans"
 	ChainTooLong       Reason = "chain_too_long"
 	BadChain           Reason = "bad_chain"
+	// UnexpectedID is an upstream whose verified ID is not one the gateway
+	// expects of it.
+	UnexpectedID Reason = "unexpected_spiffe_id"
 )
 
 // Reasons lists every Reason, so that counters can show each from the start.
 var Reasons = []Reason{NoCertificate, UnknownCA, Expired, NotYetValid, NoClientAuth, NoServerAuth, CAAsLeaf,
-	MissingID, MalformedID, ForeignTrustDomain, MultipleURISANs, ChainTooLong, BadChain}
+	MissingID, MalformedID, ForeignTrustDomain, MultipleURISANs, ChainTooLong, BadChain, UnexpectedID}
 
 // MaxIntermediates bounds the CA certificates between a peer's leaf and the
 // root that verifies it. Real meshes have none to two (SPIRE's nested
