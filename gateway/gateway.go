@@ -100,6 +100,7 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	g.status = ReloadStatus{Time: time.Now(), OK: true, Source: cfg.Source}
 	g.metrics.Loaded()
 	g.rp = g.newReverseProxy()
+	g.metrics.WatchIdentity(g.identityExpiry)
 	return g, nil
 }
 

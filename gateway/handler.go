@@ -74,6 +74,12 @@ func (ex *exchange) begin(r *http.Request) {
 		rec.DownstreamTLSCipher = tlsCipherName(r.TLS.CipherSuite)
 		ex.req.SNI = r.TLS.ServerName
 	}
+	if p := ex.conn.peer; p != nil {
+		ex.ident = p.Identity
+		ex.req.Identity = &ex.ident
+		rec.DownstreamPeerURISAN = p.SPIFFEID
+		rec.DownstreamPeerSubject = p.subject
+	}
 	dropNominated(r.Header)
 	trusted := ex.snap.cfg.TrustedProxies
 	ex.peerTrusted = isTrusted(ex.req.Peer.Addr(), trusted)

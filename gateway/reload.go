@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"crypto/tls"
 	"errors"
 	"net"
 	"time"
@@ -69,13 +68,13 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 	// certificates, loaded now so that a bad file fails the reload.
 	type keep struct {
 		spec routes.Listener
-		tls  *tls.Config
+		tls  *handshakeConfig
 	}
 	keeps := map[*listener]keep{}
 	for _, spec := range cfg.File.Listeners {
 		if l := g.listenerFor(spec); l != nil {
 			if _, dup := keeps[l]; !dup {
-				tc, err := listenerTLS(spec)
+				tc, err := g.listenerTLS(spec, cfg.Identity)
 				if err != nil {
 					return fail(err)
 				}
@@ -83,7 +82,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 				continue
 			}
 		}
-		l, err := g.openListener(spec)
+		l, err := g.openListener(spec, cfg.Identity)
 		if err != nil {
 			return fail(err)
 		}

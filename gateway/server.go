@@ -23,7 +23,7 @@ func (g *Gateway) Start() error {
 	cfg := g.Config()
 	g.snap.Load().start()
 	for _, spec := range cfg.File.Listeners {
-		l, err := g.openListener(spec)
+		l, err := g.openListener(spec, cfg.Identity)
 		if err != nil {
 			g.closeListeners(g.listeners)
 			g.listeners = nil

@@ -9,6 +9,7 @@ import (
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // snapshot is one configuration with everything built from it that requests
@@ -52,11 +53,11 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, er
 	}
 	s.access.snapshots.Add(1)
 	for name, spec := range cfg.Upstreams {
-		if u := prev.upstream(spec); u != nil {
+		if u := prev.upstream(spec, cfg.Identity); u != nil {
 			s.upstreams[spec] = u
 			continue
 		}
-		u, err := g.newBackend(spec)
+		u, err := g.newBackend(spec, cfg.Identity)
 		if err != nil {
 			s.closePools(prev)
 			s.access.release()
@@ -75,13 +76,14 @@ func (s *snapshot) start() {
 	}
 }
 
-// upstream returns s's pool for a definition equal to spec, or nil.
-func (s *snapshot) upstream(spec *routes.UpstreamSpec) *backend {
+// upstream returns s's pool for a definition equal to spec, whose files
+// and identity are unchanged, or nil.
+func (s *snapshot) upstream(spec *routes.UpstreamSpec, id *identity.Identity) *backend {
 	if s == nil {
 		return nil
 	}
 	for old, u := range s.upstreams {
-		if old.Name == spec.Name && reflect.DeepEqual(old, spec) && u.files == filesDigest(spec) {
+		if old.Name == spec.Name && reflect.DeepEqual(old, spec) && u.files == filesDigest(spec, id) {
 			return u
 		}
 	}

@@ -155,9 +155,16 @@ func (w *Watcher) checksum() [32]byte {
 }
 
 // Files returns the absolute paths of the files the configuration names:
-// listener certificates and keys, upstream CA bundles.
+// listener certificates and keys, the identity's SVID and bundles, upstream
+// CA bundles.
 func (c *Config) Files() []string {
 	var out []string
+	if id := c.File.Identity; id != nil {
+		out = append(out, absPath(id.SVID.Cert), absPath(id.SVID.Key), absPath(id.Bundle))
+		for _, fb := range id.FederatedBundles {
+			out = append(out, absPath(fb.Bundle))
+		}
+	}
 	for _, l := range c.File.Listeners {
 		if l.TLS == nil {
 			continue

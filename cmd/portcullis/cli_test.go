@@ -31,6 +31,8 @@ func TestHelp(t *testing.T) {
 		{"help validate", []string{"help", "validate"}, []string{"usage: portcullis validate FILE..."}, nil},
 		{"version --help", []string{"version", "--help"}, []string{"usage: portcullis version", "print the version"}, nil},
 		{"help help", []string{"help", "help"}, []string{"usage: portcullis help [COMMAND]"}, nil},
+		{"certs --help", []string{"certs", "--help"}, []string{"usage: portcullis certs init|issue|bundle|inspect", "SPIFFE"}, nil},
+		{"help certs", []string{"help", "certs"}, []string{"usage: portcullis certs init|issue|bundle|inspect"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,7 +43,7 @@ func TestHelp(t *testing.T) {
 			}
 			want := tt.want
 			if strings.HasPrefix(want[0], "usage: ") { // one command's help names the others
-				want = append(want, "commands: serve, validate, version, help;")
+				want = append(want, "commands: serve, validate, certs, version, help;")
 			}
 			wantAll(t, "help", out.String(), want)
 			for _, f := range tt.flags {

@@ -2,6 +2,7 @@
 //
 //	portcullis [serve] [--config FILE] …   serve a routes file (the embedded demo without one)
 //	portcullis validate FILE...            check routes files, print every error with file:line:column
+//	portcullis certs …                     a development CA for SPIFFE identities
 //	portcullis version                     print the version
 //	portcullis help [COMMAND]              print the commands and their flags
 package main
@@ -39,6 +40,7 @@ func commands() []command {
 	return []command{
 		{"serve", "[flags]", "serve the routes file --config names (or $PORTCULLIS_CONFIG); without one, the embedded demo", serveFlags},
 		{"validate", "FILE...", "check routes files as serve would load them; print every error as file:line:column and exit 1 on any", validateFlags},
+		{"certs", "init|issue|bundle|inspect ...", "a development CA that issues SPIFFE certificates (X.509-SVIDs); portcullis certs help says more", certsFlags0},
 		{"version", "", "print the version", versionFlags},
 		{"help", "[COMMAND]", "print this help, or a command's", helpFlags},
 	}
@@ -131,4 +133,10 @@ func versionFlags(*flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 		fmt.Fprintln(stdout, "portcullis", versionString())
 		return 0
 	}
+}
+
+// certsFlags0 hands the certs command its arguments whole: its
+// subcommands parse their own flags.
+func certsFlags0(*flag.FlagSet) func(args []string, stdout, stderr io.Writer) int {
+	return certs
 }

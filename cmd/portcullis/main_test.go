@@ -181,18 +181,25 @@ func demoOnFreePorts() []byte {
 
 func portOf(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }
 
-// TestReadmeRoutesExample loads the routes file the README shows.
-func TestReadmeRoutesExample(t *testing.T) {
+// readmeYAML returns the YAML block that follows the README's comment
+// <!-- name: … -->.
+func readmeYAML(t *testing.T, name string) []byte {
+	t.Helper()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)<!-- routes-example[^>]*-->\n```yaml\n(.*?)```").FindSubmatch(readme)
+	m := regexp.MustCompile("(?s)<!-- " + name + "[^>]*-->\n```yaml\n(.*?)```").FindSubmatch(readme)
 	if m == nil {
-		t.Fatal("README has no routes example block")
+		t.Fatalf("README has no %s block", name)
 	}
+	return m[1]
+}
+
+// TestReadmeRoutesExample loads the routes file the README shows.
+func TestReadmeRoutesExample(t *testing.T) {
 	reg, _ := registry()
-	cfg, err := routes.Parse("README.md", m[1], reg)
+	cfg, err := routes.Parse("README.md", readmeYAML(t, "routes-example"), reg)
 	if err != nil {
 		t.Fatalf("README routes example: %v", err)
 	}

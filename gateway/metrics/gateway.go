@@ -12,6 +12,9 @@ import "github.com/prometheus/client_golang/prometheus"
 //   - portcullis_downstream_too_many_premature_resets_total{listener}:
 //     HTTP/2 and HTTP/3 connections closed for rapid reset; any increase
 //     is a client attacking, or badly broken.
+//   - portcullis_downstream_peer_refused_total{listener,reason}: TLS
+//     handshakes refused for the caller's certificate on listeners with
+//     client_auth; reason says what was wrong (unknown_ca, expired …).
 //   - portcullis_config_reloads_total{result="success|failure"}: reload
 //     attempts; alert on an increase of failures, since a failed reload
 //     leaves the old config serving and is otherwise silent.
@@ -39,6 +42,10 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry, version string) {
 		Name: "portcullis_downstream_protocol_errors_total",
 		Help: "Requests refused for their HTTP/1 framing (bare LF, obs-fold, Content-Length with Transfer-Encoding …) before routing, per listener and kind.",
 	}, []string{"listener", "kind"})
+	m.peerRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portcullis_downstream_peer_refused_total",
+		Help: "TLS handshakes refused for the caller's certificate (client_auth optional or require), per listener and reason: no_certificate, unknown_ca, expired, not_yet_valid, no_client_auth_usage, ca_as_leaf, missing_spiffe_id, malformed_spiffe_id, foreign_trust_domain, multiple_uri_sans, chain_too_long, bad_chain.",
+	}, []string{"listener", "reason"})
 	reloads := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_config_reloads_total",
 		Help: "Config reload attempts by result (success or failure).",
@@ -57,7 +64,7 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry, version string) {
 		ConstLabels: prometheus.Labels{"version": version, "go_version": goVersion()},
 	})
 	build.Set(1)
-	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.prematureResets, m.protocolErrors, reloads, m.lastReload, build)
+	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.prematureResets, m.protocolErrors, m.peerRefused, reloads, m.lastReload, build)
 }
 
 // InFlight adds delta (+1 when a request arrives, -1 when it is answered)
@@ -104,4 +111,10 @@ func (m *Metrics) ProtocolError(listener, kind string) {
 // too many streams before their response.
 func (m *Metrics) TooManyPrematureResets(listener string) {
 	m.prematureResets.WithLabelValues(listener).Inc()
+}
+
+// CallerRefused counts a TLS handshake refused for the caller's
+// certificate; reason names what was wrong with it.
+func (m *Metrics) CallerRefused(listener, reason string) {
+	m.peerRefused.WithLabelValues(value(listener), reason).Inc()
 }

@@ -43,9 +43,13 @@ type Metrics struct {
 	prematureResets *prometheus.CounterVec
 	// protocolErrors counts requests refused for their framing.
 	protocolErrors *prometheus.CounterVec
-	reloadOK       prometheus.Counter
-	reloadFail     prometheus.Counter
-	lastReload     prometheus.Gauge
+	// peerRefused counts handshakes refused for the caller's certificate.
+	peerRefused *prometheus.CounterVec
+	// identity reports when the gateway's SVID and bundles expire.
+	identity   *identityCollector
+	reloadOK   prometheus.Counter
+	reloadFail prometheus.Counter
+	lastReload prometheus.Gauge
 }
 
 // New returns Metrics with a fresh registry holding the Go and process
@@ -59,14 +63,16 @@ func New() *Metrics { return NewVersion(BuildVersion()) }
 func NewVersion(version string) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
-		reg:    reg,
-		istio:  newIstioVecs(),
-		series: seriesCache{m: make(map[seriesKey]*series), max: maxRequestSeries, maxClient: maxClientSeries},
-		hosts:  hostSet{seen: make(map[string]string), max: maxHostLabels},
+		reg:      reg,
+		istio:    newIstioVecs(),
+		series:   seriesCache{m: make(map[seriesKey]*series), max: maxRequestSeries, maxClient: maxClientSeries},
+		hosts:    hostSet{seen: make(map[string]string), max: maxHostLabels},
+		identity: newIdentityCollector(),
 	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.identity,
 	)
 	m.istio.register(reg, version)
 	m.registerOwn(reg, version)
