@@ -96,34 +96,32 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 	if resp, err := http.ReadResponse(wsr, nil); err != nil || resp.StatusCode != 101 {
 		t.Fatalf("websocket: %v %v", resp, err)
 	}
-	// Wait until both slow requests are being served.
-	deadline := time.Now().Add(5 * time.Second)
-	for tg.inflight.Load() < 4 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "the three slow requests and the WebSocket in flight", func() bool { return tg.inflight.Load() == 4 })
 
 	drained := make(chan error, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	go func() { drained <- tg.Drain(ctx, 300*time.Millisecond) }()
+	// The delay is long enough for a loaded machine to send a request in
+	// it, and short enough for the test to wait it out.
+	go func() { drained <- tg.Drain(ctx, 3*time.Second) }()
 
-	for i := 0; ; i++ { // the drain has begun once the goroutine runs
+	waitUntil(t, "/readyz 503 once the drain began", func() bool {
 		resp, _ := get(t, http.DefaultClient, admin+"/readyz")
-		if resp.StatusCode == 503 {
-			break
-		}
-		if i == 100 {
-			t.Fatalf("/readyz during drain: got %d, want 503", resp.StatusCode)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return resp.StatusCode == 503
+	})
 	// The delay: a new connection is still served.
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	if resp, body := get(t, fresh, base+"/fast"); resp.StatusCode != 200 || body != "fast" {
 		t.Errorf("new request during the delay: got %d %q, want 200 fast", resp.StatusCode, body)
 	}
 	// The WebSocket still works after the listeners stopped accepting.
-	time.Sleep(400 * time.Millisecond)
+	waitUntil(t, "the listener to stop accepting after the delay", func() bool {
+		c, err := net.DialTimeout("tcp", webAddr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
 	fmt.Fprintf(ws, "still here\n")
 	if line, err := wsr.ReadString('\n'); err != nil || line != "STILL HERE\n" {
 		t.Errorf("websocket after drain began: got %q, %v", line, err)

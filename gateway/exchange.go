@@ -54,6 +54,10 @@ type exchange struct {
 	// sent is the body a plugin put in place of the client's, as the
 	// upstream reads it, or nil. Like body, it is not pooled.
 	sent *pluginBody
+	// ident is the request's copy of the connection's verified caller, which
+	// req.Identity points at, so that a plugin that changes it changes
+	// nothing of the next request on the connection.
+	ident plugins.Identity
 	// peerTrusted is whether the direct peer is a trusted proxy, whose
 	// X-Forwarded-* headers are believed.
 	peerTrusted bool

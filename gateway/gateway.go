@@ -10,7 +10,6 @@ package gateway
 
 import (
 	"fmt"
-	"net"
 	"net/http/httputil"
 	"sync"
 	"sync/atomic"
@@ -19,7 +18,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
-	"github.com/portcullis-gw/portcullis/gateway/admin"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/gateway/upstream"
 	"github.com/portcullis-gw/portcullis/routes"
@@ -29,7 +27,6 @@ import (
 type Gateway struct {
 	snap    atomic.Pointer[snapshot]
 	log     zerolog.Logger
-	access  *accesslog.Logger
 	metrics *metrics.Metrics
 	// upstreamMetrics gives each pool its metrics observer.
 	upstreamMetrics *metrics.Upstreams
@@ -45,8 +42,7 @@ type Gateway struct {
 	listeners []*listener
 	closed    bool
 	status    ReloadStatus
-	admin     *admin.Server
-	adminLn   net.Listener
+	admin     *adminServer
 	wg        sync.WaitGroup
 }
 
@@ -54,10 +50,18 @@ type Gateway struct {
 type Options struct {
 	// Log receives the gateway's own events (not the access log).
 	Log zerolog.Logger
-	// AccessLog writes one line per request; nil writes none.
+	// AccessLog writes the first configuration's access log, in place of
+	// the one its access_log describes; nil opens that one. The gateway
+	// owns it from then on, even when New fails: a reload that changes
+	// access_log opens the new log and closes this one once the requests
+	// that use it have ended, and Shutdown closes the one in force.
 	AccessLog *accesslog.Logger
 	// Metrics records every request; nil means a fresh set.
 	Metrics *metrics.Metrics
+	// Version is the gateway's version, which /config and the build
+	// metrics show, so that they say what the binary says; empty means
+	// the main module's version as the go command stamped it.
+	Version string
 	// DrainTimeout bounds how long a listener that is removed, replaced
 	// or shut down waits for its in-flight requests. Zero means 30s.
 	DrainTimeout time.Duration
@@ -72,22 +76,44 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = 30 * time.Second
 	}
-	g := &Gateway{log: opts.Log, access: opts.AccessLog, metrics: opts.Metrics, opts: opts}
+	g := &Gateway{log: opts.Log, metrics: opts.Metrics, opts: opts}
+	if g.opts.Version == "" {
+		g.opts.Version = metrics.BuildVersion()
+	}
 	if g.metrics == nil {
-		g.metrics = metrics.New()
+		g.metrics = metrics.NewVersion(g.opts.Version)
 	}
 	g.upstreamMetrics = metrics.NewUpstreams(g.metrics.Registry())
-	s, err := g.newSnapshot(cfg, nil)
+	var seed *snapshot
+	if opts.AccessLog != nil {
+		// It stands for a configuration before this one that had the
+		// same access_log, so the new snapshot takes its logger.
+		seed = &snapshot{cfg: cfg, access: &sharedLog{Logger: opts.AccessLog}}
+	}
+	s, err := g.newSnapshot(cfg, seed)
 	if err != nil {
 		return nil, fmt.Errorf("build configuration: %w", err)
 	}
 	g.snap.Store(s)
+	// The first load is the first successful one, for /config and the
+	// metrics alike; generation 0 is the configuration loaded at start.
+	g.status = ReloadStatus{Time: time.Now(), OK: true, Source: cfg.Source}
+	g.metrics.Loaded()
 	g.rp = g.newReverseProxy()
+	g.metrics.WatchIdentity(g.identityExpiry)
 	return g, nil
 }
 
 // Config returns the configuration in force.
 func (g *Gateway) Config() *routes.Config { return g.snap.Load().cfg }
+
+// ReopenAccessLog reopens the access log in force at its path, as a log
+// rotator asks after renaming the file (SIGUSR1).
+func (g *Gateway) ReopenAccessLog() error {
+	s := g.acquire()
+	defer g.release(s)
+	return s.access.Reopen()
+}
 
 // Metrics returns the gateway's metrics.
 func (g *Gateway) Metrics() *metrics.Metrics { return g.metrics }

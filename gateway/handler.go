@@ -74,6 +74,12 @@ func (ex *exchange) begin(r *http.Request) {
 		rec.DownstreamTLSCipher = tlsCipherName(r.TLS.CipherSuite)
 		ex.req.SNI = r.TLS.ServerName
 	}
+	if p := ex.conn.peer; p != nil {
+		ex.ident = p.Identity
+		ex.req.Identity = &ex.ident
+		rec.DownstreamPeerURISAN = p.SPIFFEID
+		rec.DownstreamPeerSubject = p.subject
+	}
 	dropNominated(r.Header)
 	trusted := ex.snap.cfg.TrustedProxies
 	ex.peerTrusted = isTrusted(ex.req.Peer.Addr(), trusted)
@@ -243,7 +249,7 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	// The proxy writes trailers into the response header map after the
 	// body, so %TRAILER()% reads the same map.
 	rec.ResponseTrailer = rec.ResponseHeader
-	g.access.Log(rec)
+	ex.snap.access.Log(rec)
 	g.metrics.Observe(rec, metricLabels(ex, r))
 	g.metrics.InFlight(-1)
 	g.release(ex.snap)

@@ -84,7 +84,14 @@ func serveWith(tb testing.TB, cfg *routes.Config, opts accesslog.Options, gwOpts
 		tb.Fatal(err)
 	}
 	gwOpts.AccessLog = access
-	gw, err := New(cfg, gwOpts)
+	return &testGateway{Gateway: serveUntilEnd(tb, cfg, gwOpts), t: tb, logPath: logPath}
+}
+
+// serveUntilEnd starts a gateway on cfg with opts and shuts it down, which
+// closes its access log, when tb ends.
+func serveUntilEnd(tb testing.TB, cfg *routes.Config, opts Options) *Gateway {
+	tb.Helper()
+	gw, err := New(cfg, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -92,14 +99,13 @@ func serveWith(tb testing.TB, cfg *routes.Config, opts accesslog.Options, gwOpts
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := gw.Shutdown(ctx); err != nil {
 			tb.Errorf("shutdown: %v", err)
 		}
-		access.Close()
 	})
-	return &testGateway{Gateway: gw, t: tb, logPath: logPath}
+	return gw
 }
 
 // url returns the base URL of the named listener.
@@ -116,8 +122,8 @@ func (tg *testGateway) url(listener string) string {
 // logFor returns the access-log entry of the request with the given id.
 func (tg *testGateway) logFor(id string) map[string]any {
 	tg.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	end := deadline()
+	for time.Now().Before(end) {
 		for _, e := range readLog(tg.t, tg.logPath) {
 			if e["request_id"] == id {
 				return e

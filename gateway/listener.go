@@ -22,6 +22,7 @@ import (
 	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/plugins/ratelimit"
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // listener is one configured address: a TCP socket that stays open for the
@@ -34,8 +35,9 @@ type listener struct {
 	sock *socket
 	udp  net.PacketConn
 	// tlsCfg is the TLS configuration in force; handshakes read it, so a
-	// reload swaps certificates without touching a connection.
-	tlsCfg atomic.Pointer[tls.Config]
+	// reload swaps certificates and trust bundles without touching a
+	// connection.
+	tlsCfg atomic.Pointer[handshakeConfig]
 	// outerTLS is what handshakes start from for the listener's life: it
 	// answers with tlsCfg and keeps the session ticket keys, so sessions
 	// resume across reloads.
@@ -79,6 +81,10 @@ type listenerState struct {
 	limiter plugins.Handler
 	// server is what becomes of the responses' Server header.
 	server serverHeader
+	// clientAuth is set when the listener verifies callers' certificates
+	// (client_auth optional or require): only then does a connection's
+	// peer certificate stand for a verified caller.
+	clientAuth bool
 	// draining is set when a newer generation took over: responses on
 	// this generation's HTTP/1 connections then carry Connection: close,
 	// so clients move to the new servers between requests, never in the
@@ -95,6 +101,8 @@ type connInfo struct {
 	// connection's; nil otherwise.
 	h2 *resetGuard
 	h3 *h3Resets
+	// peer is the verified caller, or nil for none.
+	peer *callerIdentity
 	// writeDeadline says an HTTP/1 response left a write deadline on the
 	// connection, which the next request must clear. HTTP/1 serves one
 	// request at a time on a connection, so it needs no lock.
@@ -115,17 +123,19 @@ func connFrom(ctx context.Context) *connInfo {
 }
 
 // openListener binds spec's sockets. Nothing is served until start.
-func (g *Gateway) openListener(spec routes.Listener) (*listener, error) {
+func (g *Gateway) openListener(spec routes.Listener, id *identity.Identity) (*listener, error) {
 	l := &listener{name: spec.Name, spec: spec}
-	l.outerTLS = &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+	l.outerTLS = &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		if c := l.tlsCfg.Load(); c != nil {
-			return c, nil
+			return c.forClient(hello, l.outerTLS, nil), nil
 		}
 		return nil, errors.New("listener has no TLS configuration")
 	}}
-	if err := l.loadTLS(spec); err != nil {
+	hc, err := g.listenerTLS(spec, id)
+	if err != nil {
 		return nil, err
 	}
+	l.tlsCfg.Store(hc)
 	tcp, udp, err := bind(spec.Address, hasHTTP3(spec))
 	if err != nil {
 		return nil, fmt.Errorf("listener %q: %w", spec.Name, err)
@@ -138,25 +148,22 @@ func (g *Gateway) openListener(spec routes.Listener) (*listener, error) {
 
 func hasHTTP3(spec routes.Listener) bool { return slices.Contains(spec.Protocols, "http3") }
 
-// loadTLS builds the listener's TLS configuration from spec and puts it in
-// force for new handshakes.
-func (l *listener) loadTLS(spec routes.Listener) error {
-	cfg, err := listenerTLS(spec)
-	if err == nil {
-		l.tlsCfg.Store(cfg)
-	}
-	return err
-}
-
 // listenerTLS builds the TLS configuration spec asks for, with ALPN offering
-// the HTTP versions it serves; nil for a plain listener.
-func listenerTLS(spec routes.Listener) (*tls.Config, error) {
+// the HTTP versions it serves and, with client_auth, the check of callers
+// against id's bundles; nil for a plain listener.
+func (g *Gateway) listenerTLS(spec routes.Listener, id *identity.Identity) (*handshakeConfig, error) {
 	if spec.TLS == nil {
 		return nil, nil
 	}
-	cfg, err := serverTLS(spec.TLS, spec.Address)
+	cfg, err := serverTLS(spec.TLS, spec.Address, id)
 	if err != nil {
 		return nil, fmt.Errorf("listener %q: %w", spec.Name, err)
+	}
+	auth := newCallerAuth(spec.TLS, id, func(reason identity.Reason, err error, remote net.Addr) {
+		g.callerRefused(spec.Name, reason, err, remote)
+	})
+	if auth != nil {
+		cfg.ClientAuth = tls.RequestClientCert
 	}
 	if slices.Contains(spec.Protocols, "http2") {
 		cfg.NextProtos = append(cfg.NextProtos, "h2")
@@ -164,7 +171,7 @@ func listenerTLS(spec routes.Listener) (*tls.Config, error) {
 	if slices.Contains(spec.Protocols, "http1") {
 		cfg.NextProtos = append(cfg.NextProtos, "http/1.1")
 	}
-	return cfg, nil
+	return &handshakeConfig{tls: cfg, auth: auth}, nil
 }
 
 // bind opens the TCP socket and, for HTTP/3, the UDP socket on the same
@@ -234,6 +241,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		idleTimeout:   time.Duration(spec.Limits.IdleTimeout),
 		limiter:       limiter,
 		server:        newServerHeader(spec.ServerHeader),
+		clientAuth:    spec.TLS != nil && spec.TLS.ClientAuth != "" && spec.TLS.ClientAuth != "none",
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
 	conns := g.connLimits(s.view, spec)
@@ -301,7 +309,11 @@ func (g *Gateway) httpServer(spec routes.Listener, l *listener, st *listenerStat
 		// not the standard library's blanket 200.
 		DisableGeneralOptionsHandler: true,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, &connInfo{listener: st, local: c.LocalAddr().String()})
+			info := &connInfo{listener: st, local: c.LocalAddr().String()}
+			if cs, ok := c.(interface{ ConnectionState() tls.ConnectionState }); ok && st.clientAuth {
+				info.peer = peerIdentity(cs.ConnectionState())
+			}
+			return context.WithValue(ctx, connKey{}, info)
 		},
 		ConnState: func(_ net.Conn, s http.ConnState) {
 			switch s {
@@ -332,20 +344,20 @@ func (g *Gateway) httpServer(spec routes.Listener, l *listener, st *listenerStat
 
 func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerState) *http3.Server {
 	lim := spec.Limits
+	var tickets *tls.Config // what the QUIC server starts from, and seals tickets with
 	base := &tls.Config{
-		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 			c := l.tlsCfg.Load()
 			if c == nil {
 				return nil, errors.New("listener has no TLS configuration")
 			}
-			c = c.Clone()
-			c.NextProtos = []string{http3.NextProtoH3}
-			return c, nil
+			return c.forClient(hello, tickets, []string{http3.NextProtoH3}), nil
 		},
 	}
+	tickets = http3.ConfigureTLSConfig(base)
 	return &http3.Server{
 		Handler:        g,
-		TLSConfig:      http3.ConfigureTLSConfig(base),
+		TLSConfig:      tickets,
 		MaxHeaderBytes: int(lim.MaxHeaderBytes),
 		IdleTimeout:    time.Duration(lim.IdleTimeout),
 		QUICConfig: &quic.Config{
@@ -365,7 +377,11 @@ func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerSta
 			resets := &h3Resets{conn: c, onCalm: func(streams, premature int) {
 				g.tooManyResets(spec.Name, "HTTP/3", c.RemoteAddr(), streams, premature)
 			}}
-			return context.WithValue(ctx, connKey{}, &connInfo{listener: st, local: c.LocalAddr().String(), h3: resets})
+			info := &connInfo{listener: st, local: c.LocalAddr().String(), h3: resets}
+			if st.clientAuth {
+				info.peer = peerIdentity(c.ConnectionState().TLS)
+			}
+			return context.WithValue(ctx, connKey{}, info)
 		},
 	}
 }

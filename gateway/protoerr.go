@@ -27,6 +27,8 @@ func (g *Gateway) protocolError(listener, kind string, remote net.Addr) {
 		rec.DownstreamRemoteAddress = remote.String()
 		rec.DownstreamDirectRemoteAddress = remote.String()
 	}
-	g.access.Log(rec)
+	s := g.acquire()
+	s.access.Log(rec)
+	g.release(s)
 	g.metrics.ProtocolError(listener, kind)
 }

@@ -254,7 +254,7 @@ func TestBrokenChunkedBodyIs400(t *testing.T) {
 		if err == nil {
 			t.Error("upstream read the whole body: got nil error, want the request aborted")
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Until(deadline())):
 		t.Error("upstream request was not aborted")
 	}
 	if e := tg.logFor("chunk-1"); e["response_code"] != float64(400) {

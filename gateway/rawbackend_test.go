@@ -94,7 +94,7 @@ func (b *rawBackend) next(t testing.TB) string {
 	select {
 	case h := <-b.heads:
 		return h
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Until(deadline())):
 		t.Fatal("the backend received no request")
 		return ""
 	}

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"crypto/tls"
 	"errors"
 	"net"
 	"time"
@@ -20,13 +19,16 @@ type ReloadStatus struct {
 
 var errShutDown = errors.New("gateway is shut down")
 
-// Reload puts cfg in force. It builds everything cfg needs first, off the
-// request path: upstream pools (carrying over those whose definition did not
-// change, with their connections), certificates, and sockets for new
-// addresses. Only when all of that succeeded does it swap the snapshot, so a
-// failed reload leaves the running configuration whole. In-flight requests
-// finish on the snapshot they started with; listeners whose address stays
-// keep their socket; removed listeners drain and close.
+// Reload puts cfg in force, every setting of it: none waits for a restart.
+// It builds everything cfg needs first, off the request path: upstream
+// pools (carrying over those whose definition did not change, with their
+// connections), certificates, the access log when access_log changed, and
+// sockets for new listener and admin addresses. Only when all of that
+// succeeded does it swap the snapshot, so a failed reload leaves the running
+// configuration whole. In-flight requests finish on the snapshot they
+// started with, and write their lines to its access log; listeners whose
+// address stays keep their socket; removed listeners drain and close, and
+// so does the admin server of a changed admin.address.
 func (g *Gateway) Reload(cfg *routes.Config) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -52,22 +54,27 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 	}
 	// Open and load everything new before touching what runs.
 	var opened, kept []*listener
+	var adm *adminServer
 	fail := func(err error) error {
 		g.closeListeners(opened)
+		if adm != nil {
+			adm.ln.Close()
+		}
 		next.closePools(prev)
+		next.access.release()
 		return err
 	}
 	// What each kept listener becomes: its new definition and its
 	// certificates, loaded now so that a bad file fails the reload.
 	type keep struct {
 		spec routes.Listener
-		tls  *tls.Config
+		tls  *handshakeConfig
 	}
 	keeps := map[*listener]keep{}
 	for _, spec := range cfg.File.Listeners {
 		if l := g.listenerFor(spec); l != nil {
 			if _, dup := keeps[l]; !dup {
-				tc, err := listenerTLS(spec)
+				tc, err := g.listenerTLS(spec, cfg.Identity)
 				if err != nil {
 					return fail(err)
 				}
@@ -75,11 +82,17 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 				continue
 			}
 		}
-		l, err := g.openListener(spec)
+		l, err := g.openListener(spec, cfg.Identity)
 		if err != nil {
 			return fail(err)
 		}
 		opened = append(opened, l)
+	}
+	moveAdmin := cfg.File.Admin.Address != g.adminAddress() && !g.adminBoundTo(cfg.File.Admin.Address)
+	if moveAdmin {
+		if adm, err = g.openAdmin(cfg.File.Admin.Address); err != nil {
+			return fail(err)
+		}
 	}
 	// Commit: from here on nothing fails the reload.
 	var removed []*listener
@@ -101,6 +114,11 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 	}
 	for _, l := range opened {
 		g.startLogged(l, l.spec, httpsPort)
+	}
+	if moveAdmin {
+		g.retireAdmin(g.admin)
+		g.admin = adm
+		g.serveAdmin(adm)
 	}
 	go func() {
 		if err := g.closeListeners(removed, g.opts.DrainTimeout); err != nil {
@@ -139,9 +157,10 @@ func (g *Gateway) Status() ReloadStatus {
 func (g *Gateway) configPage() any {
 	s := g.snap.Load()
 	return map[string]any{
-		"source": s.cfg.Source,
-		"reload": g.Status(),
-		"config": s.cfg.File,
+		"version": g.opts.Version,
+		"source":  s.cfg.Source,
+		"reload":  g.Status(),
+		"config":  s.cfg.File,
 	}
 }
 

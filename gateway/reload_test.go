@@ -39,9 +39,9 @@ upstreams: [ { name: app, endpoints: ["%s"] } ]
 `, idle, gen, backend)
 }
 
-// kubeDir lays a routes file out as the kubelet mounts a ConfigMap:
-// routes.yaml -> ..data/routes.yaml, ..data -> ..<version>, and updates it by
-// swapping the ..data symlink.
+// kubeDir lays files out as the kubelet mounts a ConfigMap or a Secret:
+// routes.yaml -> ..data/routes.yaml, ..data -> ..<version>, and updates them
+// by swapping the ..data symlink.
 type kubeDir struct {
 	dir string
 	n   int
@@ -49,13 +49,21 @@ type kubeDir struct {
 
 func (k *kubeDir) write(t *testing.T, content string) {
 	t.Helper()
+	k.writeFiles(t, map[string][]byte{"routes.yaml": []byte(content)})
+}
+
+// writeFiles puts a new version of the files in place at once.
+func (k *kubeDir) writeFiles(t *testing.T, files map[string][]byte) {
+	t.Helper()
 	k.n++
 	ver := fmt.Sprintf("..2026_11_25_%04d", k.n)
 	if err := os.Mkdir(filepath.Join(k.dir, ver), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(k.dir, ver, "routes.yaml"), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(k.dir, ver, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	tmp := filepath.Join(k.dir, "..data_tmp")
 	if err := os.Symlink(ver, tmp); err != nil {
@@ -64,10 +72,12 @@ func (k *kubeDir) write(t *testing.T, content string) {
 	if err := os.Rename(tmp, filepath.Join(k.dir, "..data")); err != nil {
 		t.Fatal(err)
 	}
-	link := filepath.Join(k.dir, "routes.yaml")
-	if _, err := os.Lstat(link); err != nil {
-		if err := os.Symlink("..data/routes.yaml", link); err != nil {
-			t.Fatal(err)
+	for name := range files {
+		link := filepath.Join(k.dir, name)
+		if _, err := os.Lstat(link); err != nil {
+			if err := os.Symlink("..data/"+name, link); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -36,8 +36,8 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 // textLogFor returns the text access-log line that holds "id".
 func (tg *testGateway) textLogFor(id string) string {
 	tg.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	end := deadline()
+	for time.Now().Before(end) {
 		b, _ := os.ReadFile(tg.logPath)
 		for line := range strings.Lines(string(b)) {
 			if strings.Contains(line, `"`+id+`"`) {

@@ -5,15 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/portcullis-gw/portcullis/gateway/admin"
 	"github.com/portcullis-gw/portcullis/gateway/upstream"
 	"github.com/portcullis-gw/portcullis/routes"
 )
@@ -27,7 +23,7 @@ func (g *Gateway) Start() error {
 	cfg := g.Config()
 	g.snap.Load().start()
 	for _, spec := range cfg.File.Listeners {
-		l, err := g.openListener(spec)
+		l, err := g.openListener(spec, cfg.Identity)
 		if err != nil {
 			g.closeListeners(g.listeners)
 			g.listeners = nil
@@ -41,31 +37,13 @@ func (g *Gateway) Start() error {
 			return err
 		}
 	}
-	if addr := cfg.File.Admin.Address; addr != "off" {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			g.closeListeners(g.listeners)
-			return fmt.Errorf("admin: %w", err)
-		}
-		g.adminLn = ln
-		g.admin = admin.New(admin.Options{
-			Address: addr,
-			Metrics: g.metrics.Handler(),
-			Ready:   g.ready.Load,
-			Config:  func() any { return admin.Redact(g.configPage()) },
-			Extra: func(r chi.Router) {
-				r.Get("/upstreams", upstream.Handler(g.pools).ServeHTTP)
-			},
-			Logger: g.log,
-		})
-		g.wg.Add(1)
-		go func() {
-			defer g.wg.Done()
-			if err := g.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				g.log.Error().Err(err).Msg("admin server stopped")
-			}
-		}()
+	a, err := g.openAdmin(cfg.File.Admin.Address)
+	if err != nil {
+		g.closeListeners(g.listeners)
+		return err
 	}
+	g.admin = a
+	g.serveAdmin(a)
 	g.ready.Store(true)
 	return nil
 }
@@ -111,14 +89,6 @@ func (g *Gateway) Addr(name string) net.Addr {
 	return nil
 }
 
-// AdminAddr returns the admin server's address, or nil when it is off.
-func (g *Gateway) AdminAddr() net.Addr {
-	if g.adminLn == nil {
-		return nil
-	}
-	return g.adminLn.Addr()
-}
-
 // Ready reports whether the gateway takes traffic: true once started, false
 // from the moment a drain begins.
 func (g *Gateway) Ready() bool { return g.ready.Load() }
@@ -145,7 +115,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		g.mu.Unlock()
 		return nil
 	}
-	listeners := g.listeners
+	listeners, adm := g.listeners, g.admin
 	g.listeners, g.closed = nil, true
 	g.mu.Unlock()
 	drain := time.Until(deadlineOr(ctx, time.Now().Add(g.opts.DrainTimeout)))
@@ -155,8 +125,8 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if err := g.waitInflight(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	if g.admin != nil {
-		errs = append(errs, g.admin.Shutdown(ctx))
+	if adm != nil {
+		errs = append(errs, adm.srv.Shutdown(ctx))
 	}
 	g.wg.Wait()
 	g.retire(g.snap.Load(), nil)

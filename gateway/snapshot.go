@@ -6,8 +6,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // snapshot is one configuration with everything built from it that requests
@@ -20,6 +22,11 @@ type snapshot struct {
 	// source are the Istio labels every request shares: the gateway's
 	// own workload.
 	source metrics.Labels
+	// access writes the access log as cfg's access_log says. A snapshot
+	// whose access_log is the previous one's shares its logger, so a
+	// reload that leaves the setting alone neither reopens the file nor
+	// reorders its lines.
+	access *sharedLog
 
 	refs      atomic.Int64
 	retired   atomic.Bool
@@ -35,14 +42,25 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, er
 		upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams)),
 		source:    sourceLabels(&cfg.File.Workload),
 	}
+	if prev != nil && prev.cfg.File.AccessLog == cfg.File.AccessLog {
+		s.access = prev.access
+	} else {
+		l, err := accesslog.New(accesslog.Options{Format: cfg.File.AccessLog.Format, Text: cfg.File.AccessLog.Text, Path: cfg.File.AccessLog.Path})
+		if err != nil {
+			return nil, err
+		}
+		s.access = &sharedLog{Logger: l}
+	}
+	s.access.snapshots.Add(1)
 	for name, spec := range cfg.Upstreams {
-		if u := prev.upstream(spec); u != nil {
+		if u := prev.upstream(spec, cfg.Identity); u != nil {
 			s.upstreams[spec] = u
 			continue
 		}
-		u, err := g.newBackend(spec)
+		u, err := g.newBackend(spec, cfg.Identity)
 		if err != nil {
 			s.closePools(prev)
+			s.access.release()
 			return nil, fmt.Errorf("upstream %q: %w", name, err)
 		}
 		s.upstreams[spec] = u
@@ -58,13 +76,14 @@ func (s *snapshot) start() {
 	}
 }
 
-// upstream returns s's pool for a definition equal to spec, or nil.
-func (s *snapshot) upstream(spec *routes.UpstreamSpec) *backend {
+// upstream returns s's pool for a definition equal to spec, whose files
+// and identity are unchanged, or nil.
+func (s *snapshot) upstream(spec *routes.UpstreamSpec, id *identity.Identity) *backend {
 	if s == nil {
 		return nil
 	}
 	for old, u := range s.upstreams {
-		if old.Name == spec.Name && reflect.DeepEqual(old, spec) && u.files == filesDigest(spec) {
+		if old.Name == spec.Name && reflect.DeepEqual(old, spec) && u.files == filesDigest(spec, id) {
 			return u
 		}
 	}
@@ -106,6 +125,12 @@ func (g *Gateway) closeSnapshot(s *snapshot) {
 		if err := s.cfg.Close(); err != nil {
 			g.log.Warn().Err(err).Msg("closing the previous configuration's plugins")
 		}
+		// The last request of s has written its line: unless a snapshot
+		// still in use shares the logger, its buffer can be flushed and
+		// its file closed.
+		if err := s.access.release(); err != nil {
+			g.log.Warn().Err(err).Msg("closing the previous access log")
+		}
 	})
 }
 
@@ -124,4 +149,21 @@ func (s *snapshot) closePools(keep *snapshot) {
 			u.pool.Close()
 		}
 	}
+}
+
+// sharedLog is an access log and the number of snapshots that write to it:
+// a request that began before two reloads writes to its own snapshot's
+// log, which a later snapshot may share, so the log closes with the last
+// of them.
+type sharedLog struct {
+	*accesslog.Logger
+	snapshots atomic.Int64
+}
+
+// release drops one snapshot's hold on l and closes it after the last.
+func (l *sharedLog) release() error {
+	if l.snapshots.Add(-1) == 0 {
+		return l.Close()
+	}
+	return nil
 }

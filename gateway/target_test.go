@@ -220,7 +220,7 @@ func checkLoggedPaths(t *testing.T, tg *testGateway, pairs []string) {
 		}
 		return true
 	}
-	for deadline := time.Now().Add(5 * time.Second); !all() && time.Now().Before(deadline); {
+	for end := deadline(); !all() && time.Now().Before(end); {
 		time.Sleep(20 * time.Millisecond) // lines wait up to the flush interval
 		for _, e := range readLog(t, tg.logPath) {
 			if id, ok := e["request_id"].(string); ok {

@@ -14,13 +14,20 @@ import (
 	"time"
 
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // serverTLS builds a listener's TLS configuration: TLS 1.2 at least, AEAD
 // cipher suites with forward secrecy only, session resumption by tickets,
-// and certificates chosen by SNI.
-func serverTLS(spec *routes.ListenerTLS, addr string) (*tls.Config, error) {
+// and certificates chosen by SNI, or the SVID of id.
+func serverTLS(spec *routes.ListenerTLS, addr string, id *identity.Identity) (*tls.Config, error) {
 	var certs []tls.Certificate
+	if spec.Identity {
+		if id == nil {
+			return nil, fmt.Errorf("tls: identity: the configuration has no identity")
+		}
+		certs = append(certs, id.SVID.Certificate)
+	}
 	if spec.SelfSigned {
 		c, err := selfSigned(addr)
 		if err != nil {

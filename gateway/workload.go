@@ -72,11 +72,15 @@ func destinationOf(spec *routes.UpstreamSpec) destination {
 }
 
 // metricLabels are the Istio labels of one request: the configuration's,
-// the upstream's, and the protocol the request speaks.
-func metricLabels(ex *exchange, r *http.Request) metrics.Labels {
-	l := ex.snap.source
+// the upstream's, the protocol the request speaks and, on a listener that
+// verifies its callers, the caller's.
+func metricLabels(ex *exchange, r *http.Request) (l metrics.Labels) {
+	l = ex.snap.source
 	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/grpc") {
 		l.RequestProtocol = "grpc"
+	}
+	if ex.conn.listener.clientAuth {
+		defer waypointLabels(&l, ex.conn.peer) // on the result, once the upstream's are in
 	}
 	if ex.up == nil {
 		return l
@@ -95,4 +99,23 @@ func metricLabels(ex *exchange, r *http.Request) metrics.Labels {
 		l.DestinationCluster = l.SourceCluster
 	}
 	return l
+}
+
+// waypointLabels makes l the labels of a request on a listener that
+// verifies its callers' certificates: Istio's waypoint reporter, whose
+// source is the caller. A caller is known by its certificate alone: its
+// principal (the full URI SAN, as Istio writes it) and the namespace its
+// SPIFFE ID names; its workload, app and cluster are unknown.
+// connection_security_policy is mutual_tls for a verified caller, none for
+// one without a certificate (client_auth optional).
+func waypointLabels(l *metrics.Labels, caller *callerIdentity) {
+	l.Reporter = "waypoint"
+	l.SourceWorkload, l.SourceCanonicalService, l.SourceCanonicalRevision = "", "", ""
+	l.SourceApp, l.SourceVersion, l.SourceCluster = "", "", ""
+	l.SourceNamespace, l.SourcePrincipal = "", ""
+	l.ConnectionSecurityPolicy = "none"
+	if caller != nil {
+		l.SourcePrincipal, l.SourceNamespace = caller.SPIFFEID, caller.Namespace
+		l.ConnectionSecurityPolicy = "mutual_tls"
+	}
 }

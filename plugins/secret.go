@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // SecretTag is the struct tag that marks a field of a plugin's config type as
@@ -32,10 +33,11 @@ const Redacted = "[redacted]"
 const maxDisplayDepth = 64
 
 // Display returns cfg as a tree of maps, lists and scalars, ready for JSON,
-// with each field named by its yaml key (as the routes file writes it) and
-// everything beneath a field tagged SecretTag replaced by Redacted. Values
-// of types with their own JSON or text form are kept as they are, unless
-// they are secret. cfg itself is not changed.
+// with each field named by its yaml key (as the routes file writes it), a
+// time.Duration written as the file writes it ("1.5s"), and everything
+// beneath a field tagged SecretTag replaced by Redacted. Values of types
+// with their own JSON or text form are kept as they are, unless they are
+// secret. cfg itself is not changed.
 func Display(cfg any) any {
 	return display(reflect.ValueOf(cfg), false, 0)
 }
@@ -43,6 +45,7 @@ func Display(cfg any) any {
 var (
 	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+	durationType  = reflect.TypeFor[time.Duration]()
 )
 
 func display(v reflect.Value, secret bool, depth int) any {
@@ -57,6 +60,13 @@ func display(v reflect.Value, secret bool, depth int) any {
 	}
 	if !v.IsValid() {
 		return nil
+	}
+	if v.Type() == durationType {
+		// As the routes file writes it, "1m30s", not nanoseconds.
+		if secret && !v.IsZero() {
+			return Redacted
+		}
+		return time.Duration(v.Int()).String()
 	}
 	if t := v.Type(); t.Implements(jsonMarshaler) || t.Implements(textMarshaler) {
 		if secret && !v.IsZero() {

@@ -35,6 +35,7 @@ type displayConfig struct {
 	Addr     netip.Addr        `yaml:"addr"`
 	Hidden   netip.Addr        `yaml:"hidden" secret:"true"`
 	Wait     time.Duration     `yaml:"wait"`
+	Expiry   time.Duration     `yaml:"expiry" secret:"true"`
 	Any      any               `yaml:"any" secret:"true"`
 	ByNum    map[int]string    `yaml:"by_num"`
 	private  string
@@ -53,6 +54,7 @@ func TestDisplay(t *testing.T) {
 		Addr:    netip.MustParseAddr("10.0.0.1"),
 		Hidden:  netip.MustParseAddr("10.0.0.2"),
 		Wait:    time.Second,
+		Expiry:  time.Hour,
 		Any:     map[string]any{"deep": []any{"v", 3.5}},
 		ByNum:   map[int]string{7: "seven"},
 		private: "q",
@@ -78,7 +80,8 @@ func TestDisplay(t *testing.T) {
 		"whole":  map[string]any{"token": r, "note": r},
 		"addr":   "10.0.0.1",
 		"hidden": r,
-		"wait":   float64(time.Second),
+		"wait":   "1s",
+		"expiry": r,
 		"any":    map[string]any{"deep": []any{r, r}},
 		"by_num": map[string]any{"7": "seven"},
 	}

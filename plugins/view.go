@@ -34,10 +34,20 @@ type Request struct {
 	VirtualHost, Route, Upstream string
 }
 
-// Identity is a caller identity proved by a verified client certificate.
+// Identity is a caller identity proved by a verified client certificate: an
+// X.509-SVID that chains to a trust bundle of its own trust domain.
 type Identity struct {
 	// SPIFFEID is the certificate's SPIFFE ID, spiffe://<trust-domain>/<path>.
 	SPIFFEID string
+	// Principal is the ID as Istio's AuthorizationPolicy writes it, without
+	// the scheme: cluster.local/ns/shop/sa/api.
+	Principal string
+	// TrustDomain is the ID's trust domain, cluster.local.
+	TrustDomain string
+	// Namespace and ServiceAccount are read from an ID of Istio's shape,
+	// spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>; both
+	// are empty for an ID of another shape.
+	Namespace, ServiceAccount string
 }
 
 // RequestView is an HTTP request as a plugin reads and edits it, whichever

@@ -14,6 +14,7 @@ func compile(source string, f *File, c *checker, chains map[*Route]*plugins.Chai
 		Source:    source,
 		File:      f,
 		Upstreams: c.upstreams,
+		Identity:  c.identity,
 	}
 	for _, p := range f.TrustedProxies {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, p.Prefix())

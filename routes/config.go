@@ -17,6 +17,7 @@ type File struct {
 	Paths          PathOptions    `yaml:"path_normalization" json:"path_normalization"`
 	RequestID      RequestID      `yaml:"request_id" json:"request_id"`
 	Workload       Workload       `yaml:"workload" json:"workload"`
+	Identity       *Identity      `yaml:"identity" json:"identity,omitempty"`
 	Listeners      []Listener     `yaml:"listeners" json:"listeners"`
 	VirtualHosts   []VirtualHost  `yaml:"virtual_hosts" json:"virtual_hosts"`
 	Upstreams      []UpstreamSpec `yaml:"upstreams" json:"upstreams"`
@@ -114,6 +115,18 @@ type ListenerTLS struct {
 	SelfSigned bool `yaml:"self_signed" json:"self_signed,omitempty"`
 	// MinVersion is "1.2" (the default) or "1.3".
 	MinVersion string `yaml:"min_version" json:"min_version,omitempty"`
+	// Identity presents the gateway's SVID (the identity block's) as the
+	// listener's certificate; it may not be set with Certificates or
+	// SelfSigned.
+	Identity bool `yaml:"identity" json:"identity,omitempty"`
+	// ClientAuth is what the listener asks of a caller's certificate, as
+	// Istio's PeerAuthentication modes DISABLE, PERMISSIVE and STRICT:
+	// none (the default) asks for none; optional lets a caller without one
+	// pass with no identity and refuses one whose certificate does not
+	// verify; require refuses a caller without a verified certificate.
+	// Certificates are verified as X.509-SVIDs against the identity
+	// block's trust bundles.
+	ClientAuth string `yaml:"client_auth" json:"client_auth"`
 }
 
 // CertKey names a PEM certificate chain and its private key.
@@ -162,10 +175,11 @@ type VirtualHost struct {
 }
 
 // PluginConfig turns one plugin on: a one-key map from the plugin's name to
-// its configuration, decoded into the plugin's own config type.
+// its configuration, decoded into the plugin's own config type. It is
+// written back in the same form (MarshalJSON).
 type PluginConfig struct {
-	Name   string `json:"name"`
-	Config any    `json:"config"`
+	Name   string
+	Config any
 }
 
 // Route matches requests and says what to do with them. Exactly one of
@@ -383,12 +397,34 @@ type Backoff struct {
 	Max  Duration `yaml:"max" json:"max"`   // default 10 × base
 }
 
-// UpstreamTLS is TLS from the gateway to an upstream.
+// UpstreamTLS is TLS from the gateway to an upstream, in the modes of
+// Istio's DestinationRule.
 type UpstreamTLS struct {
-	// CAFile verifies the upstream's certificate; empty means the system roots.
+	// Mode is simple (the default: verify the upstream's certificate by
+	// CAFile and ServerName), mutual (Istio's ISTIO_MUTUAL: present the
+	// gateway's SVID, and accept the upstream only with an X.509-SVID that
+	// the identity block's bundles verify and ExpectPrincipals allow) or
+	// disable (no TLS, as without the block).
+	Mode string `yaml:"mode" json:"mode"`
+	// CAFile verifies the upstream's certificate in simple mode; empty
+	// means the system roots.
 	CAFile string `yaml:"ca_file" json:"ca_file,omitempty"`
-	// ServerName is sent as SNI and verified; empty means the endpoint host.
+	// ServerName is sent as SNI; in simple mode it is verified too. Empty
+	// means the endpoint's host name (none for an IP).
 	ServerName string `yaml:"server_name" json:"server_name,omitempty"`
+	// ExpectPrincipals are the upstream's SPIFFE IDs it may present in
+	// mutual mode, as Istio writes principals (cluster.local/ns/shop/sa/api,
+	// without spiffe://); empty accepts any ID in the gateway's trust
+	// domain or its aliases. Any other ID fails the connection.
+	ExpectPrincipals []string `yaml:"expect_principals" json:"expect_principals,omitempty"`
+	// ALPN are the protocols offered in the handshake, in order; empty
+	// means the upstream protocol's own (h2 or http/1.1).
+	ALPN []string `yaml:"alpn" json:"alpn,omitempty"`
+	// IstioALPN offers Istio's values before the protocol's own, as
+	// sidecars do (istio-http/1.1 or istio-h2, then istio), so that a
+	// backend's sidecar in STRICT mode takes the connection on its mTLS
+	// HTTP filter chain. Mutual mode only.
+	IstioALPN bool `yaml:"istio_alpn" json:"istio_alpn,omitempty"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("1.5s").

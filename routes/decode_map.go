@@ -1,6 +1,8 @@
 package routes
 
 import (
+	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -57,7 +59,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, at loc) {
 			continue
 		}
 		if !ok {
-			d.errorf(e.key, at.keysOnly(), "unknown key %q", e.key.Value)
+			d.errorf(e.key, at.keysOnly(), "unknown key %q%s", e.key.Value, didYouMean(e.key.Value, fields))
 			continue
 		}
 		fat := at.key(e.key.Value)
@@ -87,6 +89,16 @@ func (d *decoder) section(e entry, f plugins.Factory, file *File) {
 // sectionKey is the key under which the decoder records the position of a
 // section's name: one value per name, of a type no decoded value has.
 type sectionKey string
+
+// didYouMean is ` (did you mean "balancer"?)` for a key that looks like a
+// typo of one of fields, and "" otherwise.
+func didYouMean(key string, fields map[string][]int) string {
+	known := slices.Sorted(maps.Keys(fields))
+	if s := Suggest(key, known); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
+}
 
 // nameOf returns the scalar under the key "name" in mapping n, or "".
 func nameOf(n *yaml.Node) string {

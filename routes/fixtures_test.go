@@ -7,12 +7,18 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/portcullis-gw/portcullis/routes/identity/devca"
 )
 
 // keyPair is a PEM certificate and its PEM private key.
@@ -71,6 +77,68 @@ func newKeyPair() (keyPair, error) {
 	}, nil
 }
 
+var (
+	spiffeOnce  sync.Once
+	spiffeFiles map[string][]byte
+	spiffeErr   error
+)
+
+// testSPIFFE returns the SPIFFE fixtures, made once per test binary: a CA
+// of cluster.local and the SVID spiffe://cluster.local/ns/edge/sa/gateway
+// in csi-driver-spiffe's files, an SVID of example.org, one of
+// cluster.local from another CA, partner.example's bundle, and in spire/
+// an SVID through an intermediate in the files SPIRE's helper writes.
+func testSPIFFE(t testing.TB) map[string][]byte {
+	t.Helper()
+	spiffeOnce.Do(func() { spiffeFiles, spiffeErr = newSPIFFEFiles() })
+	if spiffeErr != nil {
+		t.Fatalf("making SPIFFE fixtures: %v", spiffeErr)
+	}
+	return spiffeFiles
+}
+
+func newSPIFFEFiles() (map[string][]byte, error) {
+	files := map[string][]byte{}
+	add := func(prefix string, ca *devca.CA, id string) error {
+		s, err := ca.Issue(spiffeid.RequireFromString(id), devca.IssueOptions{})
+		if err != nil {
+			return err
+		}
+		key, err := s.KeyPEM()
+		files["spiffe/"+prefix+".crt"], files["spiffe/"+prefix+".key"] = s.CertPEM(), key
+		return err
+	}
+	var errs []error
+	ca, err := devca.New(spiffeid.RequireTrustDomainFromString("cluster.local"), 0)
+	errs = append(errs, err)
+	other, err := devca.New(spiffeid.RequireTrustDomainFromString("cluster.local"), 0)
+	errs = append(errs, err)
+	foreign, err := devca.New(spiffeid.RequireTrustDomainFromString("example.org"), 0)
+	errs = append(errs, err)
+	partner, err := devca.New(spiffeid.RequireTrustDomainFromString("partner.example"), 0)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	errs = append(errs,
+		add("tls", ca, "spiffe://cluster.local/ns/edge/sa/gateway"),
+		add("other", ca, "spiffe://cluster.local/ns/edge/sa/other"),
+		add("stranger", other, "spiffe://cluster.local/ns/edge/sa/gateway"),
+		add("foreign", foreign, "spiffe://example.org/ns/edge/sa/gateway"))
+	// SPIRE's helper writes the chain with its intermediate, under its own
+	// names.
+	inter, err := ca.NewIntermediate(0)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, add("spire", inter, "spiffe://cluster.local/ns/edge/sa/gateway"))
+	files["spire/svid.pem"], files["spire/svid_key.pem"] = files["spiffe/spire.crt"], files["spiffe/spire.key"]
+	files["spire/svid_bundle.pem"] = ca.BundlePEM()
+	files["spiffe/ca.crt"] = ca.BundlePEM()
+	files["spiffe/partner.crt"] = partner.BundlePEM()
+	return files, errors.Join(errs...)
+}
+
 // fixtureDir returns a new directory holding the files that the routes
 // files in testdata refer to by relative path:
 //
@@ -79,6 +147,7 @@ func newKeyPair() (keyPair, error) {
 //	ca.pem                        a CA certificate
 //	empty.pem                     a file with no PEM block
 //	logs/                         a directory for an access log
+//	spiffe/                       SVIDs and bundles (testSPIFFE)
 func fixtureDir(t testing.TB) string {
 	t.Helper()
 	p := testPairs(t)
@@ -91,6 +160,7 @@ func fixtureDir(t testing.TB) string {
 		"ca.pem":        p[1].cert,
 		"empty.pem":     []byte("not a certificate\n"),
 	}
+	maps.Copy(files, testSPIFFE(t))
 	for name, data := range files {
 		writeFile(t, filepath.Join(dir, name), data)
 	}

@@ -19,6 +19,7 @@ func TestGoodFiles(t *testing.T) {
 		{"minimal.yaml", "minimal.yaml: ok: 1 listener, 1 virtual host, 1 route, 1 upstream, 0 plugins"},
 		{"full.yaml", "full.yaml: ok: 3 listeners, 2 virtual hosts, 4 routes, 2 upstreams, 6 plugins"},
 		{"upstreams.yaml", "upstreams.yaml: ok: 1 listener, 1 virtual host, 3 routes, 3 upstreams, 0 plugins"},
+		{"identity.yaml", "identity.yaml: ok: 2 listeners, 1 virtual host, 1 route, 1 upstream, 0 plugins"},
 	}
 	files, err := filepath.Glob("testdata/good/*.yaml")
 	if err != nil {

@@ -6,9 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -94,7 +91,7 @@ func parseDocument(rep *report, data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if err != io.EOF {
-			rep.errs = append(rep.errs, syntaxError(rep.file, err))
+			rep.errs = append(rep.errs, syntaxError(rep.file, data, err))
 		}
 		return nil
 	}
@@ -117,22 +114,4 @@ func parseDocument(rep *report, data []byte) *yaml.Node {
 		return nil
 	}
 	return root
-}
-
-// yamlLine reads the line from a yaml.v3 syntax error, which gives no column.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns a yaml.v3 syntax error into an Error. yaml.v3 gives only
-// the line, so the column is 1, the line's start. For a problem on the first
-// line or with the bytes themselves (a control character, bad UTF-8) it
-// gives no line, and the error is about the whole file.
-func syntaxError(file string, err error) *Error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		if line, convErr := strconv.Atoi(m[1]); convErr == nil && line > 0 {
-			return &Error{File: file, Line: line, Col: 1, Msg: m[2]}
-		}
-	}
-	msg, _ = strings.CutPrefix(msg, "yaml: ")
-	return &Error{File: file, Msg: msg}
 }

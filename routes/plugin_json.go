@@ -6,16 +6,15 @@ import (
 	"github.com/portcullis-gw/portcullis/plugins"
 )
 
-// MarshalJSON writes the plugin's name and its configuration as
-// plugins.Display shows it: keyed as the routes file writes it, with every
-// field the plugin marks secret hidden. JSON is how a configuration is
-// shown (the admin API's /config), never how it is stored, so no JSON
-// rendering of a routes file carries a plugin's secrets.
+// MarshalJSON writes the plugin as the routes file does, a one-key object
+// from its name to its configuration, {"rate_limit": {"per_second": 50}},
+// with the configuration as plugins.Display shows it: keyed as the routes
+// file writes it, durations as "5s", and every field the plugin marks
+// secret hidden. JSON is how a configuration is shown (the admin API's
+// /config), never how it is stored, so no JSON rendering of a routes file
+// carries a plugin's secrets.
 func (pc PluginConfig) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Name   string `json:"name"`
-		Config any    `json:"config"`
-	}{pc.Name, plugins.Display(pc.Config)})
+	return json.Marshal(map[string]any{pc.Name: plugins.Display(pc.Config)})
 }
 
 // MarshalJSON writes each section as plugins.Display shows it, for the same

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // Config is a loaded, validated and compiled routes file: an immutable
@@ -21,6 +22,9 @@ type Config struct {
 	Upstreams map[string]*UpstreamSpec
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// Identity is the gateway's SPIFFE identity, read from the files the
+	// identity block names, or nil without one.
+	Identity *identity.Identity
 }
 
 // Table maps a request's host, path, method and headers to a Rule.

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // checker validates a decoded File, fills in its defaults and reports every
@@ -24,6 +26,8 @@ type checker struct {
 	upstreams map[string]*UpstreamSpec
 	// matches are the compiled matches of the routes that passed.
 	matches map[*Route]ruleMatch
+	// identity is the identity block's, built from its files, or nil.
+	identity *identity.Identity
 }
 
 // scope is one object under validation: messages start with its label and
@@ -85,7 +89,8 @@ func (c *checker) check() {
 	c.checkAccessLog(root)
 	root.oneOf("path_normalization.escaped_slashes", &c.f.Paths.EscapedSlashes, "keep", "reject", "unescape")
 	c.checkServerHeader(root, "server_header", &c.f.ServerHeader, defaultServerHeader)
-	c.checkWorkload() // before the upstreams, which use its cluster domain
+	c.checkWorkload()      // before the upstreams, which use its cluster domain
+	c.checkIdentityBlock() // before the listeners, which present and verify with it
 	c.checkListeners()
 	c.checkUpstreams()
 	c.checkVirtualHosts()

@@ -17,10 +17,18 @@ const maxPEM = 4 << 20
 
 func (c *checker) checkListenerTLS(s scope, t *ListenerTLS) {
 	switch {
-	case len(t.Certificates) == 0 && !t.SelfSigned:
-		s.errorf(t, "tls: needs certificates or self_signed")
+	case len(t.Certificates) == 0 && !t.SelfSigned && !t.Identity:
+		s.errorf(t, "tls: needs certificates, self_signed or identity")
 	case len(t.Certificates) > 0 && t.SelfSigned:
 		s.errorf(&t.SelfSigned, "tls: certificates and self_signed cannot both be set")
+	case t.Identity && (len(t.Certificates) > 0 || t.SelfSigned):
+		s.errorf(&t.Identity, "tls: identity cannot be set with certificates or self_signed")
+	case t.Identity && c.f.Identity == nil:
+		s.errorf(&t.Identity, "tls.identity: needs the identity block, whose SVID the listener presents")
+	}
+	s.oneOf("tls.client_auth", &t.ClientAuth, "none", "optional", "require")
+	if t.ClientAuth != "none" && c.f.Identity == nil {
+		s.errorf(&t.ClientAuth, "tls.client_auth: needs the identity block, whose trust bundles verify callers")
 	}
 	for i := range t.Certificates {
 		ck := &t.Certificates[i]

@@ -62,7 +62,7 @@ func (c *checker) checkUpstreams() {
 			s.errorf(&u.DNSRefresh, "dns_refresh: must be at least %s, got %s", minInterval, u.DNSRefresh)
 		}
 		if u.TLS != nil {
-			c.checkCAFile(s, u.TLS)
+			c.checkUpstreamTLS(s, u)
 		}
 		checkHash(s, u)
 		if u.Health != nil {

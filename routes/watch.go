@@ -40,7 +40,7 @@ type Watcher struct {
 	force  chan struct{}
 	fw     *fsnotify.Watcher
 	files  []string // absolute paths whose change triggers a reload
-	sum    [32]byte // of the content last loaded, to skip no-op events
+	sum    [32]byte // of the content last loaded, to skip events that change nothing
 }
 
 // NewWatcher watches path, whose running configuration is cfg, and calls
@@ -92,16 +92,19 @@ func (w *Watcher) Trigger() {
 }
 
 // reload loads the file. Unless force is set, it does nothing when no
-// watched file's content changed.
+// watched file's content changed since the last load, good or bad: a file
+// with errors is reported once, not again for each event that leaves it
+// as it was (the write that SIGHUP already reloaded, a touch).
 func (w *Watcher) reload(force bool) {
 	sum := w.checksum()
 	if !force && sum == w.sum {
 		return
 	}
+	w.sum = sum
 	cfg, err := Load(w.path, w.reg)
 	if err == nil {
-		w.sum = sum
 		w.track(cfg)
+		w.sum = w.checksum() // it now covers the files cfg names too
 	}
 	w.onLoad(cfg, err)
 }
@@ -152,10 +155,16 @@ func (w *Watcher) checksum() [32]byte {
 }
 
 // Files returns the absolute paths of the files the configuration names:
-// listener certificates and keys, upstream CA bundles, and the files
-// plugins name (plugins.FilePath).
+// listener certificates and keys, the identity's SVID and bundles, upstream
+// CA bundles, and the files plugins name (plugins.FilePath).
 func (c *Config) Files() []string {
 	var out []string
+	if id := c.File.Identity; id != nil {
+		out = append(out, absPath(id.SVID.Cert), absPath(id.SVID.Key), absPath(id.Bundle))
+		for _, fb := range id.FederatedBundles {
+			out = append(out, absPath(fb.Bundle))
+		}
+	}
 	for _, l := range c.File.Listeners {
 		if l.TLS == nil {
 			continue

@@ -125,8 +125,7 @@ virtual_hosts:
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		wg.gw.Shutdown(ctx)
-		access.Close()
+		wg.gw.Shutdown(ctx) // it closes the access log, which it owns
 	})
 	wg.base = "http://" + wg.gw.Addr("web").String()
 	return wg

@@ -36,6 +36,11 @@ type Options struct {
 	// ReloadEvery is the interval between reloads in the reload scenario;
 	// zero means a second.
 	ReloadEvery time.Duration
+	// ApplyWithin is how long a reload may take to be in force before it
+	// counts as not applied; zero means ReloadEvery, so that a reload
+	// counts only if it took effect before the next was due. Tests on a
+	// loaded machine give it much longer.
+	ApplyWithin time.Duration
 	// LoadCPUs run the load generator, ServerCPUs the backend and the
 	// contender (taskset lists, "0" and "1" on two cores). Pin turns
 	// pinning on; it is off anyway when taskset is missing.
@@ -78,6 +83,9 @@ func Run(ctx context.Context, opt Options) (*report.Report, error) {
 	}
 	if opt.ReloadEvery <= 0 {
 		opt.ReloadEvery = time.Second
+	}
+	if opt.ApplyWithin <= 0 {
+		opt.ApplyWithin = opt.ReloadEvery
 	}
 	h := &harness{opt: opt}
 	if h.work, err = os.MkdirTemp("", "portcullis-bench-"); err != nil {

@@ -19,6 +19,11 @@ import (
 // which tells a probe which one answered.
 var variants = [2]string{"a", "b"}
 
+// probeTimeout bounds one probe, as the load generator's -timeout bounds
+// a request: a probe that a loaded machine answers late is slow, not
+// failed.
+const probeTimeout = 10 * time.Second
+
 // reloadHeader is the response header that carries the variant.
 const reloadHeader = "X-Bench-Config"
 
@@ -46,7 +51,7 @@ type reloader struct {
 func (h *harness) newReloader(c *contender, proc *process, dir string, a addrs) (*reloader, error) {
 	r := &reloader{c: c, proc: proc, path: filepath.Join(dir, c.conf), p: h.params(dir, a), next: 1,
 		url:    "http://" + a.plain + "/1k",
-		client: &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
+		client: &http.Client{Timeout: probeTimeout, Transport: &http.Transport{DisableKeepAlives: true}}}
 	if c.reloadSig != 0 {
 		return r, nil
 	}

@@ -28,28 +28,34 @@ type reloadStats struct {
 const probeEvery = 5 * time.Millisecond
 
 // start reloads every interval, the first half an interval in, until the
-// returned stop is called; stop returns what the reloads did. A reload
-// still waiting for its variant when stop is called is left out.
-func (r *reloader) start(ctx context.Context, every time.Duration) (stop func() reloadStats) {
-	ctx, cancel := context.WithCancel(ctx)
+// returned stop is called; stop returns what the reloads did. Each reload
+// has within to be in force. stop lets a reload under way finish, and one
+// that was due before it was called still runs, so that a round on a
+// loaded machine, where timers fire late, counts its reloads.
+func (r *reloader) start(ctx context.Context, every, within time.Duration) (stop func() reloadStats) {
+	stopping := make(chan struct{})
 	done := make(chan reloadStats, 1)
-	go func() { done <- r.loop(ctx, every) }()
+	go func() { done <- r.loop(ctx, stopping, every, within) }()
 	return func() reloadStats {
-		cancel()
+		close(stopping)
 		return <-done
 	}
 }
 
-func (r *reloader) loop(ctx context.Context, every time.Duration) reloadStats {
+func (r *reloader) loop(ctx context.Context, stopping <-chan struct{}, every, within time.Duration) reloadStats {
 	st := reloadStats{probeErrs: map[string]uint64{}}
 	due := time.Now().Add(every / 2)
 	for {
 		select {
 		case <-ctx.Done():
 			return st
+		case <-stopping:
+			if time.Now().Before(due) {
+				return st
+			}
 		case <-time.After(time.Until(due)):
 		}
-		took, err := r.once(ctx, due.Add(every), &st)
+		took, err := r.once(ctx, time.Now().Add(within), &st)
 		if ctx.Err() != nil {
 			return st
 		}

@@ -32,6 +32,7 @@ func (h *harness) scenario(ctx context.Context, sc scenario) *report.Scenario {
 	out := &report.Scenario{Name: sc.name, Title: sc.title, Load: sc.describe(idle, h.opt.ReloadEvery), Idle: idle}
 	if sc.reload {
 		out.ReloadEvery = h.opt.ReloadEvery.String()
+		out.ApplyWithin = h.opt.ApplyWithin.String()
 	}
 	if sc.missing != "" {
 		out.Skipped = sc.missing
@@ -203,14 +204,16 @@ func (h *harness) measure(ctx context.Context, sc scenario, in *instance, idle i
 		if mark == load.StartMark {
 			before, _, errBefore = groupStat(in.proc.pgid())
 			if rel != nil {
-				stop = rel.start(ctx, h.opt.ReloadEvery)
+				stop = rel.start(ctx, h.opt.ReloadEvery, h.opt.ApplyWithin)
 			}
 			return
 		}
+		// The CPU time is the measured part's, without the wait for a
+		// reload still being applied.
+		after, _, errAfter = groupStat(in.proc.pgid())
 		if stop != nil {
 			rs, stop = stop(), nil
 		}
-		after, _, errAfter = groupStat(in.proc.pgid())
 	})
 	if stop != nil { // the load generator ended without its stop mark
 		rs = stop()

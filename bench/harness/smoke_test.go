@@ -24,7 +24,8 @@ func (w logWriter) Write(b []byte) (int, error) {
 // loopback, and checks each answered without an error. The reload scenario
 // runs the gateway alone (the others have nothing to reload) for half a
 // second without reloads and half a second with one every 250 ms, and
-// checks every reload was applied without an error. The peers are left
+// checks every reload was applied without an error, however long the
+// machine took to apply it. The peers are left
 // out: they are not installed everywhere the tests run.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
@@ -43,7 +44,11 @@ func TestSmoke(t *testing.T) {
 	rep, err := Run(ctx, Options{
 		Repo: repo, Contenders: []string{"backend", "portcullis", "bareproxy"},
 		Rounds: 1, Duration: 500 * time.Millisecond, Idle: 200, ReloadEvery: 250 * time.Millisecond,
-		LoadCPUs: "0", ServerCPUs: "1", Pin: true, WidePct: 10,
+		// A reload is a handful of milliseconds on an idle machine; on a
+		// loaded one the gateway's CPU may be taken for a while, and
+		// what is checked is that each reload applies, not how fast.
+		ApplyWithin: 30 * time.Second,
+		LoadCPUs:    "0", ServerCPUs: "1", Pin: true, WidePct: 10,
 		Command: "go test ./bench/harness -run TestSmoke", Log: logWriter{t},
 	})
 	if err != nil {

@@ -62,9 +62,11 @@ type shared struct {
 // measured from the request's due time, not from when it was sent: a request
 // that had to wait for a stalled server counts the wait, which is the
 // coordinated-omission correction. Requests that fell due before end but
-// were never sent are counted as unsent.
+// were never sent are counted as unsent. In a closed loop every worker
+// sends at least one request: on a starved machine a worker may first run
+// after end, and a run that sent nothing would say nothing of the server.
 func work(clk clock, sched *schedule, end time.Time, do func() (int64, error), t *tally, sh *shared) {
-	for {
+	for sent := false; ; sent = true {
 		var from time.Time
 		if sched != nil {
 			due := sched.take()
@@ -85,7 +87,7 @@ func work(clk clock, sched *schedule, end time.Time, do func() (int64, error), t
 			from = due
 		} else {
 			from = clk.Now()
-			if !from.Before(end) {
+			if !from.Before(end) && sent {
 				return
 			}
 		}

@@ -41,6 +41,28 @@ func (s *server) do() (int64, error) {
 // apart), so no histogram bucket straddles it.
 const slowLatency = 97 * time.Millisecond
 
+// TestWorkStartedLate checks that a closed-loop worker that first runs
+// after the end, as on a starved machine, still sends one request, and an
+// open-loop one sends none, every due time being past.
+func TestWorkStartedLate(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := start.Add(500 * time.Millisecond)
+	for _, tc := range []struct {
+		name  string
+		sched *schedule
+		want  int
+	}{{"closed loop", nil, 1}, {"open loop", newSchedule(start, 10), 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &fakeClock{now: end.Add(10 * time.Millisecond)}
+			srv := &server{clk: clk, service: time.Millisecond, stallFrom: time.Hour, start: start}
+			work(clk, tc.sched, end, srv.do, newTally(), new(shared))
+			if len(srv.sent) != tc.want {
+				t.Errorf("got %d requests, want %d", len(srv.sent), tc.want)
+			}
+		})
+	}
+}
+
 func TestWorkSchedule(t *testing.T) {
 	const ms = time.Millisecond
 	tests := []struct {

@@ -28,14 +28,22 @@ func judgeReload(g *Contender) (verdict, note string) {
 	return Pass, fmt.Sprintf("no errors in %s requests; %s", count(float64(s.Requests)), took)
 }
 
+// applyWithin says how soon a reload had to be in force to count.
+func applyWithin(sc *Scenario) string {
+	if sc.ApplyWithin == "" || sc.ApplyWithin == sc.ReloadEvery {
+		return "before the next reload is due, " + sc.ReloadEvery + " later"
+	}
+	return "within " + sc.ApplyWithin + " (a reload is due every " + sc.ReloadEvery + ")"
+}
+
 // reloadTable is the reload scenario's table: each contender's figures
 // while it reloads, beside its own figures without reloads.
 func reloadTable(b *strings.Builder, sc *Scenario) {
 	fmt.Fprintf(b, "Load: %s. Each round runs twice per contender, first without reloads, then with them; "+
 		"a reload rewrites the configuration file, alternating two variants that differ only in a response header, "+
 		"and triggers the contender's own reload. It counts as applied when a new connection gets the new header "+
-		"before the next reload is due, %s later. In the plot, dashed curves are the rounds without reloads (steady).\n\n",
-		sc.Load, sc.ReloadEvery)
+		"%s. In the plot, dashed curves are the rounds without reloads (steady).\n\n",
+		sc.Load, applyWithin(sc))
 	b.WriteString("| contender | req/s | spread | p50 | p99 | p99.9 | errors | reloads applied | slowest reload | " +
 		"without reloads: req/s | p99 | p99.9 | errors | req/s kept | target |\n")
 	b.WriteString("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")

@@ -69,6 +69,9 @@ type Scenario struct {
 	// whose rounds run while each contender reloads its configuration;
 	// empty in every other scenario.
 	ReloadEvery string `json:"reload_every,omitempty"`
+	// ApplyWithin is how long a reload had to be in force to count as
+	// applied; empty in older reports, where it was ReloadEvery.
+	ApplyWithin string `json:"apply_within,omitempty"`
 	// Skipped says why the scenario did not run; empty when it ran.
 	Skipped    string       `json:"skipped,omitempty"`
 	Contenders []*Contender `json:"contenders,omitempty"`

@@ -97,13 +97,12 @@ func TestRunServesEveryProtocol(t *testing.T) {
 			client := &http.Client{Transport: tc.rt, Timeout: 5 * time.Second}
 			var resp *http.Response
 			var err error
-			// The listeners come up in their own goroutines; give them a
-			// moment on a loaded machine.
-			for range 50 {
-				if resp, err = client.Get(tc.url); err == nil {
+			// The listeners come up in their own goroutines; a loaded
+			// machine may take a while to start them.
+			for end := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				if resp, err = client.Get(tc.url); err == nil || time.Now().After(end) {
 					break
 				}
-				time.Sleep(20 * time.Millisecond)
 			}
 			if err != nil {
 				t.Fatalf("get: got %v, want nil", err)

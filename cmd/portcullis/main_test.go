@@ -87,13 +87,11 @@ virtual_hosts:
 // TestDemo serves the embedded demo (its addresses moved to free ports) and
 // walks the README's curl session against it.
 func TestDemo(t *testing.T) {
-	yaml := strings.NewReplacer(`"127.0.0.1:8080"`, `"127.0.0.1:0"`, `"127.0.0.1:8443"`, `"127.0.0.1:0"`,
-		`"127.0.0.1:9901"`, `"127.0.0.1:0"`).Replace(string(demoYAML))
 	reg, err := registry(waf.New(waf.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := routes.Parse("demo.yaml", []byte(yaml), reg)
+	cfg, err := routes.Parse("demo.yaml", demoOnFreePorts(), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,20 +203,34 @@ func readmeAttack(t *testing.T, base string) {
 	}
 }
 
+// demoOnFreePorts is the embedded demo with its addresses moved to port 0
+// on loopback.
+func demoOnFreePorts() []byte {
+	return []byte(strings.NewReplacer(`"127.0.0.1:8080"`, `"127.0.0.1:0"`, `"127.0.0.1:8443"`, `"127.0.0.1:0"`,
+		`"127.0.0.1:9901"`, `"127.0.0.1:0"`).Replace(string(demoYAML)))
+}
+
 func portOf(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }
 
-// TestReadmeRoutesExample loads the routes file the README shows.
-func TestReadmeRoutesExample(t *testing.T) {
+// readmeYAML returns the YAML block that follows the README's comment
+// <!-- name: … -->.
+func readmeYAML(t *testing.T, name string) []byte {
+	t.Helper()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)<!-- routes-example[^>]*-->\n```yaml\n(.*?)```").FindSubmatch(readme)
+	m := regexp.MustCompile("(?s)<!-- " + name + "[^>]*-->\n```yaml\n(.*?)```").FindSubmatch(readme)
 	if m == nil {
-		t.Fatal("README has no routes example block")
+		t.Fatalf("README has no %s block", name)
 	}
+	return m[1]
+}
+
+// TestReadmeRoutesExample loads the routes file the README shows.
+func TestReadmeRoutesExample(t *testing.T) {
 	reg, _ := registry(waf.New(waf.Options{}))
-	cfg, err := routes.Parse("README.md", m[1], reg)
+	cfg, err := routes.Parse("README.md", readmeYAML(t, "routes-example"), reg)
 	if err != nil {
 		t.Fatalf("README routes example: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -16,63 +17,57 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/portcullis-gw/portcullis/gateway"
-	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
+	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
 
-func serve(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", os.Getenv("PORTCULLIS_CONFIG"), "routes file (default: the embedded demo)")
-	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	drainDelay := fs.Duration("drain-delay", 5*time.Second, "on SIGTERM, how long to keep accepting after /readyz turns false, so the load balancer stops sending first")
-	drainTimeout := fs.Duration("drain-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests and WebSockets may take to finish")
-	if err := fs.Parse(args); err != nil {
-		return 2
+// serveOptions are serve's flags.
+type serveOptions struct {
+	configPath   string
+	level        string
+	drainDelay   time.Duration
+	drainTimeout time.Duration
+}
+
+func serveFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+	var o serveOptions
+	fs.StringVar(&o.configPath, "config", os.Getenv("PORTCULLIS_CONFIG"), "the routes `file` to serve; by default $PORTCULLIS_CONFIG, and without either the embedded demo")
+	fs.StringVar(&o.level, "log-level", "info", "the gateway's own log `level`: debug, info, warn or error (the access log is configured in the routes file)")
+	fs.DurationVar(&o.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long to keep accepting after /readyz turns false, so that the load balancer stops sending first; SIGINT (Ctrl-C) skips it")
+	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM or SIGINT, how long in-flight requests and WebSockets may take to finish")
+	return func(args []string, stdout, stderr io.Writer) int {
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "portcullis serve: unexpected argument %q (the routes file goes after --config)\n", args[0])
+			return 2
+		}
+		return serve(o, stderr)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "portcullis: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	log, err := newLogger(stderr, *level)
+}
+
+func serve(o serveOptions, stderr io.Writer) int {
+	log, err := newLogger(stderr, o.level)
 	if err != nil {
 		fmt.Fprintln(stderr, "portcullis:", err)
 		return 2
 	}
 	// The WAF's metrics join the gateway's registry, made here so that
 	// the plugin has it before the routes file is loaded.
-	m := metrics.New()
+	m := metrics.NewVersion(appVersion())
 	wafPlugin := waf.New(waf.Options{Metrics: m.Registry()})
 	reg, err := registry(wafPlugin)
 	if err != nil {
 		log.Error().Err(err).Msg("plugin registry")
 		return 1
 	}
-	var cfg *routes.Config
-	if *configPath == "" {
-		cfg, err = routes.Parse("demo.yaml", demoYAML, reg)
-	} else {
-		cfg, err = routes.Load(*configPath, reg)
-	}
+	cfg, err := load(o.configPath, reg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	logWarnings(log, cfg)
-	access, err := accesslog.New(accesslog.Options{
-		Format: cfg.File.AccessLog.Format,
-		Text:   cfg.File.AccessLog.Text,
-		Path:   cfg.File.AccessLog.Path,
-	})
-	if err != nil {
-		cfg.Close()
-		log.Error().Err(err).Msg("access log")
-		return 1
-	}
-	defer access.Close()
-	gw, err := gateway.New(cfg, gateway.Options{Log: log, AccessLog: access, Metrics: m, DrainTimeout: *drainTimeout})
+	gw, err := gateway.New(cfg, gateway.Options{Log: log, Metrics: m, Version: appVersion(), DrainTimeout: o.drainTimeout})
 	if err != nil {
 		cfg.Close()
 		log.Error().Err(err).Msg("gateway")
@@ -83,27 +78,45 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Msg("start")
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	reopenOnSignal(ctx, log, access, wafPlugin)
-	if *configPath != "" {
-		if err := watch(ctx, log, gw, *configPath, cfg, reg); err != nil {
-			log.Error().Err(err).Msg("watching the routes file; reload on SIGHUP only")
-		}
-	}
-	// Only now, with every signal handled, is the process announced.
-	announce(log, gw, cfg, *configPath)
-	<-ctx.Done()
-	stop() // a second signal now ends the process at once
-	log.Info().Dur("delay", *drainDelay).Dur("timeout", *drainTimeout).Msg("draining: not ready, finishing in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), *drainDelay+*drainTimeout)
+	// Signals are taken before the process is announced, so that one
+	// sent as soon as it is cannot kill it.
+	stopSignals := make(chan os.Signal, 1)
+	signal.Notify(stopSignals, syscall.SIGINT, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := gw.Drain(sctx, *drainDelay); err != nil {
+	reopenOnSignal(ctx, log, gw, wafPlugin)
+	if err := watch(ctx, log, gw, o.configPath, cfg, reg); err != nil {
+		log.Error().Err(err).Msg("watching the routes file; reload on SIGHUP only")
+	}
+	announce(log, gw, cfg, o.configPath)
+	sig := <-stopSignals
+	signal.Reset(syscall.SIGINT, syscall.SIGTERM) // a second signal now ends the process at once
+	cancel()
+	// SIGTERM is Kubernetes ending the pod: the load balancer needs the
+	// delay to stop sending. SIGINT is Ctrl-C in a terminal, where nobody
+	// waits for a load balancer.
+	delay := o.drainDelay
+	if sig == syscall.SIGINT {
+		delay = 0
+	}
+	log.Info().Str("signal", sig.String()).Dur("delay", delay).Dur("timeout", o.drainTimeout).Msg("draining: not ready, finishing in-flight requests")
+	sctx, cancelDrain := context.WithTimeout(context.Background(), delay+o.drainTimeout)
+	defer cancelDrain()
+	if err := gw.Drain(sctx, delay); err != nil {
 		log.Error().Err(err).Msg("shutdown")
 		return 1
 	}
 	log.Info().Msg("stopped")
 	return 0
+}
+
+// load reads the routes file at path, or the embedded demo when path is
+// empty.
+func load(path string, reg *plugins.Registry) (*routes.Config, error) {
+	if path == "" {
+		return routes.Parse("demo.yaml", demoYAML, reg)
+	}
+	return routes.Load(path, reg)
 }
 
 // announce says what listens where, with a URL to try.
@@ -112,7 +125,7 @@ func announce(log zerolog.Logger, gw *gateway.Gateway, cfg *routes.Config, path 
 	if src == "" {
 		src = "embedded demo"
 	}
-	log.Info().Str("config", src).Str("version", versionString()).Msg("portcullis started")
+	log.Info().Str("config", src).Str("version", appVersion()).Str("go", runtime.Version()).Msg("portcullis started")
 	for _, l := range cfg.File.Listeners {
 		scheme := "http"
 		if l.TLS != nil {
@@ -147,7 +160,7 @@ func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
 // reopenOnSignal reopens the access-log file and the WAF's audit log files
 // on SIGUSR1, as log rotators ask. The signal is taken even when the logs go
 // to stdout, so a rotator aimed at the wrong process cannot kill it.
-func reopenOnSignal(ctx context.Context, log zerolog.Logger, access *accesslog.Logger, w *waf.Plugin) {
+func reopenOnSignal(ctx context.Context, log zerolog.Logger, gw *gateway.Gateway, w *waf.Plugin) {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	go func() {
@@ -157,7 +170,7 @@ func reopenOnSignal(ctx context.Context, log zerolog.Logger, access *accesslog.L
 			case <-ctx.Done():
 				return
 			case <-usr1:
-				if err := access.Reopen(); err != nil {
+				if err := gw.ReopenAccessLog(); err != nil {
 					log.Error().Err(err).Msg("access log reopen failed; writing on to the old file")
 				}
 				if err := w.ReopenAuditLogs(); err != nil {
@@ -169,7 +182,7 @@ func reopenOnSignal(ctx context.Context, log zerolog.Logger, access *accesslog.L
 }
 
 // logWarnings logs the routes file's warnings, which do not stop it from
-// serving.
+// serving, at start-up and at each reload.
 func logWarnings(log zerolog.Logger, cfg *routes.Config) {
 	for _, w := range cfg.Warnings() {
 		log.Warn().Str("config", cfg.Source).Msg(w)

@@ -18,8 +18,15 @@ import (
 
 // TestMain lets a test run the command as a child process: the test binary
 // re-executes itself with PORTCULLIS_TEST_MAIN=1 and the command's arguments.
+//
+// With PORTCULLIS_TEST_DEMO_PORTS=0 the embedded demo binds port 0 on
+// loopback instead of its fixed ports, so that tests of the demo run beside
+// anything else on the machine.
 func TestMain(m *testing.M) {
 	if os.Getenv("PORTCULLIS_TEST_MAIN") == "1" {
+		if os.Getenv("PORTCULLIS_TEST_DEMO_PORTS") == "0" {
+			demoYAML = demoOnFreePorts()
+		}
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -158,11 +165,36 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 			t.Errorf("/config lacks the failed reload's outcome: %s", cfg)
 		}
 	})
+	v2 := `
+      - { name: v2, match: { path: /v2 }, direct_response: { status: 200, body: "v2" } }`
+	var gen float64
 	t.Run("SIGHUP reloads", func(t *testing.T) {
-		os.WriteFile(cfgPath, []byte(routesFile(`
-      - { name: v2, match: { path: /v2 }, direct_response: { status: 200, body: "v2" } }`)), 0o600)
+		os.WriteFile(cfgPath, []byte(routesFile(v2)), 0o600)
 		c.cmd.Process.Signal(syscall.SIGHUP)
-		poll("route /v2 after SIGHUP", func() bool { code, _ := body(web + "/v2"); return code == 200 })
+		gen = c.waitLog(t, "configuration reloaded")["generation"].(float64)
+		if code, b := body(web + "/v2"); code != 200 || b != "v2" {
+			t.Errorf("route /v2 after SIGHUP: got %d %q, want 200 v2", code, b)
+		}
+		if _, cfg := body(admin + "/config"); !strings.Contains(cfg, `"ok": true`) || strings.Contains(cfg, `unknown key`) {
+			t.Errorf("/config after a good reload still shows the failed one: %s", cfg)
+		}
+	})
+	t.Run("SIGHUP reloads an unchanged file", func(t *testing.T) {
+		c.cmd.Process.Signal(syscall.SIGHUP)
+		if got := c.waitLog(t, "configuration reloaded")["generation"]; got != gen+1 {
+			t.Errorf("generation after SIGHUP on an unchanged file: got %v, want %v", got, gen+1)
+		}
+	})
+	t.Run("SIGHUP moves the access log", func(t *testing.T) {
+		logPath = filepath.Join(dir, "moved.log")
+		os.WriteFile(cfgPath, []byte(routesFile(v2)), 0o600)
+		c.cmd.Process.Signal(syscall.SIGHUP)
+		c.waitLog(t, "configuration reloaded")
+		body(web + "/after-move")
+		poll("a line in the moved log", func() bool {
+			b, _ := os.ReadFile(logPath)
+			return strings.Contains(string(b), "/after-move")
+		})
 	})
 	t.Run("SIGUSR1 reopens the access log", func(t *testing.T) {
 		rotated := logPath + ".1"

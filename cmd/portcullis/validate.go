@@ -2,12 +2,17 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
+
+func validateFlags(*flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+	return validate
+}
 
 // validate loads each file as serve would, without opening a socket, and
 // reports every error of every file, and every warning (which does not

@@ -52,6 +52,7 @@ func BenchmarkFormatJSONZerolog(b *testing.B) {
 		e = str(e, FieldAuthority, r.Authority).Int64(FieldBytesReceived, r.BytesReceived).Int64(FieldBytesSent, r.BytesSent)
 		e = str(e, FieldConnectionTerminationDetails, r.ConnectionTerminationDetails)
 		e = str(e, FieldDownstreamLocalAddress, r.DownstreamLocalAddress)
+		e = str(e, FieldDownstreamPeerSubject, r.DownstreamPeerSubject)
 		e = str(e, FieldDownstreamPeerURISAN, r.DownstreamPeerURISAN)
 		e = str(e, FieldDownstreamRemoteAddress, r.DownstreamRemoteAddress).Int64(FieldDuration, r.Duration.Milliseconds())
 		e = str(e, FieldMethod, r.Method)

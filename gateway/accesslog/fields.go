@@ -65,6 +65,9 @@ const (
 	FieldVirtualHost = "virtual_host"
 	// FieldDownstreamPeerURISAN is the client's verified SPIFFE ID.
 	FieldDownstreamPeerURISAN = "downstream_peer_uri_san"
+	// FieldDownstreamPeerSubject is the subject of the client's verified
+	// certificate.
+	FieldDownstreamPeerSubject = "downstream_peer_subject"
 	// FieldRewrittenPath is the path sent upstream after a rewrite, with
 	// its query; null without a rewrite, when it is FieldPath.
 	FieldRewrittenPath = "rewritten_path"

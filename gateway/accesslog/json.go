@@ -26,6 +26,7 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = jsonInt(dst, FieldBytesSent, r.BytesSent)
 	dst = jsonString(dst, FieldConnectionTerminationDetails, r.ConnectionTerminationDetails)
 	dst = jsonString(dst, FieldDownstreamLocalAddress, r.DownstreamLocalAddress)
+	dst = jsonString(dst, FieldDownstreamPeerSubject, r.DownstreamPeerSubject)
 	dst = jsonString(dst, FieldDownstreamPeerURISAN, r.DownstreamPeerURISAN)
 	dst = jsonString(dst, FieldDownstreamRemoteAddress, r.DownstreamRemoteAddress)
 	dst = jsonInt(dst, FieldDuration, r.Duration.Milliseconds())

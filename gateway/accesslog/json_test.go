@@ -18,7 +18,7 @@ var allFields = []string{
 	FieldUpstreamLocalAddress, FieldDownstreamLocalAddress,
 	FieldDownstreamRemoteAddress, FieldRequestedServerName,
 	FieldUpstreamTransportFailureReason, FieldVirtualHost,
-	FieldDownstreamPeerURISAN, FieldRewrittenPath,
+	FieldDownstreamPeerURISAN, FieldDownstreamPeerSubject, FieldRewrittenPath,
 }
 
 // decodeJSON checks that line is one JSON object ending in a newline and
@@ -82,6 +82,8 @@ func TestAppendJSONValues(t *testing.T) {
 		{"x_forwarded_for", full[FieldXForwardedFor], "10.0.0.1"},
 		{"virtual_host", full[FieldVirtualHost], "vh"},
 		{"downstream_peer_uri_san", full[FieldDownstreamPeerURISAN], "spiffe://cluster.local/ns/a/sa/b"},
+		{"downstream_peer_subject", full[FieldDownstreamPeerSubject], "CN=b,O=cluster.local"},
+		{"empty downstream_peer_subject", empty[FieldDownstreamPeerSubject], nil},
 		{"empty start_time", empty[FieldStartTime], nil},
 		{"empty method", empty[FieldMethod], nil},
 		{"empty response_code", empty[FieldResponseCode], 0.0},

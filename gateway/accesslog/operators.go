@@ -56,6 +56,7 @@ var operators = map[string]operator{
 	"DOWNSTREAM_TLS_VERSION":            stringOp(func(r *Record) string { return r.DownstreamTLSVersion }),
 	"DOWNSTREAM_TLS_CIPHER":             stringOp(func(r *Record) string { return r.DownstreamTLSCipher }),
 	"DOWNSTREAM_PEER_URI_SAN":           stringOp(func(r *Record) string { return r.DownstreamPeerURISAN }),
+	"DOWNSTREAM_PEER_SUBJECT":           stringOp(func(r *Record) string { return r.DownstreamPeerSubject }),
 
 	// The gateway has no alt_stat_name, so the cluster prints the same both
 	// ways; Istio 1.24+ formats use the RAW spelling.

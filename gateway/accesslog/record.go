@@ -77,6 +77,9 @@ type Record struct {
 	DownstreamTLSCipher           string
 	// DownstreamPeerURISAN is the caller's verified SPIFFE ID, if any.
 	DownstreamPeerURISAN string
+	// DownstreamPeerSubject is the subject of the caller's verified
+	// certificate, RFC 2253, if any.
+	DownstreamPeerSubject string
 }
 
 var pool = sync.Pool{New: func() any { return new(Record) }}

@@ -47,6 +47,7 @@ func fullRecord() *Record {
 		DownstreamTLSVersion:           "TLSv1.3",
 		DownstreamTLSCipher:            "TLS_AES_128_GCM_SHA256",
 		DownstreamPeerURISAN:           "spiffe://cluster.local/ns/a/sa/b",
+		DownstreamPeerSubject:          "CN=b,O=cluster.local",
 	}
 }
 

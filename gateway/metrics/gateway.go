@@ -12,13 +12,16 @@ import "github.com/prometheus/client_golang/prometheus"
 //   - portcullis_downstream_too_many_premature_resets_total{listener}:
 //     HTTP/2 and HTTP/3 connections closed for rapid reset; any increase
 //     is a client attacking, or badly broken.
+//   - portcullis_downstream_peer_refused_total{listener,reason}: TLS
+//     handshakes refused for the caller's certificate on listeners with
+//     client_auth; reason says what was wrong (unknown_ca, expired …).
 //   - portcullis_config_reloads_total{result="success|failure"}: reload
 //     attempts; alert on an increase of failures, since a failed reload
 //     leaves the old config serving and is otherwise silent.
 //   - portcullis_config_last_reload_success_timestamp_seconds: when the
 //     running config was loaded, to tell which replicas run an old one.
 //   - portcullis_build_info{version,go_version}: always 1.
-func (m *Metrics) registerOwn(reg *prometheus.Registry) {
+func (m *Metrics) registerOwn(reg *prometheus.Registry, version string) {
 	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "portcullis_requests_in_flight",
 		Help: "Requests received and not yet answered.",
@@ -39,6 +42,10 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 		Name: "portcullis_downstream_protocol_errors_total",
 		Help: "Requests refused for their HTTP/1 framing (bare LF, obs-fold, Content-Length with Transfer-Encoding …) before routing, per listener and kind.",
 	}, []string{"listener", "kind"})
+	m.peerRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "portcullis_downstream_peer_refused_total",
+		Help: "TLS handshakes refused for the caller's certificate (client_auth optional or require), per listener and reason: no_certificate, unknown_ca, expired, not_yet_valid, no_client_auth_usage, ca_as_leaf, missing_spiffe_id, malformed_spiffe_id, foreign_trust_domain, multiple_uri_sans, chain_too_long, bad_chain.",
+	}, []string{"listener", "reason"})
 	reloads := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_config_reloads_total",
 		Help: "Config reload attempts by result (success or failure).",
@@ -54,10 +61,10 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry) {
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "portcullis_build_info",
 		Help:        "Always 1; the labels name the gateway's version and Go toolchain.",
-		ConstLabels: prometheus.Labels{"version": buildVersion(), "go_version": goVersion()},
+		ConstLabels: prometheus.Labels{"version": version, "go_version": goVersion()},
 	})
 	build.Set(1)
-	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.prematureResets, m.protocolErrors, reloads, m.lastReload, build)
+	reg.MustRegister(m.inFlight, m.connections, m.connRejected, m.prematureResets, m.protocolErrors, m.peerRefused, reloads, m.lastReload, build)
 }
 
 // InFlight adds delta (+1 when a request arrives, -1 when it is answered)
@@ -70,8 +77,14 @@ func (m *Metrics) Connections(listener string, delta int) {
 	m.connections.WithLabelValues(value(listener)).Add(float64(delta))
 }
 
-// Reload counts a reload attempt; a success, including the first load at
-// start, also sets the last-success timestamp.
+// Loaded records the first load of the configuration, at start: the
+// last-success timestamp is its time, so that a replica that never
+// reloaded shows when its configuration was loaded rather than 0. It is
+// not counted as a reload.
+func (m *Metrics) Loaded() { m.lastReload.SetToCurrentTime() }
+
+// Reload counts a reload attempt; a success also sets the last-success
+// timestamp.
 func (m *Metrics) Reload(ok bool) {
 	if !ok {
 		m.reloadFail.Inc()
@@ -98,4 +111,10 @@ func (m *Metrics) ProtocolError(listener, kind string) {
 // too many streams before their response.
 func (m *Metrics) TooManyPrematureResets(listener string) {
 	m.prematureResets.WithLabelValues(listener).Inc()
+}
+
+// CallerRefused counts a TLS handshake refused for the caller's
+// certificate; reason names what was wrong with it.
+func (m *Metrics) CallerRefused(listener, reason string) {
+	m.peerRefused.WithLabelValues(value(listener), reason).Inc()
 }

@@ -23,6 +23,14 @@ const maxLabelValue = 256
 // downstream caller, so the gateway fills the Source fields from its own
 // identity and the Destination fields from the upstream it chose.
 type Labels struct {
+	// Reporter is "source" (the default: the gateway as Istio's ingress
+	// and egress gateways report) or "waypoint": a listener that verifies
+	// its callers' certificates reports as Istio's waypoints do, which
+	// terminate their callers' mutual TLS, with the source_* labels naming
+	// the caller and connection_security_policy saying whether it proved
+	// its identity.
+	Reporter string
+
 	SourceWorkload          string
 	SourceCanonicalService  string // empty: SourceApp, else SourceWorkload
 	SourceCanonicalRevision string // empty: SourceVersion, else "latest"
@@ -56,8 +64,8 @@ type Labels struct {
 	// Ignored unless the protocol is grpc.
 	GRPCStatus string
 	// ConnectionSecurityPolicy is empty for Istio's source reporter, which
-	// always writes "unknown"; mutual_tls and none belong to a
-	// destination-reporter series.
+	// always writes "unknown"; mutual_tls and none belong to the
+	// destination and waypoint reporters.
 	ConnectionSecurityPolicy string
 }
 

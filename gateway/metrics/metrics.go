@@ -43,27 +43,39 @@ type Metrics struct {
 	prematureResets *prometheus.CounterVec
 	// protocolErrors counts requests refused for their framing.
 	protocolErrors *prometheus.CounterVec
-	reloadOK       prometheus.Counter
-	reloadFail     prometheus.Counter
-	lastReload     prometheus.Gauge
+	// peerRefused counts handshakes refused for the caller's certificate.
+	peerRefused *prometheus.CounterVec
+	// identity reports when the gateway's SVID and bundles expire.
+	identity   *identityCollector
+	reloadOK   prometheus.Counter
+	reloadFail prometheus.Counter
+	lastReload prometheus.Gauge
 }
 
 // New returns Metrics with a fresh registry holding the Go and process
-// collectors, Istio's standard HTTP metrics and the gateway's own.
-func New() *Metrics {
+// collectors, Istio's standard HTTP metrics and the gateway's own; the
+// build metrics name BuildVersion.
+func New() *Metrics { return NewVersion(BuildVersion()) }
+
+// NewVersion is New with the version that istio_build and
+// portcullis_build_info name: the binary's own, so that they say what its
+// version command and /config say.
+func NewVersion(version string) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
-		reg:    reg,
-		istio:  newIstioVecs(),
-		series: seriesCache{m: make(map[seriesKey]*series), max: maxRequestSeries, maxClient: maxClientSeries},
-		hosts:  hostSet{seen: make(map[string]string), max: maxHostLabels},
+		reg:      reg,
+		istio:    newIstioVecs(),
+		series:   seriesCache{m: make(map[seriesKey]*series), max: maxRequestSeries, maxClient: maxClientSeries},
+		hosts:    hostSet{seen: make(map[string]string), max: maxHostLabels},
+		identity: newIdentityCollector(),
 	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.identity,
 	)
-	m.istio.register(reg, buildVersion())
-	m.registerOwn(reg)
+	m.istio.register(reg, version)
+	m.registerOwn(reg, version)
 	m.registerFolded(reg)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		Registry:      reg,
@@ -80,9 +92,10 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // scraper negotiates: Prometheus text unless it asks for protobuf.
 func (m *Metrics) Handler() http.Handler { return m.handler }
 
-// buildVersion is the main module's version as the go command stamped it:
-// a tag for `go install …@v1.2.3`, "(devel)" for a build from a checkout.
-func buildVersion() string {
+// BuildVersion is the main module's version as the go command stamped it:
+// a tag for `go install …@v1.2.3`, a pseudo-version or "(devel)" for a
+// build from a checkout.
+func BuildVersion() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		return bi.Main.Version
 	}

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"strconv"
 	"time"
 
@@ -76,7 +77,7 @@ func (k *seriesKey) values() []string {
 		code = overflowValue
 	}
 	return []string{
-		"source",
+		cmp.Or(k.Reporter, "source"),
 		value(k.SourceWorkload),
 		canonical(unknown, k.SourceCanonicalService, k.SourceApp, k.SourceWorkload),
 		canonical("latest", k.SourceCanonicalRevision, k.SourceVersion),

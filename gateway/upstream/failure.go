@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // The reset reasons of a failed connect, in Envoy's words
@@ -109,8 +111,9 @@ func tlsFailure(err error) string {
 	var host x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	var record tls.RecordHeaderError
+	var refused *identity.Refusal
 	switch {
-	case errors.As(err, &cv), errors.As(err, &unknown), errors.As(err, &host), errors.As(err, &invalid):
+	case errors.As(err, &cv), errors.As(err, &unknown), errors.As(err, &host), errors.As(err, &invalid), errors.As(err, &refused):
 		return sslError(reasonVerifyFailed, nameVerifyFailed)
 	case errors.As(err, &record):
 		return sslError(reasonWrongVersion, nameWrongVersionNumber)

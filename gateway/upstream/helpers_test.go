@@ -69,10 +69,11 @@ func newPool(t testing.TB, s *routes.UpstreamSpec, opts Options) *Pool {
 	return p
 }
 
-// eventually retries f until it returns nil or five seconds pass, for
-// state that changes in the pool's goroutines. It asserts no duration.
+// eventually retries f until it returns nil or twenty seconds pass, for
+// state that changes in the pool's goroutines: long enough for a loaded
+// machine. It asserts no duration.
 func eventually(f func() error) error {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		err := f()
 		if err == nil || time.Now().After(deadline) {

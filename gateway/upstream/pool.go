@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // Resolver looks up a name's addresses; *net.Resolver is one.
@@ -33,6 +34,9 @@ type Options struct {
 	// Transport, when set, builds the one RoundTripper of every endpoint;
 	// nil means the pool builds http.Transports from the definition.
 	Transport func(spec *routes.UpstreamSpec) (http.RoundTripper, error)
+	// Identity is the gateway's SPIFFE identity, which an upstream in tls
+	// mode mutual presents and verifies with; nil without one.
+	Identity *identity.Identity
 }
 
 // Pool is the runtime side of one upstream definition: its endpoints, their
@@ -136,7 +140,7 @@ func New(spec *routes.UpstreamSpec, opts Options) (*Pool, error) {
 		p.balancer = ringHash
 	}
 	p.rnd.state.Store(rand.Uint64())
-	if err := p.buildTargets(spec, opts.Transport); err != nil {
+	if err := p.buildTargets(spec, opts.Transport, opts.Identity); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("upstream %q: %w", spec.Name, err)
 	}
@@ -192,7 +196,7 @@ func addresses(spec *routes.UpstreamSpec) []routes.Endpoint {
 
 // buildTargets parses the endpoints and gives each its RoundTripper: one
 // per TLS server name, since SNI is set per transport.
-func (p *Pool) buildTargets(spec *routes.UpstreamSpec, custom func(*routes.UpstreamSpec) (http.RoundTripper, error)) error {
+func (p *Pool) buildTargets(spec *routes.UpstreamSpec, custom func(*routes.UpstreamSpec) (http.RoundTripper, error), id *identity.Identity) error {
 	var shared http.RoundTripper
 	if custom != nil {
 		rt, err := custom(spec)
@@ -233,7 +237,7 @@ func (p *Pool) buildTargets(spec *routes.UpstreamSpec, custom func(*routes.Upstr
 				}
 			}
 			if t.rt = byName[sni]; t.rt == nil {
-				rt, err := newTransport(spec, sni, &p.dials)
+				rt, err := newTransport(spec, sni, &p.dials, id)
 				if err != nil {
 					return err
 				}

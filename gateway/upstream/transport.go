@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // newTransport builds the connection pool for endpoints that share a TLS
 // server name. dials counts the connections being dialled, the pool's
 // measure of pending requests.
-func newTransport(spec *routes.UpstreamSpec, serverName string, dials *atomic.Int64) (*http.Transport, error) {
+func newTransport(spec *routes.UpstreamSpec, serverName string, dials *atomic.Int64, id *identity.Identity) (*http.Transport, error) {
 	dialer := &net.Dialer{Timeout: time.Duration(spec.ConnectTimeout), KeepAlive: 30 * time.Second}
 	t := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -53,21 +54,41 @@ func newTransport(spec *routes.UpstreamSpec, serverName string, dials *atomic.In
 		t.Protocols.SetHTTP1(true)
 	}
 	if spec.TLS != nil {
-		cfg, err := upstreamTLS(spec.TLS, serverName)
+		var cfg *tls.Config
+		var err error
+		if spec.TLS.Mode == "mutual" {
+			cfg, err = mutualTLS(spec.TLS, serverName, id)
+		} else {
+			cfg, err = upstreamTLS(spec.TLS, serverName)
+		}
 		if err != nil {
 			return nil, err
 		}
+		cfg.NextProtos = alpn(spec)
 		t.TLSClientConfig = cfg
 	}
 	return t, nil
 }
 
+// alpn returns the protocols an upstream's handshake offers: the
+// configured ones, Istio's before the protocol's own, or nil for the
+// transport's default.
+func alpn(spec *routes.UpstreamSpec) []string {
+	switch t := spec.TLS; {
+	case len(t.ALPN) > 0:
+		return t.ALPN
+	case t.IstioALPN && spec.Protocol == "http2":
+		return []string{"istio-h2", "istio", "h2"}
+	case t.IstioALPN:
+		return []string{"istio-http/1.1", "istio", "http/1.1"}
+	}
+	return nil
+}
+
 // upstreamTLS builds the client TLS config that verifies an upstream.
 // serverName is sent as SNI and verified: the configured server_name, or
 // the endpoint's DNS name, since the transport dials the resolved address
-// and would otherwise verify the certificate against an IP. The seam for
-// mutual TLS with the gateway's own SPIFFE identity is here: a later
-// version adds GetClientCertificate and a SPIFFE ID check.
+// and would otherwise verify the certificate against an IP.
 func upstreamTLS(c *routes.UpstreamTLS, serverName string) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
 	if c.CAFile != "" {
