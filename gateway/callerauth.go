@@ -127,6 +127,8 @@ type callerIdentity struct {
 	plugins.Identity
 	// subject is the leaf's subject, RFC 2253, for %DOWNSTREAM_PEER_SUBJECT%.
 	subject string
+	// certElement is what the leaf puts in x-forwarded-client-cert.
+	certElement string
 }
 
 // peerIdentity reads the verified caller of a connection whose handshake
@@ -151,7 +153,8 @@ func peerIdentity(cs tls.ConnectionState) *callerIdentity {
 			Namespace:      p.Namespace,
 			ServiceAccount: p.ServiceAccount,
 		},
-		subject: leaf.Subject.String(),
+		subject:     leaf.Subject.String(),
+		certElement: certElement(leaf),
 	}
 }
 

@@ -94,12 +94,17 @@ func putExchange(ex *exchange) {
 }
 
 // clientTrace returns the trace that records, in the access-log record, the
-// local address of the upstream connection each try is sent on: the last
-// try's is %UPSTREAM_LOCAL_ADDRESS%.
+// local address, TLS version and peer URI SANs of the upstream connection
+// each try is sent on: the last try's are %UPSTREAM_LOCAL_ADDRESS%,
+// %UPSTREAM_TLS_VERSION% and %UPSTREAM_PEER_URI_SAN%.
 func (ex *exchange) clientTrace() *httptrace.ClientTrace {
 	if ex.trace.GotConn == nil {
 		ex.trace.GotConn = func(info httptrace.GotConnInfo) {
 			ex.rec.UpstreamLocalAddress = upstream.LocalAddress(info.Conn)
+			ex.rec.UpstreamTLSVersion, ex.rec.UpstreamPeerURISAN = "", ""
+			if p := upstream.PeerOf(info.Conn); p != nil {
+				ex.rec.UpstreamTLSVersion, ex.rec.UpstreamPeerURISAN = p.Version, p.URISAN
+			}
 		}
 	}
 	return &ex.trace

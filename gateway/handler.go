@@ -84,9 +84,11 @@ func (ex *exchange) begin(r *http.Request) {
 	trusted := ex.snap.cfg.TrustedProxies
 	ex.peerTrusted = isTrusted(ex.req.Peer.Addr(), trusted)
 	prior := r.Header["X-Forwarded-For"]
+	clientCert := takeClientCert(r.Header)
 	if !ex.peerTrusted {
 		dropUntrusted(r.Header)
 	}
+	ex.forwardClientCert(r.Header, clientCert)
 	ex.req.Client = clientAddr(ex.req.Peer.Addr(), prior, trusted)
 	// From here on X-Forwarded-For is what the gateway forwards: the
 	// access log, the plugins and the upstream all see the same value.

@@ -85,6 +85,8 @@ type listenerState struct {
 	// (client_auth optional or require): only then does a connection's
 	// peer certificate stand for a verified caller.
 	clientAuth bool
+	// clientCert is the listener's forward_client_cert.
+	clientCert clientCertPolicy
 	// draining is set when a newer generation took over: responses on
 	// this generation's HTTP/1 connections then carry Connection: close,
 	// so clients move to the new servers between requests, never in the
@@ -242,6 +244,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		limiter:       limiter,
 		server:        newServerHeader(spec.ServerHeader),
 		clientAuth:    spec.TLS != nil && spec.TLS.ClientAuth != "" && spec.TLS.ClientAuth != "none",
+		clientCert:    newClientCertPolicy(spec),
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
 	conns := g.connLimits(s.view, spec)

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/portcullis-gw/portcullis/gateway/upstream"
 )
 
 // protocolName returns the protocol as Envoy's %PROTOCOL% prints it.
@@ -108,14 +110,6 @@ func validRequestID(s string) bool {
 	return true
 }
 
-func tlsVersionName(v uint16) string {
-	switch v {
-	case tls.VersionTLS13:
-		return "TLSv1.3"
-	case tls.VersionTLS12:
-		return "TLSv1.2"
-	}
-	return tls.VersionName(v)
-}
+func tlsVersionName(v uint16) string { return upstream.VersionName(v) }
 
 func tlsCipherName(c uint16) string { return tls.CipherSuiteName(c) }

@@ -171,6 +171,16 @@ func TestUpstreamMutualTLS(t *testing.T) {
 				if body != tt.proto || resp.Header.Get("X-Peer") != gatewayID {
 					t.Errorf("the upstream saw %s from %q, want %s from %s", body, resp.Header.Get("X-Peer"), tt.proto, gatewayID)
 				}
+				wantID := backendID
+				if tt.backend == aliased {
+					wantID = "spiffe://old.local/ns/shop/sa/backend"
+				}
+				if e["upstream_peer_uri_san"] != wantID || e["upstream_tls_version"] != "TLSv1.3" {
+					t.Errorf("access log: upstream_peer_uri_san %v, upstream_tls_version %v; want %s, TLSv1.3", e["upstream_peer_uri_san"], e["upstream_tls_version"], wantID)
+				}
+				if !hasSeries(t, tg, fmt.Sprintf(`destination_service_name="%s",destination_principal="%s",source_principal="%s"`, strings.Trim(tt.path, "/"), wantID, gatewayID)) {
+					t.Errorf("no istio_requests_total series for %s with destination_principal %s and source_principal %s", tt.path, wantID, gatewayID)
+				}
 				return
 			}
 			if n := tt.backend.hits.Load() - hits; n != 0 {
@@ -210,4 +220,25 @@ func parseAt(t *testing.T, path, yaml string) *routes.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// hasSeries reports whether istio_requests_total has a series that the
+// PromQL matchers select.
+func hasSeries(t *testing.T, tg *testGateway, matchers string) bool {
+	t.Helper()
+	fams, err := tg.Metrics().Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != "istio_requests_total" {
+			continue
+		}
+		for _, l := range seriesLabels(f) {
+			if matches(t, l, matchers) {
+				return true
+			}
+		}
+	}
+	return false
 }

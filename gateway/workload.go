@@ -24,8 +24,8 @@ const (
 // shares. The gateway reports as Istio's gateways do, reporter="source",
 // and in that role Istio's source_* labels describe the reporting proxy
 // itself, so they come from the gateway's own workload, not from its
-// callers. source_principal stays unknown: it is the identity the gateway
-// presents upstream, and it presents none.
+// callers. source_principal is the identity the gateway presents upstream,
+// so it is known only for an upstream over mutual TLS (metricLabels).
 func sourceLabels(w *routes.Workload) metrics.Labels {
 	return metrics.Labels{
 		SourceWorkload:          w.Name,
@@ -97,6 +97,16 @@ func metricLabels(ex *exchange, r *http.Request) (l metrics.Labels) {
 	l.DestinationCanonicalRevision = d.canonicalRevision
 	if d.inCluster {
 		l.DestinationCluster = l.SourceCluster
+	}
+	// Over mutual TLS, as Istio's source reporter does, the upstream's
+	// verified SPIFFE ID is destination_principal and the SVID the gateway
+	// presented is source_principal; over anything less the upstream's
+	// certificate names no verified workload.
+	if t := ex.up.spec.TLS; t != nil && t.Mode == "mutual" && ex.rec.UpstreamPeerURISAN != "" {
+		l.DestinationPrincipal = ex.rec.UpstreamPeerURISAN
+		if id := ex.snap.cfg.Identity; id != nil {
+			l.SourcePrincipal = id.SVID.ID.String()
+		}
 	}
 	return l
 }

@@ -90,6 +90,30 @@ type Listener struct {
 	// what it leaves out comes from the file's, and once loaded it holds
 	// the values in force.
 	ServerHeader ServerHeader `yaml:"server_header" json:"server_header"`
+	// ForwardClientCert is what becomes of the x-forwarded-client-cert
+	// header on the way to the upstreams.
+	ForwardClientCert ForwardClientCert `yaml:"forward_client_cert" json:"forward_client_cert"`
+}
+
+// ForwardClientCert is Envoy's forward_client_cert_details for one
+// listener: what the upstream learns of the caller's certificate.
+type ForwardClientCert struct {
+	// Mode is Envoy's: sanitize (no header), forward_only (the incoming
+	// header as it came, from a caller with a verified certificate),
+	// append_forward (the incoming header with the caller's element
+	// appended), sanitize_set (the caller's element alone) or
+	// always_forward_only (the incoming header as it came, with or
+	// without a certificate). The default is sanitize_set on a listener
+	// with client_auth optional or require, as Istio's gateways do, and
+	// sanitize elsewhere. Without a verified certificate every mode but
+	// always_forward_only sends no header.
+	Mode string `yaml:"mode" json:"mode"`
+	// TrustedPeers are the callers, by principal
+	// (cluster.local/ns/edge/sa/front), whose incoming header
+	// forward_only, append_forward and always_forward_only keep; a peer in
+	// trusted_proxies is trusted too. Anyone else's is removed, so that no
+	// caller can name an identity it does not hold.
+	TrustedPeers []string `yaml:"trusted_peers" json:"trusted_peers,omitempty"`
 }
 
 // ServerHeader is the Server header of the responses a listener sends, as

@@ -81,6 +81,7 @@ func (c *checker) checkListeners() {
 		checkLimits(s, &l.Limits)
 		s.oneOf("headers_with_underscores", &l.HeadersWithUnderscores, "drop_header", "reject_request", "allow")
 		c.checkServerHeader(s, "server_header", &l.ServerHeader, c.f.ServerHeader)
+		checkForwardClientCert(s, l)
 	}
 }
 

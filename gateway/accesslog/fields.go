@@ -68,6 +68,13 @@ const (
 	// FieldDownstreamPeerSubject is the subject of the client's verified
 	// certificate.
 	FieldDownstreamPeerSubject = "downstream_peer_subject"
+	// FieldDownstreamTLSVersion is the client connection's TLS version.
+	FieldDownstreamTLSVersion = "downstream_tls_version"
+	// FieldUpstreamPeerURISAN is the upstream's URI SANs: with tls mode
+	// mutual, its verified SPIFFE ID.
+	FieldUpstreamPeerURISAN = "upstream_peer_uri_san"
+	// FieldUpstreamTLSVersion is the upstream connection's TLS version.
+	FieldUpstreamTLSVersion = "upstream_tls_version"
 	// FieldRewrittenPath is the path sent upstream after a rewrite, with
 	// its query; null without a rewrite, when it is FieldPath.
 	FieldRewrittenPath = "rewritten_path"

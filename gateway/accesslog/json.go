@@ -29,6 +29,7 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = jsonString(dst, FieldDownstreamPeerSubject, r.DownstreamPeerSubject)
 	dst = jsonString(dst, FieldDownstreamPeerURISAN, r.DownstreamPeerURISAN)
 	dst = jsonString(dst, FieldDownstreamRemoteAddress, r.DownstreamRemoteAddress)
+	dst = jsonString(dst, FieldDownstreamTLSVersion, r.DownstreamTLSVersion)
 	dst = jsonInt(dst, FieldDuration, r.Duration.Milliseconds())
 	dst = jsonString(dst, FieldMethod, r.Method)
 	dst = jsonString(dst, FieldPath, originalPath(r))
@@ -50,6 +51,7 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = jsonString(dst, FieldUpstreamCluster, r.UpstreamCluster)
 	dst = jsonString(dst, FieldUpstreamHost, r.UpstreamHost)
 	dst = jsonString(dst, FieldUpstreamLocalAddress, r.UpstreamLocalAddress)
+	dst = jsonString(dst, FieldUpstreamPeerURISAN, r.UpstreamPeerURISAN)
 	dst = jsonKey(dst, FieldUpstreamServiceTime)
 	if v := firstOr(r.ResponseHeader, "X-Envoy-Upstream-Service-Time", ""); v != "" {
 		dst = appendJSONString(dst, v)
@@ -58,6 +60,7 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	} else {
 		dst = append(dst, "null"...)
 	}
+	dst = jsonString(dst, FieldUpstreamTLSVersion, r.UpstreamTLSVersion)
 	dst = jsonString(dst, FieldUpstreamTransportFailureReason, r.UpstreamTransportFailureReason)
 	dst = jsonString(dst, FieldUserAgent, firstOr(r.RequestHeader, "User-Agent", ""))
 	dst = jsonString(dst, FieldVirtualHost, r.VirtualHost)

@@ -19,6 +19,7 @@ var allFields = []string{
 	FieldDownstreamRemoteAddress, FieldRequestedServerName,
 	FieldUpstreamTransportFailureReason, FieldVirtualHost,
 	FieldDownstreamPeerURISAN, FieldDownstreamPeerSubject, FieldRewrittenPath,
+	FieldDownstreamTLSVersion, FieldUpstreamPeerURISAN, FieldUpstreamTLSVersion,
 }
 
 // decodeJSON checks that line is one JSON object ending in a newline and
@@ -84,6 +85,10 @@ func TestAppendJSONValues(t *testing.T) {
 		{"downstream_peer_uri_san", full[FieldDownstreamPeerURISAN], "spiffe://cluster.local/ns/a/sa/b"},
 		{"downstream_peer_subject", full[FieldDownstreamPeerSubject], "CN=b,O=cluster.local"},
 		{"empty downstream_peer_subject", empty[FieldDownstreamPeerSubject], nil},
+		{"downstream_tls_version", full[FieldDownstreamTLSVersion], "TLSv1.3"},
+		{"upstream_peer_uri_san", full[FieldUpstreamPeerURISAN], "spiffe://cluster.local/ns/app/sa/app"},
+		{"upstream_tls_version", full[FieldUpstreamTLSVersion], "TLSv1.3"},
+		{"empty upstream_peer_uri_san", empty[FieldUpstreamPeerURISAN], nil},
 		{"empty start_time", empty[FieldStartTime], nil},
 		{"empty method", empty[FieldMethod], nil},
 		{"empty response_code", empty[FieldResponseCode], 0.0},

@@ -57,6 +57,8 @@ var operators = map[string]operator{
 	"DOWNSTREAM_TLS_CIPHER":             stringOp(func(r *Record) string { return r.DownstreamTLSCipher }),
 	"DOWNSTREAM_PEER_URI_SAN":           stringOp(func(r *Record) string { return r.DownstreamPeerURISAN }),
 	"DOWNSTREAM_PEER_SUBJECT":           stringOp(func(r *Record) string { return r.DownstreamPeerSubject }),
+	"UPSTREAM_TLS_VERSION":              stringOp(func(r *Record) string { return r.UpstreamTLSVersion }),
+	"UPSTREAM_PEER_URI_SAN":             stringOp(func(r *Record) string { return r.UpstreamPeerURISAN }),
 
 	// The gateway has no alt_stat_name, so the cluster prints the same both
 	// ways; Istio 1.24+ formats use the RAW spelling.

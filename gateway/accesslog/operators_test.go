@@ -77,6 +77,8 @@ func TestOperators(t *testing.T) {
 		{"%DOWNSTREAM_TLS_CIPHER%", "TLS_AES_128_GCM_SHA256", "-"},
 		{"%DOWNSTREAM_PEER_URI_SAN%", "spiffe://cluster.local/ns/a/sa/b", "-"},
 		{"%DOWNSTREAM_PEER_SUBJECT%", "CN=b,O=cluster.local", "-"},
+		{"%UPSTREAM_TLS_VERSION%", "TLSv1.3", "-"},
+		{"%UPSTREAM_PEER_URI_SAN%", "spiffe://cluster.local/ns/app/sa/app", "-"},
 		{"%DYNAMIC_METADATA(istio.mixer:status)%", "-", "-"},
 		{"%HOSTNAME%", host, host},
 		{"100%%", "100%", "100%"},

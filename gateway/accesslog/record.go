@@ -65,6 +65,11 @@ type Record struct {
 	// UpstreamHost is the endpoint (ip:port) the request was sent to.
 	UpstreamHost         string
 	UpstreamLocalAddress string
+	// UpstreamTLSVersion is the upstream connection's TLS version, if any.
+	UpstreamTLSVersion string
+	// UpstreamPeerURISAN is the URI SANs of the upstream's certificate:
+	// with tls mode mutual, its verified SPIFFE ID.
+	UpstreamPeerURISAN string
 
 	DownstreamLocalAddress string
 	// DownstreamRemoteAddress is the client's address as ip:port: the direct

@@ -40,6 +40,8 @@ func fullRecord() *Record {
 		UpstreamCluster:                "outbound|8080||app.ns.svc.cluster.local",
 		UpstreamHost:                   "10.0.0.2:8080",
 		UpstreamLocalAddress:           "10.0.0.9:40000",
+		UpstreamTLSVersion:             "TLSv1.3",
+		UpstreamPeerURISAN:             "spiffe://cluster.local/ns/app/sa/app",
 		DownstreamLocalAddress:         "[::1]:443",
 		DownstreamRemoteAddress:        "10.0.0.1:12345",
 		DownstreamDirectRemoteAddress:  "192.168.1.1:5555",

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -111,6 +112,60 @@ func upstreamTLS(c *routes.UpstreamTLS, serverName string) (*tls.Config, error) 
 type localConn struct {
 	net.Conn
 	local string
+	// peer is what the TLS handshake over it said, read once.
+	peer atomic.Pointer[TLSPeer]
+}
+
+// TLSPeer is what an upstream connection's TLS handshake says, for the
+// access log and the metrics.
+type TLSPeer struct {
+	// Version is the TLS version, TLSv1.3 or TLSv1.2 as Envoy spells it.
+	Version string
+	// URISAN is the URI SANs of the upstream's certificate, joined by ','
+	// as Envoy's %UPSTREAM_PEER_URI_SAN% writes them: for tls mode mutual,
+	// the SPIFFE ID the handshake verified.
+	URISAN string
+}
+
+// PeerOf returns what the TLS handshake of an upstream connection as
+// httptrace's GotConn hands it over said, or nil for a connection without
+// TLS. A pool's connection reads it once, and its requests share it.
+func PeerOf(c net.Conn) *TLSPeer {
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	lc, _ := tc.NetConn().(*localConn)
+	if lc != nil {
+		if p := lc.peer.Load(); p != nil {
+			return p
+		}
+	}
+	cs := tc.ConnectionState()
+	p := &TLSPeer{Version: VersionName(cs.Version)}
+	if len(cs.PeerCertificates) > 0 {
+		uris := make([]string, len(cs.PeerCertificates[0].URIs))
+		for i, u := range cs.PeerCertificates[0].URIs {
+			uris[i] = u.String()
+		}
+		p.URISAN = strings.Join(uris, ",")
+	}
+	if lc != nil && cs.HandshakeComplete {
+		lc.peer.Store(p)
+	}
+	return p
+}
+
+// VersionName spells a TLS version as Envoy's %DOWNSTREAM_TLS_VERSION% and
+// %UPSTREAM_TLS_VERSION% do.
+func VersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	}
+	return tls.VersionName(v)
 }
 
 // LocalAddress returns the local ip:port of an upstream connection as

@@ -1,0 +1,36 @@
+package routes
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+)
+
+// checkForwardClientCert checks a listener's forward_client_cert and fills
+// in its default mode: sanitize_set where callers present certificates,
+// as Istio's gateways do, and sanitize elsewhere.
+func checkForwardClientCert(s scope, l *Listener) {
+	f := &l.ForwardClientCert
+	verifies := l.TLS != nil && l.TLS.ClientAuth != "" && l.TLS.ClientAuth != "none"
+	if f.Mode == "" && verifies {
+		f.Mode = "sanitize_set"
+	}
+	s.oneOf("forward_client_cert.mode", &f.Mode, "sanitize", "forward_only", "append_forward", "sanitize_set", "always_forward_only")
+	switch f.Mode {
+	case "forward_only", "append_forward", "sanitize_set":
+		if !verifies {
+			s.errorf(&f.Mode, "forward_client_cert.mode: %s needs tls.client_auth optional or require, or no caller ever has a certificate", f.Mode)
+		}
+	}
+	for i, p := range f.TrustedPeers {
+		field := fmt.Sprintf("forward_client_cert.trusted_peers[%d]", i)
+		id, err := spiffeid.FromString("spiffe://" + p)
+		if err == nil && id.Path() == "" {
+			err = errors.New("it names a trust domain, not a workload")
+		}
+		if err != nil {
+			s.errorf(&f.TrustedPeers[i], "%s: %q is not a principal (trust domain and path, as cluster.local/ns/edge/sa/front): %v", field, p, err)
+		}
+	}
+}
