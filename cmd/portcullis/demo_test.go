@@ -12,11 +12,12 @@ import (
 	"time"
 )
 
-// demoChild runs the embedded demo, on free ports, in a process of its own
-// and returns it with its web and admin base URLs.
+// demoChild runs the embedded demo, on free ports and with a state
+// directory of the test's unless args give one, in a process of its own and
+// returns it with its web and admin base URLs.
 func demoChild(t *testing.T, args ...string) (c *child, web, admin string) {
 	t.Helper()
-	c = startChildEnv(t, []string{"PORTCULLIS_TEST_DEMO_PORTS=0", "PORTCULLIS_CONFIG="}, args...)
+	c = startChildEnv(t, []string{"PORTCULLIS_TEST_DEMO_PORTS=0", "PORTCULLIS_CONFIG="}, append([]string{"--state-dir", t.TempDir()}, args...)...)
 	if got := c.waitLog(t, "portcullis started")["config"]; got != "embedded demo" {
 		t.Fatalf("config: got %v, want the embedded demo", got)
 	}
@@ -144,7 +145,7 @@ func TestSIGTERMKeepsTheDrainDelay(t *testing.T) {
 // TestOneVersion checks that the binary's version command, its start-up
 // line, /config and both build metrics give the same version.
 func TestOneVersion(t *testing.T) {
-	c := startChildEnv(t, []string{"PORTCULLIS_TEST_DEMO_PORTS=0", "PORTCULLIS_CONFIG="})
+	c := startChildEnv(t, []string{"PORTCULLIS_TEST_DEMO_PORTS=0", "PORTCULLIS_CONFIG="}, "--state-dir", t.TempDir())
 	defer c.cmd.Process.Signal(syscall.SIGINT)
 	want := appVersion()
 	if started := c.waitLog(t, "portcullis started"); started["version"] != want || started["go"] != runtime.Version() {

@@ -33,7 +33,7 @@ func TestValidate(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(good, demoYAML, 0o600)
+	os.WriteFile(good, demoConfig(""), 0o600)
 	os.WriteFile(bad, []byte(`listeners:
   - { name: web, address: "127.0.0.1:0", adress: x }
 virtual_hosts:
@@ -51,7 +51,7 @@ virtual_hosts:
 	})
 	t.Run("admin address off loopback warns", func(t *testing.T) {
 		exposed := filepath.Join(dir, "exposed.yaml")
-		os.WriteFile(exposed, []byte(strings.Replace(string(demoYAML), `"127.0.0.1:9901"`, `"0.0.0.0:9901"`, 1)), 0o600)
+		os.WriteFile(exposed, []byte(strings.Replace(string(demoConfig("")), `"127.0.0.1:9901"`, `"0.0.0.0:9901"`, 1)), 0o600)
 		var out, errb bytes.Buffer
 		code := run([]string{"validate", good, exposed}, &out, &errb)
 		want := exposed + `: warning: admin.address "0.0.0.0:9901" is not a loopback address: the admin port serves /config, /metrics, /upstreams and /debug/pprof without authentication`
@@ -91,12 +91,16 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := routes.Parse("demo.yaml", demoOnFreePorts(), reg)
+	state := t.TempDir()
+	if _, err := prepareDemoState(state); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := routes.Parse("demo.yaml", renderDemo(demoOnFreePorts(), state), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logPath := filepath.Join(t.TempDir(), "access.log")
-	access, err := accesslog.New(accesslog.Options{Format: cfg.File.AccessLog.Format, Path: logPath})
+	access, err := accesslog.New(accesslog.Options{Format: cfg.File.AccessLog.Format, Text: cfg.File.AccessLog.Text, Path: logPath})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +211,7 @@ func readmeAttack(t *testing.T, base string) {
 // on loopback.
 func demoOnFreePorts() []byte {
 	return []byte(strings.NewReplacer(`"127.0.0.1:8080"`, `"127.0.0.1:0"`, `"127.0.0.1:8443"`, `"127.0.0.1:0"`,
-		`"127.0.0.1:9901"`, `"127.0.0.1:0"`).Replace(string(demoYAML)))
+		`"127.0.0.1:9901"`, `"127.0.0.1:0"`, `"127.0.0.1:15443"`, `"127.0.0.1:0"`).Replace(string(demoYAML)))
 }
 
 func portOf(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }

@@ -29,6 +29,7 @@ type serveOptions struct {
 	level        string
 	drainDelay   time.Duration
 	drainTimeout time.Duration
+	stateDir     string
 }
 
 func serveFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
@@ -37,6 +38,7 @@ func serveFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 	fs.StringVar(&o.level, "log-level", "info", "the gateway's own log `level`: debug, info, warn or error (the access log is configured in the routes file)")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long to keep accepting after /readyz turns false, so that the load balancer stops sending first; SIGINT (Ctrl-C) skips it")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM or SIGINT, how long in-flight requests and WebSockets may take to finish")
+	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir(), "where the embedded demo keeps the development CA and the gateway's SVID for its mesh listener, made (0700) at the first start and reused after")
 	return func(args []string, stdout, stderr io.Writer) int {
 		if len(args) > 0 {
 			fmt.Fprintf(stderr, "portcullis serve: unexpected argument %q (the routes file goes after --config)\n", args[0])
@@ -61,7 +63,8 @@ func serve(o serveOptions, stderr io.Writer) int {
 		log.Error().Err(err).Msg("plugin registry")
 		return 1
 	}
-	cfg, err := load(o.configPath, reg)
+	demo := demoWithState(log, o)
+	cfg, err := load(o.configPath, demo, reg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -85,10 +88,15 @@ func serve(o serveOptions, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reopenOnSignal(ctx, log, gw, wafPlugin)
-	if err := watch(ctx, log, gw, o.configPath, cfg, reg); err != nil {
+	if err := watch(ctx, log, gw, o.configPath, demo, cfg, reg); err != nil {
 		log.Error().Err(err).Msg("watching the routes file; reload on SIGHUP only")
 	}
 	announce(log, gw, cfg, o.configPath)
+	if o.configPath == "" && gw.Addr("mesh") != nil {
+		issue, curl := demoMeshCommands(o.stateDir, gw.Addr("mesh").String())
+		log.Info().Str("state_dir", o.stateDir).Str("issue", issue).Str("curl", curl).
+			Msg("mesh listener: issue yourself a certificate from the demo's CA, then call it with curl")
+	}
 	sig := <-stopSignals
 	signal.Reset(syscall.SIGINT, syscall.SIGTERM) // a second signal now ends the process at once
 	cancel()
@@ -110,11 +118,33 @@ func serve(o serveOptions, stderr io.Writer) int {
 	return 0
 }
 
+// demoWithState is the embedded demo to serve without a routes file: with
+// its mesh listener when the state directory is there or can be made,
+// without it otherwise, which is logged; nil with a routes file.
+func demoWithState(log zerolog.Logger, o serveOptions) []byte {
+	if o.configPath != "" {
+		return nil
+	}
+	if o.stateDir == "" {
+		log.Warn().Msg("no --state-dir and no user cache directory: the demo runs without its mesh listener")
+		return demoConfig("")
+	}
+	made, err := prepareDemoState(o.stateDir)
+	if err != nil {
+		log.Warn().Err(err).Str("state_dir", o.stateDir).Msg("the demo's development CA could not be made: the demo runs without its mesh listener")
+		return demoConfig("")
+	}
+	for _, p := range made {
+		log.Info().Str("path", p).Msg("made for the demo's mesh listener")
+	}
+	return demoConfig(o.stateDir)
+}
+
 // load reads the routes file at path, or the embedded demo when path is
 // empty.
-func load(path string, reg *plugins.Registry) (*routes.Config, error) {
+func load(path string, demo []byte, reg *plugins.Registry) (*routes.Config, error) {
 	if path == "" {
-		return routes.Parse("demo.yaml", demoYAML, reg)
+		return routes.Parse("demo.yaml", demo, reg)
 	}
 	return routes.Load(path, reg)
 }

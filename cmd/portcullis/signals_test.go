@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,9 +36,28 @@ func TestMain(m *testing.M) {
 
 // child is the command running in a process of its own.
 type child struct {
-	cmd   *exec.Cmd
-	lines chan map[string]any
-	exit  chan error
+	cmd    *exec.Cmd
+	lines  chan map[string]any
+	exit   chan error
+	stdout *lockedBuffer // the access log, in the demo
+}
+
+// lockedBuffer is a bytes.Buffer that a process writes while a test reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func startChild(t *testing.T, args ...string) *child {
@@ -53,10 +74,12 @@ func startChildEnv(t *testing.T, env []string, args ...string) *child {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := new(lockedBuffer)
+	cmd.Stdout = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, lines: make(chan map[string]any, 100), exit: make(chan error, 1)}
+	c := &child{cmd: cmd, lines: make(chan map[string]any, 100), exit: make(chan error, 1), stdout: out}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {

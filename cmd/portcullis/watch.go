@@ -19,13 +19,13 @@ import (
 // content did not change; without a file it reads the embedded demo again.
 // A file with errors keeps the running configuration and logs every error
 // with its place.
-func watch(ctx context.Context, log zerolog.Logger, gw *gateway.Gateway, path string, cfg *routes.Config, reg *plugins.Registry) error {
+func watch(ctx context.Context, log zerolog.Logger, gw *gateway.Gateway, path string, demo []byte, cfg *routes.Config, reg *plugins.Registry) error {
 	source := path
 	if path == "" {
 		source = cfg.Source
 	}
 	reload := func() {
-		next, err := load(path, reg)
+		next, err := load(path, demo, reg)
 		apply(log, gw, source, next, err)
 	}
 	var w *routes.Watcher
