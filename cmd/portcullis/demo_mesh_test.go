@@ -199,3 +199,27 @@ func TestDemoStateDirSpelling(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoMeshWithCurl runs the printed commands as a newcomer would, with
+// Debian's curl as the caller: its certificate is accepted and its
+// principal reaches the echo, and without a certificate it is refused.
+func TestDemoMeshWithCurl(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed (Debian package curl)")
+	}
+	dir := t.TempDir()
+	c, _, _ := demoChild(t, "--state-dir", dir)
+	start := c.waitLog(t, meshStart)
+	if code := run(strings.Fields(start["issue"].(string))[1:], io.Discard, io.Discard); code != 0 {
+		t.Fatalf("issue: exit %d", code)
+	}
+	curl := start["curl"].(string)
+	out, err := exec.Command("sh", "-c", strings.Replace(curl, "curl ", "curl -sS --max-time 10 ", 1)).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `;URI=spiffe://cluster.local/ns/demo/sa/client"`) {
+		t.Errorf("%s: got %v %s, want the echo with the client's principal", curl, err, out)
+	}
+	noCert := regexp.MustCompile(`--cert \S+ --key \S+ `).ReplaceAllString(curl, "")
+	if out, err := exec.Command("sh", "-c", strings.Replace(noCert, "curl ", "curl -sS --max-time 10 ", 1)).CombinedOutput(); err == nil {
+		t.Errorf("%s: got %s, want curl to fail", noCert, out)
+	}
+}
