@@ -79,9 +79,11 @@ func engineSettings(p *Profile, audit string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Include @coraza.conf-recommended\nSecRuleEngine %s\n", engine)
-	// Rules of the response phases log their matches too, as in
-	// ModSecurity, whose default action holds for every phase.
-	b.WriteString("SecDefaultAction \"phase:3,log,auditlog,pass\"\nSecDefaultAction \"phase:4,log,auditlog,pass\"\n")
+	// Rules of the response and logging phases log their matches too, as
+	// in ModSecurity, whose default action holds for every phase (and as
+	// the CRS's own setup says from v4.25.1 on): the CRS's reporting rule,
+	// 980170, is one of phase 5.
+	b.WriteString("SecDefaultAction \"phase:3,log,auditlog,pass\"\nSecDefaultAction \"phase:4,log,auditlog,pass\"\nSecDefaultAction \"phase:5,log,auditlog,pass\"\n")
 	// Coraza refuses a body that reaches its limit; the gateway stops
 	// at the profile's own, one byte short of it.
 	fmt.Fprintf(&b, "SecRequestBodyLimit %d\nSecRequestBodyInMemoryLimit %d\n", p.RequestBodyLimit+1, p.RequestBodyLimit+1)

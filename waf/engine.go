@@ -8,6 +8,7 @@ import (
 
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/experimental"
+	"github.com/corazawaf/coraza/v3/types"
 )
 
 // engine is one Coraza WAF, built from one profile's directives and shared
@@ -43,8 +44,8 @@ func (e *engine) release() {
 // names the chunk at fault, found by building ever shorter prefixes (each
 // build with the CRS takes a fraction of a second, and this is only done
 // for a profile that does not load).
-func compile(chunks []chunk) (coraza.WAF, error) {
-	w, err := newWAF(chunks)
+func compile(chunks []chunk, log *errorLog) (coraza.WAF, error) {
+	w, err := newWAF(chunks, log)
 	if err == nil {
 		return w, nil
 	}
@@ -60,7 +61,7 @@ func compile(chunks []chunk) (coraza.WAF, error) {
 	failed := err
 	for lo < hi {
 		mid := (lo + hi) / 2
-		if _, perr := newWAF(chunks[:fallible[mid]+1]); perr != nil {
+		if _, perr := newWAF(chunks[:fallible[mid]+1], nil); perr != nil {
 			hi, failed = mid, perr
 		} else {
 			lo = mid + 1
@@ -73,8 +74,11 @@ func compile(chunks []chunk) (coraza.WAF, error) {
 	return nil, &fieldErr{c.field, fmt.Errorf("%s%w", c.where(), cleanError(failed))}
 }
 
-func newWAF(chunks []chunk) (coraza.WAF, error) {
+func newWAF(chunks []chunk, log *errorLog) (coraza.WAF, error) {
 	cfg := coraza.NewWAFConfig().WithRootFS(rootFS{})
+	if log != nil {
+		cfg = cfg.WithErrorCallback(func(r types.MatchedRule) { log.write(r.ErrorLog()) })
+	}
 	var own strings.Builder
 	for _, c := range chunks {
 		if c.field == "" {

@@ -3,6 +3,8 @@ package waf
 import (
 	"errors"
 	"fmt"
+	"io"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -13,8 +15,9 @@ import (
 // routes file (its metrics, its open audit logs). Its Factory builds each
 // load's engines and handlers.
 type Plugin struct {
-	metrics *metrics
-	audits  audits
+	metrics  *metrics
+	audits   audits
+	errorLog *errorLog // nil without Options.ErrorLog
 }
 
 // Options are what a Plugin needs from the binary.
@@ -22,13 +25,37 @@ type Options struct {
 	// Metrics is the registry the WAF's metrics join, such as the
 	// gateway's; nil keeps them unregistered.
 	Metrics prometheus.Registerer
+	// ErrorLog, when set, gets one line for every rule that matches and
+	// logs, in every engine, in ModSecurity's error-log format (`[client
+	// "…"] Coraza: Warning. <msg> [file "…"] [line "…"] [id "…"] …`), which
+	// log readers such as the CRS's regression runner understand. The
+	// binary leaves it nil: the audit log is the gateway's record of a
+	// request.
+	ErrorLog io.Writer
 }
 
 // New returns a Plugin. Its metrics are registered with opts.Metrics once,
 // here, whatever the loads and reloads that follow.
 func New(opts Options) *Plugin {
 	registerWriter()
-	return &Plugin{metrics: newMetrics(opts.Metrics)}
+	p := &Plugin{metrics: newMetrics(opts.Metrics)}
+	if opts.ErrorLog != nil {
+		p.errorLog = &errorLog{w: opts.ErrorLog}
+	}
+	return p
+}
+
+// errorLog writes matched rules to Options.ErrorLog, a whole line at a
+// time whatever the transactions that match at once.
+type errorLog struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *errorLog) write(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, _ = io.WriteString(l.w, line+"\n") // a lost line is the writer's to report
 }
 
 // Factory returns the waf plugin's factory, for the binary's registry: a

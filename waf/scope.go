@@ -50,7 +50,7 @@ func (sc *scope) engine(name string) (*engine, error) {
 		sc.engines[name] = e
 		return e, nil
 	}
-	w, err := compile(chunks)
+	w, err := compile(chunks, sc.p.errorLog)
 	if err != nil {
 		return nil, profileError(name, err)
 	}

@@ -43,12 +43,12 @@ func TestCompileLocates(t *testing.T) {
 	chunks = append(chunks, split("SecAction \"id:1,pass,nolog\"\nSecAction \"id:2,pass,nolog\"", "rules_before_crs[0]", "")...)
 	chunks = append(chunks, split("SecAction \"id:3,pass,nolog\"\n\nSecAction \"id:4,pass,bogus\"", "rules_before_crs[1]", "")...)
 	chunks = append(chunks, split(`SecAction "id:5,pass,nolog"`, "rules_before_crs[2]", "")...)
-	_, err := compile(chunks)
+	_, err := compile(chunks, nil)
 	want := `rules_before_crs[1]: line 3: failed to compile the directive "secaction": invalid action "bogus"`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
-	if _, err := compile(chunks[:4]); err != nil {
+	if _, err := compile(chunks[:4], nil); err != nil {
 		t.Errorf("got %v building the good directives, want none", err)
 	}
 }
