@@ -120,3 +120,19 @@ func BenchmarkHTTPRequest(b *testing.B) {
 		_ = v.HTTPRequest()
 	}
 }
+
+// TestHTTPRequestAllocs holds the escape hatch to what the contract says it
+// costs: nothing for a view, two allocations for a request that asks.
+func TestHTTPRequestAllocs(t *testing.T) {
+	r := plugintest.Get(browserHeader()).HTTPRequest()
+	var v plugins.StdRequest
+	if got := testing.AllocsPerRun(100, func() { v.Reset(r) }); got != 0 {
+		t.Errorf("got %v allocations to make a view, want 0", got)
+	}
+	if got := testing.AllocsPerRun(100, func() {
+		v.Reset(r)
+		_ = v.HTTPRequest()
+	}); got != 2 {
+		t.Errorf("got %v allocations for the escape hatch, want 2", got)
+	}
+}
