@@ -18,7 +18,8 @@ const maxRuleSeries = 1000
 //
 //   - portcullis_waf_requests_total{profile,outcome}: requests inspected,
 //     by outcome: passed, blocked, detected (detect mode would have
-//     blocked), limited (refused for a limit on what is inspected).
+//     blocked), limited (refused for a limit on what is inspected), and
+//     response_blocked or response_detected for the response phase.
 //   - portcullis_waf_rule_matches_total{profile,rule_id}: the rules that
 //     matched in requests blocked or detected, each counted once a request.
 //   - portcullis_waf_inspection_seconds{profile}: the time the request
@@ -39,7 +40,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portcullis_waf_requests_total",
-			Help: "Requests the WAF inspected, by profile and outcome (passed, blocked, detected, limited).",
+			Help: "Requests the WAF inspected, by profile and outcome (passed, blocked, detected, limited, response_blocked, response_detected).",
 		}, []string{"profile", "outcome"}),
 		rules: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portcullis_waf_rule_matches_total",

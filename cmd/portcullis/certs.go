@@ -160,7 +160,7 @@ func certsIssue(args []string, stdout, stderr io.Writer) int {
 	}
 	out := *outDir
 	if out == "" {
-		out = filepath.Join(*dir, strings.ReplaceAll(strings.Trim(id.Path(), "/"), "/", "-"))
+		out = filepath.Join(*dir, svidDirName(id))
 	}
 	svid, err := ca.Issue(id, devca.IssueOptions{DNSNames: dns, TTL: *ttl})
 	if err != nil {
