@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/gateway/upstream"
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
@@ -70,7 +71,7 @@ func (ex *exchange) begin(r *http.Request) {
 	ex.req.Peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 	if r.TLS != nil {
 		rec.RequestedServerName = r.TLS.ServerName
-		rec.DownstreamTLSVersion = tlsVersionName(r.TLS.Version)
+		rec.DownstreamTLSVersion = upstream.VersionName(r.TLS.Version)
 		rec.DownstreamTLSCipher = tlsCipherName(r.TLS.CipherSuite)
 		ex.req.SNI = r.TLS.ServerName
 	}

@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-
-	"github.com/portcullis-gw/portcullis/gateway/upstream"
 )
 
 // protocolName returns the protocol as Envoy's %PROTOCOL% prints it.
@@ -109,7 +107,5 @@ func validRequestID(s string) bool {
 	}
 	return true
 }
-
-func tlsVersionName(v uint16) string { return upstream.VersionName(v) }
 
 func tlsCipherName(c uint16) string { return tls.CipherSuiteName(c) }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // StdRequest is the RequestView of a request parsed by net/http (HTTP/1.1
@@ -405,7 +407,7 @@ func canonicalName(dst []byte, name string) ([]byte, bool) {
 	upper := true
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if !isTokenByte(c) {
+		if !httpguts.IsTokenRune(rune(c)) {
 			return nil, false
 		}
 		if upper && 'a' <= c && c <= 'z' {
@@ -418,19 +420,3 @@ func canonicalName(dst []byte, name string) ([]byte, bool) {
 	}
 	return dst, true
 }
-
-// isTokenByte reports whether c may appear in a field name (RFC 9110's tchar).
-func isTokenByte(c byte) bool { return tokenBytes[c] }
-
-var tokenBytes = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range []byte("!#$%&'*+-.^_`|~") {
-		t[c] = true
-	}
-	return t
-}()
