@@ -97,7 +97,7 @@ type callerAuth struct {
 // crypto/tls even under require, so that a caller without one is refused
 // here, counted and logged like every other refusal.
 func newCallerAuth(spec *routes.ListenerTLS, id *identity.Identity, refused func(identity.Reason, error, net.Addr)) *callerAuth {
-	if spec.ClientAuth == "" || spec.ClientAuth == "none" || id == nil {
+	if !spec.VerifiesCallers() || id == nil {
 		return nil
 	}
 	return &callerAuth{require: spec.ClientAuth == "require", verifier: id.Verifier(), refused: refused}

@@ -243,7 +243,7 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		idleTimeout:   time.Duration(spec.Limits.IdleTimeout),
 		limiter:       limiter,
 		server:        newServerHeader(spec.ServerHeader),
-		clientAuth:    spec.TLS != nil && spec.TLS.ClientAuth != "" && spec.TLS.ClientAuth != "none",
+		clientAuth:    spec.TLS.VerifiesCallers(),
 		clientCert:    newClientCertPolicy(spec),
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}

@@ -459,3 +459,9 @@ type Size int64
 
 // CIDR is an IP prefix; a bare address means a single host.
 type CIDR netip.Prefix
+
+// VerifiesCallers reports whether the listener asks callers for
+// certificates (client_auth optional or require); a nil TLS does not.
+func (t *ListenerTLS) VerifiesCallers() bool {
+	return t != nil && t.ClientAuth != "" && t.ClientAuth != "none"
+}

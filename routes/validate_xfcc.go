@@ -12,7 +12,7 @@ import (
 // as Istio's gateways do, and sanitize elsewhere.
 func checkForwardClientCert(s scope, l *Listener) {
 	f := &l.ForwardClientCert
-	verifies := l.TLS != nil && l.TLS.ClientAuth != "" && l.TLS.ClientAuth != "none"
+	verifies := l.TLS.VerifiesCallers()
 	if f.Mode == "" && verifies {
 		f.Mode = "sanitize_set"
 	}
