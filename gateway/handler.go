@@ -69,6 +69,7 @@ func (ex *exchange) begin(r *http.Request) {
 	rec.RequestHeaderBytes = requestHeaderBytes(r, rec.Scheme)
 	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
 	ex.req.Peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	ex.req.Local = ex.conn.localAddr
 	if r.TLS != nil {
 		rec.RequestedServerName = r.TLS.ServerName
 		rec.DownstreamTLSVersion = upstream.VersionName(r.TLS.Version)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"slices"
 	"strconv"
@@ -99,6 +100,8 @@ type listenerState struct {
 type connInfo struct {
 	listener *listenerState
 	local    string
+	// localAddr is local parsed, the gateway's end of the connection.
+	localAddr netip.AddrPort
 	// h2 follows an HTTP/2 connection's stream resets, h3 an HTTP/3
 	// connection's; nil otherwise.
 	h2 *resetGuard
@@ -109,6 +112,14 @@ type connInfo struct {
 	// connection, which the next request must clear. HTTP/1 serves one
 	// request at a time on a connection, so it needs no lock.
 	writeDeadline bool
+}
+
+func newConnInfo(st *listenerState, local net.Addr) *connInfo {
+	info := &connInfo{listener: st, local: local.String()}
+	if ap, err := netip.ParseAddrPort(info.local); err == nil {
+		info.localAddr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return info
 }
 
 type connKey struct{}
@@ -312,7 +323,7 @@ func (g *Gateway) httpServer(spec routes.Listener, l *listener, st *listenerStat
 		// not the standard library's blanket 200.
 		DisableGeneralOptionsHandler: true,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			info := &connInfo{listener: st, local: c.LocalAddr().String()}
+			info := newConnInfo(st, c.LocalAddr())
 			if cs, ok := c.(interface{ ConnectionState() tls.ConnectionState }); ok && st.clientAuth {
 				info.peer = peerIdentity(cs.ConnectionState())
 			}
@@ -380,7 +391,8 @@ func (g *Gateway) http3Server(spec routes.Listener, l *listener, st *listenerSta
 			resets := &h3Resets{conn: c, onCalm: func(streams, premature int) {
 				g.tooManyResets(spec.Name, "HTTP/3", c.RemoteAddr(), streams, premature)
 			}}
-			info := &connInfo{listener: st, local: c.LocalAddr().String(), h3: resets}
+			info := newConnInfo(st, c.LocalAddr())
+			info.h3 = resets
 			if st.clientAuth {
 				info.peer = peerIdentity(c.ConnectionState().TLS)
 			}

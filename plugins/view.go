@@ -23,9 +23,17 @@ type Request struct {
 	Client netip.Addr
 	// Peer is the address of the direct TCP or QUIC peer.
 	Peer netip.AddrPort
+	// Local is the gateway's own address on the connection the request
+	// came in on (Istio's destination.ip and destination.port).
+	Local netip.AddrPort
 	// Identity is the caller's verified identity from mutual TLS, or nil when
 	// the caller presented no verified certificate.
 	Identity *Identity
+	// Auth is the end user a verified request token proved (Istio's
+	// request.auth attributes), or nil. The jwt plugin, which runs first,
+	// sets it; later plugins read it. The gateway clears it for each
+	// request.
+	Auth *RequestAuth
 	// SNI is the server name the client asked for in its TLS handshake.
 	SNI string
 	// VirtualHost, Route and Upstream name what the request matched. They
@@ -48,6 +56,19 @@ type Identity struct {
 	// spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>; both
 	// are empty for an ID of another shape.
 	Namespace, ServiceAccount string
+}
+
+// RequestAuth is what a verified request token (a JWT) says of the end user,
+// as Istio's request.auth attributes name it.
+type RequestAuth struct {
+	// Principal is the token's issuer and subject joined by '/': iss/sub.
+	Principal string
+	// Audiences are the token's aud values.
+	Audiences []string
+	// Presenter is the token's authorized party, its azp claim.
+	Presenter string
+	// Claims are the token's verified payload as JSON decodes it.
+	Claims map[string]any
 }
 
 // RequestView is an HTTP request as a plugin reads and edits it, whichever
