@@ -1,0 +1,245 @@
+// Package jwt enforces Istio's RequestAuthentication: it finds the JSON Web
+// Tokens a request carries, verifies each against the jwtRule of its issuer
+// with the issuer's keys (inline, or fetched from jwksUri and kept fresh),
+// and tells later plugins who the end user is (plugins.Request.Auth), as
+// Envoy's jwt_authn filter does for Istio.
+//
+// A request without a token passes unauthenticated; a token that fails is
+// refused with Envoy's status and words (401, or 403 for an audience not
+// allowed). Requiring a token is AuthorizationPolicy's business
+// (requestPrincipals), as in Istio.
+//
+// Compile builds a Set from the RequestAuthentication documents of the
+// policies files; Set.For builds the handler of one workload (an upstream's
+// namespace and labels). README.md in this folder is the user's guide.
+package jwt
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/portcullis-gw/portcullis/plugins"
+)
+
+// Handler verifies the tokens of the requests to one workload.
+type Handler struct {
+	rules []*provider
+	locs  locations
+	// sanitize are the headers the rules write from a verified token; a
+	// client's own are removed from every request, so that none can pass
+	// for the gateway's.
+	sanitize []string
+	opts     *Options
+}
+
+var _ plugins.Handler = (*Handler)(nil)
+
+func newHandler(rules []*provider, opts *Options) *Handler {
+	h := &Handler{rules: rules, opts: opts}
+	for _, p := range rules {
+		r := p.rule
+		for _, fh := range r.FromHeaders {
+			h.locs.add(r.Issuer, location{kind: inHeader, name: strings.ToLower(fh.Name), prefix: fh.Prefix})
+		}
+		for _, q := range r.FromParams {
+			h.locs.add(r.Issuer, location{kind: inParam, name: q})
+		}
+		for _, c := range r.FromCookies {
+			h.locs.add(r.Issuer, location{kind: inCookie, name: c})
+		}
+		if len(r.FromHeaders)+len(r.FromParams)+len(r.FromCookies) == 0 {
+			// Envoy's default locations.
+			h.locs.add(r.Issuer, location{kind: inHeader, name: "authorization", prefix: "Bearer "})
+			h.locs.add(r.Issuer, location{kind: inParam, name: "access_token"})
+		}
+		if p.payloadHeader != "" {
+			h.sanitize = append(h.sanitize, p.payloadHeader)
+		}
+		for _, c := range p.claimHeaders {
+			h.sanitize = append(h.sanitize, c.header)
+		}
+	}
+	// Envoy looks at headers, then parameters, then cookies.
+	var ordered locations
+	for kind := inHeader; kind <= inCookie; kind++ {
+		for _, l := range h.locs {
+			if l.kind == kind {
+				ordered = append(ordered, l)
+			}
+		}
+	}
+	h.locs = ordered
+	return h
+}
+
+// HandleRequest verifies every token the request carries. With none it
+// passes and leaves req.Auth nil; with all valid it sets req.Auth from the
+// first, writes the rules' output headers and, unless a rule forwards it,
+// removes each token; with any invalid it returns Envoy's rejection.
+func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error {
+	if h == nil {
+		return nil
+	}
+	hdr := req.Header()
+	for _, name := range h.sanitize {
+		hdr.Del(name)
+	}
+	if corsPreflight(req) {
+		return nil // a preflight carries no credentials (Envoy's bypass_cors_preflight, on in Istio)
+	}
+	var buf [2]found
+	tokens, ok := h.locs.extract(req, buf[:0])
+	if !ok {
+		return h.reject(req, statusMultipleTokens)
+	}
+	if len(tokens) == 0 {
+		return nil
+	}
+	var first *verified
+	results := make([]verified, len(tokens))
+	for i := range tokens {
+		v, st := h.verify(ctx, &tokens[i])
+		if st != "" {
+			return h.reject(req, st)
+		}
+		results[i] = v
+		if first == nil {
+			first = &results[i]
+		}
+	}
+	for i := range results {
+		h.output(hdr, &tokens[i], &results[i])
+	}
+	t := first.tok
+	req.Auth = &plugins.RequestAuth{
+		Principal: t.iss + "/" + t.sub,
+		Audiences: t.aud,
+		Claims:    splitClaims(t.claims, first.p.split),
+	}
+	if azp, ok := t.claims["azp"].(string); ok {
+		req.Auth.Presenter = azp
+	}
+	return nil
+}
+
+// verified is a token that passed, with the rule that passed it.
+type verified struct {
+	tok *token
+	p   *provider
+}
+
+// verify checks one token in Envoy's order: its form, its issuer (one
+// whose rule names the place it was found), its times, its audience, then
+// its signature.
+func (h *Handler) verify(ctx context.Context, f *found) (verified, string) {
+	if len(f.raw) > h.opts.MaxTokenBytes {
+		return verified{}, statusVerificationFail
+	}
+	t, st := parseToken(f.raw)
+	if st != "" {
+		return verified{}, st
+	}
+	if !f.loc.iss.allow(t.iss) {
+		return verified{}, statusUnknownIssuer
+	}
+	p := h.provider(t.iss, &f.loc.iss)
+	if p == nil {
+		return verified{}, statusUnknownIssuer
+	}
+	now := h.opts.Now().Unix()
+	skew := int64(h.opts.ClockSkew.Seconds())
+	if now+skew < t.nbf {
+		return verified{}, statusNotYetValid
+	}
+	if t.exp != 0 && now > t.exp+skew {
+		return verified{}, statusExpired
+	}
+	if !audienceAllowed(p.audiences, t.aud) {
+		return verified{}, statusAudience
+	}
+	if t.jws == nil {
+		return verified{}, statusKidAlgMismatch // HMAC: no key is ever one
+	}
+	ks, st := p.keys.keys(ctx, t.kid)
+	if st != "" {
+		return verified{}, st
+	}
+	if st := ks.verify(t); st != "" {
+		return verified{}, st
+	}
+	return verified{t, p}, ""
+}
+
+// provider finds the rule for a token of iss: the first rule of that
+// issuer, else the first without an issuer that the location allows.
+func (h *Handler) provider(iss string, at *issuers) *provider {
+	for _, p := range h.rules {
+		if p.issuer == iss {
+			return p
+		}
+	}
+	if at.any {
+		for _, p := range h.rules {
+			if p.issuer == "" {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+// output writes a verified token's headers and removes the token unless
+// its rule forwards it.
+func (h *Handler) output(hdr plugins.Header, f *found, v *verified) {
+	p := v.p
+	if p.payloadHeader != "" {
+		hdr.Add(p.payloadHeader, strings.TrimRight(v.tok.payload, "="))
+	}
+	for _, c := range p.claimHeaders {
+		if val, ok := lookupClaim(v.tok.claims, c.path); ok {
+			if s, ok := claimValue(val); ok {
+				hdr.Add(c.header, s)
+			}
+		}
+	}
+	if !p.forward {
+		f.remove(hdr)
+	}
+}
+
+// corsPreflight reports whether req is a CORS preflight: OPTIONS with
+// Origin and Access-Control-Request-Method.
+func corsPreflight(req *plugins.Request) bool {
+	h := req.Header()
+	return req.Method() == http.MethodOptions && h.Get("Origin") != "" && h.Get("Access-Control-Request-Method") != ""
+}
+
+// maxRealmPath is how much of the path Envoy puts in the realm.
+const maxRealmPath = 256
+
+// reject is Envoy's answer to a token that failed: 401 (403 for an
+// audience not allowed) with the status as the body, a WWW-Authenticate
+// challenge naming the request's URI, and the status in the access log's
+// details with '_' for ' '.
+func (h *Handler) reject(req *plugins.Request, st string) error {
+	code := http.StatusUnauthorized
+	if st == statusAudience {
+		code = http.StatusForbidden
+	}
+	path := req.Path()
+	if q := req.Query(); q != "" {
+		path += "?" + q
+	}
+	if len(path) > maxRealmPath {
+		path = path[:maxRealmPath]
+	}
+	realm := req.Scheme() + "://" + req.Authority() + path
+	realm = strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(realm)
+	return &plugins.Reject{
+		Status:  code,
+		Body:    st,
+		Details: "jwt_authn_access_denied{" + strings.ReplaceAll(st, " ", "_") + "}",
+		Header:  http.Header{"Www-Authenticate": {`Bearer realm="` + realm + `", error="invalid_token"`}},
+	}
+}
