@@ -219,3 +219,6 @@ func rejection(err error) *plugins.Reject {
 
 // bearer is an Authorization header with tok.
 func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
+
+// parse builds a request from raw HTTP/1.1 bytes.
+func parse(t testing.TB, raw string) *plugins.Request { return plugintest.Parse(t, raw) }
