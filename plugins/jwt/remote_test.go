@@ -1,0 +1,285 @@
+package jwt
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/rs/zerolog"
+)
+
+// jwksServer is an issuer's key server on 127.0.0.1 over TLS with a
+// certificate from a CA the test makes.
+type jwksServer struct {
+	url   string
+	roots *x509.CertPool
+	body  atomic.Pointer[string]
+	down  atomic.Bool
+	hits  atomic.Int64
+}
+
+func newJWKSServer(t *testing.T, body string) *jwksServer {
+	t.Helper()
+	s := &jwksServer{}
+	s.body.Store(&body)
+	ca, caKey := makeCert(t, nil, nil, true)
+	leaf, leafKey := makeCert(t, ca, caKey, false)
+	s.roots = x509.NewCertPool()
+	s.roots.AddCert(ca)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.hits.Add(1)
+			if s.down.Load() {
+				http.Error(w, "down", http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(*s.body.Load()))
+		}),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.Raw}, PrivateKey: leafKey}}},
+	}
+	go srv.ServeTLS(ln, "", "")
+	t.Cleanup(func() { srv.Close() })
+	s.url = "https://" + ln.Addr().String() + "/jwks"
+	return s
+}
+
+// makeCert makes a CA (parent nil) or a leaf for 127.0.0.1 signed by it.
+func makeCert(t *testing.T, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, isCA bool) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "jwks test"},
+		NotBefore:    time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+	}
+	if isCA {
+		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
+		parent, parentKey = tmpl, key
+	} else {
+		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+// clock is a test clock that moves only when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer is a log sink safe for the fetch goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// waitUntil polls cond until it holds or a generous deadline passes.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// remoteSetup compiles a rule that fetches keys from srv with the test
+// clock and a log sink.
+func remoteSetup(t *testing.T, srv *jwksServer, opts Options) (*Handler, *clock, *syncBuffer) {
+	t.Helper()
+	clk := &clock{now: time.Now()}
+	logs := &syncBuffer{}
+	log := zerolog.New(logs)
+	opts.Now, opts.RootCAs, opts.Log = clk.Now, srv.roots, &log
+	spec := "jwtRules:\n- issuer: " + issuer + "\n  jwksUri: " + srv.url + "\n  timeout: 5s\n"
+	return handlerFor(t, opts, spec), clk, logs
+}
+
+// fresh returns claims valid at the clock's time.
+func fresh(clk *clock) map[string]any {
+	c := claims()
+	c["iat"], c["exp"] = clk.Now().Unix(), clk.Now().Add(24*time.Hour).Unix()
+	return c
+}
+
+// TestRemoteKeys checks keys fetched from jwksUri over TLS: fetched once
+// and cached, refreshed after the interval in the background, fetched
+// again for a key id they lack (at most once per interval), and served
+// stale within the bound while the issuer is down.
+func TestRemoteKeys(t *testing.T) {
+	es, ed := keyFor(jose.ES256), keyFor(jose.EdDSA)
+	srv := newJWKSServer(t, jwks(t, es))
+	h, clk, logs := remoteSetup(t, srv, Options{RefreshInterval: time.Minute, MaxStale: 10 * time.Minute, KidRefreshInterval: 30 * time.Second, RetryInterval: time.Second})
+	pass := func(tok string) {
+		t.Helper()
+		if req, err := run(t, h, "/", bearer(tok)); err != nil || req.Auth == nil {
+			t.Fatalf("got %v, want the token to pass", err)
+		}
+	}
+	fail := func(tok, want string) {
+		t.Helper()
+		if _, err := run(t, h, "/", bearer(tok)); rejection(err) == nil || rejection(err).Body != want {
+			t.Fatalf("got %v, want a rejection with %q", err, want)
+		}
+	}
+
+	pass(sign(t, es, fresh(clk), nil))
+	pass(sign(t, es, fresh(clk), nil))
+	if n := srv.hits.Load(); n != 1 {
+		t.Fatalf("got %d fetches for two tokens, want 1", n)
+	}
+
+	// Refresh: past the interval the old keys serve while a fetch runs.
+	clk.add(2 * time.Minute)
+	pass(sign(t, es, fresh(clk), nil))
+	waitUntil(t, "the keys are fetched again", func() bool { return srv.hits.Load() == 2 })
+
+	// Rotation: a token with an unknown kid waits for a fetch.
+	srv.body.Store(ptr(jwks(t, es, ed)))
+	pass(sign(t, ed, fresh(clk), nil))
+	if n := srv.hits.Load(); n != 3 {
+		t.Fatalf("got %d fetches after an unknown kid, want 3", n)
+	}
+	// Another unknown kid soon after fetches nothing.
+	rotated := es
+	rotated.kid = "unknown"
+	fail(sign(t, rotated, fresh(clk), nil), statusKidAlgMismatch)
+	if n := srv.hits.Load(); n != 3 {
+		t.Fatalf("got %d fetches for a second unknown kid within the interval, want 3", n)
+	}
+
+	// Down: stale keys serve within the bound, and the failure is logged.
+	srv.down.Store(true)
+	clk.add(2 * time.Minute)
+	pass(sign(t, es, fresh(clk), nil))
+	waitUntil(t, "the failed fetch is logged", func() bool { return strings.Contains(logs.String(), "fetching the JWKS failed") })
+	if !strings.Contains(logs.String(), srv.url) || !strings.Contains(logs.String(), "503") {
+		t.Errorf("got log %q, want the URI and the status", logs.String())
+	}
+	clk.add(5 * time.Minute)
+	pass(sign(t, es, fresh(clk), nil))
+
+	// Past the bound the keys no longer serve.
+	clk.add(10 * time.Minute)
+	fail(sign(t, es, fresh(clk), nil), statusFetchFail)
+	if req, err := run(t, h, "/", nil); err != nil || req.Auth != nil {
+		t.Fatalf("got %v, want a request without a token to pass", err)
+	}
+
+	// Back up: the next attempt after the retry interval fetches again.
+	srv.down.Store(false)
+	clk.add(2 * time.Second)
+	pass(sign(t, es, fresh(clk), nil))
+	waitUntil(t, "the recovery is logged", func() bool { return strings.Contains(logs.String(), "works again") })
+}
+
+// TestRemoteKeysDown checks an issuer down from the start: tokens fail with
+// Envoy's fetch failure, attempts are spaced by the retry interval, and
+// requests without a token pass.
+func TestRemoteKeysDown(t *testing.T) {
+	srv := newJWKSServer(t, "")
+	srv.down.Store(true)
+	h, clk, _ := remoteSetup(t, srv, Options{RetryInterval: time.Minute})
+	tok := sign(t, keyFor(jose.ES256), fresh(clk), nil)
+	for i := 0; i < 3; i++ {
+		if _, err := run(t, h, "/", bearer(tok)); rejection(err) == nil || rejection(err).Body != statusFetchFail {
+			t.Fatalf("got %v, want a rejection with %q", err, statusFetchFail)
+		}
+	}
+	if n := srv.hits.Load(); n != 1 {
+		t.Errorf("got %d fetches within the retry interval, want 1", n)
+	}
+	if req, err := run(t, h, "/", nil); err != nil || req.Auth != nil {
+		t.Errorf("got %v, want a request without a token to pass", err)
+	}
+}
+
+// TestRemoteKeysRefused checks what a fetch refuses: a server whose
+// certificate the roots do not trust, a body that is no JWKS, and a
+// redirect to plain http.
+func TestRemoteKeysRefused(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, srv *jwksServer) Options
+		log   string
+	}{
+		{"untrusted certificate", func(t *testing.T, srv *jwksServer) Options {
+			return Options{HTTPClient: &http.Client{}}
+		}, "certificate"},
+		{"not a JWKS", func(t *testing.T, srv *jwksServer) Options {
+			srv.body.Store(ptr(`{"keys": "no"}`))
+			return Options{}
+		}, "jwks is an invalid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newJWKSServer(t, jwks(t, keyFor(jose.ES256)))
+			opts := tt.setup(t, srv)
+			clk := &clock{now: time.Now()}
+			logs := &syncBuffer{}
+			log := zerolog.New(logs)
+			opts.Now, opts.Log = clk.Now, &log
+			if opts.HTTPClient == nil {
+				opts.RootCAs = srv.roots
+			}
+			h := handlerFor(t, opts, "jwtRules:\n- issuer: "+issuer+"\n  jwksUri: "+srv.url+"\n")
+			_, err := run(t, h, "/", bearer(sign(t, keyFor(jose.ES256), fresh(clk), nil)))
+			if r := rejection(err); r == nil || r.Body != statusFetchFail {
+				t.Fatalf("got %v, want a rejection with %q", err, statusFetchFail)
+			}
+			waitUntil(t, "the failure is logged", func() bool { return strings.Contains(logs.String(), tt.log) })
+		})
+	}
+	t.Run("redirect to http", func(t *testing.T) {
+		c := fetchClient(&Options{})
+		req, _ := http.NewRequest(http.MethodGet, "http://keys.example.com/jwks", nil)
+		if err := c.CheckRedirect(req, []*http.Request{req}); err == nil {
+			t.Error("got a redirect to plain http followed, want it refused")
+		}
+	})
+}
+
+func ptr(s string) *string { return &s }
