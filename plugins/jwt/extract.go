@@ -57,6 +57,25 @@ type location struct {
 	name   string // header (lower case), query parameter or cookie
 	prefix string // for a header: what comes before the token
 	iss    issuers
+	// rules are the rules that look here, in the order they apply.
+	rules []*provider
+}
+
+// rule returns the rule that checks a token of iss found here: the first
+// of that issuer, else the first without an issuer, as Envoy picks the
+// provider by the token's iss among those that name the location.
+func (l *location) rule(iss string) *provider {
+	for _, p := range l.rules {
+		if p.issuer == iss {
+			return p
+		}
+	}
+	for _, p := range l.rules {
+		if p.issuer == "" {
+			return p
+		}
+	}
+	return nil
 }
 
 // found is a token taken from a request.
@@ -69,15 +88,17 @@ type found struct {
 // headers, then query parameters, then cookies.
 type locations []*location
 
-// add records that the rule of iss looks for tokens at loc.
-func (ls *locations) add(iss string, loc location) {
+// add records that rule p looks for tokens at loc.
+func (ls *locations) add(p *provider, loc location) {
 	for _, l := range *ls {
 		if l.kind == loc.kind && l.name == loc.name && l.prefix == loc.prefix {
-			l.iss.add(iss)
+			l.iss.add(p.issuer)
+			l.rules = append(l.rules, p)
 			return
 		}
 	}
-	loc.iss.add(iss)
+	loc.iss.add(p.issuer)
+	loc.rules = []*provider{p}
 	*ls = append(*ls, &loc)
 }
 

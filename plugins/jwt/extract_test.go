@@ -213,3 +213,22 @@ func equalJSON(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// TestSameIssuerTwoRules checks that a token is checked by the rule that
+// names the place it was found, when two rules share its issuer.
+func TestSameIssuerTwoRules(t *testing.T) {
+	es := keyFor(jose.ES256)
+	h := handlerFor(t, Options{},
+		inlineSpec(t, "fromHeaders: [{name: x-a}]\noutputPayloadToHeader: x-from-a", es),
+		inlineSpec(t, "fromHeaders: [{name: x-b}]\noutputPayloadToHeader: x-from-b\nforwardOriginalToken: true", es))
+	tok := sign(t, es, claims(), nil)
+	req, err := run(t, h, "/", http.Header{"X-B": {tok}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := req.Header()
+	if hdr.Get("X-From-B") == "" || hdr.Get("X-From-A") != "" || hdr.Get("X-B") != tok {
+		t.Errorf("got x-from-a %q, x-from-b %q, x-b %q, want the second rule's output and its token kept",
+			hdr.Get("X-From-A"), hdr.Get("X-From-B"), hdr.Get("X-B"))
+	}
+}

@@ -40,18 +40,18 @@ func newHandler(rules []*provider, opts *Options) *Handler {
 	for _, p := range rules {
 		r := p.rule
 		for _, fh := range r.FromHeaders {
-			h.locs.add(r.Issuer, location{kind: inHeader, name: strings.ToLower(fh.Name), prefix: fh.Prefix})
+			h.locs.add(p, location{kind: inHeader, name: strings.ToLower(fh.Name), prefix: fh.Prefix})
 		}
 		for _, q := range r.FromParams {
-			h.locs.add(r.Issuer, location{kind: inParam, name: q})
+			h.locs.add(p, location{kind: inParam, name: q})
 		}
 		for _, c := range r.FromCookies {
-			h.locs.add(r.Issuer, location{kind: inCookie, name: c})
+			h.locs.add(p, location{kind: inCookie, name: c})
 		}
 		if len(r.FromHeaders)+len(r.FromParams)+len(r.FromCookies) == 0 {
 			// Envoy's default locations.
-			h.locs.add(r.Issuer, location{kind: inHeader, name: "authorization", prefix: "Bearer "})
-			h.locs.add(r.Issuer, location{kind: inParam, name: "access_token"})
+			h.locs.add(p, location{kind: inHeader, name: "authorization", prefix: "Bearer "})
+			h.locs.add(p, location{kind: inParam, name: "access_token"})
 		}
 		if p.payloadHeader != "" {
 			h.sanitize = append(h.sanitize, p.payloadHeader)
@@ -143,7 +143,7 @@ func (h *Handler) verify(ctx context.Context, f *found) (verified, string) {
 	if !f.loc.iss.allow(t.iss) {
 		return verified{}, statusUnknownIssuer
 	}
-	p := h.provider(t.iss, &f.loc.iss)
+	p := f.loc.rule(t.iss)
 	if p == nil {
 		return verified{}, statusUnknownIssuer
 	}
@@ -169,24 +169,6 @@ func (h *Handler) verify(ctx context.Context, f *found) (verified, string) {
 		return verified{}, st
 	}
 	return verified{t, p}, ""
-}
-
-// provider finds the rule for a token of iss: the first rule of that
-// issuer, else the first without an issuer that the location allows.
-func (h *Handler) provider(iss string, at *issuers) *provider {
-	for _, p := range h.rules {
-		if p.issuer == iss {
-			return p
-		}
-	}
-	if at.any {
-		for _, p := range h.rules {
-			if p.issuer == "" {
-				return p
-			}
-		}
-	}
-	return nil
 }
 
 // output writes a verified token's headers and removes the token unless
