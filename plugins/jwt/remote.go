@@ -2,10 +2,12 @@ package jwt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,11 +43,14 @@ func (k inlineKeys) keys(context.Context, string) (*keySet, string) { return k.s
 // fetch is failed" until a fetch succeeds. A token whose kid the set lacks
 // triggers a fetch at most once per Options.KidRefreshInterval.
 type remoteKeys struct {
-	uri     string
-	timeout time.Duration
-	opts    *Options
-	client  *http.Client
-	log     zerolog.Logger
+	// uri is the JWKS's URI, or, with discover, the issuer whose OpenID
+	// configuration names it.
+	uri      string
+	discover bool
+	timeout  time.Duration
+	opts     *Options
+	client   *http.Client
+	log      zerolog.Logger
 	// ctx ends with the Set, cancelling a fetch under way.
 	ctx context.Context
 
@@ -152,11 +157,44 @@ func (r *remoteKeys) fetch(done chan struct{}) {
 	close(done)
 }
 
-// get fetches and parses the JWKS once.
+// get fetches and parses the JWKS once, first looking its URI up in the
+// issuer's OpenID configuration when the rule names no jwksUri, as istiod
+// does.
 func (r *remoteKeys) get() (*keySet, error) {
 	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.uri, nil)
+	uri := r.uri
+	if r.discover {
+		body, err := r.download(ctx, strings.TrimSuffix(r.uri, "/")+"/.well-known/openid-configuration")
+		if err != nil {
+			return nil, fmt.Errorf("openid discovery: %w", err)
+		}
+		var conf struct {
+			JwksURI string `json:"jwks_uri"`
+		}
+		if err := json.Unmarshal(body, &conf); err != nil || conf.JwksURI == "" {
+			return nil, errors.New("openid discovery: no jwks_uri in the issuer's configuration")
+		}
+		if err := checkJwksURI(conf.JwksURI); err != nil {
+			return nil, fmt.Errorf("openid discovery: %w", err)
+		}
+		uri = conf.JwksURI
+	}
+	body, err := r.download(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := parseJWKS(body)
+	if err != nil {
+		return nil, err
+	}
+	ks.at = r.opts.Now()
+	return ks, nil
+}
+
+// download GETs a JSON document of at most maxJWKSBytes.
+func (r *remoteKeys) download(ctx context.Context, uri string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -167,21 +205,16 @@ func (r *remoteKeys) get() (*keySet, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %s", resp.Status)
+		return nil, fmt.Errorf("GET %s: status %s", uri, resp.Status)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(body) > maxJWKSBytes {
-		return nil, errors.New("jwks is larger than 1 MiB")
+		return nil, fmt.Errorf("GET %s: larger than 1 MiB", uri)
 	}
-	ks, err := parseJWKS(body)
-	if err != nil {
-		return nil, err
-	}
-	ks.at = r.opts.Now()
-	return ks, nil
+	return body, nil
 }
 
 // fetchClient is the client for jwksUri fetches: Options.HTTPClient's

@@ -24,6 +24,7 @@ import (
 // jwksServer is an issuer's key server on 127.0.0.1 over TLS with a
 // certificate from a CA the test makes.
 type jwksServer struct {
+	base  string // https://127.0.0.1:port
 	url   string
 	roots *x509.CertPool
 	body  atomic.Pointer[string]
@@ -51,13 +52,18 @@ func newJWKSServer(t *testing.T, body string) *jwksServer {
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/.well-known/openid-configuration" {
+				w.Write([]byte(`{"issuer":"` + s.base + `","jwks_uri":"` + s.url + `"}`))
+				return
+			}
 			w.Write([]byte(*s.body.Load()))
 		}),
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.Raw}, PrivateKey: leafKey}}},
 	}
 	go srv.ServeTLS(ln, "", "")
 	t.Cleanup(func() { srv.Close() })
-	s.url = "https://" + ln.Addr().String() + "/jwks"
+	s.base = "https://" + ln.Addr().String()
+	s.url = s.base + "/jwks"
 	return s
 }
 
@@ -284,6 +290,24 @@ func TestRemoteKeysRefused(t *testing.T) {
 			t.Error("got a redirect to plain http followed, want it refused")
 		}
 	})
+}
+
+// TestDiscovery checks a rule with neither jwks nor jwksUri: the keys'
+// URI is read from the issuer's OpenID configuration, as istiod reads it.
+func TestDiscovery(t *testing.T) {
+	es := keyFor(jose.ES256)
+	srv := newJWKSServer(t, jwks(t, es))
+	clk := &clock{now: time.Now()}
+	h := handlerFor(t, Options{Now: clk.Now, RootCAs: srv.roots}, "jwtRules:\n- issuer: "+srv.base+"\n")
+	c := fresh(clk)
+	c["iss"] = srv.base
+	req, err := run(t, h, "/", bearer(sign(t, es, c, nil)))
+	if err != nil || req.Auth == nil {
+		t.Fatalf("got %v, want the token to pass", err)
+	}
+	if n := srv.hits.Load(); n != 2 {
+		t.Errorf("got %d requests to the issuer, want 2: the configuration, then the keys", n)
+	}
 }
 
 func ptr(s string) *string { return &s }

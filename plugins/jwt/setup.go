@@ -146,10 +146,18 @@ func Compile(docs []Document, opts Options) (*Set, error) {
 				if r.Timeout != "" {
 					timeout, _ = time.ParseDuration(r.Timeout)
 				}
-				rk := remotes[r.JwksURI]
+				uri, discover := r.JwksURI, r.JwksURI == ""
+				if discover {
+					uri = r.Issuer
+				}
+				id := uri
+				if discover {
+					id = "discover " + uri
+				}
+				rk := remotes[id]
 				if rk == nil {
-					rk = &remoteKeys{uri: r.JwksURI, timeout: timeout, opts: &s.opts, client: client, log: log, ctx: ctx}
-					remotes[r.JwksURI] = rk
+					rk = &remoteKeys{uri: uri, discover: discover, timeout: timeout, opts: &s.opts, client: client, log: log, ctx: ctx}
+					remotes[id] = rk
 				}
 				p.keys = rk
 			}

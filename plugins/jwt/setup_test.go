@@ -24,7 +24,7 @@ func TestSpecErrors(t *testing.T) {
   - {header: x-a}
   - {header: ":authority", claim: sub}
   timeout: soon
-- issuer: https://b.example.com
+- issuer: b-issuer
 - issuer: https://c.example.com
   jwks: '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}'
 - issuer: https://d.example.com
@@ -49,7 +49,7 @@ func TestSpecErrors(t *testing.T) {
 		{22, "jwtRules[1].outputClaimToHeaders[0]: outputClaimToHeaders header and claim value must be non-empty string"},
 		{23, `jwtRules[1].outputClaimToHeaders[1].header: header name ":authority" is not a valid HTTP header name`},
 		{24, `jwtRules[1].timeout: must be a positive duration such as 5s, got "soon"`},
-		{25, "jwtRules[2].jwksUri: one of jwks or jwksUri must be set"},
+		{25, `jwtRules[2].issuer: issuer "b-issuer" is no https URL to discover keys from: set jwks or jwksUri`},
 		{27, "jwtRules[3].jwks: jwks parse error: key 0: symmetric (oct) keys are not accepted"},
 		{29, "jwtRules[4].jwks: only one of jwks or jwksUri can be set"},
 	}

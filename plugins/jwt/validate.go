@@ -53,9 +53,11 @@ func (f *specFile) validateRule(at string, r *jwtRule) {
 			f.fail(at+".jwksUri", "%v", err)
 		}
 	default:
-		// istiod would look the keys up through OpenID discovery at the
-		// issuer; the gateway needs them named.
-		f.fail(at+".jwksUri", "one of jwks or jwksUri must be set")
+		// The keys are found through the issuer's OpenID configuration,
+		// as istiod finds them: the issuer must be a URL to fetch.
+		if r.Issuer != "" && checkJwksURI(r.Issuer) != nil {
+			f.fail(at+".issuer", "issuer %q is no https URL to discover keys from: set jwks or jwksUri", r.Issuer)
+		}
 	}
 	for i, h := range r.FromHeaders {
 		hat := fmt.Sprintf("%s.fromHeaders[%d]", at, i)
