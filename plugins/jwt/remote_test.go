@@ -2,13 +2,8 @@ package jwt
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -19,6 +14,9 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/rs/zerolog"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/portcullis-gw/portcullis/routes/identity/devca"
 )
 
 // jwksServer is an issuer's key server on 127.0.0.1 over TLS with a
@@ -36,10 +34,18 @@ func newJWKSServer(t *testing.T, body string) *jwksServer {
 	t.Helper()
 	s := &jwksServer{}
 	s.body.Store(&body)
-	ca, caKey := makeCert(t, nil, nil, true)
-	leaf, leafKey := makeCert(t, ca, caKey, false)
+	ca, err := devca.New(spiffeid.RequireTrustDomainFromString("issuer.test"), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svid, err := ca.Issue(spiffeid.RequireFromString("spiffe://issuer.test/jwks"), devca.IssueOptions{
+		Edit: func(c *x509.Certificate) { c.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)} },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.roots = x509.NewCertPool()
-	s.roots.AddCert(ca)
+	s.roots.AddCert(ca.Root())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,44 +64,13 @@ func newJWKSServer(t *testing.T, body string) *jwksServer {
 			}
 			w.Write([]byte(*s.body.Load()))
 		}),
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.Raw}, PrivateKey: leafKey}}},
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{svid.TLSCertificate()}},
 	}
 	go srv.ServeTLS(ln, "", "")
 	t.Cleanup(func() { srv.Close() })
 	s.base = "https://" + ln.Addr().String()
 	s.url = s.base + "/jwks"
 	return s
-}
-
-// makeCert makes a CA (parent nil) or a leaf for 127.0.0.1 signed by it.
-func makeCert(t *testing.T, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, isCA bool) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "jwks test"},
-		NotBefore:    time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-	}
-	if isCA {
-		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-		parent, parentKey = tmpl, key
-	} else {
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
 }
 
 // clock is a test clock that moves only when told.
