@@ -194,7 +194,7 @@ func (h *Handler) blocked(tx types.Transaction, req *plugins.Request, it *types.
 		if status < 300 || status > 399 {
 			rej.Status = http.StatusFound
 		}
-		rej.Header = http.Header{"Location": {it.Data}}
+		rej.Header.Set("Location", it.Data)
 	}
 	return rej
 }
