@@ -253,6 +253,7 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	// The proxy writes trailers into the response header map after the
 	// body, so %TRAILER()% reads the same map.
 	rec.ResponseTrailer = rec.ResponseHeader
+	rec.Metadata = ex.req.Metadata.Entries()
 	ex.snap.access.Log(rec)
 	g.metrics.Observe(rec, metricLabels(ex, r))
 	g.metrics.InFlight(-1)

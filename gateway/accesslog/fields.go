@@ -30,6 +30,10 @@ const (
 	FieldBytesReceived = "bytes_received"
 	// FieldBytesSent is the response body size, a number.
 	FieldBytesSent = "bytes_sent"
+	// FieldDynamicMetadata is what plugins recorded of the request: an
+	// object of namespaces (portcullis.waf), each an object of text
+	// values by key; null when none. %DYNAMIC_METADATA()% in the text log.
+	FieldDynamicMetadata = "dynamic_metadata"
 	// FieldDuration is the request's duration in milliseconds, a number.
 	FieldDuration = "duration"
 	// FieldUpstreamServiceTime is the upstream's time to response headers in

@@ -1,9 +1,11 @@
 package accesslog
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // argRule says whether an operator takes a (ARG).
@@ -24,7 +26,7 @@ type operator struct {
 }
 
 // operators are the command operators Compile knows, by name. The ones whose
-// data the gateway does not record (DYNAMIC_METADATA, the request and
+// data the gateway does not record (the request and
 // response phase durations, VIRTUAL_CLUSTER_NAME) are accepted and print "-",
 // so that format strings written for Envoy or Istio compile unchanged.
 var operators = map[string]operator{
@@ -86,7 +88,7 @@ var operators = map[string]operator{
 
 	"HOSTNAME": {trunc: true, build: buildHostname},
 
-	"DYNAMIC_METADATA":     {arg: argRequired, trunc: true, build: buildDash},
+	"DYNAMIC_METADATA":     {arg: argRequired, trunc: true, build: buildMetadata},
 	"REQUEST_DURATION":     {build: buildDash},
 	"REQUEST_TX_DURATION":  {build: buildDash},
 	"RESPONSE_DURATION":    {build: buildDash},
@@ -147,4 +149,46 @@ func buildHostname(_ string, o valueOpts) (emitFunc, error) {
 		name = ""
 	}
 	return func(dst []byte, _ *Record) []byte { return appendValue(dst, name, o) }, nil
+}
+
+// buildMetadata compiles NAMESPACE:KEY, the value a plugin recorded under
+// that key, or NAMESPACE alone, the namespace's values as one JSON object
+// as Envoy prints a struct; "-" when there is none.
+func buildMetadata(arg string, o valueOpts) (emitFunc, error) {
+	ns, key, hasKey := strings.Cut(arg, ":")
+	switch {
+	case ns == "":
+		return nil, errors.New("want NAMESPACE or NAMESPACE:KEY")
+	case hasKey && (key == "" || strings.Contains(key, ":")):
+		return nil, errors.New("want NAMESPACE:KEY, one key: the gateway's values are text")
+	}
+	if hasKey {
+		return func(dst []byte, r *Record) []byte {
+			for _, e := range r.Metadata {
+				if e.Namespace == ns && e.Key == key {
+					return appendValue(dst, e.Value, o)
+				}
+			}
+			return append(dst, '-')
+		}, nil
+	}
+	return func(dst []byte, r *Record) []byte {
+		var obj []byte
+		for _, e := range r.Metadata {
+			if e.Namespace == ns {
+				obj = appendJSONMember(obj, e.Key, e.Value)
+			}
+		}
+		if obj == nil {
+			return append(dst, '-')
+		}
+		obj[0] = '{'
+		return appendValue(dst, string(append(obj, '}')), o)
+	}, nil
+}
+
+// appendJSONMember appends ,"key":"value" to obj.
+func appendJSONMember(obj []byte, key, value string) []byte {
+	obj = appendJSONString(append(obj, ','), key)
+	return appendJSONString(append(obj, ':'), value)
 }

@@ -5,6 +5,8 @@
 package accesslog
 
 import (
+	"github.com/portcullis-gw/portcullis/plugins"
+
 	"context"
 	"net/http"
 	"sync"
@@ -48,6 +50,9 @@ type Record struct {
 	ResponseCodeDetails            string
 	ConnectionTerminationDetails   string
 	UpstreamTransportFailureReason string
+	// Metadata is what the plugins recorded of the request
+	// (%DYNAMIC_METADATA(namespace:key)%), in the order they set it.
+	Metadata []plugins.MetadataEntry
 
 	// BytesReceived and BytesSent count body bytes.
 	BytesReceived int64
