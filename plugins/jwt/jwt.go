@@ -22,6 +22,11 @@ import (
 	"github.com/portcullis-gw/portcullis/plugins"
 )
 
+// MetadataNamespace is the access log's dynamic metadata namespace in which
+// the handler records the principal a verified token proved:
+// %DYNAMIC_METADATA(portcullis.jwt:principal)%.
+const MetadataNamespace = "portcullis.jwt"
+
 // Handler verifies the tokens of the requests to one workload.
 type Handler struct {
 	rules []*provider
@@ -120,6 +125,7 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 	if azp, ok := t.claims["azp"].(string); ok {
 		req.Auth.Presenter = azp
 	}
+	req.Metadata.Set(MetadataNamespace, "principal", req.Auth.Principal)
 	return nil
 }
 

@@ -169,6 +169,9 @@ func TestValidity(t *testing.T) {
 				if req.Auth == nil || req.Auth.Principal != issuer+"/alice" || req.Auth.Presenter != "web-app" {
 					t.Fatalf("got Auth %+v, want principal %s/alice and presenter web-app", req.Auth, issuer)
 				}
+				if got, _ := req.Metadata.Get(MetadataNamespace, "principal"); got != issuer+"/alice" {
+					t.Errorf("got principal %q in the access log's metadata, want %s/alice", got, issuer)
+				}
 				return
 			}
 			r := rejection(err)
