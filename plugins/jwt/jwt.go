@@ -19,6 +19,8 @@ import (
 	"net/http"
 	"strings"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/portcullis-gw/portcullis/plugins"
 )
 
@@ -36,12 +38,31 @@ type Handler struct {
 	// for the gateway's.
 	sanitize []string
 	opts     *Options
+	// cache holds tokens whose signature verified, by their exact text,
+	// as Envoy's jwt_cache does: a client sends the same token with
+	// every request, and its signature need not be checked again while
+	// the keys that verified it are the current ones. Times are checked
+	// on every use.
+	cache *lru.Cache[string, cached]
+}
+
+// cacheSize is how many verified tokens a handler keeps (Envoy's default
+// jwt_cache_size is 100).
+const cacheSize = 128
+
+// cached is a token that verified, the rule that passed it and the keys
+// that verified it.
+type cached struct {
+	tok  *token
+	p    *provider
+	keys *keySet
 }
 
 var _ plugins.Handler = (*Handler)(nil)
 
 func newHandler(rules []*provider, opts *Options) *Handler {
-	h := &Handler{rules: rules, opts: opts}
+	cache, _ := lru.New[string, cached](cacheSize) // errs only for a size <= 0
+	h := &Handler{rules: rules, opts: opts, cache: cache}
 	for _, p := range rules {
 		r := p.rule
 		for _, fh := range r.FromHeaders {
@@ -137,14 +158,20 @@ type verified struct {
 
 // verify checks one token in Envoy's order: its form, its issuer (one
 // whose rule names the place it was found), its times, its audience, then
-// its signature.
+// its signature. A token found in the cache skips its form and signature.
 func (h *Handler) verify(ctx context.Context, f *found) (verified, string) {
 	if len(f.raw) > h.opts.MaxTokenBytes {
 		return verified{}, statusVerificationFail
 	}
-	t, st := parseToken(f.raw)
-	if st != "" {
-		return verified{}, st
+	c, hit := h.cache.Get(f.raw)
+	t := c.tok
+	if !hit {
+		var st string
+		// The cache keeps the token past this request: it must not share
+		// the request's bytes, which the engine reuses.
+		if t, st = parseToken(strings.Clone(f.raw)); st != "" {
+			return verified{}, st
+		}
 	}
 	if !f.loc.iss.allow(t.iss) {
 		return verified{}, statusUnknownIssuer
@@ -164,16 +191,20 @@ func (h *Handler) verify(ctx context.Context, f *found) (verified, string) {
 	if !audienceAllowed(p.audiences, t.aud) {
 		return verified{}, statusAudience
 	}
-	if t.jws == nil {
-		return verified{}, statusKidAlgMismatch // HMAC: no key is ever one
+	if st := t.signed(); st != "" {
+		return verified{}, st
 	}
 	ks, st := p.keys.keys(ctx, t.kid)
 	if st != "" {
 		return verified{}, st
 	}
+	if hit && c.p == p && c.keys == ks {
+		return verified{t, p}, ""
+	}
 	if st := ks.verify(t); st != "" {
 		return verified{}, st
 	}
+	h.cache.Add(t.raw, cached{t, p, ks})
 	return verified{t, p}, ""
 }
 
@@ -203,6 +234,9 @@ func corsPreflight(req *plugins.Request) bool {
 	return req.Method() == http.MethodOptions && h.Get("Origin") != "" && h.Get("Access-Control-Request-Method") != ""
 }
 
+// quoteEscaper escapes a realm for its quoted string.
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // maxRealmPath is how much of the path Envoy puts in the realm.
 const maxRealmPath = 256
 
@@ -223,7 +257,7 @@ func (h *Handler) reject(req *plugins.Request, st string) error {
 		path = path[:maxRealmPath]
 	}
 	realm := req.Scheme() + "://" + req.Authority() + path
-	realm = strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(realm)
+	realm = quoteEscaper.Replace(realm)
 	return &plugins.Reject{
 		Status:  code,
 		Body:    st,

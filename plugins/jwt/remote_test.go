@@ -285,4 +285,50 @@ func TestDiscovery(t *testing.T) {
 	}
 }
 
+// TestCachedTokens checks that a token verified once and kept is still
+// checked on every use: its times against the clock, and its signature
+// again once the keys that verified it are replaced.
+func TestCachedTokens(t *testing.T) {
+	es, ed := keyFor(jose.ES256), keyFor(jose.EdDSA)
+	srv := newJWKSServer(t, jwks(t, es))
+	h, clk, _ := remoteSetup(t, srv, Options{RefreshInterval: time.Minute})
+	c := fresh(clk)
+	c["exp"] = clk.Now().Add(10 * time.Minute).Unix()
+	tok := sign(t, es, c, nil)
+	for i := 0; i < 2; i++ {
+		if req, err := run(t, h, "/", bearer(tok)); err != nil || req.Auth == nil {
+			t.Fatalf("use %d: got %v, want the token to pass", i, err)
+		}
+	}
+	if h.cache.Len() != 1 {
+		t.Fatalf("got %d cached tokens, want 1", h.cache.Len())
+	}
+
+	// The issuer drops the key: once the keys are fetched again, the
+	// cached token no longer passes.
+	srv.body.Store(ptr(jwks(t, ed)))
+	clk.add(2 * time.Minute)
+	run(t, h, "/", nil)
+	run(t, h, "/", bearer(sign(t, ed, fresh(clk), nil))) // starts the refresh
+	waitUntil(t, "the keys are fetched again", func() bool { return srv.hits.Load() >= 2 })
+	waitUntil(t, "the new keys serve", func() bool {
+		_, err := run(t, h, "/", bearer(sign(t, ed, fresh(clk), nil)))
+		return err == nil
+	})
+	if _, err := run(t, h, "/", bearer(tok)); rejection(err) == nil || rejection(err).Body != statusKidAlgMismatch {
+		t.Fatalf("got %v for a cached token whose key is gone, want %q", err, statusKidAlgMismatch)
+	}
+
+	// A cached token expires on time.
+	srv.body.Store(ptr(jwks(t, es, ed)))
+	tok2 := sign(t, ed, c, nil)
+	if _, err := run(t, h, "/", bearer(tok2)); err != nil {
+		t.Fatalf("got %v, want the token to pass", err)
+	}
+	clk.add(10 * time.Minute)
+	if _, err := run(t, h, "/", bearer(tok2)); rejection(err) == nil || rejection(err).Body != statusExpired {
+		t.Fatalf("got %v for a cached token past its exp, want %q", err, statusExpired)
+	}
+}
+
 func ptr(s string) *string { return &s }

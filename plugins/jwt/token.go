@@ -58,7 +58,7 @@ type token struct {
 	iss, sub string
 	aud      []string
 	nbf, exp int64
-	jws      *jose.JSONWebSignature // nil for an algorithm without keys (HMAC)
+	jws      *jose.JSONWebSignature // set by signed
 }
 
 // parseToken parses raw as Envoy's Jwt::parseFromString does, in its order,
@@ -102,14 +102,25 @@ func parseToken(raw string) (*token, string) {
 	if _, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "=")); err != nil {
 		return nil, statusSignatureBase64
 	}
-	if implementedWithKeys(t.alg) {
-		jws, err := jose.ParseSignedCompact(raw, algorithms)
-		if err != nil {
-			return nil, statusVerificationFail
-		}
-		t.jws = jws
-	}
 	return t, ""
+}
+
+// signed parses the token as a JWS for go-jose to verify, once its claims
+// have passed: a token refused for its times or audience costs no more
+// parsing. It fails for HMAC, whose tokens never find a key.
+func (t *token) signed() string {
+	if t.jws != nil {
+		return ""
+	}
+	if !implementedWithKeys(t.alg) {
+		return statusKidAlgMismatch
+	}
+	jws, err := jose.ParseSignedCompact(t.raw, algorithms)
+	if err != nil {
+		return statusVerificationFail
+	}
+	t.jws = jws
+	return ""
 }
 
 func split3(s string) (a, b, c string) {
