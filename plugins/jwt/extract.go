@@ -240,7 +240,7 @@ func removeCookie(h plugins.Header, name string) {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
 			part = strings.TrimSpace(part)
-			if k, _, _ := strings.Cut(part, "="); k != name && part != "" {
+			if k, _, pair := strings.Cut(part, "="); part != "" && !(pair && k == name) {
 				kept = append(kept, part)
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/portcullis-gw/portcullis/plugins/plugintest"
 )
 
 // TestExtraction checks where tokens are looked for: Envoy's default
@@ -230,5 +232,83 @@ func TestSameIssuerTwoRules(t *testing.T) {
 	if hdr.Get("X-From-B") == "" || hdr.Get("X-From-A") != "" || hdr.Get("X-B") != tok {
 		t.Errorf("got x-from-a %q, x-from-b %q, x-b %q, want the second rule's output and its token kept",
 			hdr.Get("X-From-A"), hdr.Get("X-From-B"), hdr.Get("X-B"))
+	}
+}
+
+// TestExtractHostile runs the token parsers on hostile input.
+func TestExtractHostile(t *testing.T) {
+	headers := []struct{ v, prefix, want string }{
+		{"Bearer abc", "Bearer ", "abc"},
+		{"BEARER abc", "Bearer ", "abc"},
+		{"Bearer    abc", "Bearer ", "abc"},
+		{"Bearer \t\"abc\"", "Bearer ", `abc"`},
+		{"Basic x, Bearer abc", "Bearer ", "abc"},
+		{"Bearer", "Bearer ", "-"},
+		{"Bearer ", "Bearer ", "Bearer "},
+		{"Bearer !!!", "Bearer ", "Bearer !!!"},
+		{"abc", "", "abc"},
+		{"", "", "-"},
+		{"Token a.b.c", "Token ", "a.b.c"},
+	}
+	for _, tt := range headers {
+		got, ok := fromHeader(tt.v, tt.prefix)
+		if !ok {
+			got = "-"
+		}
+		if got != tt.want {
+			t.Errorf("fromHeader(%q, %q): got %q, want %q", tt.v, tt.prefix, got, tt.want)
+		}
+	}
+	queries := []struct{ q, want string }{
+		{"access_token=a", "a"},
+		{"access_token=a&access_token=b", "a"},
+		{"x=1&access_token=a", "a"},
+		{"xaccess_token=a", "-"},
+		{"access_token", ""},
+		{"access_token=", ""},
+		{"%61ccess_token=a", "a"},
+		{"access%5Ftoken=a", "a"},
+		{"access_token=a%2Eb", "a.b"},
+		{"access_token=%zz", "%zz"},
+		{"&&&access_token=a", "a"},
+		{"", "-"},
+	}
+	for _, tt := range queries {
+		got, ok := queryParam(tt.q, "access_token")
+		if !ok {
+			got = "-"
+		}
+		if got != tt.want {
+			t.Errorf("queryParam(%q): got %q, want %q", tt.q, got, tt.want)
+		}
+	}
+	cookies := []struct {
+		values    []string
+		want      string
+		remaining string
+	}{
+		{[]string{"session=a"}, "a", ""},
+		{[]string{"session=a; session=b"}, "a", ""},
+		{[]string{"x=1;session=a;y=2"}, "a", "x=1; y=2"},
+		{[]string{"x=1", "session=a"}, "a", "x=1"},
+		{[]string{"xsession=a; session"}, "-", "xsession=a; session"},
+		{[]string{`session="a"`}, "a", ""},
+		{[]string{`session="`}, `"`, ""},
+		{[]string{";;; session=a ;"}, "a", ""},
+		{[]string{"Session=a"}, "-", "Session=a"},
+	}
+	for _, tt := range cookies {
+		got, ok := cookie(tt.values, "session")
+		if !ok {
+			got = "-"
+		}
+		if got != tt.want {
+			t.Errorf("cookie(%q): got %q, want %q", tt.values, got, tt.want)
+		}
+		h := plugintest.Get(http.Header{"Cookie": tt.values}).Header()
+		removeCookie(h, "session")
+		if rest := strings.Join(h.Values("Cookie"), "; "); rest != tt.remaining {
+			t.Errorf("removeCookie(%q): got %q left, want %q", tt.values, rest, tt.remaining)
+		}
 	}
 }
