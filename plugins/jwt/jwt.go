@@ -103,6 +103,8 @@ func newHandler(rules []*provider, opts *Options) *Handler {
 // passes and leaves req.Auth nil; with all valid it sets req.Auth from the
 // first, writes the rules' output headers and, unless a rule forwards it,
 // removes each token; with any invalid it returns Envoy's rejection.
+// The Audiences and Claims of req.Auth are shared by the requests that
+// carry the same token: later plugins read them and never change them.
 func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error {
 	if h == nil {
 		return nil
