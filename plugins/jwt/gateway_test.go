@@ -1,0 +1,181 @@
+package jwt_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/portcullis-gw/portcullis/gateway"
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/jwt"
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+// TestThroughGateway runs the handler in a real gateway on loopback, as
+// the routes file will put it first in a route's chain: the upstream gets
+// the verified request without the token, a failed token gets Envoy's 401
+// from the gateway, and the access log records both.
+func TestThroughGateway(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k"}}})
+	js, _ := json.Marshal(string(keys))
+	set, err := jwt.Compile([]jwt.Document{{Name: "ra", Namespace: "shop", File: "p.yaml", Line: 1, Spec: []byte(
+		"selector: {matchLabels: {app: api}}\njwtRules:\n- issuer: https://issuer.example.com\n  jwks: " + string(js) +
+			"\n  outputClaimToHeaders: [{header: x-user, claim: sub}]\n")}}, jwt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+
+	// The upstream answers with the headers it got.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "authorization=%q user=%q", r.Header.Get("Authorization"), r.Header.Get("X-User"))
+	})}
+	go up.Serve(ln)
+	defer up.Close()
+
+	// Until the routes file loads RequestAuthentication documents itself,
+	// a factory stands in for that wiring: it hands the route the handler
+	// of its upstream's workload.
+	factory := plugins.Factory{
+		Name:   "jwt",
+		Config: func() any { return &struct{}{} },
+		Build:  func(any) (plugins.Handler, error) { return set.For("shop", map[string]string{"app": "api"}), nil },
+	}
+	reg, err := plugins.NewRegistry(factory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf(`admin: { address: "off" }
+listeners: [{ name: web, address: "127.0.0.1:0" }]
+upstreams: [{ name: api, namespace: shop, labels: { app: api }, endpoints: ["%s"] }]
+virtual_hosts:
+  - name: shop
+    hosts: ["*"]
+    routes:
+      - { name: api, upstream: api, plugins: [{ jwt: {} }] }
+`, ln.Addr())
+	cfg, err := routes.Parse("routes.yaml", []byte(src), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "access.log")
+	access, err := accesslog.New(accesslog.Options{Format: "json", Path: logPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(cfg, gateway.Options{Log: zerolog.Nop(), AccessLog: access})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		gw.Shutdown(ctx)
+	}()
+	base := "http://" + gw.Addr("web").String()
+
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := func(exp time.Time) string {
+		p, _ := json.Marshal(map[string]any{"iss": "https://issuer.example.com", "sub": "alice", "exp": exp.Unix()})
+		jws, err := signer.Sign(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := jws.CompactSerialize()
+		return s
+	}
+	get := func(path, tok string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("X-User", "forged")
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+
+	resp, body := get("/orders", token(time.Now().Add(time.Hour)))
+	if resp.StatusCode != 200 || body != `authorization="" user="alice"` {
+		t.Errorf("valid token: got %d %q, want 200 and the upstream seeing no token and user alice", resp.StatusCode, body)
+	}
+	resp, body = get("/orders?id=1", token(time.Now().Add(-time.Hour)))
+	if resp.StatusCode != 401 || body != "Jwt is expired" {
+		t.Errorf("expired token: got %d %q, want 401 Jwt is expired", resp.StatusCode, body)
+	}
+	if got, want := resp.Header.Get("WWW-Authenticate"), `Bearer realm="http://`+gw.Addr("web").String()+`/orders?id=1", error="invalid_token"`; got != want {
+		t.Errorf("got WWW-Authenticate %q, want %q", got, want)
+	}
+	resp, body = get("/orders", "")
+	if resp.StatusCode != 200 || body != `authorization="" user=""` {
+		t.Errorf("no token: got %d %q, want 200 and the forged x-user removed", resp.StatusCode, body)
+	}
+
+	records := readRecords(t, logPath, 3)
+	if md, _ := records[0]["dynamic_metadata"].(map[string]any); md == nil || md[jwt.MetadataNamespace].(map[string]any)["principal"] != "https://issuer.example.com/alice" {
+		t.Errorf("got dynamic_metadata %v, want the principal under %s", records[0]["dynamic_metadata"], jwt.MetadataNamespace)
+	}
+	if got := records[1]["response_code_details"]; got != "jwt_authn_access_denied{Jwt_is_expired}" {
+		t.Errorf("got response_code_details %v, want jwt_authn_access_denied{Jwt_is_expired}", got)
+	}
+}
+
+// readRecords waits until the access log at path holds n records and
+// returns them.
+func readRecords(t *testing.T, path string, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var out []map[string]any
+		if f, err := os.Open(path); err == nil {
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				var rec map[string]any
+				if json.Unmarshal(sc.Bytes(), &rec) == nil {
+					out = append(out, rec)
+				}
+			}
+			f.Close()
+		}
+		if len(out) >= n {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d access-log records, want %d", len(out), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
