@@ -331,4 +331,38 @@ func TestCachedTokens(t *testing.T) {
 	}
 }
 
+// TestReloadKeepsKeys checks that a Set compiled to replace another starts
+// with the keys the other fetched, so a reload makes no request wait.
+func TestReloadKeepsKeys(t *testing.T) {
+	es := keyFor(jose.ES256)
+	srv := newJWKSServer(t, jwks(t, es))
+	clk := &clock{now: time.Now()}
+	spec := "jwtRules:\n- issuer: " + issuer + "\n  jwksUri: " + srv.url + "\n"
+	compile := func(prev *Set) *Set {
+		s, err := Compile([]Document{doc("shop", "ra", spec)}, Options{Now: clk.Now, RootCAs: srv.roots, Previous: prev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	old := compile(nil)
+	tok := sign(t, es, fresh(clk), nil)
+	if _, err := run(t, old.For("shop", nil), "/", bearer(tok)); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := compile(old)
+	old.Close()
+	srv.down.Store(true)
+	if _, err := run(t, reloaded.For("shop", nil), "/", bearer(tok)); err != nil {
+		t.Fatalf("got %v after a reload with the issuer down, want the kept keys to verify", err)
+	}
+	if n := srv.hits.Load(); n != 1 {
+		t.Errorf("got %d fetches, want 1: the reloaded Set keeps the keys", n)
+	}
+	if _, err := run(t, compile(nil).For("shop", nil), "/", bearer(tok)); rejection(err) == nil {
+		t.Errorf("got %v from a Set without a previous one and the issuer down, want a rejection", err)
+	}
+}
+
 func ptr(s string) *string { return &s }

@@ -65,6 +65,10 @@ type Options struct {
 	Now func() time.Time
 	// Log receives fetch failures; default none.
 	Log *zerolog.Logger
+	// Previous is the Set that the new one replaces on a reload, if any:
+	// the new Set starts with the keys it fetched from the same URIs, so
+	// that a reload makes no request wait for a fetch.
+	Previous *Set
 }
 
 func (o *Options) defaults() {
@@ -94,9 +98,10 @@ func (o *Options) defaults() {
 // it builds each workload's handler. Close it once the handlers it built
 // are retired, to stop their key fetches.
 type Set struct {
-	opts   Options
-	docs   []compiledDoc
-	cancel context.CancelFunc
+	opts    Options
+	docs    []compiledDoc
+	remotes map[string]*remoteKeys // by URI ("discover <issuer>" for discovery)
+	cancel  context.CancelFunc
 }
 
 type compiledDoc struct {
@@ -123,8 +128,10 @@ func Compile(docs []Document, opts Options) (*Set, error) {
 		return nil, errors.Join(errs...)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Set{opts: opts, cancel: cancel}
-	remotes := map[string]*remoteKeys{}
+	prev := opts.Previous
+	opts.Previous = nil // the new Set must not keep the old one alive
+	s := &Set{opts: opts, cancel: cancel, remotes: map[string]*remoteKeys{}}
+	remotes := s.remotes
 	client := fetchClient(&s.opts)
 	log := zerolog.Nop()
 	if opts.Log != nil {
@@ -158,6 +165,9 @@ func Compile(docs []Document, opts Options) (*Set, error) {
 				if rk == nil {
 					rk = &remoteKeys{uri: uri, discover: discover, timeout: timeout, opts: &s.opts, client: client, log: log, ctx: ctx}
 					remotes[id] = rk
+					if old := prev.remote(id); old != nil {
+						rk.set.Store(old.set.Load())
+					}
 				}
 				p.keys = rk
 			}
@@ -190,6 +200,14 @@ func (s *Set) For(namespace string, labels map[string]string) *Handler {
 		return nil
 	}
 	return newHandler(rules, &s.opts)
+}
+
+// remote returns the Set's fetcher of the keys with the given id, or nil.
+func (s *Set) remote(id string) *remoteKeys {
+	if s == nil {
+		return nil
+	}
+	return s.remotes[id]
 }
 
 // selects reports whether labels hold every label of sel.
