@@ -124,7 +124,6 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 	if len(tokens) == 0 {
 		return nil
 	}
-	var first *verified
 	results := make([]verified, len(tokens))
 	for i := range tokens {
 		v, st := h.verify(ctx, &tokens[i])
@@ -132,13 +131,11 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 			return h.reject(req, st)
 		}
 		results[i] = v
-		if first == nil {
-			first = &results[i]
-		}
 	}
 	for i := range results {
 		h.output(hdr, &tokens[i], &results[i])
 	}
+	first := &results[0]
 	t := first.tok
 	req.Auth = &plugins.RequestAuth{
 		Principal: t.iss + "/" + t.sub,
