@@ -170,3 +170,33 @@ func flatten(err error) []error {
 	}
 	return []error{err}
 }
+
+// TestSpecAsFileLines checks a spec handed over as the lines it has in its
+// file, indented under spec:, with Line the file line of its first: errors
+// name the file's own lines.
+func TestSpecAsFileLines(t *testing.T) {
+	file := `apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: a, namespace: shop}
+spec:
+  jwtRules:
+  - jwksUri: https://keys.example.com/
+    audiences: [""]
+  - issuer: https://b.example.com
+    fromParams: [""]
+`
+	lines := strings.SplitAfter(file, "\n")
+	d := Document{Name: "a", Namespace: "shop", File: "jwt.yaml", Line: 5, Spec: []byte(strings.Join(lines[4:], ""))}
+	_, err := Compile([]Document{d}, Options{})
+	var got []string
+	for _, e := range flatten(err) {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`jwt.yaml:7:17: RequestAuthentication shop/a: jwtRules[0].audiences[0]: audience must be non-empty string`,
+		`jwt.yaml:9:18: RequestAuthentication shop/a: jwtRules[1].fromParams[0]: location query must be non-empty string`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
