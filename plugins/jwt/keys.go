@@ -24,6 +24,10 @@ var algorithms = []jose.SignatureAlgorithm{
 	jose.EdDSA,
 }
 
+// minRSABits is the smallest RSA modulus accepted: shorter keys can be
+// factored, and tokens they sign forged.
+const minRSABits = 2048
+
 // key is one usable public key of a JWKS.
 type key struct {
 	kid string
@@ -72,7 +76,9 @@ func parseJWKS(data []byte) (*keySet, error) {
 		}
 		var pub any
 		switch k := jwk.Key.(type) {
-		case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		case *rsa.PublicKey:
+			pub = k
+		case *ecdsa.PublicKey, ed25519.PublicKey:
 			pub = k
 		case *rsa.PrivateKey:
 			pub = &k.PublicKey
@@ -84,6 +90,9 @@ func parseJWKS(data []byte) (*keySet, error) {
 			return nil, fmt.Errorf("key %d: symmetric (oct) keys are not accepted", i)
 		default:
 			return nil, fmt.Errorf("key %d: unsupported key type %T", i, jwk.Key)
+		}
+		if r, ok := pub.(*rsa.PublicKey); ok && r.N.BitLen() < minRSABits {
+			return nil, fmt.Errorf("key %d: an RSA key of %d bits is too weak, at least %d are required", i, r.N.BitLen(), minRSABits)
 		}
 		ks.keys = append(ks.keys, key{kid: jwk.KeyID, alg: jwk.Algorithm, pub: pub})
 	}

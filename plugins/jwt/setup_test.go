@@ -86,6 +86,7 @@ func TestSpecDecodeErrors(t *testing.T) {
 		{"wrong type", "jwtRules:\n- issuer: [a]\n", 2, "cannot unmarshal"},
 		{"selector and targetRef", "selector: {matchLabels: {app: a}}\ntargetRef: {kind: Gateway, name: g}\n", 1, "only one of targetRefs or workloadSelector"},
 		{"not yaml", "jwtRules: [\n", 1, ""},
+		{"weak RSA key", "jwtRules:\n- issuer: a\n  jwks: '" + weakRSA + "'\n", 3, "bits is too weak, at least 2048"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +160,11 @@ func TestSelection(t *testing.T) {
 		t.Errorf("got %v from a nil handler, want nil", err)
 	}
 }
+
+// weakRSA is a JWKS with an RSA key shorter than 2048 bits.
+const weakRSA = `{"keys":[{"kty":"RSA","e":"AQAB","n":"` +
+	"wJ2Gp4yHU5b3mRqQzFe5e-Pk-Gs56a_N5iMhFi4fXgU1pLs1-v3dQ1XoUh1FQnLuhJ2vnYq6gsUNY9XN8FuH3kxcSeqp8tJvgmk9d3OGUaxw1oLk2SkhKTT7JDPQGRmbpcGxZSO1qGQRr5A3cf8ozTs5hPefqGfRKSc4YbYuvxFyn8" +
+	`"}]}`
 
 // flatten unpacks errors.Join.
 func flatten(err error) []error {
