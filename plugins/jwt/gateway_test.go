@@ -3,9 +3,6 @@ package jwt_test
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/rs/zerolog"
 
 	"github.com/portcullis-gw/portcullis/gateway"
@@ -31,14 +27,9 @@ import (
 // the verified request without the token, a failed token gets Envoy's 401
 // from the gateway, and the access log records both.
 func TestThroughGateway(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k"}}})
-	js, _ := json.Marshal(string(keys))
+	iss := newIssuer(t)
 	set, err := jwt.Compile([]jwt.Document{{Name: "ra", Namespace: "shop", File: "p.yaml", Line: 1, Spec: []byte(
-		"selector: {matchLabels: {app: api}}\njwtRules:\n- issuer: https://issuer.example.com\n  jwks: " + string(js) +
+		"selector: {matchLabels: {app: api}}\njwtRules:\n- issuer: https://issuer.example.com\n  jwks: " + iss.jwks +
 			"\n  outputClaimToHeaders: [{header: x-user, claim: sub}]\n")}}, jwt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -100,19 +91,7 @@ virtual_hosts:
 	}()
 	base := "http://" + gw.Addr("web").String()
 
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := func(exp time.Time) string {
-		p, _ := json.Marshal(map[string]any{"iss": "https://issuer.example.com", "sub": "alice", "exp": exp.Unix()})
-		jws, err := signer.Sign(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, _ := jws.CompactSerialize()
-		return s
-	}
+	token := iss.token
 	get := func(path, tok string) (*http.Response, string) {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
 		req.Header.Set("X-User", "forged")
