@@ -86,6 +86,9 @@ func TestSpecDecodeErrors(t *testing.T) {
 		{"wrong type", "jwtRules:\n- issuer: [a]\n", 2, "cannot unmarshal"},
 		{"selector and targetRef", "selector: {matchLabels: {app: a}}\ntargetRef: {kind: Gateway, name: g}\n", 1, "only one of targetRefs or workloadSelector"},
 		{"not yaml", "jwtRules: [\n", 1, ""},
+		{"token from host", "jwtRules:\n- issuer: a\n  jwksUri: https://k/\n  fromHeaders: [{name: Host}]\n", 4, `header "Host" cannot be used`},
+		{"payload to content-length", "jwtRules:\n- issuer: a\n  jwksUri: https://k/\n  outputPayloadToHeader: content_length\n", 4, `header "content_length" cannot be used`},
+		{"claim to transfer-encoding", "jwtRules:\n- issuer: a\n  jwksUri: https://k/\n  outputClaimToHeaders: [{header: Transfer-Encoding, claim: sub}]\n", 4, `cannot be used`},
 		{"weak RSA key", "jwtRules:\n- issuer: a\n  jwks: '" + weakRSA + "'\n", 3, "bits is too weak, at least 2048"},
 	}
 	for _, tt := range tests {

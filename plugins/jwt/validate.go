@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/portcullis-gw/portcullis/plugins"
 )
 
 // validate checks a decoded spec as istiod's ValidateRequestAuthentication
@@ -68,6 +70,8 @@ func (f *specFile) validateRule(at string, r *jwtRule) {
 			f.fail(hat+".name", "location header name must be non-empty string")
 		case !httpguts.ValidHeaderFieldName(h.Name):
 			f.fail(hat+".name", "header name %q is not a valid HTTP token", h.Name)
+		default:
+			f.checkHeaderName(hat+".name", h.Name)
 		}
 	}
 	for i, p := range r.FromParams {
@@ -80,8 +84,12 @@ func (f *specFile) validateRule(at string, r *jwtRule) {
 			f.fail(fmt.Sprintf("%s.fromCookies[%d]", at, i), "cookie name must be non-empty string")
 		}
 	}
-	if h := r.OutputPayloadToHeader; h != "" && !httpguts.ValidHeaderFieldName(h) {
-		f.fail(at+".outputPayloadToHeader", "header name %q is not a valid HTTP token", h)
+	if h := r.OutputPayloadToHeader; h != "" {
+		if !httpguts.ValidHeaderFieldName(h) {
+			f.fail(at+".outputPayloadToHeader", "header name %q is not a valid HTTP token", h)
+		} else {
+			f.checkHeaderName(at+".outputPayloadToHeader", h)
+		}
 	}
 	for i, c := range r.OutputClaimToHeaders {
 		cat := fmt.Sprintf("%s.outputClaimToHeaders[%d]", at, i)
@@ -92,6 +100,8 @@ func (f *specFile) validateRule(at string, r *jwtRule) {
 			f.fail(cat, "outputClaimToHeaders header and claim value must be non-empty string")
 		case !strictHeaderName(c.Header):
 			f.fail(cat+".header", "header name %q is not a valid HTTP header name", c.Header)
+		default:
+			f.checkHeaderName(cat+".header", c.Header)
 		}
 	}
 	if r.Timeout != "" {
@@ -105,6 +115,22 @@ func (f *specFile) validateRule(at string, r *jwtRule) {
 // does not start with ':' (no pseudo-headers).
 func strictHeaderName(name string) bool {
 	return httpguts.ValidHeaderFieldName(name) && !strings.HasPrefix(name, ":")
+}
+
+// reserved are the headers a rule may neither take a token from (which
+// removes it) nor write: the gateway's own framing and hop-by-hop fields,
+// in any case and with '_' for '-', as the headers plugin refuses them.
+var reserved = []string{"host", "content-length", "connection", "keep-alive", "proxy-connection",
+	"transfer-encoding", "upgrade", "te", "trailer", "proxy-authenticate", "proxy-authorization"}
+
+// checkHeaderName fails the field when name is reserved.
+func (f *specFile) checkHeaderName(field, name string) {
+	for _, r := range reserved {
+		if plugins.SameHeaderName(name, r) {
+			f.fail(field, "header %q cannot be used: the gateway manages it itself", name)
+			return
+		}
+	}
 }
 
 // checkJwksURI accepts what Istio's ParseJwksURI accepts, except plain http
