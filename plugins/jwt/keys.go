@@ -42,8 +42,11 @@ type keySet struct {
 	at time.Time
 }
 
-// hasKid reports whether a key carries kid.
+// hasKid reports whether a key carries kid; a nil set has none.
 func (ks *keySet) hasKid(kid string) bool {
+	if ks == nil {
+		return false
+	}
 	for i := range ks.keys {
 		if ks.keys[i].kid == kid {
 			return true

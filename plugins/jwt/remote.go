@@ -73,10 +73,18 @@ func (r *remoteKeys) keys(ctx context.Context, kid string) (*keySet, string) {
 			return ks, ""
 		}
 		// A key id the set lacks: the issuer may have rotated its keys.
-		wait(ctx, r.start(now, true))
-		return r.set.Load(), ""
+		done, started := r.start(now, true)
+		wait(ctx, done)
+		if ks = r.set.Load(); !started && !ks.hasKid(kid) {
+			// The fetch joined may have begun before the rotation.
+			done, _ = r.start(now, true)
+			wait(ctx, done)
+			ks = r.set.Load()
+		}
+		return ks, ""
 	}
-	wait(ctx, r.start(now, false))
+	done, _ := r.start(now, false)
+	wait(ctx, done)
 	if ks := r.set.Load(); r.usable(ks, r.opts.Now()) {
 		return ks, ""
 	}
@@ -113,48 +121,49 @@ func (r *remoteKeys) kidFetchAllowed(now time.Time) bool {
 }
 
 // start begins a fetch unless one is under way or the last began less than
-// Options.RetryInterval ago (force skips that wait, for an unknown kid),
-// and returns a channel closed when the current fetch ends, or nil when
-// none runs.
-func (r *remoteKeys) start(now time.Time, force bool) chan struct{} {
+// Options.RetryInterval ago (force skips that wait, for an unknown kid). It
+// returns a channel closed when the current fetch ends, or nil when none
+// runs, and whether it began that fetch.
+func (r *remoteKeys) start(now time.Time, force bool) (chan struct{}, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.inflight != nil {
-		return r.inflight
+		return r.inflight, false
 	}
 	if !force && !r.lastTry.IsZero() && now.Sub(r.lastTry) < r.opts.RetryInterval {
-		return nil
+		return nil, false
 	}
 	if r.ctx.Err() != nil {
-		return nil
+		return nil, false
 	}
 	r.lastTry = now
 	done := make(chan struct{})
 	r.inflight = done
 	go r.fetch(done)
-	return done
+	return done, true
 }
 
 func (r *remoteKeys) fetch(done chan struct{}) {
 	ks, err := r.get()
+	if err == nil {
+		r.set.Store(ks) // before the fetch is seen to end
+	}
 	r.mu.Lock()
 	wasFailing := r.failing
 	r.failing = err != nil
 	r.inflight = nil
 	r.mu.Unlock()
-	if err != nil {
+	close(done)
+	switch {
+	case err != nil:
 		ev := r.log.Warn().Str("jwks_uri", r.uri).Err(err)
 		if old := r.set.Load(); old != nil {
 			ev = ev.Dur("serving_keys_fetched_ago", r.opts.Now().Sub(old.at))
 		}
 		ev.Msg("jwt: fetching the JWKS failed")
-	} else {
-		r.set.Store(ks)
-		if wasFailing {
-			r.log.Info().Str("jwks_uri", r.uri).Msg("jwt: fetching the JWKS works again")
-		}
+	case wasFailing:
+		r.log.Info().Str("jwks_uri", r.uri).Msg("jwt: fetching the JWKS works again")
 	}
-	close(done)
 }
 
 // get fetches and parses the JWKS once, first looking its URI up in the

@@ -160,7 +160,12 @@ func TestRemoteKeys(t *testing.T) {
 	// Refresh: past the interval the old keys serve while a fetch runs.
 	clk.add(2 * time.Minute)
 	pass(sign(t, es, fresh(clk), nil))
-	waitUntil(t, "the keys are fetched again", func() bool { return srv.hits.Load() == 2 })
+	rk := h.rules[0].keys.(*remoteKeys)
+	waitUntil(t, "the keys are fetched again", func() bool {
+		rk.mu.Lock()
+		defer rk.mu.Unlock()
+		return srv.hits.Load() == 2 && rk.inflight == nil
+	})
 
 	// Rotation: a token with an unknown kid waits for a fetch.
 	srv.body.Store(ptr(jwks(t, es, ed)))
