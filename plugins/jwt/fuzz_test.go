@@ -57,3 +57,24 @@ outputClaimToHeaders: [{header: x-sub, claim: sub}]`, keyFor(jose.ES256)))
 		}
 	})
 }
+
+// FuzzRead feeds hostile policy files through Read and Compile: nothing
+// panics, and every error names the file.
+func FuzzRead(f *testing.F) {
+	f.Add(policyFile)
+	f.Add("kind: RequestAuthentication\nspec:\n  jwtRules: [{issuer: a, jwks: '{\"keys\":[]}'}]\n")
+	f.Add("kind: RequestAuthentication\nspec: {jwtRules: [{issuer: a}]}\n---\n...\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		docs, err := Read("p.yaml", []byte(s))
+		if err != nil && !strings.HasPrefix(err.Error(), "p.yaml:") {
+			t.Fatalf("got %q, want an error at p.yaml", err)
+		}
+		set, err := Compile(docs, Options{})
+		if err != nil && !strings.HasPrefix(err.Error(), "p.yaml:") {
+			t.Fatalf("got %q, want an error at p.yaml", err)
+		}
+		if set != nil {
+			set.Close()
+		}
+	})
+}

@@ -6,12 +6,10 @@ import (
 	"net/http"
 	"os"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/goccy/go-yaml"
 )
 
 // readmeKey is the private half of the key the README's first example
@@ -34,26 +32,9 @@ func readmeDocs(t *testing.T) [][]Document {
 	}
 	var out [][]Document
 	for _, b := range yamlBlock.FindAllSubmatch(readme, -1) {
-		var docs []Document
-		for _, part := range strings.Split(string(b[1]), "\n---\n") {
-			var d struct {
-				APIVersion string `yaml:"apiVersion"`
-				Kind       string `yaml:"kind"`
-				Metadata   struct {
-					Name      string `yaml:"name"`
-					Namespace string `yaml:"namespace"`
-				} `yaml:"metadata"`
-				Spec yaml.RawMessage `yaml:"spec"`
-			}
-			if err := yaml.Unmarshal([]byte(part), &d); err != nil {
-				t.Fatal(err)
-			}
-			if d.APIVersion != "security.istio.io/v1" && d.APIVersion != "security.istio.io/v1beta1" {
-				t.Errorf("got apiVersion %q, want security.istio.io/v1 or v1beta1", d.APIVersion)
-			}
-			if d.Kind == "RequestAuthentication" {
-				docs = append(docs, Document{Name: d.Metadata.Name, Namespace: d.Metadata.Namespace, File: "README.md", Line: 1, Spec: d.Spec})
-			}
+		docs, err := Read("README.md", b[1])
+		if err != nil {
+			t.Fatal(err)
 		}
 		out = append(out, docs)
 	}
