@@ -72,6 +72,10 @@ func TestSpecErrors(t *testing.T) {
 	if s := got[0].Error(); !strings.HasPrefix(s, "policies.yaml:12:") || !strings.Contains(s, "RequestAuthentication shop/bad") {
 		t.Errorf("got %q, want file:line: and the document named", s)
 	}
+	if file, line, col := got[0].Position(); file != "policies.yaml" || line != 12 || col != 15 ||
+		got[0].Message() != "RequestAuthentication shop/bad: jwtRules[0].audiences[0]: audience must be non-empty string" {
+		t.Errorf("got position %s:%d:%d and message %q, want policies.yaml:12:15 and the document, field and fault", file, line, col, got[0].Message())
+	}
 }
 
 // TestSpecDecodeErrors checks that unknown keys and wrong types are errors

@@ -76,8 +76,18 @@ type Error struct {
 
 // Error reports the position, the document, the field and the fault.
 func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message())
+}
+
+// Position is where the fault is, for a caller that reports errors of
+// several files in its own format.
+func (e *Error) Position() (file string, line, col int) { return e.File, e.Line, e.Column }
+
+// Message is the error without its position: the document, the field and
+// the fault.
+func (e *Error) Message() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d:%d: RequestAuthentication %s: ", e.File, e.Line, e.Column, e.Document)
+	b.WriteString("RequestAuthentication " + e.Document + ": ")
 	if e.Field != "" {
 		b.WriteString(e.Field + ": ")
 	}
