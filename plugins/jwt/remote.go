@@ -51,8 +51,8 @@ type remoteKeys struct {
 	opts     *Options
 	client   *http.Client
 	log      zerolog.Logger
-	// ctx ends with the Set, cancelling a fetch under way.
-	ctx context.Context
+	// stop is closed with the Set, cancelling a fetch under way.
+	stop <-chan struct{}
 
 	set atomic.Pointer[keySet]
 
@@ -133,8 +133,10 @@ func (r *remoteKeys) start(now time.Time, force bool) (chan struct{}, bool) {
 	if !force && !r.lastTry.IsZero() && now.Sub(r.lastTry) < r.opts.RetryInterval {
 		return nil, false
 	}
-	if r.ctx.Err() != nil {
+	select {
+	case <-r.stop:
 		return nil, false
+	default:
 	}
 	r.lastTry = now
 	done := make(chan struct{})
@@ -170,8 +172,15 @@ func (r *remoteKeys) fetch(done chan struct{}) {
 // issuer's OpenID configuration when the rule names no jwksUri, as istiod
 // does.
 func (r *remoteKeys) get() (*keySet, error) {
-	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
+	go func() {
+		select {
+		case <-r.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	uri := r.uri
 	if r.discover {
 		body, err := r.download(ctx, strings.TrimSuffix(r.uri, "/")+"/.well-known/openid-configuration")

@@ -368,6 +368,18 @@ func TestReloadKeepsKeys(t *testing.T) {
 	if _, err := run(t, compile(nil).For("shop", nil), "/", bearer(tok)); rejection(err) == nil {
 		t.Errorf("got %v from a Set without a previous one and the issuer down, want a rejection", err)
 	}
+
+	// A closed Set fetches nothing more, and closing again or a nil Set
+	// is harmless.
+	srv.down.Store(false)
+	closed := compile(nil)
+	closed.Close()
+	closed.Close()
+	(*Set)(nil).Close()
+	hits := srv.hits.Load()
+	if _, err := run(t, closed.For("shop", nil), "/", bearer(tok)); rejection(err) == nil || srv.hits.Load() != hits {
+		t.Errorf("got %v and %d fetches from a closed Set, want a rejection and none", err, srv.hits.Load()-hits)
+	}
 }
 
 func ptr(s string) *string { return &s }

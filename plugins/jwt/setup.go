@@ -1,11 +1,11 @@
 package jwt
 
 import (
-	"context"
 	"crypto/x509"
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -101,7 +101,8 @@ type Set struct {
 	opts    Options
 	docs    []compiledDoc
 	remotes map[string]*remoteKeys // by URI ("discover <issuer>" for discovery)
-	cancel  context.CancelFunc
+	stop    chan struct{}          // closed by Close
+	once    sync.Once
 }
 
 type compiledDoc struct {
@@ -127,10 +128,9 @@ func Compile(docs []Document, opts Options) (*Set, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	prev := opts.Previous
 	opts.Previous = nil // the new Set must not keep the old one alive
-	s := &Set{opts: opts, cancel: cancel, remotes: map[string]*remoteKeys{}}
+	s := &Set{opts: opts, stop: make(chan struct{}), remotes: map[string]*remoteKeys{}}
 	remotes := s.remotes
 	client := fetchClient(&s.opts)
 	log := zerolog.Nop()
@@ -163,7 +163,7 @@ func Compile(docs []Document, opts Options) (*Set, error) {
 				}
 				rk := remotes[id]
 				if rk == nil {
-					rk = &remoteKeys{uri: uri, discover: discover, timeout: timeout, opts: &s.opts, client: client, log: log, ctx: ctx}
+					rk = &remoteKeys{uri: uri, discover: discover, timeout: timeout, opts: &s.opts, client: client, log: log, stop: s.stop}
 					remotes[id] = rk
 					if old := prev.remote(id); old != nil {
 						rk.set.Store(old.set.Load())
@@ -223,8 +223,8 @@ func selects(sel, labels map[string]string) bool {
 // Close stops the Set's key fetches. Handlers keep verifying with the keys
 // they have.
 func (s *Set) Close() error {
-	if s != nil && s.cancel != nil {
-		s.cancel()
+	if s != nil && s.stop != nil {
+		s.once.Do(func() { close(s.stop) })
 	}
 	return nil
 }
