@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -56,53 +57,79 @@ func (ks *keySet) hasKid(kid string) bool {
 }
 
 // parseJWKS parses a JSON Web Key Set and keeps its public signature keys.
-// A symmetric key (kty oct) is refused: an issuer's JWKS has no business
-// holding one, and accepting it would let HMAC tokens in.
-func parseJWKS(data []byte) (*keySet, error) {
+// It refuses, each as one of skipped, a key it cannot use: a symmetric key
+// (kty oct: an issuer's JWKS has no business holding one, and accepting it
+// would let HMAC tokens in), an RSA key shorter than minRSABits, and a key
+// of a type or curve it does not know. Encryption keys (use enc) are left
+// out silently. err is set when the set is no JWKS or has no usable key.
+func parseJWKS(data []byte) (ks *keySet, skipped []error, err error) {
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("jwks is an invalid JSON: %v", err)
+		return nil, nil, fmt.Errorf("jwks is an invalid JSON: %v", err)
 	}
 	if raw.Keys == nil {
-		return nil, errors.New("jwks does not have [keys] field")
+		return nil, nil, errors.New("jwks does not have [keys] field")
 	}
-	ks := &keySet{}
+	ks = &keySet{}
 	for i, rk := range raw.Keys {
-		var jwk jose.JSONWebKey
-		if err := jwk.UnmarshalJSON(rk); err != nil {
-			return nil, fmt.Errorf("key %d: %v", i, err)
+		k, use, err := parseKey(rk)
+		if err != nil {
+			skipped = append(skipped, fmt.Errorf("key %d: %v", i, err))
+		} else if use {
+			ks.keys = append(ks.keys, k)
 		}
-		if jwk.Use != "" && jwk.Use != "sig" {
-			continue // an encryption key: not for signatures
-		}
-		var pub any
-		switch k := jwk.Key.(type) {
-		case *rsa.PublicKey:
-			pub = k
-		case *ecdsa.PublicKey, ed25519.PublicKey:
-			pub = k
-		case *rsa.PrivateKey:
-			pub = &k.PublicKey
-		case *ecdsa.PrivateKey:
-			pub = &k.PublicKey
-		case ed25519.PrivateKey:
-			pub = k.Public()
-		case []byte:
-			return nil, fmt.Errorf("key %d: symmetric (oct) keys are not accepted", i)
-		default:
-			return nil, fmt.Errorf("key %d: unsupported key type %T", i, jwk.Key)
-		}
-		if r, ok := pub.(*rsa.PublicKey); ok && r.N.BitLen() < minRSABits {
-			return nil, fmt.Errorf("key %d: an RSA key of %d bits is too weak, at least %d are required", i, r.N.BitLen(), minRSABits)
-		}
-		ks.keys = append(ks.keys, key{kid: jwk.KeyID, alg: jwk.Algorithm, pub: pub})
 	}
 	if len(ks.keys) == 0 {
-		return nil, errors.New("jwks doesn't have any valid public key")
+		if len(skipped) > 0 {
+			return nil, skipped, fmt.Errorf("jwks doesn't have any valid public key: %s", oneLine(skipped))
+		}
+		return nil, nil, errors.New("jwks doesn't have any valid public key")
 	}
-	return ks, nil
+	return ks, skipped, nil
+}
+
+// oneLine joins errors with "; ", for a message that must stay on its line.
+func oneLine(errs []error) string {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// parseKey parses one JWK; use is false for a key that is not for
+// signatures.
+func parseKey(raw []byte) (key, bool, error) {
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(raw); err != nil {
+		return key{}, false, err
+	}
+	if jwk.Use != "" && jwk.Use != "sig" {
+		return key{}, false, nil
+	}
+	var pub any
+	switch k := jwk.Key.(type) {
+	case *rsa.PublicKey:
+		pub = k
+	case *ecdsa.PublicKey, ed25519.PublicKey:
+		pub = k
+	case *rsa.PrivateKey:
+		pub = &k.PublicKey
+	case *ecdsa.PrivateKey:
+		pub = &k.PublicKey
+	case ed25519.PrivateKey:
+		pub = k.Public()
+	case []byte:
+		return key{}, false, errors.New("symmetric (oct) keys are not accepted")
+	default:
+		return key{}, false, fmt.Errorf("unsupported key type %T", jwk.Key)
+	}
+	if r, ok := pub.(*rsa.PublicKey); ok && r.N.BitLen() < minRSABits {
+		return key{}, false, fmt.Errorf("an RSA key of %d bits is too weak, at least %d are required", r.N.BitLen(), minRSABits)
+	}
+	return key{kid: jwk.KeyID, alg: jwk.Algorithm, pub: pub}, true, nil
 }
 
 // fits reports whether k can check a signature made with alg: the key's

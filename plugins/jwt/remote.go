@@ -202,9 +202,14 @@ func (r *remoteKeys) get() (*keySet, error) {
 	if err != nil {
 		return nil, err
 	}
-	ks, err := parseJWKS(body)
+	ks, skipped, err := parseJWKS(body)
 	if err != nil {
 		return nil, err
+	}
+	if len(skipped) > 0 {
+		// Issuers publish keys for others too; those left out are told,
+		// and the rest serve.
+		r.log.Warn().Str("jwks_uri", r.uri).Str("keys_left_out", oneLine(skipped)).Msg("jwt: the JWKS has keys the gateway does not use")
 	}
 	ks.at = r.opts.Now()
 	return ks, nil

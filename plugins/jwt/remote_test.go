@@ -382,4 +382,19 @@ func TestReloadKeepsKeys(t *testing.T) {
 	}
 }
 
+// TestRemoteSkipsKeys checks that a fetched JWKS serves its usable keys
+// while those the gateway refuses (oct, here) are left out and logged.
+func TestRemoteSkipsKeys(t *testing.T) {
+	es := keyFor(jose.ES256)
+	good := jwks(t, es)
+	srv := newJWKSServer(t, strings.Replace(good, `"keys":[`, `"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"hmac"},`, 1))
+	h, clk, logs := remoteSetup(t, srv, Options{})
+	if _, err := run(t, h, "/", bearer(sign(t, es, fresh(clk), nil))); err != nil {
+		t.Fatalf("got %v, want the usable key to verify", err)
+	}
+	if !strings.Contains(logs.String(), "symmetric (oct) keys are not accepted") {
+		t.Errorf("got log %q, want the oct key named", logs.String())
+	}
+}
+
 func ptr(s string) *string { return &s }

@@ -146,7 +146,7 @@ func Compile(docs []Document, opts Options) (*Set, error) {
 		for _, r := range sp.JWTRules {
 			p := newProvider(r)
 			if r.Jwks != "" {
-				ks, _ := parseJWKS([]byte(r.Jwks)) // validated above
+				ks, _, _ := parseJWKS([]byte(r.Jwks)) // validated above
 				p.keys = inlineKeys{ks}
 			} else {
 				timeout := s.opts.FetchTimeout

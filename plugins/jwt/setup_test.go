@@ -50,7 +50,7 @@ func TestSpecErrors(t *testing.T) {
 		{23, `jwtRules[1].outputClaimToHeaders[1].header: header name ":authority" is not a valid HTTP header name`},
 		{24, `jwtRules[1].timeout: must be a positive duration such as 5s, got "soon"`},
 		{25, `jwtRules[2].issuer: issuer "b-issuer" is no https URL to discover keys from: set jwks or jwksUri`},
-		{27, "jwtRules[3].jwks: jwks parse error: key 0: symmetric (oct) keys are not accepted"},
+		{27, "jwtRules[3].jwks: jwks parse error: jwks doesn't have any valid public key: key 0: symmetric (oct) keys are not accepted"},
 		{29, "jwtRules[4].jwks: only one of jwks or jwksUri can be set"},
 	}
 	var got []*Error
@@ -90,6 +90,7 @@ func TestSpecDecodeErrors(t *testing.T) {
 		{"wrong type", "jwtRules:\n- issuer: [a]\n", 2, "cannot unmarshal"},
 		{"selector and targetRef", "selector: {matchLabels: {app: a}}\ntargetRef: {kind: Gateway, name: g}\n", 1, "only one of targetRefs or workloadSelector"},
 		{"not yaml", "jwtRules: [\n", 1, ""},
+		{"inline key beside an oct key", "jwtRules:\n- issuer: a\n  jwks: '{\"keys\":[" + readmeJWK + `,{"kty":"oct","k":"c2VjcmV0"}]}'` + "\n", 3, "jwks parse error: key 1: symmetric (oct) keys are not accepted"},
 		{"token from host", "jwtRules:\n- issuer: a\n  jwksUri: https://k/\n  fromHeaders: [{name: Host}]\n", 4, `header "Host" cannot be used`},
 		{"payload to content-length", "jwtRules:\n- issuer: a\n  jwksUri: https://k/\n  outputPayloadToHeader: content_length\n", 4, `header "content_length" cannot be used`},
 		{"claim to transfer-encoding", "jwtRules:\n- issuer: a\n  jwksUri: https://k/\n  outputClaimToHeaders: [{header: Transfer-Encoding, claim: sub}]\n", 4, `cannot be used`},
@@ -172,6 +173,9 @@ func TestSelection(t *testing.T) {
 const weakRSA = `{"keys":[{"kty":"RSA","e":"AQAB","n":"` +
 	"wJ2Gp4yHU5b3mRqQzFe5e-Pk-Gs56a_N5iMhFi4fXgU1pLs1-v3dQ1XoUh1FQnLuhJ2vnYq6gsUNY9XN8FuH3kxcSeqp8tJvgmk9d3OGUaxw1oLk2SkhKTT7JDPQGRmbpcGxZSO1qGQRr5A3cf8ozTs5hPefqGfRKSc4YbYuvxFyn8" +
 	`"}]}`
+
+// readmeJWK is the public key of the README's first example.
+const readmeJWK = `{"kty":"EC","crv":"P-256","x":"M_bLmQyqsO6GDZ3L22ic2bnhrlXtk1MU-MoFUnzu3EA","y":"lFkA147rSjE8X7Kd5JHh91xfI6i4LQg8Tkjp7KywwKg"}`
 
 // flatten unpacks errors.Join.
 func flatten(err error) []error {

@@ -47,8 +47,12 @@ func (f *specFile) validateRule(at string, r *jwtRule) {
 	case r.Jwks != "" && r.JwksURI != "":
 		f.fail(at+".jwks", "only one of jwks or jwksUri can be set")
 	case r.Jwks != "":
-		if _, err := parseJWKS([]byte(r.Jwks)); err != nil {
+		// Written inline, every key must be usable: a key the gateway
+		// would skip is a mistake in the file.
+		if _, skipped, err := parseJWKS([]byte(r.Jwks)); err != nil {
 			f.fail(at+".jwks", "jwks parse error: %v", err)
+		} else if len(skipped) > 0 {
+			f.fail(at+".jwks", "jwks parse error: %s", oneLine(skipped))
 		}
 	case r.JwksURI != "":
 		if err := checkJwksURI(r.JwksURI); err != nil {
