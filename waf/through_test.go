@@ -114,6 +114,14 @@ func TestThroughTheGateway(t *testing.T) {
 		}
 	})
 
+	t.Run("response leak in detect mode", func(t *testing.T) {
+		resp, body := wg.send(t, "GET", "/watch-leaks/sql", "", "", "id-watch-leak")
+		md := wafMetadata(wg.logFor(t, "id-watch-leak"))
+		if resp.StatusCode != 200 || !strings.Contains(body, "SQL syntax") || md["outcome"] != "response_detected" || !strings.Contains(md["rule_ids"], "951") {
+			t.Errorf("got %d %q with metadata %v; want the page passed and the detection logged", resp.StatusCode, body, md)
+		}
+	})
+
 	t.Run("response of another type streams", func(t *testing.T) {
 		resp, err := http.Get(wg.base + "/leaks/stream")
 		if err != nil {
