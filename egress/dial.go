@@ -68,6 +68,9 @@ func (d *Dialer) Resolve(ctx context.Context, host Host, port uint16, allowed []
 		if host.Name() == "" {
 			return out, fmt.Errorf("dial: %w", ErrInvalidHost)
 		}
+		if d.Resolver == nil {
+			return out, fmt.Errorf("dial %s: no resolver for a name", host.Authority(port))
+		}
 		var err error
 		if addrs, err = d.Resolver.Lookup(ctx, host.Name()); err != nil {
 			return out, err

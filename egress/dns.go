@@ -115,11 +115,20 @@ func cmpDefault(d, def time.Duration) time.Duration {
 // Server returns the address of the DNS server the resolver asks.
 func (r *Resolver) Server() netip.AddrPort { return r.cfg.Server }
 
-// Lookup returns the addresses of name, a canonical host name (see
-// CanonicalHost), A records first. It answers from the cache while the
+// Lookup returns the addresses of name, A records first. The name is put
+// in canonical form first (CanonicalHost); an IP literal in any accepted
+// spelling is its own answer and is never asked of the server. It answers from the cache while the
 // answer's TTL lasts; lookups of one name at once share one query. The
 // error wraps ErrNXDomain, ErrNoData, ErrServFail or ErrDNSTimeout.
 func (r *Resolver) Lookup(ctx context.Context, name string) ([]netip.Addr, error) {
+	h, err := CanonicalHost(name)
+	if err != nil {
+		return nil, fmt.Errorf("resolve: %w", err)
+	}
+	if h.IsIP() { // never a query: see CanonicalHost
+		return []netip.Addr{h.Addr()}, nil
+	}
+	name = h.Name()
 	if e, ok := r.cache.Get(name); ok {
 		if r.now().Before(e.expires) {
 			return slices.Clone(e.addrs), e.err

@@ -323,3 +323,35 @@ func TestNewResolverRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestResolverCanonicalNames: a lookup puts the name in canonical form, so
+// spellings of one name share one cache entry, an IP literal is never
+// asked of the server, and an invalid host is refused before any query.
+func TestResolverCanonicalNames(t *testing.T) {
+	srv := startDNS(t, map[string]*dnsName{"svc.test": {addrs: []string{"192.0.2.1"}, ttl: 60}})
+	r, _ := newTestResolver(t, srv, ResolverConfig{})
+	ctx := context.Background()
+	for _, name := range []string{"svc.test", "SVC.Test.", "ｓｖｃ.test"} {
+		if addrs, err := r.Lookup(ctx, name); err != nil || addrStrings(addrs) != "192.0.2.1" {
+			t.Errorf("Lookup(%q) = %v, %v; want 192.0.2.1", name, addrs, err)
+		}
+	}
+	if n := srv.count("svc.test. TypeA"); n != 1 {
+		t.Errorf("svc.test asked %d times for three spellings, want 1", n)
+	}
+	for _, lit := range []string{"2130706433", "127.0.0.1.", "[::1]"} {
+		addrs, err := r.Lookup(ctx, lit)
+		if err != nil || len(addrs) != 1 || !addrs[0].IsLoopback() {
+			t.Errorf("Lookup(%q) = %v, %v; want its loopback address", lit, addrs, err)
+		}
+	}
+	if _, err := r.Lookup(ctx, "0177.0.0.1"); !errors.Is(err, ErrInvalidHost) {
+		t.Errorf("Lookup(0177.0.0.1) error %v, want ErrInvalidHost", err)
+	}
+	srv.mu.Lock()
+	asked := len(srv.asked)
+	srv.mu.Unlock()
+	if asked != 2 {
+		t.Errorf("the server was asked %d kinds of question, want 2 (svc.test A and AAAA)", asked)
+	}
+}

@@ -41,10 +41,13 @@ func query(ctx context.Context, server netip.AddrPort, name string, qtype dnsmes
 	question := dnsmessage.Question{Name: q, Type: qtype, Class: dnsmessage.ClassINET}
 	var lastErr error
 	for attempt := range 2 {
-		deadline, _ := ctx.Deadline()
+		left := DefaultDNSTimeout
+		if deadline, ok := ctx.Deadline(); ok {
+			left = time.Until(deadline)
+		}
 		// The first attempt gets half the time left, so a lost datagram
 		// leaves room for a second.
-		actx, cancel := context.WithDeadline(ctx, time.Now().Add(time.Until(deadline)/time.Duration(2-attempt)))
+		actx, cancel := context.WithTimeout(ctx, left/time.Duration(2-attempt))
 		msg, err := exchange(actx, "udp", server, question)
 		cancel()
 		if err == nil && msg.Truncated {

@@ -9,7 +9,8 @@ import (
 
 // Guard decides whether the gateway may open a connection to an address.
 // It refuses internal addresses unless an allowed CIDR lies inside their
-// range, and it refuses the gateway's own listeners always.
+// range, and it refuses the gateway's own listeners always. A nil Guard
+// knows no listeners of the gateway but refuses internal addresses alike.
 type Guard struct {
 	own []netip.AddrPort
 	// localAddrs lists the host's addresses, read at each check that needs
@@ -65,6 +66,9 @@ func (g *Guard) Check(addr netip.Addr, port uint16, allowed []netip.Prefix) (rea
 // listeners. Dialling the unspecified address reaches the local host, so it
 // counts as every listener's address.
 func (g *Guard) ownListener(addr netip.Addr, port uint16) (netip.AddrPort, bool) {
+	if g == nil {
+		return netip.AddrPort{}, false
+	}
 	a := addr.Unmap()
 	var locals []netip.Addr
 	fetched := false

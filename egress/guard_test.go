@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"testing"
@@ -102,5 +103,44 @@ func TestGuardReadsInterfaces(t *testing.T) {
 		if reason, ok := g.Check(a, 3128, []netip.Prefix{netip.PrefixFrom(a, a.BitLen())}); ok {
 			t.Errorf("Check(%s, 3128) = %q, ok; want the gateway's own listener", a, reason)
 		}
+	}
+}
+
+func TestNilGuardAndResolver(t *testing.T) {
+	var g *Guard
+	if reason, ok := g.Check(netip.MustParseAddr("127.0.0.1"), 443, nil); ok || reason != "loopback address in 127.0.0.0/8" {
+		t.Errorf("nil Guard Check(127.0.0.1) = %q, %v; want loopback refused", reason, ok)
+	}
+	d := &Dialer{}
+	h, _ := CanonicalHost("example.com")
+	if _, _, err := d.Dial(context.Background(), h, 443, nil); err == nil || !strings.Contains(err.Error(), "no resolver") {
+		t.Errorf("Dial without a resolver: %v, want an error saying so", err)
+	}
+}
+
+// TestHotPathAllocs: checking a public address allocates nothing.
+func TestHotPathAllocs(t *testing.T) {
+	g := NewGuard([]netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:9901")})
+	public := netip.MustParseAddr("2001:4860:4860::8888")
+	allowed := prefixes("10.0.0.0/8")
+	if n := testing.AllocsPerRun(100, func() { Classify(public) }); n != 0 {
+		t.Errorf("Classify allocates %v times, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { g.Check(public, 443, allowed) }); n != 0 {
+		t.Errorf("Check of a public address allocates %v times, want 0", n)
+	}
+}
+
+func BenchmarkGuardCheck(b *testing.B) {
+	g := NewGuard([]netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:9901")})
+	public := netip.MustParseAddr("93.184.215.14")
+	for b.Loop() {
+		g.Check(public, 443, nil)
+	}
+}
+
+func BenchmarkCanonicalHost(b *testing.B) {
+	for b.Loop() {
+		CanonicalHost("api.example.com")
 	}
 }
