@@ -38,7 +38,7 @@ func SplitAuthority(authority string) (Host, uint16, error) {
 	}
 	h, err := CanonicalHost(host)
 	if err != nil {
-		return Host{}, 0, err
+		return Host{}, 0, fmt.Errorf("authority %q: %w", authority, err)
 	}
 	return h, port, nil
 }

@@ -122,3 +122,13 @@ func (d *Dialer) Dial(ctx context.Context, host Host, port uint16, allowed []net
 	}
 	return nil, out, fmt.Errorf("connect %s: %w", host.Authority(port), errors.Join(errs...))
 }
+
+// String gives the verdict as the access log and `portcullis egress check`
+// show it: "10.0.0.1 refused: private address in 10.0.0.0/8".
+func (v Verdict) String() string {
+	word := " refused: "
+	if v.Allowed {
+		word = " allowed: "
+	}
+	return v.Addr.String() + word + v.Reason
+}

@@ -136,6 +136,11 @@ func TestDialMixedAnswersRefused(t *testing.T) {
 	if len(dialled.Resolved) != 2 || dialled.Resolved[0] != want[0] || dialled.Resolved[1] != want[1] {
 		t.Errorf("verdicts %+v, want %+v", dialled.Resolved, want)
 	}
+	for i, text := range []string{"127.0.0.1 allowed: loopback allowed by 127.0.0.1/32", "10.0.0.1 refused: private address in 10.0.0.0/8"} {
+		if got := want[i].String(); got != text {
+			t.Errorf("Verdict.String() = %q, want %q", got, text)
+		}
+	}
 	ln.expectOnly(t, d)
 }
 

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 // hostSeeds are spellings the fuzz targets start from.
@@ -184,6 +186,53 @@ func FuzzClassify(f *testing.F) {
 		want, wantInternal := refClassify(addr)
 		if class != want || internal != wantInternal {
 			t.Fatalf("Classify(%s) = %s, %v; reference says %s, %v", addr, class, internal, want, wantInternal)
+		}
+	})
+}
+
+// FuzzParseAnswer feeds DNS messages from a hostile server to the answer
+// parser: it must not panic, and every address it returns must come from a
+// record of the type asked. (Which owner names count is shown by
+// TestResolverAnswers' poisoned answer.)
+func FuzzParseAnswer(f *testing.F) {
+	srv := &dnsServer{names: map[string]*dnsName{
+		"a.test.":     {addrs: []string{"192.0.2.1", "2001:db8::1"}, ttl: 60, extra: true},
+		"alias.test.": {cname: "a.test", ttl: 30},
+	}, asked: map[string]int{}}
+	for _, name := range []string{"a.test.", "alias.test.", "missing.test."} {
+		for _, qtype := range []dnsmessage.Type{dnsmessage.TypeA, dnsmessage.TypeAAAA} {
+			q := dnsmessage.Message{Questions: []dnsmessage.Question{{Name: dnsmessage.MustNewName(name), Type: qtype, Class: dnsmessage.ClassINET}}}
+			for _, pkt := range srv.answer(pack(q), true) {
+				f.Add(pkt)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var msg dnsmessage.Message
+		if msg.Unpack(b) != nil || len(msg.Questions) != 1 {
+			return
+		}
+		q := msg.Questions[0]
+		if _, ok := matches(b, msg.ID, q); !ok && msg.Response {
+			t.Fatalf("a response to its own question does not match it")
+		}
+		a, err := parseAnswer(&msg, q)
+		if err != nil {
+			return
+		}
+		for _, addr := range a.addrs {
+			found := false
+			for _, rr := range msg.Answers {
+				switch body := rr.Body.(type) {
+				case *dnsmessage.AResource:
+					found = found || q.Type == dnsmessage.TypeA && netip.AddrFrom4(body.A) == addr
+				case *dnsmessage.AAAAResource:
+					found = found || q.Type == dnsmessage.TypeAAAA && netip.AddrFrom16(body.AAAA) == addr
+				}
+			}
+			if !found {
+				t.Fatalf("address %s is in no %s record of the answer", addr, q.Type)
+			}
 		}
 	})
 }
