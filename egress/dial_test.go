@@ -192,3 +192,50 @@ func TestDialErrors(t *testing.T) {
 		t.Errorf("Dial to a closed port = %+v, %v; want a connect error with the verdict and no address", dialled, err)
 	}
 }
+
+// BenchmarkDial compares a guarded dial of a cached name with a plain
+// net.Dialer to the same loopback listener, in one run.
+func BenchmarkDial(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	target := ln.Addr().(*net.TCPAddr).AddrPort()
+	srv := startDNS(b, map[string]*dnsName{"svc.test": {addrs: []string{"127.0.0.1"}, ttl: 3600}})
+	r, err := NewResolver(ResolverConfig{Server: srv.addr})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := &Dialer{Resolver: r, Guard: NewGuard(nil)}
+	host, _ := CanonicalHost("svc.test")
+	allowed := prefixes("127.0.0.1/32")
+	b.Run("direct", func(b *testing.B) {
+		var nd net.Dialer
+		for b.Loop() {
+			c, err := nd.DialContext(context.Background(), "tcp", target.String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	b.Run("guarded", func(b *testing.B) {
+		for b.Loop() {
+			c, _, err := d.Dial(context.Background(), host, target.Port(), allowed)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+}

@@ -117,9 +117,11 @@ func (r *Resolver) Server() netip.AddrPort { return r.cfg.Server }
 
 // Lookup returns the addresses of name, A records first. The name is put
 // in canonical form first (CanonicalHost); an IP literal in any accepted
-// spelling is its own answer and is never asked of the server. It answers from the cache while the
-// answer's TTL lasts; lookups of one name at once share one query. The
-// error wraps ErrNXDomain, ErrNoData, ErrServFail or ErrDNSTimeout.
+// spelling is its own answer and is never asked of the server. Lookup
+// answers from the cache while the answer's TTL lasts, and lookups of one
+// name at once share one query. The error wraps ErrNXDomain, ErrNoData,
+// ErrServFail or ErrDNSTimeout, or ErrInvalidHost for a name refused
+// before any query.
 func (r *Resolver) Lookup(ctx context.Context, name string) ([]netip.Addr, error) {
 	h, err := CanonicalHost(name)
 	if err != nil {
@@ -155,9 +157,10 @@ func (r *Resolver) Lookup(ctx context.Context, name string) ([]netip.Addr, error
 }
 
 // resolve asks for A and AAAA at once and merges the answers. Any address
-// makes a success, kept for the lowest TTL among the answers; otherwise an
-// NXDOMAIN or an empty answer is kept for its negative TTL; a failure or
-// timeout is not kept at all.
+// makes a success, kept for the lowest TTL among the answers, even if the
+// other family failed (its addresses are then neither known nor dialled);
+// otherwise an NXDOMAIN or an empty answer is kept for its negative TTL; a
+// failure or timeout is not kept at all.
 func (r *Resolver) resolve(ctx context.Context, name string) cacheEntry {
 	type result struct {
 		answer
@@ -174,7 +177,7 @@ func (r *Resolver) resolve(ctx context.Context, name string) cacheEntry {
 	wg.Wait()
 	var addrs []netip.Addr
 	ttl, negTTL := r.cfg.MaxTTL, r.cfg.NegativeTTL
-	var nx, nodata int
+	nx := 0
 	var firstErr error
 	for _, res := range byType {
 		switch {
@@ -186,7 +189,6 @@ func (r *Resolver) resolve(ctx context.Context, name string) cacheEntry {
 			nx++
 			negTTL = min(negTTL, res.negTTL)
 		case len(res.addrs) == 0:
-			nodata++
 			negTTL = min(negTTL, res.negTTL)
 		default:
 			addrs = append(addrs, res.addrs...)

@@ -79,6 +79,7 @@ func TestResolverAnswers(t *testing.T) {
 		"mapped.test":    {addrs: []string{"::ffff:127.0.0.1"}, ttl: 60},
 		"upper.test":     {addrs: []string{"192.0.2.6"}, ttl: 60},
 		"nat64only.test": {addrs: []string{"64:ff9b::7f00:1"}, ttl: 60},
+		"v4only.test":    {addrs: []string{"192.0.2.7", "2001:db8::7"}, ttl: 60, servfail6: true},
 	})
 	r, _ := newTestResolver(t, srv, ResolverConfig{})
 	tests := []struct {
@@ -91,6 +92,7 @@ func TestResolverAnswers(t *testing.T) {
 		{"poisoned.test", "192.0.2.5"},
 		{"mapped.test", "::ffff:127.0.0.1"},
 		{"nat64only.test", "64:ff9b::7f00:1"},
+		{"v4only.test", "192.0.2.7"}, // AAAA failed: the A answer stands alone
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,8 @@ type dnsName struct {
 	junkFirst bool
 	// extra adds an A record of 127.0.0.1 for another name.
 	extra bool
+	// servfail6 answers AAAA queries with SERVFAIL.
+	servfail6 bool
 	// gate, when set, holds answers until it is closed.
 	gate chan struct{}
 }
@@ -46,7 +48,7 @@ type dnsServer struct {
 	wg    sync.WaitGroup
 }
 
-func startDNS(t *testing.T, names map[string]*dnsName) *dnsServer {
+func startDNS(t testing.TB, names map[string]*dnsName) *dnsServer {
 	t.Helper()
 	s := &dnsServer{names: map[string]*dnsName{}, asked: map[string]int{}}
 	for n, v := range names {
@@ -153,6 +155,10 @@ func (s *dnsServer) answer(pkt []byte, tcp bool) [][]byte {
 		return nil
 	}
 	resp.RCode = entry.rcode
+	if entry.servfail6 && question.Type == dnsmessage.TypeAAAA {
+		resp.RCode = dnsmessage.RCodeServerFailure
+		return [][]byte{pack(resp)}
+	}
 	if !tcp && entry.truncate {
 		resp.Truncated = true
 		return [][]byte{pack(resp)}
