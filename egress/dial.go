@@ -38,6 +38,9 @@ type Dialled struct {
 	// Addr is the address connected to; it is the zero AddrPort when the
 	// dial was refused or failed.
 	Addr netip.AddrPort
+	// LookupTime is how long the name took to resolve (0 for an IP
+	// literal), ConnectTime how long connecting took, all attempts.
+	LookupTime, ConnectTime time.Duration
 }
 
 // Dialer connects to a destination through the guard: it resolves a name
@@ -71,8 +74,11 @@ func (d *Dialer) Resolve(ctx context.Context, host Host, port uint16, allowed []
 		if d.Resolver == nil {
 			return out, fmt.Errorf("dial %s: no resolver for a name", host.Authority(port))
 		}
+		start := time.Now()
 		var err error
-		if addrs, err = d.Resolver.Lookup(ctx, host.Name()); err != nil {
+		addrs, err = d.Resolver.Lookup(ctx, host.Name())
+		out.LookupTime = time.Since(start)
+		if err != nil {
 			return out, err
 		}
 	}
@@ -102,6 +108,7 @@ func (d *Dialer) Dial(ctx context.Context, host Host, port uint16, allowed []net
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	start := time.Now()
 	var errs []error
 	for i, v := range out.Resolved {
 		// As net.Dialer does, each address gets an equal share of the time
@@ -112,7 +119,7 @@ func (d *Dialer) Dial(ctx context.Context, host Host, port uint16, allowed []net
 		nd := net.Dialer{Timeout: share}
 		conn, err := nd.DialTCP(ctx, "tcp", netip.AddrPort{}, ap) // by address: no lookup can happen here
 		if err == nil {
-			out.Addr = ap
+			out.Addr, out.ConnectTime = ap, time.Since(start)
 			return conn, out, nil
 		}
 		if isTimeout(err) {
@@ -120,6 +127,7 @@ func (d *Dialer) Dial(ctx context.Context, host Host, port uint16, allowed []net
 		}
 		errs = append(errs, err)
 	}
+	out.ConnectTime = time.Since(start)
 	return nil, out, fmt.Errorf("connect %s: %w", host.Authority(port), errors.Join(errs...))
 }
 

@@ -91,6 +91,9 @@ func TestDialAllowedLoopback(t *testing.T) {
 	if len(dialled.Resolved) != 1 || !dialled.Resolved[0].Allowed || dialled.Resolved[0].Reason != "loopback allowed by 127.0.0.1/32" {
 		t.Errorf("verdicts %+v, want 127.0.0.1 allowed by 127.0.0.1/32", dialled.Resolved)
 	}
+	if dialled.LookupTime <= 0 || dialled.ConnectTime <= 0 {
+		t.Errorf("lookup took %s and connecting %s, want both measured", dialled.LookupTime, dialled.ConnectTime)
+	}
 	// Resolved once: the dial went by address, so the server, whose next
 	// answer is 10.0.0.1, was asked once.
 	if n := srv.count("svc.test. TypeA"); n != 1 {
