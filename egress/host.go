@@ -115,8 +115,9 @@ func CanonicalHost(s string) (Host, error) {
 		return Host{}, fmt.Errorf("host %q: %w: %w", s, ErrInvalidHost, err)
 	}
 	// The numeric test runs on the mapped text, as the URL Standard's does,
-	// and before the IDNA error counts: "127.0.0.1." fails DNS length checks
-	// but is still an address.
+	// and before the IDNA error counts, so that a numeric host is judged as
+	// an address even where IDNA refuses it as a name (a hex part longer
+	// than a DNS label, an empty part) and its error says which part.
 	name := strings.TrimSuffix(mapped, ".")
 	if endsInNumber(name) {
 		addr, perr := parseIPv4Number(name)

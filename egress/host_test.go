@@ -37,6 +37,7 @@ func TestCanonicalHost(t *testing.T) {
 		{"0x7F.0x0.0x0.0x1", "127.0.0.1", true},
 		{"0x7f000001", "127.0.0.1", true},
 		{"0x00007f.1", "127.0.0.1", true},
+		{"0x" + strings.Repeat("0", 70) + "7f.1", "127.0.0.1", true}, // longer than a DNS label, still a number
 		{"0", "0.0.0.0", true},
 		{"0.0.0.0", "0.0.0.0", true},
 		{"169.254.43518", "169.254.169.254", true},
