@@ -365,3 +365,16 @@ func TestResolverCanonicalNames(t *testing.T) {
 		t.Errorf("the server was asked %d kinds of question, want 2 (svc.test A and AAAA)", asked)
 	}
 }
+
+// TestResolverDefaultServer: without a server the resolver asks the first
+// nameserver of /etc/resolv.conf (it is only built here, never asked).
+func TestResolverDefaultServer(t *testing.T) {
+	want, wantErr := nameserverFromFile(resolvConfPath)
+	r, err := NewResolver(ResolverConfig{})
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("NewResolver() error %v, want one like %v", err, wantErr)
+	}
+	if err == nil && r.Server() != want {
+		t.Errorf("Server() = %s, want %s from %s", r.Server(), want, resolvConfPath)
+	}
+}

@@ -77,15 +77,7 @@ func isTimeout(err error) bool {
 // so that a stray or forged datagram cannot answer for the server.
 func exchange(ctx context.Context, network string, server netip.AddrPort, q dnsmessage.Question) (*dnsmessage.Message, error) {
 	id := uint16(rand.Uint32())
-	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, RecursionDesired: true})
-	b.EnableCompression()
-	_ = b.StartQuestions()
-	_ = b.Question(q)
-	_ = b.StartAdditionals()
-	var opt dnsmessage.ResourceHeader
-	_ = opt.SetEDNS0(udpSize, dnsmessage.RCodeSuccess, false)
-	_ = b.OPTResource(opt, dnsmessage.OPTResource{})
-	packet, err := b.Finish()
+	packet, err := buildQuery(id, q)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +108,21 @@ func exchange(ctx context.Context, network string, server netip.AddrPort, q dnsm
 			return msg, nil
 		}
 	}
+}
+
+// buildQuery packs a recursive query for q with an EDNS(0) record that
+// offers udpSize.
+func buildQuery(id uint16, q dnsmessage.Question) ([]byte, error) {
+	msg := dnsmessage.Message{
+		Header:    dnsmessage.Header{ID: id, RecursionDesired: true},
+		Questions: []dnsmessage.Question{q},
+	}
+	var opt dnsmessage.ResourceHeader
+	if err := opt.SetEDNS0(udpSize, dnsmessage.RCodeSuccess, false); err != nil {
+		return nil, err
+	}
+	msg.Additionals = []dnsmessage.Resource{{Header: opt, Body: &dnsmessage.OPTResource{}}}
+	return msg.Pack()
 }
 
 // exchangeTCP sends packet with its length prefix (RFC 1035 4.2.2) and
