@@ -54,16 +54,22 @@ func (g *Gateway) identityFor(cfg *routes.Config) (*identity.Identity, *workload
 		if src, err = openWorkloadSource(spec.WorkloadAPI.Socket, g.log, g.opts.WorkloadAPIRetry); err != nil {
 			return nil, nil, err
 		}
+		g.log.Info().Str("workload_api", src.addr).Dur("wait", g.opts.WorkloadAPIWait).Msg("waiting for the gateway's SVID from the workload API")
 		if err := src.wait(g.opts.WorkloadAPIWait); err != nil {
 			src.close()
 			return nil, nil, err
 		}
 	}
 	id, err := src.identity(spec.Domains())
-	if err != nil && src != g.wl {
-		src.close()
+	if err != nil {
+		if src != g.wl {
+			src.close()
+		}
+		return nil, nil, err
 	}
-	return id, src, err
+	g.log.Info().Str("workload_api", src.addr).Str("spiffe_id", id.SVID.ID.String()).Time("expires", id.SVID.Expiry()).
+		Msg("identity from the workload API")
+	return id, src, nil
 }
 
 // sameTrust reports whether two identity blocks take the same trust

@@ -418,3 +418,20 @@ func (c closerPlugin) Close() error {
 	c.closed.Add(1)
 	return nil
 }
+
+// TestWorkloadAPIRetry doubles the wait between attempts from the base up
+// to the longest, and starts again from the base after a stream that
+// delivered.
+func TestWorkloadAPIRetry(t *testing.T) {
+	b := retryStrategy{base: 250 * time.Millisecond, max: 2 * time.Second}.NewBackoff()
+	var got []time.Duration
+	for range 6 {
+		got = append(got, b.Next())
+	}
+	b.Reset()
+	got = append(got, b.Next())
+	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, 250 * time.Millisecond}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
