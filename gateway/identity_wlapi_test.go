@@ -355,6 +355,24 @@ func TestWorkloadAPIStart(t *testing.T) {
 	}
 }
 
+// TestWorkloadAPIWatchAgain watches again after a server ends the stream
+// with InvalidArgument, on which go-spiffe's client stops watching.
+func TestWorkloadAPIWatchAgain(t *testing.T) {
+	ca := newDevCA(t)
+	api := newWLAPIServer(t)
+	api.refuse.Store(2)
+	svid := issueSVID(t, ca, gatewayID, nil)
+	api.push(x509Context(t, svid, []*devca.CA{ca}))
+	logs := &lockedLog{}
+	tg := serveWith(t, parseT(t, wlapiYAML(api.addr(), "127.0.0.1:1")), accesslog.Options{Format: "json"}, wlapiOptions(logs))
+	if got := tg.Config().Identity.SVID.Certificate.Leaf.SerialNumber.String(); got != serial(svid) {
+		t.Errorf("got SVID %s, want %s", got, serial(svid))
+	}
+	if !strings.Contains(logs.String(), "workload API watch ended; watching again") {
+		t.Errorf("got log %s, want a line saying the watch ended and starts again", logs)
+	}
+}
+
 // TestWLAPIServerHeader shows the test's Workload API enforcing what
 // servers enforce: a call without workload.spiffe.io: true is refused, so
 // that the gateway's SVIDs in the other tests prove it sends the header.

@@ -28,6 +28,9 @@ type wlapiServer struct {
 	// streams counts the FetchX509SVID streams ever opened, open those
 	// open now.
 	streams, open atomic.Int64
+	// refuse is how many calls still to refuse with InvalidArgument, on
+	// which go-spiffe's client gives up its watch.
+	refuse atomic.Int64
 
 	mu      sync.Mutex
 	resp    *workload.X509SVIDResponse
@@ -82,6 +85,9 @@ func (s *wlapiServer) push(resp *workload.X509SVIDResponse) {
 func (s *wlapiServer) FetchX509SVID(_ *workload.X509SVIDRequest, stream grpc.ServerStreamingServer[workload.X509SVIDResponse]) error {
 	if md, _ := metadata.FromIncomingContext(stream.Context()); len(md.Get("workload.spiffe.io")) != 1 || md.Get("workload.spiffe.io")[0] != "true" {
 		return status.Error(codes.InvalidArgument, "security header missing from request")
+	}
+	if s.refuse.Add(-1) >= 0 {
+		return status.Error(codes.InvalidArgument, "refused by the test")
 	}
 	s.streams.Add(1)
 	s.open.Add(1)
