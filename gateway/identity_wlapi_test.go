@@ -281,6 +281,24 @@ func TestWorkloadAPIReload(t *testing.T) {
 	if got := api1.streams.Load(); got != 1 {
 		t.Errorf("after a reload with the same socket: %d streams were opened, want the first one only", got)
 	}
+	// The same socket with other trust settings: the identity is built
+	// anew from what the API sent, and must be in the new trust domain.
+	retrust := func(block string) string {
+		return strings.Replace(wlapiYAML(api1.addr(), be.addr), "identity: { ", "identity: { "+block+", ", 1)
+	}
+	if err := tg.Reload(parseT(t, retrust("trust_domain_aliases: [old.local]"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(tg.Config().Identity.Bundles()); got != 2 {
+		t.Errorf("after a reload with an alias: got %d bundles, want cluster.local's and the alias's", got)
+	}
+	err := tg.Reload(parseT(t, retrust("trust_domain: example.org")))
+	if err == nil || !strings.Contains(err.Error(), "is outside the trust domain example.org") {
+		t.Errorf("reload into another trust domain: got %v, want the SVID refused", err)
+	}
+	if got := api1.streams.Load(); got != 1 {
+		t.Errorf("after reloads with the same socket: %d streams were opened, want the first one only", got)
+	}
 
 	if err := tg.Reload(parseT(t, wlapiYAML(api2.addr(), be.addr))); err != nil {
 		t.Fatal(err)
@@ -298,7 +316,7 @@ func TestWorkloadAPIReload(t *testing.T) {
 	outside := devCAOf(t, "example.org")
 	api3 := newWLAPIServer(t)
 	api3.push(x509Context(t, issueSVID(t, outside, "spiffe://example.org/ns/edge/sa/gateway", nil), []*devca.CA{outside}))
-	err := tg.Reload(parseT(t, wlapiYAML(api3.addr(), be.addr)))
+	err = tg.Reload(parseT(t, wlapiYAML(api3.addr(), be.addr)))
 	if err == nil || !strings.Contains(err.Error(), api3.addr()) || !strings.Contains(err.Error(), "outside the trust domain") {
 		t.Errorf("reload with a socket that sends a foreign SVID: got %v, want an error naming the socket and why", err)
 	}
