@@ -44,7 +44,7 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry, version string) {
 	}, []string{"listener", "kind"})
 	m.peerRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_downstream_peer_refused_total",
-		Help: "TLS handshakes refused for the caller's certificate (client_auth optional or require), per listener and reason: no_certificate, unknown_ca, expired, not_yet_valid, no_client_auth_usage, ca_as_leaf, missing_spiffe_id, malformed_spiffe_id, foreign_trust_domain, multiple_uri_sans, chain_too_long, bad_chain.",
+		Help: "TLS handshakes refused for the caller's certificate (client_auth optional or require), per listener and reason: no_certificate, unknown_ca, expired, not_yet_valid, no_client_auth_usage, ca_as_leaf, missing_spiffe_id, malformed_spiffe_id, malformed_certificate, foreign_trust_domain, multiple_uri_sans, chain_too_long, bad_chain.",
 	}, []string{"listener", "reason"})
 	reloads := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_config_reloads_total",
