@@ -127,6 +127,28 @@ func peerIdentity(cs tls.ConnectionState) *callerIdentity {
 	}
 }
 
+// callerReasons are the reasons a caller is refused for, the values of the
+// refusal counter's reason label.
+var callerReasons = []string{
+	string(identity.NoCertificate), string(identity.UnknownCA), string(identity.Expired),
+	string(identity.NotYetValid), string(identity.NoClientAuth), string(identity.CAAsLeaf),
+	string(identity.MissingID), string(identity.MalformedID), string(identity.MalformedCertificate),
+	string(identity.ForeignTrustDomain), string(identity.MultipleURISANs), string(identity.ChainTooLong),
+	string(identity.BadChain),
+}
+
+// countCallerRefusals makes the refusal counters of cfg's listeners that
+// verify callers exist from the start, and drops those of the others.
+func (g *Gateway) countCallerRefusals(cfg *routes.Config) {
+	var names []string
+	for _, spec := range cfg.File.Listeners {
+		if cfg.Identity != nil && spec.TLS.VerifiesCallers() {
+			names = append(names, spec.Name)
+		}
+	}
+	g.metrics.CallerListeners(names, callerReasons)
+}
+
 // callerRefused logs and counts a caller refused for its certificate.
 func (g *Gateway) callerRefused(listener string, reason identity.Reason, err error, remote net.Addr) {
 	g.metrics.CallerRefused(listener, string(reason))

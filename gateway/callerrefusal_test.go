@@ -10,11 +10,14 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/quic-go/quic-go"
 
 	"github.com/portcullis-gw/portcullis/routes/identity"
@@ -171,4 +174,63 @@ func unparsableSVID(t *testing.T, ca *devca.CA, tag int, value string) tls.Certi
 		t.Fatalf("%q parses; the test needs a certificate that does not", value)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestCallerRefusalSeries checks that every reason's refusal counter is
+// there at zero, before any refusal, for each listener that verifies
+// callers, at start and after a reload, and that a listener removed or no
+// longer verifying callers leaves none behind.
+func TestCallerRefusalSeries(t *testing.T) {
+	be := newBackend(t, nil)
+	ca := newDevCA(t)
+	tg := startGatewayWith(t, callerConfig(t, ca, be.addr(),
+		meshListener("require", "127.0.0.1:0", "require"), meshListener("optional", "127.0.0.1:0", "optional"),
+		meshListener("none", "127.0.0.1:0", "none"), meshListener("gone", "127.0.0.1:0", "require")))
+	var reasons []string // every reason but the upstream's own
+	for _, r := range identity.Reasons {
+		if r != identity.NoServerAuth && r != identity.UnexpectedID {
+			reasons = append(reasons, string(r))
+		}
+	}
+	check := func(t *testing.T, want ...string) {
+		t.Helper()
+		got := map[string][]string{}
+		fams, err := tg.Metrics().Registry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() != "portcullis_downstream_peer_refused_total" {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				l := seriesLabels(&dto.MetricFamily{Metric: []*dto.Metric{m}})[0]
+				if v := m.GetCounter().GetValue(); v != 0 {
+					t.Errorf("%v: got %v, want 0", l, v)
+				}
+				got[l["listener"]] = append(got[l["listener"]], l["reason"])
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("series of listeners %v, want %v", slices.Sorted(maps.Keys(got)), want)
+		}
+		for _, l := range want {
+			slices.Sort(got[l])
+			if w := slices.Sorted(slices.Values(reasons)); !slices.Equal(got[l], w) {
+				t.Errorf("listener %s: reasons %v, want %v", l, got[l], w)
+			}
+		}
+	}
+	t.Run("at start", func(t *testing.T) { check(t, "require", "optional", "gone") })
+	t.Run("after a reload", func(t *testing.T) {
+		cfg := callerConfig(t, ca, be.addr(),
+			meshListener("require", tg.Addr("require").String(), "require"),
+			meshListener("optional", tg.Addr("optional").String(), "none"),
+			meshListener("none", tg.Addr("none").String(), "optional"),
+			meshListener("new", "127.0.0.1:0", "require"))
+		if err := tg.Reload(cfg); err != nil {
+			t.Fatal(err)
+		}
+		check(t, "require", "none", "new")
+	})
 }

@@ -104,6 +104,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 	next.start()
 	g.snap.Store(next)
 	g.listeners = append(kept, opened...)
+	g.countCallerRefusals(cfg)
 	httpsPort := g.httpsPort(cfg)
 	for _, l := range kept {
 		k := keeps[l]
