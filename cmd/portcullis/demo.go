@@ -117,10 +117,15 @@ func demoSVIDGood(dir string, ca *devca.CA) bool {
 	return leaf != nil && leaf.CheckSignatureFrom(ca.Cert) == nil && time.Until(leaf.NotAfter) > demoSVIDMargin
 }
 
-// svidDirName is where certs issue writes id's files by default.
+// svidDirName is where certs issue writes id's files by default: id's
+// path with '-' between its segments. A segment's own '-' and '_' are
+// written "_-" and "__", so that no two IDs share a folder: ns/a-b is
+// ns-a_-b, ns/a/b is ns-a-b.
 func svidDirName(id spiffeid.ID) string {
-	return strings.ReplaceAll(strings.Trim(id.Path(), "/"), "/", "-")
+	return svidDirReplacer.Replace(strings.TrimPrefix(id.Path(), "/"))
 }
+
+var svidDirReplacer = strings.NewReplacer("_", "__", "-", "_-", "/", "-")
 
 // shellWord quotes s for a POSIX shell when it holds anything but plain
 // path characters, so that a printed command can be pasted.
