@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -75,6 +76,11 @@ func renderDemo(demo []byte, dir string) []byte {
 // and the gateway's SVID issued by it, keeping either when it is already
 // there and still good. It returns what it made.
 func prepareDemoState(dir string) (made []string, err error) {
+	if !utf8.ValidString(dir) {
+		// The paths go into the demo's YAML, which is Unicode text: a
+		// name that is not UTF-8 would reach it changed.
+		return nil, fmt.Errorf("the state directory %q is not valid UTF-8, which the demo's routes file cannot hold; choose another --state-dir", dir)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
