@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/portcullis-gw/portcullis/plugins"
@@ -98,6 +99,9 @@ type callerIdentity struct {
 	subject string
 	// certElement is what the leaf puts in x-forwarded-client-cert.
 	certElement string
+	// withBy is certElement after the By of a snapshot, made at the
+	// connection's first request that needs it.
+	withBy atomic.Pointer[byElement]
 }
 
 // peerIdentity reads the verified caller of a connection whose handshake

@@ -27,6 +27,9 @@ type snapshot struct {
 	// reload that leaves the setting alone neither reopens the file nor
 	// reorders its lines.
 	access *sharedLog
+	// xfccBy starts the gateway's x-forwarded-client-cert element,
+	// made once for the identity in force (xfccBy).
+	xfccBy string
 
 	refs      atomic.Int64
 	retired   atomic.Bool
@@ -41,6 +44,7 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, er
 		cfg:       cfg,
 		upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams)),
 		source:    sourceLabels(&cfg.File.Workload),
+		xfccBy:    xfccBy(cfg.Identity),
 	}
 	if prev != nil && prev.cfg.File.AccessLog == cfg.File.AccessLog {
 		s.access = prev.access
