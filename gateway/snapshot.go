@@ -33,6 +33,9 @@ type snapshot struct {
 	// reload that leaves the setting alone neither reopens the file nor
 	// reorders its lines.
 	access *sharedLog
+	// xfccBy starts the gateway's x-forwarded-client-cert element,
+	// made once for the identity in force (xfccBy).
+	xfccBy string
 
 	refs      atomic.Int64
 	retired   atomic.Bool
@@ -49,6 +52,7 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, id *identity.Identity, prev *s
 		cfg:       cfg,
 		upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams)),
 		source:    sourceLabels(&cfg.File.Workload),
+		xfccBy:    xfccBy(cfg.Identity),
 	}
 	if id != cfg.Identity {
 		c := *cfg

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -75,6 +76,11 @@ func renderDemo(demo []byte, dir string) []byte {
 // and the gateway's SVID issued by it, keeping either when it is already
 // there and still good. It returns what it made.
 func prepareDemoState(dir string) (made []string, err error) {
+	if !utf8.ValidString(dir) {
+		// The paths go into the demo's YAML, which is Unicode text: a
+		// name that is not UTF-8 would reach it changed.
+		return nil, fmt.Errorf("the state directory %q is not valid UTF-8, which the demo's routes file cannot hold; choose another --state-dir", dir)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -117,10 +123,15 @@ func demoSVIDGood(dir string, ca *devca.CA) bool {
 	return leaf != nil && leaf.CheckSignatureFrom(ca.Cert) == nil && time.Until(leaf.NotAfter) > demoSVIDMargin
 }
 
-// svidDirName is where certs issue writes id's files by default.
+// svidDirName is where certs issue writes id's files by default: id's
+// path with '-' between its segments. A segment's own '-' and '_' are
+// written "_-" and "__", so that no two IDs share a folder: ns/a-b is
+// ns-a_-b, ns/a/b is ns-a-b.
 func svidDirName(id spiffeid.ID) string {
-	return strings.ReplaceAll(strings.Trim(id.Path(), "/"), "/", "-")
+	return svidDirReplacer.Replace(strings.TrimPrefix(id.Path(), "/"))
 }
+
+var svidDirReplacer = strings.NewReplacer("_", "__", "-", "_-", "/", "-")
 
 // shellWord quotes s for a POSIX shell when it holds anything but plain
 // path characters, so that a printed command can be pasted.

@@ -200,6 +200,20 @@ func TestDemoStateDirSpelling(t *testing.T) {
 	}
 }
 
+// TestDemoStateDirNotUTF8 checks that a state directory whose name is not
+// valid UTF-8, which the demo's YAML cannot carry unchanged, is refused
+// with a reason before anything is made.
+func TestDemoStateDirNotUTF8(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "caf\xe9")
+	made, err := prepareDemoState(dir)
+	if err == nil || !strings.Contains(err.Error(), "not valid UTF-8") || !strings.Contains(err.Error(), "--state-dir") {
+		t.Fatalf("got %v, %v; want a refusal that names --state-dir", made, err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the directory was made: %v", err)
+	}
+}
+
 // TestDemoMeshWithCurl runs the printed commands as a newcomer would, with
 // Debian's curl as the caller: its certificate is accepted and its
 // principal reaches the echo, and without a certificate it is refused.
