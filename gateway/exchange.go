@@ -88,8 +88,10 @@ var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
 func getExchange() *exchange { return exchangePool.Get().(*exchange) }
 
 func putExchange(ex *exchange) {
-	trace := ex.trace
+	trace, notes := ex.trace, ex.req.Notes[:0]
+	clear(notes[:cap(notes)])
 	*ex = exchange{trace: trace}
+	ex.req.Notes = notes
 	exchangePool.Put(ex)
 }
 

@@ -92,6 +92,9 @@ func (ex *exchange) begin(r *http.Request) {
 	}
 	ex.forwardClientCert(r.Header, clientCert)
 	ex.req.Client = clientAddr(ex.req.Peer.Addr(), prior, trusted)
+	if n := ex.snap.cfg.NumTrustedProxies; n > 0 {
+		ex.req.Client = hopAddr(ex.req.Peer.Addr(), prior, n)
+	}
 	// From here on X-Forwarded-For is what the gateway forwards: the
 	// access log, the plugins and the upstream all see the same value.
 	setForwardedFor(r, prior, ex.peerTrusted)
@@ -253,6 +256,7 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	// The proxy writes trailers into the response header map after the
 	// body, so %TRAILER()% reads the same map.
 	rec.ResponseTrailer = rec.ResponseHeader
+	rec.Notes = ex.req.Notes
 	ex.snap.access.Log(rec)
 	g.metrics.Observe(rec, metricLabels(ex, r))
 	g.metrics.InFlight(-1)

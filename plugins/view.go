@@ -40,6 +40,10 @@ type Request struct {
 	// are empty for a plugin that runs before routing (a listener's own
 	// limit).
 	VirtualHost, Route, Upstream string
+	// Notes are dynamic metadata for the access log, which plugins append
+	// to; the gateway empties it (keeping its storage) for each request,
+	// so appending allocates only while it grows.
+	Notes []Note
 }
 
 // Identity is a caller identity proved by a verified client certificate: an

@@ -178,6 +178,7 @@ func (c *Config) Files() []string {
 			out = append(out, absPath(u.TLS.CAFile))
 		}
 	}
+	out = append(out, c.PolicyFiles...)
 	return append(out, c.pluginFiles()...)
 }
 

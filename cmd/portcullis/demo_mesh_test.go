@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -173,7 +174,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestDemoStateDirSpelling checks that any state directory's name reaches
 // the identity block as it is, and the printed commands paste into a shell.
 func TestDemoStateDirSpelling(t *testing.T) {
-	reg, err := registry(waf.New(waf.Options{}))
+	reg, err := registry(waf.New(waf.Options{}), authz.New(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -22,7 +23,7 @@ func validate(files []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "portcullis validate: no file given")
 		return 2
 	}
-	reg, err := registry(waf.New(waf.Options{}))
+	reg, err := registry(waf.New(waf.Options{}), authz.New(nil))
 	if err != nil {
 		fmt.Fprintln(stderr, "portcullis:", err)
 		return 2

@@ -22,6 +22,10 @@ const (
 	FieldResponseCode = "response_code"
 	// FieldResponseFlags are the short Envoy response flags, "-" for none.
 	FieldResponseFlags = "response_flags"
+	// FieldDynamicMetadata holds the dynamic metadata plugins noted, as
+	// "namespace:key": value, and is written only when there is some: an
+	// AUDIT policy's access_log_hint, a dry-run policy's verdict.
+	FieldDynamicMetadata = "dynamic_metadata"
 	// FieldResponseCodeDetails says why the response code is what it is.
 	FieldResponseCodeDetails = "response_code_details"
 	// FieldConnectionTerminationDetails says why a connection was closed.

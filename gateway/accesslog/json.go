@@ -31,6 +31,17 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = jsonString(dst, FieldDownstreamRemoteAddress, r.DownstreamRemoteAddress)
 	dst = jsonString(dst, FieldDownstreamTLSVersion, r.DownstreamTLSVersion)
 	dst = jsonInt(dst, FieldDuration, r.Duration.Milliseconds())
+	if len(r.Notes) > 0 {
+		dst = append(jsonKey(dst, FieldDynamicMetadata), '{')
+		for i, n := range r.Notes {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(appendJSONString(dst, n.Namespace+":"+n.Key), ':')
+			dst = appendJSONString(dst, n.Value)
+		}
+		dst = append(dst, '}')
+	}
 	dst = jsonString(dst, FieldMethod, r.Method)
 	dst = jsonString(dst, FieldPath, originalPath(r))
 	dst = jsonString(dst, FieldProtocol, r.Protocol)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // argRule says whether an operator takes a (ARG).
@@ -24,7 +25,7 @@ type operator struct {
 }
 
 // operators are the command operators Compile knows, by name. The ones whose
-// data the gateway does not record (DYNAMIC_METADATA, the request and
+// data the gateway does not record (the request and
 // response phase durations, VIRTUAL_CLUSTER_NAME) are accepted and print "-",
 // so that format strings written for Envoy or Istio compile unchanged.
 var operators = map[string]operator{
@@ -86,7 +87,7 @@ var operators = map[string]operator{
 
 	"HOSTNAME": {trunc: true, build: buildHostname},
 
-	"DYNAMIC_METADATA":     {arg: argRequired, trunc: true, build: buildDash},
+	"DYNAMIC_METADATA":     {arg: argRequired, trunc: true, build: buildDynamicMetadata},
 	"REQUEST_DURATION":     {build: buildDash},
 	"REQUEST_TX_DURATION":  {build: buildDash},
 	"RESPONSE_DURATION":    {build: buildDash},
@@ -147,4 +148,19 @@ func buildHostname(_ string, o valueOpts) (emitFunc, error) {
 		name = ""
 	}
 	return func(dst []byte, _ *Record) []byte { return appendValue(dst, name, o) }, nil
+}
+
+// buildDynamicMetadata prints %DYNAMIC_METADATA(NAMESPACE:KEY)%: the value
+// a plugin noted under that namespace and key (Record.Notes), "-" when none
+// did, as for every namespace the gateway has no filter of (istio.mixer).
+func buildDynamicMetadata(arg string, o valueOpts) (emitFunc, error) {
+	ns, key, _ := strings.Cut(arg, ":")
+	return func(dst []byte, r *Record) []byte {
+		for _, n := range r.Notes {
+			if n.Namespace == ns && n.Key == key {
+				return appendValue(dst, n.Value, o)
+			}
+		}
+		return append(dst, '-')
+	}, nil
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/portcullis-gw/portcullis/plugins"
 )
 
 // Record is everything the access log knows of one request or tunnel. Each
@@ -85,6 +87,9 @@ type Record struct {
 	// DownstreamPeerSubject is the subject of the caller's verified
 	// certificate, RFC 2253, if any.
 	DownstreamPeerSubject string
+	// Notes are the dynamic metadata plugins left (an audited policy, a
+	// dry-run policy's verdict), which %DYNAMIC_METADATA()% prints.
+	Notes []plugins.Note
 }
 
 var pool = sync.Pool{New: func() any { return new(Record) }}

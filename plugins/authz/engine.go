@@ -154,10 +154,38 @@ func (g *Guard) Empty() bool {
 // Policies returns the policies of the guard, enforced first.
 func (g *Guard) Policies() []*Policy {
 	var out []*Policy
-	for _, l := range [][]*compiled{g.deny, g.allow, g.audit, g.dryDeny, g.dryAllow, g.dryAudit} {
-		for _, cp := range l {
-			out = append(out, cp.pol)
+	for _, cp := range g.all() {
+		out = append(out, cp.pol)
+	}
+	return out
+}
+
+// Guard returns the guard of a workload together with the named policies
+// (namespace/name), each policy once, for a route that names policies on
+// top of those that select its upstream.
+func (e *Engine) Guard(ns string, labels map[string]string, names []string) (*Guard, error) {
+	g := e.ForWorkload(ns, labels)
+	if len(names) == 0 {
+		return g, nil
+	}
+	named, err := e.Named(names)
+	if err != nil {
+		return nil, err
+	}
+	ps := g.all()
+	for _, cp := range named.all() {
+		if !slices.Contains(ps, cp) {
+			ps = append(ps, cp)
 		}
+	}
+	return newGuard(ps), nil
+}
+
+// all returns the compiled policies of the guard.
+func (g *Guard) all() []*compiled {
+	var out []*compiled
+	for _, l := range [][]*compiled{g.deny, g.allow, g.audit, g.dryDeny, g.dryAllow, g.dryAudit} {
+		out = append(out, l...)
 	}
 	return out
 }

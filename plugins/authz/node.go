@@ -156,3 +156,9 @@ func (es Errors) Error() string {
 	}
 	return b.String()
 }
+
+// Position returns where the problem is, for the routes file's report.
+func (e *Error) Position() (file string, line, col int) { return e.File, e.Line, e.Col }
+
+// Message returns the problem without its position.
+func (e *Error) Message() string { return e.Msg }
