@@ -20,6 +20,9 @@ func compile(source string, f *File, c *checker, chains map[*Route]*plugins.Chai
 		cfg.NumTrustedProxies = f.Mesh.NumTrustedProxies
 	}
 	cfg.PolicyFiles = c.policyFiles
+	for _, g := range f.Policies {
+		cfg.PolicyGlobs = append(cfg.PolicyGlobs, c.abs(g))
+	}
 	for _, p := range f.TrustedProxies {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, p.Prefix())
 	}
