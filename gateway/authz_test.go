@@ -187,3 +187,54 @@ func TestAuthzSeedExample(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthzTrustedProxyCount decides remote.ip with mesh.num_trusted_proxies,
+// as Istio's gateways do with numTrustedProxies: the address one hop from
+// the right of X-Forwarded-For is the client that remoteIpBlocks reads.
+func TestAuthzTrustedProxyCount(t *testing.T) {
+	be := newBackend(t, nil)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "p.yaml"), `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: office, namespace: istio-system }
+spec:
+  rules: [ { from: [ { source: { remoteIpBlocks: ["203.0.113.0/24"] } } ] } ]
+`)
+	plugs, _ := plugins.NewRegistry(authz.New(nil).Factory())
+	cfg, err := routes.Parse(filepath.Join(dir, "routes.yaml"), []byte(fmt.Sprintf(`
+admin: { address: "off" }
+listeners: [ { name: web, address: "127.0.0.1:0" } ]
+policies: [ p.yaml ]
+mesh: { num_trusted_proxies: 1 }
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] }
+upstreams: [ { name: app, endpoints: [%q] } ]
+`, be.addr())), plugs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := startGatewayWith(t, cfg)
+	for _, c := range []struct {
+		xff  string
+		want int
+	}{
+		{"203.0.113.7", 200},
+		{"198.51.100.1, 203.0.113.7", 200},
+		{"203.0.113.7, 198.51.100.1", 403}, // a spoofed left entry is not the client
+		{"", 403},                          // the peer, 127.0.0.1
+	} {
+		req, _ := http.NewRequest("GET", tg.url("web")+"/x", nil)
+		if c.xff != "" {
+			req.Header.Set("X-Forwarded-For", c.xff)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("X-Forwarded-For %q: got %d, want %d", c.xff, resp.StatusCode, c.want)
+		}
+	}
+}

@@ -247,3 +247,23 @@ func TestRoutesMesh(t *testing.T) {
 		t.Errorf("got %v, want the two settings refused together", err)
 	}
 }
+
+// TestRoutesTrustDomain: mesh.trust_domain and its aliases decide what a
+// principal written with cluster.local stands for.
+func TestRoutesTrustDomain(t *testing.T) {
+	byPrincipal := strings.Replace(seedPolicy, `namespaces: ["allowed-namespace"]`, `principals: ["cluster.local/ns/allowed-namespace/sa/c"]`, 1)
+	file := strings.Replace(routesFile, "policies:", "mesh: { trust_domain: example.org, trust_domain_aliases: [old.example] }\npolicies:", 1)
+	cfg := loadRoutes(t, file, map[string]string{"seed.yaml": byPrincipal})
+	for _, c := range []struct {
+		principal string
+		allowed   bool
+	}{
+		{"example.org/ns/allowed-namespace/sa/c", true},
+		{"old.example/ns/allowed-namespace/sa/c", true},
+		{"cluster.local/ns/allowed-namespace/sa/c", false},
+	} {
+		if _, err := decide(t, cfg, "/allowed-path/x", c.principal); (err == nil) != c.allowed {
+			t.Errorf("%s: got %v, want allowed %v", c.principal, err, c.allowed)
+		}
+	}
+}
