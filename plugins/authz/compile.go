@@ -3,6 +3,7 @@ package authz
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -301,22 +302,49 @@ func (c *compiler) principals(vals []string) []strMatch {
 	return out
 }
 
-// expand returns v for every trust domain it stands for.
+// expand returns v for every trust domain it stands for, as Istio's
+// trustdomain.Bundle.ReplaceTrustDomainAliases does: a principal of five
+// segments whose trust domain is not "*" and matches one of the mesh's
+// (exactly, or by a leading or trailing '*' on either side) or is
+// cluster.local is written once per trust domain of the mesh, except that
+// for a domain its own wildcard already matches it stays as written.
 func (m *Mesh) expand(v string) []string {
 	parts := strings.Split(v, "/")
-	if len(parts) != 5 || strings.Contains(parts[0], "*") {
+	if len(parts) != 5 || parts[0] == "*" {
 		return []string{v}
 	}
 	tds := append([]string{m.TrustDomain}, m.TrustDomainAliases...)
-	if parts[0] != "cluster.local" && !contains(tds, parts[0]) {
+	if parts[0] != "cluster.local" && !slices.ContainsFunc(tds, func(td string) bool { return tdMatch(parts[0], td) }) {
 		return []string{v}
 	}
 	out := make([]string, 0, len(tds))
 	rest := v[len(parts[0]):]
 	for _, td := range tds {
-		if e := td + rest; !contains(out, e) {
+		e := td + rest
+		if wildSuffix(td, parts[0]) {
+			e = v
+		}
+		if !contains(out, e) {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// tdMatch is Istio's stringMatch of a principal's trust domain a against
+// one of the mesh's, s.
+func tdMatch(a, s string) bool {
+	return a == s || s == "*" || wildPrefix(a, s) || wildPrefix(s, a) || wildSuffix(a, s) || wildSuffix(s, a)
+}
+
+// wildPrefix reports whether a starts with pattern, which ends in '*'.
+func wildPrefix(a, pattern string) bool {
+	p, ok := strings.CutSuffix(pattern, "*")
+	return ok && strings.HasPrefix(a, p)
+}
+
+// wildSuffix reports whether a ends with pattern, which starts with '*'.
+func wildSuffix(a, pattern string) bool {
+	p, ok := strings.CutPrefix(pattern, "*")
+	return ok && strings.HasSuffix(a, p)
 }

@@ -145,6 +145,24 @@ rules:
 				{"wildcard domain", rq{principal: "any/ns/d/sa/x"}, a("p", 3)},
 				{"source.principal expanded", rq{principal: "td2/ns/e/sa/x"}, a("p", 4)},
 			}},
+		{name: "wildcard trust domain matching an alias", mesh: Mesh{TrustDomain: "old-td", TrustDomainAliases: []string{"new.local"}},
+			docs: policy("p", `
+rules:
+- from: [ { source: { principals: ["*-td/ns/x/sa/y"] } } ]`),
+			cases: []tableCase{
+				{"the domain the wildcard matches", rq{principal: "old-td/ns/x/sa/y"}, a("p", 0)},
+				{"another that it matches", rq{principal: "any-td/ns/x/sa/y"}, a("p", 0)},
+				{"the alias it does not match, written for it", rq{principal: "new.local/ns/x/sa/y"}, a("p", 0)},
+				{"a foreign domain", rq{principal: "other.org/ns/x/sa/y"}, denyNone},
+			}},
+		{name: "wildcard trust domain matching none of the mesh's", mesh: Mesh{TrustDomain: "td1"},
+			docs: policy("p", `
+rules:
+- from: [ { source: { principals: ["*-td/ns/x/sa/y"] } } ]`),
+			cases: []tableCase{
+				{"kept as written", rq{principal: "old-td/ns/x/sa/y"}, a("p", 0)},
+				{"the mesh's domain is not added", rq{principal: "td1/ns/x/sa/y"}, denyNone},
+			}},
 		{name: "default trust domain",
 			docs: policy("p", "rules: [ { from: [ { source: { principals: [cluster.local/ns/a/sa/x] } } ] } ]"),
 			cases: []tableCase{
