@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -236,5 +239,93 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 		if resp.StatusCode != c.want {
 			t.Errorf("X-Forwarded-For %q: got %d, want %d", c.xff, resp.StatusCode, c.want)
 		}
+	}
+}
+
+// TestAuthzReload reloads the policies with the routes file: a bad policy
+// fails the reload with its file:line and the running policies stay
+// enforced; a good one takes over.
+func TestAuthzReload(t *testing.T) {
+	be := newBackend(t, nil)
+	dir := t.TempDir()
+	deny := func(path string) string {
+		return fmt.Sprintf(`apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: deny, namespace: istio-system }
+spec:
+  action: DENY
+  rules: [ { to: [ { operation: { paths: [%q] } } ] } ]
+`, path)
+	}
+	policy := filepath.Join(dir, "policies", "deny.yaml")
+	if err := os.MkdirAll(filepath.Dir(policy), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, policy, deny("/secret"))
+	path := filepath.Join(dir, "routes.yaml")
+	writeFile(t, path, fmt.Sprintf(`
+admin: { address: "off" }
+listeners: [ { name: web, address: "127.0.0.1:0" } ]
+policies: [ "policies/*.yaml" ]
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] }
+upstreams: [ { name: app, endpoints: [%q] } ]
+`, be.addr()))
+	reg, _ := plugins.NewRegistry(authz.New(nil).Factory())
+	cfg, err := routes.Load(path, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := startGatewayWith(t, cfg)
+	loaded := make(chan error, 4)
+	w, err := routes.NewWatcher(path, cfg, reg, func(next *routes.Config, err error) {
+		if err == nil {
+			err = tg.Reload(next)
+		} else {
+			tg.ReloadFailed(path, err)
+		}
+		loaded <- err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Debounce = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
+	status := func(p string) int {
+		resp, err := http.Get(tg.url("web") + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	next := func() error {
+		select {
+		case err := <-loaded:
+			return err
+		case <-time.After(deadline().Sub(time.Now())):
+			t.Fatal("no reload")
+			return nil
+		}
+	}
+	if got := status("/secret"); got != 403 {
+		t.Fatalf("/secret: got %d, want 403", got)
+	}
+	writeFile(t, policy, strings.Replace(deny("/other"), "action: DENY", "action: DENNY", 1))
+	if err := next(); err == nil || !strings.Contains(err.Error(), policy+`:5:11: spec.action: Unsupported value: "DENNY"`) {
+		t.Fatalf("bad policy: got %v, want its file:line", err)
+	}
+	if a, b := status("/secret"), status("/other"); a != 403 || b != 200 {
+		t.Errorf("after the failed reload: got /secret %d and /other %d, want the running set: 403 and 200", a, b)
+	}
+	writeFile(t, policy, deny("/other"))
+	if err := next(); err != nil {
+		t.Fatalf("good policy: %v", err)
+	}
+	if a, b := status("/secret"), status("/other"); a != 200 || b != 403 {
+		t.Errorf("after the reload: got /secret %d and /other %d, want 200 and 403", a, b)
 	}
 }
