@@ -315,7 +315,7 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 		t.Fatalf("/secret: got %d, want 403", got)
 	}
 	writeFile(t, policy, strings.Replace(deny("/other"), "action: DENY", "action: DENNY", 1))
-	if err := next(); err == nil || !strings.Contains(err.Error(), policy+`:5:11: spec.action: Unsupported value: "DENNY"`) {
+	if err := next(); err == nil || !strings.Contains(err.Error(), policy+`:5:11: AuthorizationPolicy istio-system/deny: spec.action: Unsupported value: "DENNY"`) {
 		t.Fatalf("bad policy: got %v, want its file:line", err)
 	}
 	if a, b := status("/secret"), status("/other"); a != 403 || b != 200 {

@@ -111,6 +111,7 @@ func (s *Set) decodeDocument(p *problems, root *yaml.Node) {
 	pol := &Policy{File: p.file, Line: root.Line, Name: meta.name, Namespace: meta.namespace, DryRun: meta.dryRun}
 	decodeSpec(p, pol, spec)
 	if len(p.errs) > before {
+		prefixErrors(p.errs[before:], pol)
 		return
 	}
 	w := &problems{file: p.file}
