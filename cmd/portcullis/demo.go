@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +25,14 @@ import (
 var (
 	demoTrustDomain = spiffeid.RequireTrustDomainFromString("cluster.local")
 	demoGatewayID   = spiffeid.RequireFromPath(demoTrustDomain, "/ns/demo/sa/gateway")
-	demoClientID    = spiffeid.RequireFromPath(demoTrustDomain, "/ns/demo/sa/client")
+	demoClientID    = spiffeid.RequireFromPath(demoTrustDomain, "/ns/allowed-namespace/sa/client")
 )
+
+// demoPolicies are the demo's AuthorizationPolicy documents, written into
+// the state directory's policies folder at each start.
+//
+//go:embed demo-policies.yaml
+var demoPolicies []byte
 
 // demoSVIDMargin is how long the gateway's SVID must still be valid to be
 // reused at start; an older one is issued again.
@@ -68,8 +75,10 @@ func renderDemo(demo []byte, dir string) []byte {
 	}
 	// The paths stand in double-quoted YAML strings, whose escapes JSON's
 	// are a subset of.
-	quoted, _ := json.Marshal(filepath.ToSlash(dir))
-	return []byte(strings.ReplaceAll(string(demo), "STATE_DIR", string(quoted[1:len(quoted)-1])))
+	quote := func(s string) string { q, _ := json.Marshal(s); return string(q[1 : len(q)-1]) }
+	dir = filepath.ToSlash(dir)
+	glob := strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(dir)
+	return []byte(strings.NewReplacer("STATE_DIR", quote(dir), "STATE_GLOB", quote(glob)).Replace(string(demo)))
 }
 
 // prepareDemoState makes dir (0700) with a development CA for cluster.local
@@ -95,6 +104,14 @@ func prepareDemoState(dir string) (made []string, err error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "policies"), 0o700); err != nil {
+		return nil, err
+	}
+	policies := filepath.Join(dir, "policies", "demo.yaml")
+	if err := os.WriteFile(policies, demoPolicies, 0o600); err != nil {
+		return nil, err
+	}
+	made = append(made, policies)
 	svidDir := filepath.Join(dir, svidDirName(demoGatewayID))
 	if demoSVIDGood(svidDir, ca) {
 		return made, nil
@@ -147,7 +164,7 @@ func shellWord(s string) string {
 func demoMeshCommands(dir, addr string) (issue, curl string) {
 	client := filepath.Join(dir, svidDirName(demoClientID))
 	issue = fmt.Sprintf("portcullis certs issue --dir %s --spiffe-id %s", shellWord(dir), demoClientID)
-	curl = fmt.Sprintf("curl --cert %s --key %s --cacert %s https://%s/echo",
+	curl = fmt.Sprintf("curl --cert %s --key %s --cacert %s https://%s/allowed-path/echo",
 		shellWord(filepath.Join(client, devca.CertFile)), shellWord(filepath.Join(client, devca.KeyFile)),
 		shellWord(filepath.Join(dir, devca.CACertFile)), addr)
 	return issue, curl
