@@ -20,8 +20,9 @@ import (
 )
 
 // identityYAML is a routes file whose listener "mesh" presents the SVID in
-// dir, csi-driver-spiffe's files.
-func identityYAML(dir, clientAuth, endpoint string) string {
+// dir, csi-driver-spiffe's files, and sends every request to the upstream
+// app, whose definition is the rest of a YAML flow mapping.
+func identityYAML(dir, clientAuth, app string) string {
 	return fmt.Sprintf(`
 admin: { address: "off" }
 identity:
@@ -35,24 +36,27 @@ listeners:
     tls: { identity: true, client_auth: %s }
 virtual_hosts:
   - { name: all, hosts: ["*"], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] }
-upstreams: [ { name: app, endpoints: [%q] } ]
-`, filepath.Join(dir, devca.CertFile), filepath.Join(dir, devca.KeyFile), filepath.Join(dir, devca.BundleFile), clientAuth, endpoint)
+upstreams: [ { name: app, %s } ]
+`, filepath.Join(dir, devca.CertFile), filepath.Join(dir, devca.KeyFile), filepath.Join(dir, devca.BundleFile), clientAuth, app)
 }
 
-// TestIdentityRotationUnderLoad replaces the gateway's SVID ten times, and
-// its CA half way through, by the kubelet's symlink swap of a Secret's
-// files, while callers loop over new handshakes and kept-alive
-// connections: no request fails, each new handshake after a reload shows
-// the new SVID, a bad pair or an SVID outside the trust domain is refused
-// with the running identity kept, and the expiry gauges follow.
+// TestIdentityRotationUnderLoad replaces the gateway's SVID and bundle ten
+// times, and its CA half way through, by the kubelet's symlink swap of a
+// Secret's files, while callers loop over mutual TLS to the gateway, on
+// new handshakes and kept-alive connections, and the gateway talks mutual
+// TLS to a backend that checks its SVID: no request fails, each new
+// handshake after a reload shows the new SVID to callers and to the
+// backend, a bad pair or an SVID outside the trust domain is refused with
+// the running identity kept, and the expiry gauges follow.
 func TestIdentityRotationUnderLoad(t *testing.T) {
-	be := newBackend(t, nil)
 	ca1, ca2 := newDevCA(t), newDevCA(t)
+	be := newSPIFFEBackendTrusting(t, issueSVID(t, ca1, "spiffe://cluster.local/ns/shop/sa/backend", nil), []*devca.CA{ca1, ca2}, true, "")
 	secret := &kubeDir{dir: t.TempDir()}
 	secret.writeFiles(t, svidFiles(t, issueSVID(t, ca1, gatewayID, nil), ca1))
 	reg, _ := plugins.NewRegistry(headers.Factory())
 	path := filepath.Join(t.TempDir(), "routes.yaml")
-	writeFile(t, path, identityYAML(secret.dir, "none", be.addr()))
+	writeFile(t, path, identityYAML(secret.dir, "require",
+		fmt.Sprintf("endpoints: [%q], tls: { mode: mutual, expect_principals: [cluster.local/ns/shop/sa/backend] }", be.addr)))
 	cfg, err := routes.Load(path, reg)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +78,7 @@ func TestIdentityRotationUnderLoad(t *testing.T) {
 	defer cancel()
 	go w.Run(ctx)
 
-	trust := meshClientTLS(nil, ca1, ca2)
+	trust := meshClientTLS(issueSVID(t, ca1, "spiffe://cluster.local/ns/shop/sa/api", nil), ca1, ca2)
 	served := func() string { // the serial of a new handshake's SVID
 		c, err := tls.Dial("tcp", addr, trust)
 		if err != nil {
@@ -83,43 +87,7 @@ func TestIdentityRotationUnderLoad(t *testing.T) {
 		defer c.Close()
 		return c.ConnectionState().PeerCertificates[0].SerialNumber.String()
 	}
-	var failures, requests atomic.Int64
-	var firstFailure atomic.Value
-	fail := func(err error) {
-		failures.Add(1)
-		firstFailure.CompareAndSwap(nil, err)
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tr := &http.Transport{TLSClientConfig: trust.Clone(), ForceAttemptHTTP2: true}
-			defer tr.CloseIdleConnections()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if i%2 == 0 { // every request on a new handshake
-					tr.CloseIdleConnections()
-				}
-				requests.Add(1)
-				resp, err := (&http.Client{Transport: tr}).Get("https://" + addr + "/rotate")
-				if err != nil {
-					fail(err)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					fail(fmt.Errorf("status %d", resp.StatusCode))
-				}
-			}
-		}()
-	}
+	load := startRequestLoop("https://"+addr+"/rotate", trust)
 	waitLoaded := func(wantErr string) {
 		t.Helper()
 		select {
@@ -140,16 +108,16 @@ func TestIdentityRotationUnderLoad(t *testing.T) {
 		last = issueSVID(t, ca, gatewayID, nil)
 		secret.writeFiles(t, svidFiles(t, last, bundle...))
 		waitLoaded("")
-		if got, want := served(), last.Certificates[0].SerialNumber.String(); got != want {
+		want := last.Certificates[0].SerialNumber.String()
+		if got := served(); got != want {
 			t.Fatalf("rotation %d: a new handshake got serial %s, want the new SVID's %s", i, got, want)
 		}
+		waitUntil(t, fmt.Sprintf("rotation %d: the backend's new handshakes show the new SVID", i), func() bool {
+			got := be.clientSerial.Load()
+			return got != nil && *got == want
+		})
 	}
-	close(stop)
-	wg.Wait()
-	if n := failures.Load(); n > 0 {
-		t.Errorf("%d of %d requests failed during 10 rotations; first: %v", n, requests.Load(), firstFailure.Load())
-	}
-	t.Logf("%d requests during 10 rotations", requests.Load())
+	load.end(t, "10 rotations")
 
 	want := last.Certificates[0].SerialNumber.String()
 	mismatched := svidFiles(t, issueSVID(t, ca2, gatewayID, nil), ca1, ca2)
@@ -199,4 +167,66 @@ func identityGauge(t *testing.T, tg *testGateway, name, label, value string) []f
 		}
 	}
 	return out
+}
+
+// requestLoop sends requests from four clients until it ends, two of them
+// on a new handshake each time, and counts those that fail.
+type requestLoop struct {
+	failures, requests atomic.Int64
+	first              atomic.Value
+	stop               chan struct{}
+	wg                 sync.WaitGroup
+}
+
+func startRequestLoop(url string, trust *tls.Config) *requestLoop {
+	l := &requestLoop{stop: make(chan struct{})}
+	for i := range 4 {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			tr := &http.Transport{TLSClientConfig: trust.Clone(), ForceAttemptHTTP2: true}
+			defer tr.CloseIdleConnections()
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				if i%2 == 0 { // every request on a new handshake
+					tr.CloseIdleConnections()
+				}
+				l.requests.Add(1)
+				if err := getOK(tr, url); err != nil {
+					l.failures.Add(1)
+					l.first.CompareAndSwap(nil, err)
+				}
+			}
+		}()
+	}
+	return l
+}
+
+func getOK(tr *http.Transport, url string) error {
+	resp, err := (&http.Client{Transport: tr}).Get(url)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// end stops the clients and fails the test if a request failed during
+// what.
+func (l *requestLoop) end(t *testing.T, what string) {
+	t.Helper()
+	close(l.stop)
+	l.wg.Wait()
+	if n := l.failures.Load(); n > 0 {
+		t.Errorf("%d of %d requests failed during %s; first: %v", n, l.requests.Load(), what, l.first.Load())
+	}
+	t.Logf("%d requests during %s", l.requests.Load(), what)
 }

@@ -22,6 +22,7 @@ func (g *Gateway) Start() error {
 	defer g.mu.Unlock()
 	cfg := g.Config()
 	g.snap.Load().start()
+	g.countCallerRefusals(cfg)
 	for _, spec := range cfg.File.Listeners {
 		l, err := g.openListener(spec, cfg.Identity)
 		if err != nil {
@@ -115,9 +116,12 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		g.mu.Unlock()
 		return nil
 	}
-	listeners, adm := g.listeners, g.admin
-	g.listeners, g.closed = nil, true
+	listeners, adm, wl := g.listeners, g.admin, g.wl
+	g.listeners, g.closed, g.wl = nil, true, nil
 	g.mu.Unlock()
+	if wl != nil {
+		wl.close() // the identity in force serves to the end
+	}
 	drain := time.Until(deadlineOr(ctx, time.Now().Add(g.opts.DrainTimeout)))
 	errs := []error{g.closeListeners(listeners, drain)}
 	// Hijacked connections (WebSockets) are not the servers' to wait for:
