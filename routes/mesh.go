@@ -125,7 +125,7 @@ func (c *checker) policies() plugins.Policies {
 // policySection is a plugin section that takes the routes file's policies
 // and mesh block: the top-level `policies:` and `mesh:` are not under any
 // plugin's name, as Istio's documents and mesh config are not, so the
-// routes file hands them to the plugin whose section asks for them.
+// routes file hands them to every plugin whose section asks for them.
 type policySection interface {
 	SetPolicies(plugins.Policies)
 }
@@ -139,19 +139,21 @@ type guard interface {
 	Guard(w plugins.Workload, cfg any) (plugins.Handler, error)
 }
 
-// policyPlugin returns the name of the registered plugin whose section
-// takes policies, or "".
-func policyPlugin(reg *plugins.Registry) string {
+// policyPlugins returns the names of the registered plugins whose section
+// takes policies: authz for AuthorizationPolicy, jwt for
+// RequestAuthentication.
+func policyPlugins(reg *plugins.Registry) []string {
+	var names []string
 	for _, name := range reg.Names() {
 		f, _ := reg.Lookup(name)
 		if f.Section == nil {
 			continue
 		}
 		if _, ok := f.Section().(policySection); ok {
-			return name
+			names = append(names, name)
 		}
 	}
-	return ""
+	return names
 }
 
 // workload returns what route r forwards to.

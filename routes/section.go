@@ -26,12 +26,15 @@ func (c *checker) openScopes(reg *plugins.Registry) map[string]plugins.Scope {
 			at[pc.Name] = c.pos[&pc.Name]
 		}
 	}
-	taker := ""
+	var takers []string
 	if c.f.Mesh != nil {
-		if taker = policyPlugin(reg); taker == "" {
+		if takers = policyPlugins(reg); len(takers) == 0 {
 			c.rep.add(c.pos[&c.f.Policies], "policies: no plugin of this gateway reads policies")
-		} else if at[taker] == nil {
-			at[taker] = c.pos[&c.f.Policies]
+		}
+		for _, t := range takers {
+			if at[t] == nil {
+				at[t] = c.pos[&c.f.Policies]
+			}
 		}
 	}
 	scopes := make(map[string]plugins.Scope, len(at))
@@ -41,7 +44,7 @@ func (c *checker) openScopes(reg *plugins.Registry) map[string]plugins.Scope {
 		if !written {
 			section = f.Section()
 		}
-		if ps, ok := section.(policySection); ok && name == taker {
+		if ps, ok := section.(policySection); ok && slices.Contains(takers, name) {
 			ps.SetPolicies(c.policies())
 		}
 		sc, err := f.Open(section)

@@ -20,6 +20,7 @@ import (
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/plugins/authz"
+	"github.com/portcullis-gw/portcullis/plugins/jwt"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -59,7 +60,7 @@ func serve(o serveOptions, stderr io.Writer) int {
 	// the plugin has it before the routes file is loaded.
 	m := metrics.NewVersion(appVersion())
 	wafPlugin := waf.New(waf.Options{Metrics: m.Registry()})
-	reg, err := registry(wafPlugin, authz.New(m.Registry()))
+	reg, err := registryWith(wafPlugin, authz.New(m.Registry()), jwt.New(jwt.Options{Log: &log}))
 	if err != nil {
 		log.Error().Err(err).Msg("plugin registry")
 		return 1

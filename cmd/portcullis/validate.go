@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/portcullis-gw/portcullis/plugins/authz"
+	"github.com/portcullis-gw/portcullis/plugins/jwt"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -102,6 +103,14 @@ func validatePolicies(f string, data []byte, stdout, stderr io.Writer) bool {
 		fmt.Fprintf(stderr, "%s: %v\n", f, err)
 		return false
 	}
+	// The RequestAuthentications' rules are the jwt plugin's to check.
+	docs, _ := jwt.Read(f, data)
+	set, err := jwt.Compile(docs, jwt.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, err) // one file:line:col error a line
+		return false
+	}
+	set.Close()
 	for _, w := range s.Warnings {
 		fmt.Fprintf(stderr, "%s:%d:%d: warning: %s\n", w.File, w.Line, w.Col, w.Msg)
 	}

@@ -18,23 +18,18 @@ import (
 	"github.com/portcullis-gw/portcullis/gateway"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/plugins/jwt"
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
-// TestThroughGateway runs the handler in a real gateway on loopback, as
-// the routes file will put it first in a route's chain: the upstream gets
-// the verified request without the token, a failed token gets Envoy's 401
-// from the gateway, and the access log records both.
+// TestThroughGateway loads a routes file whose policies hold a
+// RequestAuthentication and an AuthorizationPolicy that requires a token,
+// and serves it from a real gateway on loopback: the upstream gets the
+// verified request without the token, a failed token gets Envoy's 401, a
+// missing one authz's 403, and the access log records each.
 func TestThroughGateway(t *testing.T) {
 	iss := newIssuer(t)
-	set, err := jwt.Compile([]jwt.Document{{Name: "ra", Namespace: "shop", File: "p.yaml", Line: 1, Spec: []byte(
-		"selector: {matchLabels: {app: api}}\njwtRules:\n- issuer: https://issuer.example.com\n  jwks: " + iss.jwks +
-			"\n  outputClaimToHeaders: [{header: x-user, claim: sub}]\n")}}, jwt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Close()
 
 	// The upstream answers with the headers it got.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -47,28 +42,45 @@ func TestThroughGateway(t *testing.T) {
 	go up.Serve(ln)
 	defer up.Close()
 
-	// Until the routes file loads RequestAuthentication documents itself,
-	// a factory stands in for that wiring: it hands the route the handler
-	// of its upstream's workload.
-	factory := plugins.Factory{
-		Name:   "jwt",
-		Config: func() any { return &struct{}{} },
-		Build:  func(any) (plugins.Handler, error) { return set.For("shop", map[string]string{"app": "api"}), nil },
-	}
-	reg, err := plugins.NewRegistry(factory)
-	if err != nil {
+	dir := t.TempDir()
+	policies := `apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: { name: api-tokens, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  jwtRules:
+  - issuer: https://issuer.example.com
+    jwks: ` + iss.jwks + `
+    outputClaimToHeaders: [ { header: x-user, claim: sub } ]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: require-token, namespace: shop }
+spec:
+  rules: [ { from: [ { source: { requestPrincipals: ["https://issuer.example.com/*"] } } ] } ]
+`
+	if err := os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(policies), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	src := fmt.Sprintf(`admin: { address: "off" }
 listeners: [{ name: web, address: "127.0.0.1:0" }]
+policies: [ "shop.yaml" ]
 upstreams: [{ name: api, namespace: shop, labels: { app: api }, endpoints: ["%s"] }]
 virtual_hosts:
   - name: shop
     hosts: ["*"]
     routes:
-      - { name: api, upstream: api, plugins: [{ jwt: {} }] }
+      - { name: api, upstream: api }
 `, ln.Addr())
-	cfg, err := routes.Parse("routes.yaml", []byte(src), reg)
+	routesPath := filepath.Join(dir, "routes.yaml")
+	if err := os.WriteFile(routesPath, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := plugins.NewRegistry(authz.New(nil).Factory(), jwt.New(jwt.Options{}).Factory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := routes.Load(routesPath, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +131,8 @@ virtual_hosts:
 		t.Errorf("got WWW-Authenticate %q, want %q", got, want)
 	}
 	resp, body = get("/orders", "")
-	if resp.StatusCode != 200 || body != `authorization="" user=""` {
-		t.Errorf("no token: got %d %q, want 200 and the forged x-user removed", resp.StatusCode, body)
+	if resp.StatusCode != 403 || body != authz.DeniedBody {
+		t.Errorf("no token: got %d %q, want 403 %s: the policy requires a token", resp.StatusCode, body, authz.DeniedBody)
 	}
 
 	records := readRecords(t, logPath, 3)
@@ -129,6 +141,9 @@ virtual_hosts:
 	}
 	if got := records[1]["response_code_details"]; got != "jwt_authn_access_denied{Jwt_is_expired}" {
 		t.Errorf("got response_code_details %v, want jwt_authn_access_denied{Jwt_is_expired}", got)
+	}
+	if got := records[2]["response_code_details"]; got != authz.DetailsNone {
+		t.Errorf("got response_code_details %v, want %s", got, authz.DetailsNone)
 	}
 }
 

@@ -16,8 +16,10 @@ package jwt
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -38,6 +40,8 @@ type Handler struct {
 	// for the gateway's.
 	sanitize []string
 	opts     *Options
+	set      *Set // held until Close
+	closed   atomic.Bool
 	// cache holds tokens whose signature verified, by their exact text,
 	// as Envoy's jwt_cache does: a client sends the same token with
 	// every request, and its signature need not be checked again while
@@ -58,11 +62,25 @@ type cached struct {
 	keys *keySet
 }
 
-var _ plugins.Handler = (*Handler)(nil)
+var (
+	_ plugins.Handler = (*Handler)(nil)
+	_ io.Closer       = (*Handler)(nil)
+)
 
-func newHandler(rules []*provider, opts *Options) *Handler {
+// Close lets go of the Set the handler was built from: once none holds
+// it, its key fetches stop. It is safe to call more than once.
+func (h *Handler) Close() error {
+	if h != nil && h.closed.CompareAndSwap(false, true) {
+		return h.set.release()
+	}
+	return nil
+}
+
+// newHandler builds the handler of rules, holding set until its Close.
+func newHandler(set *Set, rules []*provider) *Handler {
 	cache, _ := lru.New[string, cached](cacheSize) // errs only for a size <= 0
-	h := &Handler{rules: rules, opts: opts, cache: cache}
+	set.retain()
+	h := &Handler{rules: rules, opts: &set.opts, set: set, cache: cache}
 	for _, p := range rules {
 		r := p.rule
 		for _, fh := range r.FromHeaders {

@@ -91,6 +91,7 @@ func TestREADME(t *testing.T) {
 			t.Errorf("got %v for a token in Authorization, which the rule does not name, want it to pass", err)
 		}
 	})
+	t.Run("routes file", func(t *testing.T) { readmeRoutes(t, readme(t)) })
 	t.Run("root namespace", func(t *testing.T) {
 		set := compile(t, examples[2])
 		if h := set.For("shop", nil); h == nil || len(h.rules) != 2 {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -101,11 +102,16 @@ type Set struct {
 	opts    Options
 	docs    []compiledDoc
 	remotes map[string]*remoteKeys // by URI ("discover <issuer>" for discovery)
-	stop    chan struct{}          // closed by Close
-	once    sync.Once
+	// refs counts the Set's holders: its caller, and each handler built
+	// from it. When the last lets go, stop is closed and the key
+	// fetches stop.
+	refs atomic.Int64
+	stop chan struct{}
+	once sync.Once
 }
 
 type compiledDoc struct {
+	name      string
 	namespace string
 	selector  map[string]string
 	targeted  bool // has targetRef(s): applies to no upstream
@@ -131,6 +137,7 @@ func Compile(docs []Document, opts Options) (*Set, error) {
 	prev := opts.Previous
 	opts.Previous = nil // the new Set must not keep the old one alive
 	s := &Set{opts: opts, stop: make(chan struct{}), remotes: map[string]*remoteKeys{}}
+	s.refs.Store(1)
 	remotes := s.remotes
 	client := fetchClient(&s.opts)
 	log := zerolog.Nop()
@@ -138,7 +145,7 @@ func Compile(docs []Document, opts Options) (*Set, error) {
 		log = *opts.Log
 	}
 	for i, sp := range specs {
-		d := compiledDoc{namespace: docs[i].Namespace, selector: docs[i].Selector}
+		d := compiledDoc{name: docs[i].Name, namespace: docs[i].Namespace, selector: docs[i].Selector}
 		if d.selector == nil && sp.Selector != nil {
 			d.selector = sp.Selector.MatchLabels
 		}
@@ -183,8 +190,18 @@ func Compile(docs []Document, opts Options) (*Set, error) {
 // namespace whose selector the labels hold, as Istio selects them. A
 // document with targetRef(s) selects no upstream (for Istio such a policy
 // applies to gateways and waypoints only). For returns nil when no rule
-// applies: the route needs no jwt handler.
+// applies: the route needs no jwt handler. A handler holds the Set until
+// its Close.
 func (s *Set) For(namespace string, labels map[string]string) *Handler {
+	rules := s.rules(namespace, labels)
+	if len(rules) == 0 {
+		return nil
+	}
+	return newHandler(s, rules)
+}
+
+// rules returns the rules of the documents that select a workload.
+func (s *Set) rules(namespace string, labels map[string]string) []*provider {
 	var rules []*provider
 	for i := range s.docs {
 		d := &s.docs[i]
@@ -196,10 +213,17 @@ func (s *Set) For(namespace string, labels map[string]string) *Handler {
 		}
 		rules = append(rules, d.rules...)
 	}
-	if len(rules) == 0 {
-		return nil
+	return rules
+}
+
+// named returns the document written namespace/name, or nil.
+func (s *Set) named(id string) *compiledDoc {
+	for i := range s.docs {
+		if d := &s.docs[i]; d.namespace+"/"+d.name == id {
+			return d
+		}
 	}
-	return newHandler(rules, &s.opts)
+	return nil
 }
 
 // remote returns the Set's fetcher of the keys with the given id, or nil.
@@ -220,10 +244,15 @@ func selects(sel, labels map[string]string) bool {
 	return true
 }
 
-// Close stops the Set's key fetches. Handlers keep verifying with the keys
-// they have.
-func (s *Set) Close() error {
-	if s != nil && s.stop != nil {
+// Close gives back the caller's share of the Set. Its key fetches stop
+// once every handler built from it is closed too; those handlers keep
+// verifying with the keys they have.
+func (s *Set) Close() error { return s.release() }
+
+func (s *Set) retain() { s.refs.Add(1) }
+
+func (s *Set) release() error {
+	if s != nil && s.stop != nil && s.refs.Add(-1) <= 0 {
 		s.once.Do(func() { close(s.stop) })
 	}
 	return nil
