@@ -41,8 +41,15 @@ func TestSmoke(t *testing.T) {
 	// A hard bound, so a hung server fails the test instead of CI.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	// The WAF scenarios have a smoke test of their own, TestSmokeWAF.
+	var names []string
+	for _, sc := range scenarios {
+		if sc.waf == nil {
+			names = append(names, sc.name)
+		}
+	}
 	rep, err := Run(ctx, Options{
-		Repo: repo, Contenders: []string{"backend", "portcullis", "bareproxy"},
+		Repo: repo, Scenarios: names, Contenders: []string{"backend", "portcullis", "bareproxy"},
 		Rounds: 1, Duration: 500 * time.Millisecond, Idle: 200, ReloadEvery: 250 * time.Millisecond,
 		// A reload is a handful of milliseconds on an idle machine; on a
 		// loaded one the gateway's CPU may be taken for a while, and
