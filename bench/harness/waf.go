@@ -57,7 +57,7 @@ var wafRequests = map[string]wafRequest{
 	// get is a search page's GET with a query of three arguments.
 	"get": {method: "GET", path: "/1k?page=2&order=price&q=blue+shoes+" + load.Seq, status: http.StatusOK},
 	// json is an API's POST of an order: 4 KiB of JSON, 244 values.
-	"json": {method: "POST", path: "/0", ctype: "application/json", body: order("Leave it at the door, please"), status: http.StatusOK},
+	"json": {method: "POST", path: "/0", ctype: "application/json", body: order("Leave at the door"), status: http.StatusOK},
 	// attack is an SQL injection in the query, which every paranoia
 	// level of both CRS versions blocks.
 	"attack": {method: "GET", path: "/1k?q=" + load.Seq + url.QueryEscape("' UNION SELECT password FROM users WHERE id=") +
