@@ -75,8 +75,8 @@ var scenarios = slices.Concat([]scenario{
 		missing: "not built yet: the gateway has no egress proxy; a later issue adds it and this scenario"},
 })
 
-// groups name sets of scenarios for -scenario: "waf" is every WAF
-// scenario.
+// inGroup says whether the scenario is in the group -scenario names:
+// "waf" is every WAF scenario.
 func (s scenario) inGroup(name string) bool {
 	return name == "waf" && s.waf != nil
 }
