@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portcullis-gw/portcullis/bench/load"
 )
@@ -103,6 +105,33 @@ func TestCheckWAF(t *testing.T) {
 				t.Errorf("got %v, want nil", err)
 			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
 				t.Errorf("got %v, want an error naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestWAFLoadArgs checks the load generator is given the WAF scenario's
+// header lines, body file and expected status.
+func TestWAFLoadArgs(t *testing.T) {
+	h := &harness{bins: binaries{load: "/bin/load"}}
+	for _, sc := range wafScenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			if sc.bodyText != "" {
+				sc.bodyFile = "/w/body"
+			}
+			argv := strings.Join(h.loadArgs(sc, addrs{plain: "127.0.0.1:1"}, time.Second, 0), "\x00")
+			want := []string{"-url\x00http://127.0.0.1:1" + sc.path + "\x00", "-c\x004\x00", "-H\x00User-Agent: Mozilla/5.0",
+				"-H\x00Cookie: session={seq}; theme=dark\x00", fmt.Sprintf("-expect\x00%d", sc.expect)}
+			if sc.waf.kind == "json" {
+				want = append(want, "-method\x00POST\x00", "-H\x00Content-Type: application/json\x00", "-body-file\x00/w/body\x00")
+			}
+			for _, w := range want {
+				if !strings.Contains(argv, w) {
+					t.Errorf("got argv %q, want %q in it", strings.ReplaceAll(argv, "\x00", " "), strings.ReplaceAll(w, "\x00", " "))
+				}
+			}
+			if sc.waf.kind != "json" && strings.Contains(argv, "-body-file") {
+				t.Errorf("got a body file for %s, want none", sc.name)
 			}
 		})
 	}
