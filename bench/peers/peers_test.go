@@ -59,7 +59,7 @@ func TestRender(t *testing.T) {
 		{"modsecurity crs3", ModSecurity, false, false, testWAF(true), []string{"setvar:tx.paranoia_level=2\"",
 			"setvar:tx.executing_paranoia_level=2\""}, []string{"blocking_paranoia_level"}},
 		{"portcullis waf", Portcullis, false, false, testWAF(false), []string{"waf:\n  profiles:\n    bench:\n      mode: block\n",
-			"crs: { paranoia: 2, executing_paranoia: 2, inbound_threshold: 5, outbound_threshold: 4 }",
+			"crs: { paranoia: 2, executing_paranoia: 2, promote: [], inbound_threshold: 5, outbound_threshold: 4 }",
 			"request_body_limit: 1048576\n", "limits: { inspected_bytes: 65536, args: 512, depth: 32 }", "response: { inspect: false }",
 			"    plugins:\n      - waf: bench\n"}, []string{"x-bench-config"}},
 	}
