@@ -81,7 +81,7 @@ func TestDemoMeshSession(t *testing.T) {
 	if len(f) != 8 || f[0] != "curl" || f[1] != "--cert" || f[3] != "--key" || f[5] != "--cacert" || !strings.HasPrefix(f[7], "https://127.0.0.1:") {
 		t.Fatalf("printed curl command: got %q", curl)
 	}
-	clientDir := filepath.Join(dir, "ns-allowed-namespace-sa-client")
+	clientDir := filepath.Join(dir, "ns-allowed_-namespace-sa-client")
 	if f[2] != filepath.Join(clientDir, "tls.crt") || f[4] != filepath.Join(clientDir, "tls.key") || f[6] != filepath.Join(dir, "ca.crt") {
 		t.Errorf("printed curl command: got %q, want the files certs issue wrote", curl)
 	}
@@ -247,7 +247,7 @@ func TestDemoMeshWithCurl(t *testing.T) {
 func demoDenials(t *testing.T, readme []byte, dir, clientDir, allowedURL string) {
 	t.Helper()
 	base := strings.TrimSuffix(allowedURL, "/allowed-path/echo")
-	m := regexp.MustCompile(`(?m)^\$ curl --cert ns-allowed-namespace-sa-client/tls.crt --key ns-allowed-namespace-sa-client/tls.key --cacert ca.crt https://127.0.0.1:15443(/\S+)\nRBAC: access denied\n`).FindSubmatch(readme)
+	m := regexp.MustCompile(`(?m)^\$ curl --cert ns-allowed_-namespace-sa-client/tls.crt --key ns-allowed_-namespace-sa-client/tls.key --cacert ca.crt https://127.0.0.1:15443(/\S+)\nRBAC: access denied\n`).FindSubmatch(readme)
 	o := regexp.MustCompile(`(?m)^\$ portcullis certs issue --dir ~/.cache/portcullis --spiffe-id (spiffe://cluster.local/ns/(\S+)/sa/(\S+))\n…\n\$ curl --cert (\S+)/tls.crt --key \S+ --cacert ca.crt https://127.0.0.1:15443(/allowed-path/\S+)\nRBAC: access denied\n`).FindSubmatch(readme)
 	if m == nil || o == nil {
 		t.Fatal("README shows no denied calls on the mesh listener")
