@@ -17,10 +17,8 @@ import (
 
 	"github.com/portcullis-gw/portcullis/gateway"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
-	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/plugins/jwt"
-	"github.com/portcullis-gw/portcullis/routes"
 )
 
 // TestThroughGateway loads a routes file whose policies hold a
@@ -42,7 +40,6 @@ func TestThroughGateway(t *testing.T) {
 	go up.Serve(ln)
 	defer up.Close()
 
-	dir := t.TempDir()
 	policies := `apiVersion: security.istio.io/v1
 kind: RequestAuthentication
 metadata: { name: api-tokens, namespace: shop }
@@ -59,12 +56,9 @@ metadata: { name: require-token, namespace: shop }
 spec:
   rules: [ { from: [ { source: { requestPrincipals: ["https://issuer.example.com/*"] } } ] } ]
 `
-	if err := os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(policies), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	src := fmt.Sprintf(`admin: { address: "off" }
 listeners: [{ name: web, address: "127.0.0.1:0" }]
-policies: [ "shop.yaml" ]
+policies: [ "policy.yaml" ]
 upstreams: [{ name: api, namespace: shop, labels: { app: api }, endpoints: ["%s"] }]
 virtual_hosts:
   - name: shop
@@ -72,15 +66,7 @@ virtual_hosts:
     routes:
       - { name: api, upstream: api }
 `, ln.Addr())
-	routesPath := filepath.Join(dir, "routes.yaml")
-	if err := os.WriteFile(routesPath, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := plugins.NewRegistry(authz.New(nil).Factory(), jwt.New(jwt.Options{}).Factory())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := routes.Load(routesPath, reg)
+	cfg, err := load(t, src, policies)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,9 @@ import (
 	"github.com/portcullis-gw/portcullis/routes"
 )
 
-// load writes a routes file and one policy file and loads them with the
-// authz and jwt plugins, as the binary does.
+// load writes a routes file and one policy file, policy.yaml, and loads
+// them with the authz and jwt plugins, as the binary does. The caller
+// closes the configuration.
 func load(t *testing.T, routesYAML, policy string) (*routes.Config, error) {
 	t.Helper()
 	dir := t.TempDir()
@@ -31,11 +32,7 @@ func load(t *testing.T, routesYAML, policy string) (*routes.Config, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := routes.Load(path, reg)
-	if err == nil {
-		t.Cleanup(func() { cfg.Close() })
-	}
-	return cfg, err
+	return routes.Load(path, reg)
 }
 
 const twoRoutes = `listeners: [{ name: web, address: "127.0.0.1:0" }]
@@ -69,6 +66,7 @@ func TestRoutesChains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer cfg.Close()
 	for path, want := range map[string]bool{"/api/x": true, "/web/x": false, "/named/x": true} {
 		rule, _ := cfg.Table.Match("shop.example.com", path, http.MethodGet, http.Header{})
 		if rule == nil {
