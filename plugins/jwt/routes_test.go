@@ -111,3 +111,31 @@ upstreams:
 		t.Errorf("got %q, want it to say %q", errs[0].Msg, want)
 	}
 }
+
+// TestRoutesWithoutUpstream checks that a redirect is checked by the root
+// namespace's documents without a selector, and by no other.
+func TestRoutesWithoutUpstream(t *testing.T) {
+	file := `listeners: [{ name: web, address: "127.0.0.1:0" }]
+policies: [ "policy.yaml" ]
+virtual_hosts:
+  - name: shop
+    hosts: ["*"]
+    routes:
+      - { name: moved, match: { path: /moved }, redirect: { path: /new } }
+`
+	root := strings.Replace(strings.Replace(apiTokens, "namespace: shop", "namespace: istio-system", 1), "  selector: { matchLabels: { app: api } }\n", "", 1)
+	for _, tt := range []struct {
+		name, policy string
+		want         bool
+	}{{"root namespace", root, true}, {"workload namespace", apiTokens, false}} {
+		cfg, err := load(t, file, tt.policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rule, _ := cfg.Table.Match("shop.example.com", "/moved", http.MethodGet, http.Header{})
+		if got := slices.Contains(rule.Chain.Names, jwt.Name); got != tt.want {
+			t.Errorf("%s: got chain %q, want jwt in it: %v", tt.name, rule.Chain.Names, tt.want)
+		}
+		cfg.Close()
+	}
+}
