@@ -56,6 +56,7 @@ func TestEfficacy(t *testing.T) {
 	caught := make(map[string]map[string][2]int) // profile → class → {refused, total}
 	falsePos := make(map[string][]string)
 	heldOutFP := make(map[string][]string)
+	shown := make(map[string][]string) // the benign values refused, once each, where
 	for _, name := range profiles {
 		h, err := plugin.Explainer(sectionOf(t, src), name)
 		if err != nil {
@@ -77,10 +78,15 @@ func TestEfficacy(t *testing.T) {
 			fp     map[string][]string
 		}{{benign, falsePos}, {heldOut, heldOutFP}} {
 			for _, b := range set.values {
+				var where []string
 				for i, raw := range placements(b.value) {
 					if refused(t, h, raw) {
-						set.fp[name] = append(set.fp[name], fmt.Sprintf("%s in %s", strconv.Quote(b.value), []string{"query", "form", "json"}[i]))
+						set.fp[name] = append(set.fp[name], b.value)
+						where = append(where, []string{"query", "form", "json"}[i])
 					}
+				}
+				if where != nil {
+					shown[name] = append(shown[name], strconv.Quote(b.value)+" ("+strings.Join(where, ", ")+")")
 				}
 			}
 		}
@@ -115,7 +121,7 @@ func TestEfficacy(t *testing.T) {
 		report.WriteString(" |\n")
 	}
 	for _, name := range profiles {
-		fmt.Fprintf(&report, "\nbenign values %s refuses: %s\n", name, strings.Join(append(falsePos[name], heldOutFP[name]...), "; "))
+		fmt.Fprintf(&report, "\nbenign values %s refuses: %s\n", name, strings.Join(shown[name], "; "))
 	}
 	t.Log(report.String())
 	if totals["default"] < totals["stock-pl1"] || len(falsePos["default"])+len(heldOutFP["default"]) > len(falsePos["stock-pl1"])+len(heldOutFP["stock-pl1"]) {
