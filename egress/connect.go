@@ -65,6 +65,9 @@ func (p *Proxy) connect(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			return nil
 		}
 	}
+	if p.Opened != nil {
+		p.Opened(ctx, res)
+	}
 	lim := pol.Limits
 	res.Termination = p.splice(ctx, client, up, time.Duration(lim.IdleTimeout), time.Duration(lim.MaxTunnelLifetime), &res.Received, &res.Sent)
 	res.Received += int64(len(first))

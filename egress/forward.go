@@ -174,10 +174,11 @@ func (p *Proxy) originate(ctx context.Context, conn net.Conn, d Destination, o *
 		}
 	}
 	if o.Identity {
-		if p.Certificate == nil {
+		cert := pol.ClientCert
+		if cert == nil {
 			return fail(errors.New("the gateway has no SVID to present"))
 		}
-		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return p.Certificate() }
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 	}
 	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, time.Duration(pol.Limits.ConnectTimeout))

@@ -5,6 +5,7 @@
 package egress
 
 import (
+	"crypto/tls"
 	"net/netip"
 	"slices"
 	"strings"
@@ -18,6 +19,9 @@ type Policy struct {
 	deny, allow []*Rule
 	// Limits are the block's limits with their defaults filled in.
 	Limits routes.EgressLimits
+	// ClientCert is the gateway's SVID, which TLS origination with
+	// identity presents; nil without an identity block.
+	ClientCert *tls.Certificate
 }
 
 // Rule is one compiled egress rule.

@@ -2,7 +2,6 @@ package egress
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -35,12 +34,12 @@ type Proxy struct {
 	Dial DialFunc
 	// Limiter counts tunnels by caller and destination across reloads.
 	Limiter *Limiter
-	// Certificate returns the gateway's SVID, for TLS origination with
-	// identity; nil when the gateway has none.
-	Certificate func() (*tls.Certificate, error)
 	// Done is closed when every tunnel must end (the drain timeout has
 	// passed); nil never is.
 	Done <-chan struct{}
+	// Opened, when set, is told of each tunnel as it opens, with the
+	// context Serve was given.
+	Opened func(ctx context.Context, res *Result)
 }
 
 // Reject is an answer in place of a tunnel or request, for the gateway to

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/portcullis-gw/portcullis/egress"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/gateway/upstream"
@@ -31,6 +32,12 @@ type Gateway struct {
 	// upstreamMetrics gives each pool its metrics observer.
 	upstreamMetrics *metrics.Upstreams
 	rp              *httputil.ReverseProxy
+	// egress carries the forward_proxy listeners' tunnels and requests;
+	// egressDone closes when the drain timeout has passed, ending tunnels.
+	egress        *egress.Proxy
+	egressMetrics *metrics.Egress
+	egressDone    chan struct{}
+	egressOnce    sync.Once
 
 	opts Options
 
@@ -67,6 +74,10 @@ type Options struct {
 	DrainTimeout time.Duration
 	// Resolver looks up upstream endpoint names; nil means the system's.
 	Resolver upstream.Resolver
+	// EgressDial dials the forward proxy's destinations through the
+	// address guard; nil means one that resolves with the system's
+	// resolver and refuses addresses that are not public.
+	EgressDial egress.DialFunc
 }
 
 // New builds a gateway serving cfg. It starts nothing: Start opens the
@@ -84,6 +95,12 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 		g.metrics = metrics.NewVersion(g.opts.Version)
 	}
 	g.upstreamMetrics = metrics.NewUpstreams(g.metrics.Registry())
+	g.egressMetrics = metrics.NewEgress(g.metrics.Registry())
+	g.egressDone = make(chan struct{})
+	g.egress = &egress.Proxy{Dial: opts.EgressDial, Limiter: egress.NewLimiter(), Done: g.egressDone, Opened: g.tunnelOpened}
+	if g.egress.Dial == nil {
+		g.egress.Dial = dialDirect
+	}
 	var seed *snapshot
 	if opts.AccessLog != nil {
 		// It stands for a configuration before this one that had the

@@ -119,6 +119,10 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.listeners, g.closed = nil, true
 	g.mu.Unlock()
 	drain := time.Until(deadlineOr(ctx, time.Now().Add(g.opts.DrainTimeout)))
+	// Forward-proxy tunnels are no server's to wait for either: they get
+	// the drain timeout, then end.
+	endTunnels := time.AfterFunc(drain, g.endTunnels)
+	defer endTunnels.Stop()
 	errs := []error{g.closeListeners(listeners, drain)}
 	// Hijacked connections (WebSockets) are not the servers' to wait for:
 	// their handlers are, and they return when the tunnel ends.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/portcullis-gw/portcullis/egress"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
@@ -27,6 +28,8 @@ type snapshot struct {
 	// reload that leaves the setting alone neither reopens the file nor
 	// reorders its lines.
 	access *sharedLog
+	// egress is the forward_proxy listeners' rules.
+	egress *egress.Policy
 
 	refs      atomic.Int64
 	retired   atomic.Bool
@@ -41,6 +44,10 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, er
 		cfg:       cfg,
 		upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams)),
 		source:    sourceLabels(&cfg.File.Workload),
+		egress:    egress.Compile(cfg.File.Egress),
+	}
+	if cfg.Identity != nil {
+		s.egress.ClientCert = &cfg.Identity.SVID.Certificate
 	}
 	if prev != nil && prev.cfg.File.AccessLog == cfg.File.AccessLog {
 		s.access = prev.access

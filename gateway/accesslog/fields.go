@@ -78,4 +78,12 @@ const (
 	// FieldRewrittenPath is the path sent upstream after a rewrite, with
 	// its query; null without a rewrite, when it is FieldPath.
 	FieldRewrittenPath = "rewritten_path"
+
+	// The forward proxy's keys, on its lines only (Record.EgressReason
+	// set): the destination as asked, the decision, the deciding rule and
+	// why the exchange ended as it did.
+	FieldEgressDestination = "egress_destination"
+	FieldEgressDecision    = "egress_decision"
+	FieldEgressRule        = "egress_rule"
+	FieldEgressReason      = "egress_reason"
 )

@@ -31,6 +31,13 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = jsonString(dst, FieldDownstreamRemoteAddress, r.DownstreamRemoteAddress)
 	dst = jsonString(dst, FieldDownstreamTLSVersion, r.DownstreamTLSVersion)
 	dst = jsonInt(dst, FieldDuration, r.Duration.Milliseconds())
+	if r.EgressReason != "" {
+		// A forward-proxy record only: ingress lines keep their keys.
+		dst = jsonString(dst, FieldEgressDecision, r.EgressDecision)
+		dst = jsonString(dst, FieldEgressDestination, r.EgressDestination)
+		dst = jsonString(dst, FieldEgressReason, r.EgressReason)
+		dst = jsonString(dst, FieldEgressRule, r.EgressRule)
+	}
 	dst = jsonString(dst, FieldMethod, r.Method)
 	dst = jsonString(dst, FieldPath, originalPath(r))
 	dst = jsonString(dst, FieldProtocol, r.Protocol)

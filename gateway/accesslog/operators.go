@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // argRule says whether an operator takes a (ARG).
@@ -86,7 +87,12 @@ var operators = map[string]operator{
 
 	"HOSTNAME": {trunc: true, build: buildHostname},
 
-	"DYNAMIC_METADATA":     {arg: argRequired, trunc: true, build: buildDash},
+	"DYNAMIC_METADATA":     {arg: argRequired, trunc: true, build: buildMetadata},
+
+	// Envoy's TCP-proxy operators, for forward-proxy tunnels: the bytes
+	// sent to and received from the destination, "-" for none.
+	"UPSTREAM_WIRE_BYTES_SENT":     countOp(func(r *Record) int64 { return r.UpstreamWireBytesSent }),
+	"UPSTREAM_WIRE_BYTES_RECEIVED": countOp(func(r *Record) int64 { return r.UpstreamWireBytesReceived }),
 	"REQUEST_DURATION":     {build: buildDash},
 	"REQUEST_TX_DURATION":  {build: buildDash},
 	"RESPONSE_DURATION":    {build: buildDash},
@@ -134,6 +140,37 @@ func flagsOp(long bool) operator {
 	return operator{build: func(string, valueOpts) (emitFunc, error) {
 		return func(dst []byte, r *Record) []byte { return appendFlags(dst, r.Flags, long) }, nil
 	}}
+}
+
+// countOp prints a count that only some records have, "-" when zero.
+func countOp(get func(*Record) int64) operator {
+	return operator{build: func(string, valueOpts) (emitFunc, error) {
+		return func(dst []byte, r *Record) []byte {
+			if n := get(r); n != 0 {
+				return strconv.AppendInt(dst, n, 10)
+			}
+			return append(dst, '-')
+		}, nil
+	}}
+}
+
+// egressMetadata are the keys %DYNAMIC_METADATA(portcullis.egress:KEY)%
+// reads from a forward-proxy record; every other namespace and key prints
+// "-", as data the gateway does not record.
+var egressMetadata = map[string]func(*Record) string{
+	"destination": func(r *Record) string { return r.EgressDestination },
+	"decision":    func(r *Record) string { return r.EgressDecision },
+	"rule":        func(r *Record) string { return r.EgressRule },
+	"reason":      func(r *Record) string { return r.EgressReason },
+}
+
+func buildMetadata(arg string, o valueOpts) (emitFunc, error) {
+	if key, ok := strings.CutPrefix(arg, "portcullis.egress:"); ok {
+		if get := egressMetadata[key]; get != nil {
+			return func(dst []byte, r *Record) []byte { return appendValue(dst, get(r), o) }, nil
+		}
+	}
+	return buildDash(arg, o)
 }
 
 func buildDash(string, valueOpts) (emitFunc, error) {

@@ -85,6 +85,20 @@ type Record struct {
 	// DownstreamPeerSubject is the subject of the caller's verified
 	// certificate, RFC 2253, if any.
 	DownstreamPeerSubject string
+
+	// UpstreamWireBytesSent and UpstreamWireBytesReceived are the bytes a
+	// forward-proxy tunnel carried to and from its destination.
+	UpstreamWireBytesSent     int64
+	UpstreamWireBytesReceived int64
+	// EgressDestination is what a forward-proxy caller asked for,
+	// host:port, the host in canonical form (UpstreamHost is the address
+	// dialled); EgressDecision is allow, deny or report, EgressRule the
+	// rule that decided (default when none did), and EgressReason why the
+	// exchange ended as it did.
+	EgressDestination string
+	EgressDecision    string
+	EgressRule        string
+	EgressReason      string
 }
 
 var pool = sync.Pool{New: func() any { return new(Record) }}

@@ -1,0 +1,187 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/portcullis-gw/portcullis/egress"
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+// loopDialer stands for the guarded dialer in tests: it "resolves" the
+// names it is given to loopback addresses and dials only those, so that no
+// test sends a byte anywhere but 127.0.0.1. It counts every dial asked of
+// it, by host:port.
+type loopDialer struct {
+	mu     sync.Mutex
+	names  map[string]string // host:port → 127.0.0.1:port
+	refuse map[string]bool   // hosts the guard refuses
+	dials  map[string]int
+}
+
+func newLoopDialer() *loopDialer {
+	return &loopDialer{names: map[string]string{}, refuse: map[string]bool{}, dials: map[string]int{}}
+}
+
+// route makes host:port reach addr, a loopback address.
+func (d *loopDialer) route(hostport, addr string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.names[hostport] = addr
+}
+
+func (d *loopDialer) dialed() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, c := range d.dials {
+		n += c
+	}
+	return n
+}
+
+func (d *loopDialer) dial(ctx context.Context, host string, port uint16, allowed []netip.Prefix) (net.Conn, netip.AddrPort, error) {
+	key := net.JoinHostPort(host, strconv.Itoa(int(port)))
+	d.mu.Lock()
+	d.dials[key]++
+	target, ok := d.names[key]
+	refused := d.refuse[host]
+	d.mu.Unlock()
+	if refused {
+		return nil, netip.AddrPort{}, &egress.Refusal{Addr: netip.MustParseAddr("10.0.0.1"), Reason: "private address"}
+	}
+	if !ok {
+		return nil, netip.AddrPort{}, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	ap := netip.MustParseAddrPort(target)
+	if !ap.Addr().IsLoopback() {
+		panic("a test dial to " + target)
+	}
+	var nd net.Dialer
+	c, err := nd.DialContext(ctx, "tcp", target)
+	return c, ap, err
+}
+
+// startProxy serves a forward_proxy listener named egress, with the rest
+// of the routes file given, through dialer d; the access log is JSON.
+func startProxy(t *testing.T, rest string, d *loopDialer) *testGateway {
+	t.Helper()
+	cfg := loadProxyConfig(t, `
+listeners:
+  - { name: egress, address: "127.0.0.1:0", kind: forward_proxy, protocols: [http1, http2] }
+`+rest)
+	return serveWith(t, cfg, accesslog.Options{Format: "json"},
+		Options{Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), EgressDial: d.dial, DrainTimeout: 5e9})
+}
+
+func loadProxyConfig(t testing.TB, yaml string) *routes.Config {
+	t.Helper()
+	reg, err := plugins.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := routes.Parse(filepath.Join(t.TempDir(), "routes.yaml"), []byte(yaml), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// echoServer is a TCP server that echoes every connection and counts them.
+type echoServer struct {
+	ln       net.Listener
+	accepted atomic.Int64
+}
+
+func newEchoServer(t testing.TB) *echoServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &echoServer{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.accepted.Add(1)
+			go func() {
+				defer c.Close()
+				io.Copy(c, c)
+			}()
+		}
+	}()
+	return s
+}
+
+func (s *echoServer) addr() string { return s.ln.Addr().String() }
+
+// connectH1 sends CONNECT authority over HTTP/1.1 with request id id and
+// returns the connection, positioned after the response's head.
+func connectH1(t testing.TB, proxy, authority, id string, header ...string) (net.Conn, *bufio.Reader, *http.Response) {
+	t.Helper()
+	c, err := net.Dial("tcp", proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	req := fmt.Sprintf("CONNECT %s HTTP/1.1\r\nHost: %s\r\nX-Request-Id: %s\r\n", authority, authority, id)
+	for _, h := range header {
+		req += h + "\r\n"
+	}
+	if _, err := io.WriteString(c, req+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		t.Fatalf("CONNECT %s: %v", authority, err)
+	}
+	return c, br, resp
+}
+
+// labeled sums the metric name's series whose labels include match.
+func labeled(t testing.TB, g *Gateway, name string, match map[string]string) float64 {
+	t.Helper()
+	fams, err := g.metrics.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			for k, v := range match {
+				if labels[k] != v {
+					continue series
+				}
+			}
+			sum += m.GetCounter().GetValue()
+		}
+	}
+	return sum
+}

@@ -1,0 +1,186 @@
+package gateway
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+const tunnelRules = `
+egress:
+  default: deny
+  rules:
+    - name: echo
+      to: { hosts: [echo.example.com], ports: [7000] }
+`
+
+func TestEgressConnectTunnel(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("echo.example.com:7000", echo.addr())
+	tg := startProxy(t, tunnelRules, d)
+	c, br, resp := connectH1(t, tg.Addr("egress").String(), "Echo.Example.COM.:7000", "tunnel-1")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	msg := strings.Repeat("ping ", 1000)
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != msg {
+		t.Fatalf("got %q, %v; want the echo", got[:min(len(got), 20)], err)
+	}
+	c.Close()
+	e := tg.logFor("tunnel-1")
+	for k, want := range map[string]any{
+		"method": "CONNECT", "response_code": 200.0, "egress_decision": "allow", "egress_rule": "echo",
+		"egress_destination": "echo.example.com:7000", "upstream_host": echo.addr(),
+		"bytes_received": float64(len(msg)), "bytes_sent": float64(len(msg)),
+		"upstream_cluster": "outbound|7000||echo.example.com", "response_code_details": "egress_tunnel",
+		"egress_reason": "allowed", "authority": "Echo.Example.COM.:7000",
+	} {
+		if e[k] != want {
+			t.Errorf("log %s: got %v, want %v", k, e[k], want)
+		}
+	}
+	match := map[string]string{"destination_service": "echo.example.com", "request_protocol": "tcp", "reporter": "source"}
+	for name, want := range map[string]float64{
+		"istio_tcp_connections_opened_total": 1, "istio_tcp_connections_closed_total": 1,
+		"istio_tcp_received_bytes_total": float64(len(msg)), "istio_tcp_sent_bytes_total": float64(len(msg)),
+	} {
+		if got := labeled(t, tg.Gateway, name, match); got != want {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+	}
+	if got := labeled(t, tg.Gateway, "portcullis_egress_decisions_total", map[string]string{"decision": "allow", "reason": "allowed"}); got != 1 {
+		t.Errorf("decisions: got %v, want 1", got)
+	}
+}
+
+// TestEgressRefusedConnectOpensNoSocket sends CONNECTs that the rules or
+// the parser refuse: each gets its status and a log line, and neither the
+// dialer nor the target's listener sees anything.
+func TestEgressRefusedConnectOpensNoSocket(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	for _, hp := range []string{"echo.example.com:7000", "other.example.com:7000", "echo.example.com:7001"} {
+		d.route(hp, echo.addr())
+	}
+	tg := startProxy(t, tunnelRules, d)
+	for i, tt := range []struct {
+		authority string
+		status    int
+		details   string
+	}{
+		{"other.example.com:7000", 403, "egress_denied"},
+		{"echo.example.com:7001", 403, "egress_denied"},
+		{"evil-echo.example.com:7000", 403, "egress_denied"},
+		{"echo.example.com.evil.net:7000", 403, "egress_denied"},
+		{"127.0.0.1:7000", 403, "egress_denied"},
+		{"[::1]:7000", 403, "egress_denied"},
+		{"[::ffff:127.0.0.1]:7000", 403, "egress_denied"},
+		{"127.1:7000", 400, "egress_invalid_target"},
+		{"2130706433:7000", 400, "egress_invalid_target"},
+		{"0x7f.0.0.1:7000", 400, "egress_invalid_target"},
+		{"0177.0.0.1:7000", 400, "egress_invalid_target"},
+		// Go's server refuses this one itself, before any handler runs.
+		{"echo.example.com@127.0.0.1:7000", 400, ""},
+		{"127.0.0.1@echo.example.com:7000", 400, ""},
+		{"echo.example.com:07000", 400, "egress_invalid_target"},
+		{"echo.example.com", 400, "egress_invalid_target"},
+		{"[fe80::1%25lo]:7000", 400, "egress_invalid_target"},
+		{"echo.example.com..:7000", 400, "egress_invalid_target"},
+		{"echo_example.com:7000", 400, "egress_invalid_target"},
+	} {
+		id := "refused-" + string(rune('a'+i))
+		_, _, resp := connectH1(t, tg.Addr("egress").String(), tt.authority, id)
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: got %d, want %d", tt.authority, resp.StatusCode, tt.status)
+			continue
+		}
+		if tt.details == "" {
+			continue
+		}
+		e := tg.logFor(id)
+		if e["response_code_details"] != tt.details || e["egress_reason"] == nil {
+			t.Errorf("%s: got log details %v reason %v, want %s", tt.authority, e["response_code_details"], e["egress_reason"], tt.details)
+		}
+	}
+	if n := d.dialed(); n != 0 {
+		t.Errorf("got %d dials, want none", n)
+	}
+	if n := echo.accepted.Load(); n != 0 {
+		t.Errorf("the target accepted %d connections, want none", n)
+	}
+}
+
+func TestEgressGuardAndResolutionFailures(t *testing.T) {
+	d := newLoopDialer()
+	d.refuse["internal.example.com"] = true
+	tg := startProxy(t, `
+egress:
+  rules:
+    - { name: any, to: { hosts: ["*.example.com"], ports: [80] }, tls: any }
+`, d)
+	for _, tt := range []struct {
+		authority, id string
+		status        int
+		details       string
+	}{
+		{"internal.example.com:80", "guard", 403, "egress_address_refused"},
+		{"missing.example.com:80", "dns", 502, "egress_dns_failed"},
+	} {
+		_, _, resp := connectH1(t, tg.Addr("egress").String(), tt.authority, tt.id)
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: got %d, want %d", tt.authority, resp.StatusCode, tt.status)
+		}
+		if e := tg.logFor(tt.id); e["response_code_details"] != tt.details {
+			t.Errorf("%s: got details %v, want %s", tt.authority, e["response_code_details"], tt.details)
+		}
+	}
+	if e := tg.logFor("dns"); e["response_flags"] != "DF" {
+		t.Errorf("got flags %v, want DF", e["response_flags"])
+	}
+}
+
+func TestEgressIngressListenersStillRefuseConnect(t *testing.T) {
+	d := newLoopDialer()
+	tg := startProxy(t, `
+  - { name: public, address: "127.0.0.1:0" }
+virtual_hosts: [{ name: all, hosts: ["*"], routes: [{ direct_response: { status: 200 } }] }]
+`+tunnelRules, d)
+	_, _, resp := connectH1(t, tg.Addr("public").String(), "echo.example.com:7000", "ingress-connect")
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("got %d, want 405", resp.StatusCode)
+	}
+	if d.dialed() != 0 {
+		t.Error("the ingress listener dialled")
+	}
+}
+
+func TestEgressIdleTimeoutEndsTunnel(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("echo.example.com:7000", echo.addr())
+	tg := startProxy(t, `
+egress:
+  limits: { idle_timeout: 200ms }
+  rules:
+    - name: echo
+      to: { hosts: [echo.example.com], ports: [7000] }
+`, d)
+	c, br, resp := connectH1(t, tg.Addr("egress").String(), "echo.example.com:7000", "idle")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := br.ReadByte(); err == nil {
+		t.Fatal("got a byte from an idle tunnel, want it closed")
+	}
+	if e := tg.logFor("idle"); e["connection_termination_details"] != "idle_timeout" {
+		t.Errorf("got termination %v, want idle_timeout", e["connection_termination_details"])
+	}
+}
