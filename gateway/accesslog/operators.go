@@ -87,17 +87,17 @@ var operators = map[string]operator{
 
 	"HOSTNAME": {trunc: true, build: buildHostname},
 
-	"DYNAMIC_METADATA":     {arg: argRequired, trunc: true, build: buildMetadata},
+	"DYNAMIC_METADATA": {arg: argRequired, trunc: true, build: buildMetadata},
 
 	// Envoy's TCP-proxy operators, for forward-proxy tunnels: the bytes
 	// sent to and received from the destination, "-" for none.
 	"UPSTREAM_WIRE_BYTES_SENT":     countOp(func(r *Record) int64 { return r.UpstreamWireBytesSent }),
 	"UPSTREAM_WIRE_BYTES_RECEIVED": countOp(func(r *Record) int64 { return r.UpstreamWireBytesReceived }),
-	"REQUEST_DURATION":     {build: buildDash},
-	"REQUEST_TX_DURATION":  {build: buildDash},
-	"RESPONSE_DURATION":    {build: buildDash},
-	"RESPONSE_TX_DURATION": {build: buildDash},
-	"VIRTUAL_CLUSTER_NAME": {build: buildDash},
+	"REQUEST_DURATION":             {build: buildDash},
+	"REQUEST_TX_DURATION":          {build: buildDash},
+	"RESPONSE_DURATION":            {build: buildDash},
+	"RESPONSE_TX_DURATION":         {build: buildDash},
+	"VIRTUAL_CLUSTER_NAME":         {build: buildDash},
 }
 
 // buildOperator checks name's argument and length against its description
