@@ -3,6 +3,7 @@ package egress
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -82,7 +83,7 @@ func checkHello(ctx context.Context, client stream, d Destination, res *Result) 
 	timer := time.AfterFunc(helloTimeout, func() { client.Close() })
 	name, first, err := PeekServerName(ctx, client)
 	timer.Stop()
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrNoServerName) {
 		res.Reason, res.Details, res.Termination = "not_tls", "egress_not_tls", "egress_not_tls"
 		return nil, false
 	}

@@ -18,6 +18,9 @@ const maxHello = 1 << 16
 // errHelloRead stops the handshake once the hello is read.
 var errHelloRead = errors.New("client hello read")
 
+// ErrNoServerName is PeekServerName's error for a ClientHello without SNI.
+var ErrNoServerName = errors.New("the TLS ClientHello names no server")
+
 // PeekServerName reads the TLS ClientHello that opens a tunnel from r and
 // returns its server name, with the bytes read, which the tunnel forwards
 // first. It fails when the bytes are not a TLS handshake, when the hello
@@ -36,7 +39,7 @@ func PeekServerName(ctx context.Context, r io.Reader) (string, []byte, error) {
 	err := srv.HandshakeContext(ctx)
 	switch {
 	case seen && name == "":
-		return "", buf.Bytes(), errors.New("the TLS ClientHello names no server")
+		return "", buf.Bytes(), ErrNoServerName
 	case seen:
 		return name, buf.Bytes(), nil
 	case ctx.Err() != nil:
