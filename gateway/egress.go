@@ -34,6 +34,7 @@ func (g *Gateway) forwardProxy(w *responseWriter, r *http.Request, ex *exchange)
 		}
 		r.Header.Del(l.callerHeader)
 	}
+	ex.req.Metadata.Set(egressMetadata, "caller", caller.Key())
 	ex.egress = &ex.egressResult
 	res := ex.egress
 	if r.ProtoMajor == 1 && r.Method == http.MethodConnect {
@@ -64,14 +65,13 @@ func (g *Gateway) forwardProxy(w *responseWriter, r *http.Request, ex *exchange)
 // logEgress fills the access-log record of a forward-proxy exchange and
 // counts it; finish calls it before writing the line.
 func (g *Gateway) logEgress(ex *exchange, l metrics.Labels) {
-	res, rec := ex.egress, &ex.rec
+	res, rec, md := ex.egress, &ex.rec, &ex.req.Metadata
+	decision, rule, dest := egress.Deny, "", ""
 	if res.Decided {
-		rec.EgressDecision = res.Decision.Outcome
-		rec.EgressRule = res.Decision.RuleName()
+		decision, rule = res.Decision.Outcome, res.Decision.RuleName()
 	}
-	rec.EgressReason = res.Reason
 	if res.Dest.Port != 0 {
-		rec.EgressDestination = net.JoinHostPort(res.Dest.Name(), strconv.Itoa(int(res.Dest.Port)))
+		dest = net.JoinHostPort(res.Dest.Name(), strconv.Itoa(int(res.Dest.Port)))
 		rec.UpstreamCluster = fmt.Sprintf("outbound|%d||%s", res.Dest.Port, res.Dest.Name())
 	}
 	if res.Opened {
@@ -86,22 +86,25 @@ func (g *Gateway) logEgress(ex *exchange, l metrics.Labels) {
 		rec.BytesReceived, rec.BytesSent = res.Received, res.Sent
 		rec.UpstreamWireBytesSent, rec.UpstreamWireBytesReceived = res.Received, res.Sent
 	}
-	decision := rec.EgressDecision
-	if decision == "" {
-		decision = egress.Deny // refused before any rule was asked
-	}
 	if res.Reason == egress.CallerTunnels || res.Reason == egress.CallerRate ||
 		res.Reason == egress.DestinationTunnels || res.Reason == egress.DestinationRate ||
 		res.Reason == "sni_mismatch" || res.Reason == "not_tls" || res.Reason == "guard_refused" {
 		decision = egress.Deny
 	}
+	// The destination as asked, the decision, the deciding rule and why
+	// it ended as it did: %DYNAMIC_METADATA(portcullis.egress:KEY)%, and
+	// dynamic_metadata in the JSON log.
+	md.Set(egressMetadata, "destination", dest)
+	md.Set(egressMetadata, "decision", decision)
+	md.Set(egressMetadata, "rule", rule)
+	md.Set(egressMetadata, "reason", res.Reason)
 	g.egressMetrics.Decision(ex.conn.listener.name, decision, res.Reason)
 	if decision != egress.Deny {
-		g.log.Debug().Str("listener", ex.conn.listener.name).Str("destination", rec.EgressDestination).
-			Str("decision", decision).Str("rule", rec.EgressRule).Msg("egress")
+		g.log.Debug().Str("listener", ex.conn.listener.name).Str("destination", dest).
+			Str("decision", decision).Str("rule", rule).Msg("egress")
 	} else {
-		g.log.Info().Str("listener", ex.conn.listener.name).Str("caller", callerName(ex)).
-			Str("destination", rec.EgressDestination).Str("rule", rec.EgressRule).Str("reason", res.Reason).Msg("egress refused")
+		g.log.Info().Str("listener", ex.conn.listener.name).Str("caller", callerKey(ex)).
+			Str("destination", dest).Str("rule", rule).Str("reason", res.Reason).Msg("egress refused")
 	}
 	if res.Opened && res.Tunnel {
 		l.DestinationService = res.Dest.Name()
@@ -109,11 +112,15 @@ func (g *Gateway) logEgress(ex *exchange, l metrics.Labels) {
 	}
 }
 
-func callerName(ex *exchange) string {
-	if id := ex.req.Identity; id != nil {
-		return id.Principal
-	}
-	return ex.req.Client.String()
+// egressMetadata is the forward proxy's namespace in the access log's
+// dynamic metadata.
+const egressMetadata = "portcullis.egress"
+
+// callerKey is the caller as the limits count it: its principal, else its
+// address.
+func callerKey(ex *exchange) string {
+	v, _ := ex.req.Metadata.Get(egressMetadata, "caller")
+	return v
 }
 
 // dialDirect is the forward proxy's dialer until the address guard's is

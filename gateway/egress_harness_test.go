@@ -208,3 +208,11 @@ func proxyRequest(t testing.TB, proxy, raw string) (int, string) {
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
+
+// egressField is what the forward proxy wrote under key in a JSON log
+// line's dynamic metadata, or nil.
+func egressField(e map[string]any, key string) any {
+	md, _ := e["dynamic_metadata"].(map[string]any)
+	ns, _ := md["portcullis.egress"].(map[string]any)
+	return ns[key]
+}

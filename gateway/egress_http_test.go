@@ -63,8 +63,8 @@ egress:
 				t.Fatalf("got %d %q, want %d", status, body, tt.status)
 			}
 			e := tg.logFor(tt.id)
-			if e["response_code_details"] != tt.details || tt.rule != "" && e["egress_rule"] != tt.rule {
-				t.Errorf("got details %v rule %v, want %s %s", e["response_code_details"], e["egress_rule"], tt.details, tt.rule)
+			if e["response_code_details"] != tt.details || tt.rule != "" && egressField(e, "rule") != tt.rule {
+				t.Errorf("got details %v rule %v, want %s %s", e["response_code_details"], egressField(e, "rule"), tt.details, tt.rule)
 			}
 			if status != 200 && len(seen()) > 0 {
 				t.Errorf("the backend saw %q", seen())
@@ -123,8 +123,8 @@ func TestEgressConnectOverHTTP2(t *testing.T) {
 			pw.Close()
 			resp.Body.Close()
 			e := tg.logFor(tt.id)
-			if e["protocol"] != "HTTP/2" || e["egress_decision"] != "allow" || e["bytes_received"] != 13.0 {
-				t.Errorf("got log %v %v %v, want HTTP/2 allow 13", e["protocol"], e["egress_decision"], e["bytes_received"])
+			if e["protocol"] != "HTTP/2" || egressField(e, "decision") != "allow" || e["bytes_received"] != 13.0 {
+				t.Errorf("got log %v %v %v, want HTTP/2 allow 13", e["protocol"], egressField(e, "decision"), e["bytes_received"])
 			}
 		})
 	}

@@ -36,11 +36,17 @@ func TestEgressConnectTunnel(t *testing.T) {
 	c.Close()
 	e := tg.logFor("tunnel-1")
 	for k, want := range map[string]any{
-		"method": "CONNECT", "response_code": 200.0, "egress_decision": "allow", "egress_rule": "echo",
-		"egress_destination": "echo.example.com:7000", "upstream_host": echo.addr(),
+		"decision": "allow", "rule": "echo", "destination": "echo.example.com:7000", "reason": "allowed", "caller": "127.0.0.1",
+	} {
+		if got := egressField(e, k); got != want {
+			t.Errorf("log dynamic_metadata portcullis.egress %s: got %v, want %v", k, got, want)
+		}
+	}
+	for k, want := range map[string]any{
+		"method": "CONNECT", "response_code": 200.0, "upstream_host": echo.addr(),
 		"bytes_received": float64(len(msg)), "bytes_sent": float64(len(msg)),
 		"upstream_cluster": "outbound|7000||echo.example.com", "response_code_details": "egress_tunnel",
-		"egress_reason": "allowed", "authority": "Echo.Example.COM.:7000",
+		"authority": "Echo.Example.COM.:7000",
 	} {
 		if e[k] != want {
 			t.Errorf("log %s: got %v, want %v", k, e[k], want)
@@ -105,8 +111,8 @@ func TestEgressRefusedConnectOpensNoSocket(t *testing.T) {
 			continue
 		}
 		e := tg.logFor(id)
-		if e["response_code_details"] != tt.details || e["egress_reason"] == nil {
-			t.Errorf("%s: got log details %v reason %v, want %s", tt.authority, e["response_code_details"], e["egress_reason"], tt.details)
+		if e["response_code_details"] != tt.details || egressField(e, "reason") == nil {
+			t.Errorf("%s: got log details %v reason %v, want %s", tt.authority, e["response_code_details"], egressField(e, "reason"), tt.details)
 		}
 	}
 	if n := d.dialed(); n != 0 {

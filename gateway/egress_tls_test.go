@@ -93,8 +93,8 @@ egress:
 			if _, err := io.ReadAll(br); err != nil && !isClosed(err) {
 				t.Fatalf("got %v, want the tunnel closed", err)
 			}
-			if e := tg.logFor(tt.id); e["response_code_details"] != tt.details || e["egress_reason"] == "allowed" {
-				t.Errorf("got details %v reason %v, want %s", e["response_code_details"], e["egress_reason"], tt.details)
+			if e := tg.logFor(tt.id); e["response_code_details"] != tt.details || egressField(e, "reason") == "allowed" {
+				t.Errorf("got details %v reason %v, want %s", e["response_code_details"], egressField(e, "reason"), tt.details)
 			}
 		})
 	}

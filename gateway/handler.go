@@ -261,6 +261,7 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	if ex.egress != nil {
 		g.logEgress(ex, labels)
 	}
+	rec.Metadata = ex.req.Metadata.Entries()
 	ex.snap.access.Log(rec)
 	g.metrics.Observe(rec, labels)
 	g.metrics.InFlight(-1)

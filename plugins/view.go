@@ -40,6 +40,9 @@ type Request struct {
 	// are empty for a plugin that runs before routing (a listener's own
 	// limit).
 	VirtualHost, Route, Upstream string
+	// Metadata is what plugins record of the request for its access-log
+	// line, whether they pass or refuse it.
+	Metadata Metadata
 }
 
 // Identity is a caller identity proved by a verified client certificate: an

@@ -126,3 +126,23 @@ func TestBenignPasses(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectAction: a rule whose action redirects gets a 302 to its
+// target, and keeps the answer's Content-Type and Cache-Control: a
+// redirect that a cache stored would send every later visitor away.
+func TestRedirectAction(t *testing.T) {
+	section := `  profiles:
+    away:
+      rules: ['SecRule ARGS:go "@streq away" "id:10002,phase:1,redirect:https://www.example.com/blocked,log"']
+`
+	h := shared(t, routesFile(section, "away")).Handlers[0]
+	o := plugintest.Run(t, "HTTP/1.1", h, get("/?go=away"))
+	var rej *plugins.Reject
+	if !errors.As(o.Err, &rej) {
+		t.Fatalf("got %v, want a redirect", o.Err)
+	}
+	if rej.Status != http.StatusFound || rej.Header.Get("Location") != "https://www.example.com/blocked" ||
+		rej.Header.Get("Cache-Control") != "no-store" || rej.Header.Get("Content-Type") == "" {
+		t.Errorf("got %d with header %v; want 302 to the rule's target, no-store and the body's type", rej.Status, rej.Header)
+	}
+}

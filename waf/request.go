@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -45,6 +46,9 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 		outcome, rules = blocked, matchedIDs(tx)
 	case err == nil && detectedOnly(tx):
 		outcome, rules = detected, matchedIDs(tx)
+	}
+	if outcome != passed {
+		h.record(req, outcome, rules, anomalyScore(tx, "blocking_inbound_anomaly_score"))
 	}
 	if rej == nil && err == nil && keep {
 		h.stash(ctx, req, tx)
@@ -190,9 +194,33 @@ func (h *Handler) blocked(tx types.Transaction, req *plugins.Request, it *types.
 		if status < 300 || status > 399 {
 			rej.Status = http.StatusFound
 		}
-		rej.Header = http.Header{"Location": {it.Data}}
+		rej.Header.Set("Location", it.Data)
 	}
 	return rej
+}
+
+// Namespace is the WAF's namespace in the access log's dynamic metadata:
+// %DYNAMIC_METADATA(portcullis.waf:rule_ids)% in a text format, and
+// dynamic_metadata["portcullis.waf"] in the JSON log.
+const Namespace = "portcullis.waf"
+
+// record writes what the WAF decided of a request it did not simply pass
+// into the request's access-log metadata: the profile, the outcome, the ids
+// of the rules that matched and the anomaly score. Detect mode's matches
+// reach the access log this way, as a block's do.
+func (h *Handler) record(req *plugins.Request, outcome string, rules []int, score int) {
+	md := &req.Metadata
+	md.Set(Namespace, "profile", h.profile)
+	md.Set(Namespace, "outcome", outcome)
+	if outcome == limited {
+		return
+	}
+	ids := make([]string, len(rules))
+	for i, id := range rules {
+		ids[i] = strconv.Itoa(id)
+	}
+	md.Set(Namespace, "rule_ids", strings.Join(ids, ","))
+	md.Set(Namespace, "anomaly_score", strconv.Itoa(score))
 }
 
 // finish writes tx's audit log entry, if it is one to log, and frees it.

@@ -57,14 +57,19 @@ func (h *WithResponse) HandleResponse(_ context.Context, req *plugins.Request, r
 	defer finish(p.tx)
 	start := h.now()
 	rej := h.response(p.tx, req, resp)
+	outcome := ""
 	switch {
 	case rej != nil:
-		h.metrics.observe(h.profile, "response_"+blocked, matchedIDs(p.tx), h.now().Sub(start))
-		return rej
+		outcome = "response_" + blocked
 	case detectedOnly(p.tx):
-		h.metrics.observe(h.profile, "response_"+detected, matchedIDs(p.tx), h.now().Sub(start))
+		outcome = "response_" + detected
+	default:
+		return nil
 	}
-	return nil
+	rules := matchedIDs(p.tx)
+	h.record(req, outcome, rules, anomalyScore(p.tx, "blocking_outbound_anomaly_score"))
+	h.metrics.observe(h.profile, outcome, rules, h.now().Sub(start))
+	return rej
 }
 
 func (h *WithResponse) response(tx types.Transaction, req *plugins.Request, resp *plugins.Response) *plugins.Reject {

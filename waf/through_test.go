@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portcullis-gw/portcullis/waf"
 )
 
 // TestThroughTheGateway runs the WAF in a gateway: blocked requests never
@@ -54,10 +56,21 @@ func TestThroughTheGateway(t *testing.T) {
 				if !strings.Contains(readFile(t, wg.auditPath), `"id":"`+id+`"`) {
 					t.Errorf("the audit log has no entry for %s", id)
 				}
+				md := wafMetadata(line)
+				if md["profile"] != "default" || md["outcome"] != "blocked" || !strings.Contains(md["rule_ids"], "949110") ||
+					details != "waf_blocked{"+md["rule_ids"]+";score="+md["anomaly_score"]+"}" {
+					t.Errorf("got dynamic metadata %v with details %q; want the profile, outcome, rule ids and score of the details", md, details)
+				}
 			case 413:
 				if hits != 0 || details != "waf_limit{inspected_bytes}" {
 					t.Errorf("got %d hits and details %q, want 0 and waf_limit{inspected_bytes}", hits, details)
 				}
+				if md := wafMetadata(line); md["outcome"] != "limited" || md["profile"] != "default" {
+					t.Errorf("got dynamic metadata %v, want the limited outcome", md)
+				}
+			}
+			if tt.status == 200 && line["dynamic_metadata"] != nil {
+				t.Errorf("a passed request has dynamic metadata %v", line["dynamic_metadata"])
 			}
 		})
 	}
@@ -83,13 +96,21 @@ func TestThroughTheGateway(t *testing.T) {
 		if !strings.Contains(readFile(t, wg.auditPath), `"id":"id-detect"`) {
 			t.Error("the audit log has no entry for the detected request")
 		}
+		line := wg.logFor(t, "id-detect")
+		if md := wafMetadata(line); md["outcome"] != "detected" || md["profile"] != "watch" || !strings.Contains(md["rule_ids"], "941100") || md["anomaly_score"] == "" {
+			t.Errorf("got dynamic metadata %v, want detect mode's matches in the access log", md)
+		}
 	})
 
 	t.Run("response leak", func(t *testing.T) {
 		resp, body := wg.send(t, "GET", "/leaks/sql", "", "", "id-leak")
-		details, _ := wg.logFor(t, "id-leak")["response_code_details"].(string)
+		line := wg.logFor(t, "id-leak")
+		details, _ := line["response_code_details"].(string)
 		if resp.StatusCode != 403 || strings.Contains(body, "SQL syntax") || !strings.Contains(details, "951") {
 			t.Errorf("got %d %q with details %q, want 403 without the page and a 951 rule", resp.StatusCode, body, details)
+		}
+		if md := wafMetadata(line); md["outcome"] != "response_blocked" || !strings.Contains(md["rule_ids"], "951") {
+			t.Errorf("got dynamic metadata %v, want the response's block", md)
 		}
 	})
 
@@ -151,6 +172,18 @@ func TestReloadReleasesEngines(t *testing.T) {
 	if resp, _ := wg.send(t, "GET", "/?q=%3Cscript%3E", "", "", "id-reloaded"); resp.StatusCode != 403 {
 		t.Errorf("got %d after the reload, want the new engines blocking", resp.StatusCode)
 	}
+}
+
+// wafMetadata is the WAF's namespace of an access-log line's
+// dynamic_metadata.
+func wafMetadata(line map[string]any) map[string]string {
+	all, _ := line["dynamic_metadata"].(map[string]any)
+	ns, _ := all[waf.Namespace].(map[string]any)
+	out := make(map[string]string, len(ns))
+	for k, v := range ns {
+		out[k], _ = v.(string)
+	}
+	return out
 }
 
 func readFile(t *testing.T, path string) string {

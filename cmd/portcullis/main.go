@@ -3,6 +3,7 @@
 //	portcullis [serve] [--config FILE] …   serve a routes file (the embedded demo without one)
 //	portcullis validate FILE...            check routes files, print every error with file:line:column
 //	portcullis certs …                     a development CA for SPIFFE identities
+//	portcullis waf test 'GET /?q=…'         why the WAF blocks a request: its verdict and the rules that matched
 //	portcullis version                     print the version
 //	portcullis help [COMMAND]              print the commands and their flags
 package main
@@ -41,6 +42,7 @@ func commands() []command {
 		{"serve", "[flags]", "serve the routes file --config names (or $PORTCULLIS_CONFIG); without one, the embedded demo", serveFlags},
 		{"validate", "FILE...", "check routes files as serve would load them; print every error as file:line:column and exit 1 on any", validateFlags},
 		{"certs", "init|issue|bundle|inspect ...", "a development CA that issues SPIFFE certificates (X.509-SVIDs); portcullis certs help says more", certsFlags0},
+		{"waf", "test ...", "run one request through a WAF profile and print the verdict and every rule that matched; portcullis waf help says more", wafFlags0},
 		{"version", "", "print the version", versionFlags},
 		{"help", "[COMMAND]", "print this help, or a command's", helpFlags},
 	}

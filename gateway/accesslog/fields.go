@@ -30,6 +30,10 @@ const (
 	FieldBytesReceived = "bytes_received"
 	// FieldBytesSent is the response body size, a number.
 	FieldBytesSent = "bytes_sent"
+	// FieldDynamicMetadata is what plugins recorded of the request: an
+	// object of namespaces (portcullis.waf), each an object of text
+	// values by key; null when none. %DYNAMIC_METADATA()% in the text log.
+	FieldDynamicMetadata = "dynamic_metadata"
 	// FieldDuration is the request's duration in milliseconds, a number.
 	FieldDuration = "duration"
 	// FieldUpstreamServiceTime is the upstream's time to response headers in
@@ -78,12 +82,4 @@ const (
 	// FieldRewrittenPath is the path sent upstream after a rewrite, with
 	// its query; null without a rewrite, when it is FieldPath.
 	FieldRewrittenPath = "rewritten_path"
-
-	// The forward proxy's keys, on its lines only (Record.EgressReason
-	// set): the destination as asked, the decision, the deciding rule and
-	// why the exchange ended as it did.
-	FieldEgressDestination = "egress_destination"
-	FieldEgressDecision    = "egress_decision"
-	FieldEgressRule        = "egress_rule"
-	FieldEgressReason      = "egress_reason"
 )

@@ -1,6 +1,8 @@
 package accesslog
 
 import (
+	"github.com/portcullis-gw/portcullis/plugins"
+
 	"cmp"
 	"net/http"
 	"strconv"
@@ -31,13 +33,7 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = jsonString(dst, FieldDownstreamRemoteAddress, r.DownstreamRemoteAddress)
 	dst = jsonString(dst, FieldDownstreamTLSVersion, r.DownstreamTLSVersion)
 	dst = jsonInt(dst, FieldDuration, r.Duration.Milliseconds())
-	if r.EgressReason != "" {
-		// A forward-proxy record only: ingress lines keep their keys.
-		dst = jsonString(dst, FieldEgressDecision, r.EgressDecision)
-		dst = jsonString(dst, FieldEgressDestination, r.EgressDestination)
-		dst = jsonString(dst, FieldEgressReason, r.EgressReason)
-		dst = jsonString(dst, FieldEgressRule, r.EgressRule)
-	}
+	dst = jsonMetadata(dst, r.Metadata)
 	dst = jsonString(dst, FieldMethod, r.Method)
 	dst = jsonString(dst, FieldPath, originalPath(r))
 	dst = jsonString(dst, FieldProtocol, r.Protocol)
@@ -162,4 +158,42 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// jsonMetadata appends the dynamic_metadata field: an object of namespaces,
+// each an object of its keys' values, in the order they were set; null
+// when the plugins recorded nothing.
+func jsonMetadata(dst []byte, md []plugins.MetadataEntry) []byte {
+	dst = jsonKey(dst, FieldDynamicMetadata)
+	if len(md) == 0 {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '{')
+	for i, e := range md {
+		if namespaceSeen(md[:i], e.Namespace) {
+			continue
+		}
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(appendJSONString(dst, e.Namespace), ':')
+		obj := dst
+		for _, f := range md[i:] {
+			if f.Namespace == e.Namespace {
+				dst = appendJSONMember(dst, f.Key, f.Value)
+			}
+		}
+		dst[len(obj)] = '{'
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}
+
+func namespaceSeen(md []plugins.MetadataEntry, ns string) bool {
+	for _, e := range md {
+		if e.Namespace == ns {
+			return true
+		}
+	}
+	return false
 }

@@ -13,7 +13,7 @@ var allFields = []string{
 	FieldStartTime, FieldRouteName, FieldMethod, FieldPath, FieldProtocol,
 	FieldResponseCode, FieldResponseFlags, FieldResponseCodeDetails,
 	FieldConnectionTerminationDetails, FieldBytesReceived, FieldBytesSent,
-	FieldDuration, FieldUpstreamServiceTime, FieldXForwardedFor, FieldUserAgent,
+	FieldDynamicMetadata, FieldDuration, FieldUpstreamServiceTime, FieldXForwardedFor, FieldUserAgent,
 	FieldRequestID, FieldAuthority, FieldUpstreamHost, FieldUpstreamCluster,
 	FieldUpstreamLocalAddress, FieldDownstreamLocalAddress,
 	FieldDownstreamRemoteAddress, FieldRequestedServerName,
@@ -95,6 +95,7 @@ func TestAppendJSONValues(t *testing.T) {
 		{"empty response_flags", empty[FieldResponseFlags], "-"},
 		{"empty upstream_service_time", empty[FieldUpstreamServiceTime], nil},
 		{"empty user_agent", empty[FieldUserAgent], nil},
+		{"empty dynamic_metadata", empty[FieldDynamicMetadata], nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +103,21 @@ func TestAppendJSONValues(t *testing.T) {
 				t.Errorf("got %#v, want %#v", tt.got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAppendJSONMetadata: what plugins record is one object per namespace,
+// in the order first set, whatever bytes its values hold.
+func TestAppendJSONMetadata(t *testing.T) {
+	line := AppendJSON(nil, fullRecord())
+	want := `"dynamic_metadata":{"portcullis.waf":{"rule_ids":"941100,949110","note":"a \"quoted\" value"},"envoy.filters.http.rbac":{"shadow_engine_result":"denied"}}`
+	if !bytes.Contains(line, []byte(want)) {
+		t.Errorf("got %s\nwant it to hold %s", line, want)
+	}
+	full, _ := decodeJSON(t, line)
+	md, _ := full[FieldDynamicMetadata].(map[string]any)
+	if waf, _ := md["portcullis.waf"].(map[string]any); waf["note"] != `a "quoted" value` {
+		t.Errorf("got %#v", md)
 	}
 }
 

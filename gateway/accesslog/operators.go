@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -25,7 +26,7 @@ type operator struct {
 }
 
 // operators are the command operators Compile knows, by name. The ones whose
-// data the gateway does not record (DYNAMIC_METADATA, the request and
+// data the gateway does not record (the request and
 // response phase durations, VIRTUAL_CLUSTER_NAME) are accepted and print "-",
 // so that format strings written for Envoy or Istio compile unchanged.
 var operators = map[string]operator{
@@ -154,25 +155,6 @@ func countOp(get func(*Record) int64) operator {
 	}}
 }
 
-// egressMetadata are the keys %DYNAMIC_METADATA(portcullis.egress:KEY)%
-// reads from a forward-proxy record; every other namespace and key prints
-// "-", as data the gateway does not record.
-var egressMetadata = map[string]func(*Record) string{
-	"destination": func(r *Record) string { return r.EgressDestination },
-	"decision":    func(r *Record) string { return r.EgressDecision },
-	"rule":        func(r *Record) string { return r.EgressRule },
-	"reason":      func(r *Record) string { return r.EgressReason },
-}
-
-func buildMetadata(arg string, o valueOpts) (emitFunc, error) {
-	if key, ok := strings.CutPrefix(arg, "portcullis.egress:"); ok {
-		if get := egressMetadata[key]; get != nil {
-			return func(dst []byte, r *Record) []byte { return appendValue(dst, get(r), o) }, nil
-		}
-	}
-	return buildDash(arg, o)
-}
-
 func buildDash(string, valueOpts) (emitFunc, error) {
 	return func(dst []byte, _ *Record) []byte { return append(dst, '-') }, nil
 }
@@ -184,4 +166,46 @@ func buildHostname(_ string, o valueOpts) (emitFunc, error) {
 		name = ""
 	}
 	return func(dst []byte, _ *Record) []byte { return appendValue(dst, name, o) }, nil
+}
+
+// buildMetadata compiles NAMESPACE:KEY, the value a plugin recorded under
+// that key, or NAMESPACE alone, the namespace's values as one JSON object
+// as Envoy prints a struct; "-" when there is none.
+func buildMetadata(arg string, o valueOpts) (emitFunc, error) {
+	ns, key, hasKey := strings.Cut(arg, ":")
+	switch {
+	case ns == "":
+		return nil, errors.New("want NAMESPACE or NAMESPACE:KEY")
+	case hasKey && (key == "" || strings.Contains(key, ":")):
+		return nil, errors.New("want NAMESPACE:KEY, one key: the gateway's values are text")
+	}
+	if hasKey {
+		return func(dst []byte, r *Record) []byte {
+			for _, e := range r.Metadata {
+				if e.Namespace == ns && e.Key == key {
+					return appendValue(dst, e.Value, o)
+				}
+			}
+			return append(dst, '-')
+		}, nil
+	}
+	return func(dst []byte, r *Record) []byte {
+		var obj []byte
+		for _, e := range r.Metadata {
+			if e.Namespace == ns {
+				obj = appendJSONMember(obj, e.Key, e.Value)
+			}
+		}
+		if obj == nil {
+			return append(dst, '-')
+		}
+		obj[0] = '{'
+		return appendValue(dst, string(append(obj, '}')), o)
+	}, nil
+}
+
+// appendJSONMember appends ,"key":"value" to obj.
+func appendJSONMember(obj []byte, key, value string) []byte {
+	obj = appendJSONString(append(obj, ','), key)
+	return appendJSONString(append(obj, ':'), value)
 }

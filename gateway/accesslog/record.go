@@ -5,6 +5,8 @@
 package accesslog
 
 import (
+	"github.com/portcullis-gw/portcullis/plugins"
+
 	"context"
 	"net/http"
 	"sync"
@@ -48,6 +50,9 @@ type Record struct {
 	ResponseCodeDetails            string
 	ConnectionTerminationDetails   string
 	UpstreamTransportFailureReason string
+	// Metadata is what the plugins recorded of the request
+	// (%DYNAMIC_METADATA(namespace:key)%), in the order they set it.
+	Metadata []plugins.MetadataEntry
 
 	// BytesReceived and BytesSent count body bytes.
 	BytesReceived int64
@@ -90,15 +95,6 @@ type Record struct {
 	// forward-proxy tunnel carried to and from its destination.
 	UpstreamWireBytesSent     int64
 	UpstreamWireBytesReceived int64
-	// EgressDestination is what a forward-proxy caller asked for,
-	// host:port, the host in canonical form (UpstreamHost is the address
-	// dialled); EgressDecision is allow, deny or report, EgressRule the
-	// rule that decided (default when none did), and EgressReason why the
-	// exchange ended as it did.
-	EgressDestination string
-	EgressDecision    string
-	EgressRule        string
-	EgressReason      string
 }
 
 var pool = sync.Pool{New: func() any { return new(Record) }}

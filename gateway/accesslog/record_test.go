@@ -1,6 +1,8 @@
 package accesslog
 
 import (
+	"github.com/portcullis-gw/portcullis/plugins"
+
 	"net/http"
 	"time"
 )
@@ -9,6 +11,11 @@ import (
 // has a value to print.
 func fullRecord() *Record {
 	return &Record{
+		Metadata: []plugins.MetadataEntry{
+			{Namespace: "portcullis.waf", Key: "rule_ids", Value: "941100,949110"},
+			{Namespace: "envoy.filters.http.rbac", Key: "shadow_engine_result", Value: "denied"},
+			{Namespace: "portcullis.waf", Key: "note", Value: `a "quoted" value`},
+		},
 		Start:               time.Date(2024, 5, 24, 12, 34, 56, 789123456, time.UTC),
 		Duration:            56*time.Millisecond + 900*time.Microsecond,
 		UpstreamServiceTime: 55 * time.Millisecond,
