@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -85,8 +86,7 @@ func startProxy(t *testing.T, rest string, d *loopDialer) *testGateway {
 listeners:
   - { name: egress, address: "127.0.0.1:0", kind: forward_proxy, protocols: [http1, http2] }
 `+rest)
-	return serveWith(t, cfg, accesslog.Options{Format: "json"},
-		Options{Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), EgressDial: d.dial, DrainTimeout: 5e9})
+	return serveWithDial(t, cfg, d)
 }
 
 func loadProxyConfig(t testing.TB, yaml string) *routes.Config {
@@ -94,6 +94,9 @@ func loadProxyConfig(t testing.TB, yaml string) *routes.Config {
 	reg, err := plugins.NewRegistry()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(yaml, "admin:") {
+		yaml = "admin: { address: \"127.0.0.1:0\" }\n" + yaml
 	}
 	cfg, err := routes.Parse(filepath.Join(t.TempDir(), "routes.yaml"), []byte(yaml), reg)
 	if err != nil {
@@ -215,4 +218,11 @@ func egressField(e map[string]any, key string) any {
 	md, _ := e["dynamic_metadata"].(map[string]any)
 	ns, _ := md["portcullis.egress"].(map[string]any)
 	return ns[key]
+}
+
+// serveWithDial serves cfg through dialer d, with a JSON access log.
+func serveWithDial(t *testing.T, cfg *routes.Config, d *loopDialer) *testGateway {
+	t.Helper()
+	return serveWith(t, cfg, accesslog.Options{Format: "json"},
+		Options{Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), EgressDial: d.dial, DrainTimeout: 5 * time.Second})
 }
