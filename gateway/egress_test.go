@@ -167,26 +167,42 @@ virtual_hosts: [{ name: all, hosts: ["*"], routes: [{ direct_response: { status:
 	}
 }
 
-func TestEgressIdleTimeoutEndsTunnel(t *testing.T) {
+func TestEgressTunnelTimeouts(t *testing.T) {
 	echo := newEchoServer(t)
 	d := newLoopDialer()
 	d.route("echo.example.com:7000", echo.addr())
-	tg := startProxy(t, `
+	for _, tt := range []struct{ limits, why string }{
+		{"{ idle_timeout: 200ms }", "idle_timeout"},
+		{"{ idle_timeout: 1m, max_tunnel_lifetime: 300ms }", "max_tunnel_lifetime"},
+	} {
+		t.Run(tt.why, func(t *testing.T) {
+			tg := startProxy(t, `
 egress:
-  limits: { idle_timeout: 200ms }
-  rules:
-    - name: echo
-      to: { hosts: [echo.example.com], ports: [7000] }
+  limits: `+tt.limits+`
+  rules: [{ name: echo, to: { hosts: [echo.example.com], ports: [7000] } }]
 `, d)
-	c, br, resp := connectH1(t, tg.Addr("egress").String(), "echo.example.com:7000", "idle")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("got %d, want 200", resp.StatusCode)
-	}
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := br.ReadByte(); err == nil {
-		t.Fatal("got a byte from an idle tunnel, want it closed")
-	}
-	if e := tg.logFor("idle"); e["connection_termination_details"] != "idle_timeout" {
-		t.Errorf("got termination %v, want idle_timeout", e["connection_termination_details"])
+			c, br, resp := connectH1(t, tg.Addr("egress").String(), "echo.example.com:7000", tt.why)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("got %d, want 200", resp.StatusCode)
+			}
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if tt.why == "max_tunnel_lifetime" {
+				// Traffic keeps it from idling; the lifetime ends it.
+				go func() {
+					for range 50 {
+						if _, err := io.WriteString(c, "x"); err != nil {
+							return
+						}
+						time.Sleep(20 * time.Millisecond)
+					}
+				}()
+			}
+			if _, err := io.Copy(io.Discard, br); err != nil && !isClosed(err) {
+				t.Fatalf("got %v, want the tunnel closed", err)
+			}
+			if e := tg.logFor(tt.why); e["connection_termination_details"] != tt.why {
+				t.Errorf("got termination %v, want %s", e["connection_termination_details"], tt.why)
+			}
+		})
 	}
 }
