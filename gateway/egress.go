@@ -123,39 +123,6 @@ func callerKey(ex *exchange) string {
 	return v
 }
 
-// dialDirect is the forward proxy's dialer until the address guard's is
-// composed in: it resolves the name once, refuses any address that is not
-// global unicast outside the private ranges unless a rule names its range,
-// and dials the address it checked.
-func dialDirect(ctx context.Context, host string, port uint16, allowed []netip.Prefix) (net.Conn, netip.AddrPort, error) {
-	var addrs []netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{a}
-	} else if addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host); err != nil {
-		return nil, netip.AddrPort{}, err
-	}
-	if len(addrs) == 0 {
-		return nil, netip.AddrPort{}, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
-	}
-	for _, a := range addrs {
-		a = a.Unmap()
-		inRule := false
-		for _, p := range allowed {
-			inRule = inRule || p.Contains(a)
-		}
-		if !inRule && (!a.IsGlobalUnicast() || a.IsPrivate() || a.Zone() != "") {
-			return nil, netip.AddrPort{}, &egress.Refusal{Addr: a, Reason: "not a public address"}
-		}
-	}
-	ap := netip.AddrPortFrom(addrs[0].Unmap(), port)
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", ap.String())
-	if err != nil {
-		return nil, ap, err
-	}
-	return c, ap, nil
-}
-
 // endTunnels ends every forward-proxy tunnel, once the drain timeout has
 // passed.
 func (g *Gateway) endTunnels() { g.egressOnce.Do(func() { close(g.egressDone) }) }

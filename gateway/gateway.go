@@ -75,8 +75,7 @@ type Options struct {
 	// Resolver looks up upstream endpoint names; nil means the system's.
 	Resolver upstream.Resolver
 	// EgressDial dials the forward proxy's destinations through the
-	// address guard; nil means one that resolves with the system's
-	// resolver and refuses addresses that are not public.
+	// address guard; nil means egress.DialSystem.
 	EgressDial egress.DialFunc
 }
 
@@ -99,7 +98,7 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	g.egressDone = make(chan struct{})
 	g.egress = &egress.Proxy{Dial: opts.EgressDial, Limiter: egress.NewLimiter(), Done: g.egressDone, Opened: g.tunnelOpened}
 	if g.egress.Dial == nil {
-		g.egress.Dial = dialDirect
+		g.egress.Dial = egress.DialSystem
 	}
 	var seed *snapshot
 	if opts.AccessLog != nil {

@@ -4,6 +4,7 @@
 //	portcullis validate FILE...            check routes files, print every error with file:line:column
 //	portcullis certs …                     a development CA for SPIFFE identities
 //	portcullis waf test 'GET /?q=…'         why the WAF blocks a request: its verdict and the rules that matched
+//	portcullis egress check …              what the egress rules say of a caller and a destination
 //	portcullis version                     print the version
 //	portcullis help [COMMAND]              print the commands and their flags
 package main
@@ -43,6 +44,7 @@ func commands() []command {
 		{"validate", "FILE...", "check routes files as serve would load them; print every error as file:line:column and exit 1 on any", validateFlags},
 		{"certs", "init|issue|bundle|inspect ...", "a development CA that issues SPIFFE certificates (X.509-SVIDs); portcullis certs help says more", certsFlags0},
 		{"waf", "test ...", "run one request through a WAF profile and print the verdict and every rule that matched; portcullis waf help says more", wafFlags0},
+		{"egress", "check ...", "decide, as the forward proxy would, whether a caller may reach a destination, and check the addresses it resolves to; portcullis egress help says more", egressFlags0},
 		{"version", "", "print the version", versionFlags},
 		{"help", "[COMMAND]", "print this help, or a command's", helpFlags},
 	}

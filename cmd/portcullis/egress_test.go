@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestEgressCheck(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "routes.yaml")
+	if err := os.WriteFile(file, []byte(`
+admin: { address: off }
+listeners: [{ name: egress, address: "127.0.0.1:0", kind: forward_proxy }]
+egress:
+  rules:
+    - name: stripe
+      from: { namespaces: [payments] }
+      to: { hosts: [api.stripe.com], ports: [443] }
+    - name: db
+      from: { source_cidrs: [10.0.0.0/8] }
+      to: { hosts: [db.internal.example], cidrs: [10.20.0.0/16], ports: [5432] }
+    - name: read
+      to: { hosts: [docs.example.org], ports: [80], methods: [GET] }
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"allowed by namespace", []string{"--principal", "cluster.local/ns/payments/sa/pay", "--resolve", "93.184.215.14", "API.Stripe.com.:443"}, 0,
+			[]string{"destination: api.stripe.com:443", `decision: allow by rule "stripe"`, "must open with a TLS ClientHello for api.stripe.com", "address 93.184.215.14: allowed (public)"}},
+		{"allowed, but the name resolves inside", []string{"--principal", "cluster.local/ns/payments/sa/pay", "--resolve", "93.184.215.14", "--resolve", "169.254.169.254", "api.stripe.com:443"}, 1,
+			[]string{`decision: allow by rule "stripe"`, "address 169.254.169.254: refused (link-local)"}},
+		{"denied", []string{"--principal", "cluster.local/ns/shop/sa/api", "api.stripe.com:443"}, 1,
+			[]string{"decision: deny (no rule allows it)"}},
+		{"a range the rule names", []string{"--from", "10.1.2.3", "--resolve", "10.20.0.5", "db.internal.example:5432"}, 0,
+			[]string{"address 10.20.0.5: allowed (in a range the rule names)"}},
+		{"loopback outside the range", []string{"--from", "10.1.2.3", "--resolve", "127.0.0.1", "db.internal.example:5432"}, 1,
+			[]string{"address 127.0.0.1: refused (loopback)"}},
+		{"a plain request's method", []string{"--method", "POST", "--path", "/x", "docs.example.org:80"}, 1,
+			[]string{"decision: deny"}},
+		{"a plain request", []string{"--method", "GET", "--path", "/x", "--resolve", "93.184.215.14", "docs.example.org:80"}, 0,
+			[]string{`decision: allow by rule "read"`}},
+		{"an odd spelling", []string{"127.1:443"}, 2, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"egress", "check", "--config", file}, tt.args...), &stdout, &stderr)
+			if code != tt.code {
+				t.Fatalf("got exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout.String(), stderr.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("got:\n%s\nwant a line with %q", stdout.String(), w)
+				}
+			}
+		})
+	}
+}
