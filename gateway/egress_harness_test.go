@@ -80,7 +80,7 @@ func (d *loopDialer) dial(ctx context.Context, host string, port uint16, allowed
 
 // startProxy serves a forward_proxy listener named egress, with the rest
 // of the routes file given, through dialer d; the access log is JSON.
-func startProxy(t *testing.T, rest string, d *loopDialer) *testGateway {
+func startProxy(t testing.TB, rest string, d *loopDialer) *testGateway {
 	t.Helper()
 	cfg := loadProxyConfig(t, `
 listeners:
@@ -221,7 +221,7 @@ func egressField(e map[string]any, key string) any {
 }
 
 // serveWithDial serves cfg through dialer d, with a JSON access log.
-func serveWithDial(t *testing.T, cfg *routes.Config, d *loopDialer) *testGateway {
+func serveWithDial(t testing.TB, cfg *routes.Config, d *loopDialer) *testGateway {
 	t.Helper()
 	return serveWith(t, cfg, accesslog.Options{Format: "json"},
 		Options{Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), EgressDial: d.dial, DrainTimeout: 5 * time.Second})
