@@ -59,7 +59,7 @@ func ParseAuthority(s string, defaultPort uint16) (Destination, error) {
 	case portText == "":
 		d.Port = defaultPort
 	default:
-		p, err := parsePort(portText)
+		p, err := portNumber(portText)
 		if err != nil {
 			return Destination{}, fmt.Errorf("%q: %w", s, err)
 		}
@@ -68,9 +68,9 @@ func ParseAuthority(s string, defaultPort uint16) (Destination, error) {
 	return d, nil
 }
 
-// parsePort reads a port as plain decimal 1-65535, without sign, spaces or
+// portNumber reads a port as plain decimal 1-65535, without sign, spaces or
 // leading zeros.
-func parsePort(s string) (uint16, error) {
+func portNumber(s string) (uint16, error) {
 	if s == "" || len(s) > 5 || s[0] == '0' || strings.Trim(s, "0123456789") != "" {
 		return 0, fmt.Errorf("invalid port %q", s)
 	}

@@ -65,7 +65,7 @@ func TestParseAuthority(t *testing.T) {
 			d, err := ParseAuthority(tt.in, tt.def)
 			got := ""
 			if err == nil {
-				got = d.Name() + ":" + itoa(d.Port)
+				got = d.Name() + ":" + portText(d.Port)
 			}
 			if got != tt.want {
 				t.Errorf("got %q (%v), want %q", got, err, tt.want)
@@ -74,7 +74,7 @@ func TestParseAuthority(t *testing.T) {
 	}
 }
 
-func itoa(p uint16) string {
+func portText(p uint16) string {
 	b := []byte{}
 	for p > 0 || len(b) == 0 {
 		b = append([]byte{byte('0' + p%10)}, b...)
@@ -102,9 +102,9 @@ func FuzzParseAuthority(f *testing.F) {
 			t.Fatalf("%q: address %v not normalised", s, d.Addr)
 		}
 		// What was accepted reads back the same.
-		again, err := ParseAuthority(d.Name()+":"+itoa(d.Port), 0)
+		again, err := ParseAuthority(d.Name()+":"+portText(d.Port), 0)
 		if d.Addr.Is6() {
-			again, err = ParseAuthority("["+d.Name()+"]:"+itoa(d.Port), 0)
+			again, err = ParseAuthority("["+d.Name()+"]:"+portText(d.Port), 0)
 		}
 		if err != nil || again != d {
 			t.Fatalf("%q -> %+v -> %+v, %v", s, d, again, err)

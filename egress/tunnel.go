@@ -20,19 +20,26 @@ func (p *Proxy) splice(ctx context.Context, client stream, dst net.Conn, idle, l
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
 	var upN, downN atomic.Int64
+	var clientDone atomic.Bool
 	ended := make(chan string, 2)
 	go func() {
 		err := copyCounting(dst, client, &upN, &last)
 		if cw, ok := dst.(interface{ CloseWrite() error }); ok && err == nil {
 			// The client is done sending; the destination may still
-			// answer.
+			// answer, and its close then ends what the client ended.
+			clientDone.Store(true)
 			cw.CloseWrite()
 			return
 		}
 		ended <- endReason("downstream", err)
 	}()
 	go func() {
-		ended <- endReason("upstream", copyCounting(client, dst, &downN, &last))
+		err := copyCounting(client, dst, &downN, &last)
+		if err == nil && clientDone.Load() {
+			ended <- "downstream_closed"
+			return
+		}
+		ended <- endReason("upstream", err)
 	}()
 	why := p.watch(ctx, ended, &last, idle, lifetime)
 	client.Close()

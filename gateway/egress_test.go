@@ -1,11 +1,15 @@
 package gateway
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 )
 
 const tunnelRules = `
@@ -76,11 +80,13 @@ func TestEgressRefusedConnectOpensNoSocket(t *testing.T) {
 		d.route(hp, echo.addr())
 	}
 	tg := startProxy(t, tunnelRules, d)
-	for i, tt := range []struct {
+	type refusal struct {
 		authority string
 		status    int
 		details   string
-	}{
+	}
+	logged := map[string]refusal{}
+	for i, tt := range []refusal{
 		{"other.example.com:7000", 403, "egress_denied"},
 		{"echo.example.com:7001", 403, "egress_denied"},
 		{"evil-echo.example.com:7000", 403, "egress_denied"},
@@ -100,18 +106,70 @@ func TestEgressRefusedConnectOpensNoSocket(t *testing.T) {
 		{"[fe80::1%25lo]:7000", 400, "egress_invalid_target"},
 		{"echo.example.com..:7000", 400, "egress_invalid_target"},
 		{"echo_example.com:7000", 400, "egress_invalid_target"},
+		// Addresses and names no rule names: refused by the rules
+		// before any lookup, whatever they would resolve to.
+		{"localhost:7000", 403, "egress_denied"},
+		{"LOCALHOST.:7000", 403, "egress_denied"},
+		{"metadata.google.internal:80", 403, "egress_denied"},
+		{"169.254.169.254:80", 403, "egress_denied"},
+		{"100.64.0.1:7000", 403, "egress_denied"},
+		{"10.0.0.1:7000", 403, "egress_denied"},
+		{"192.168.0.1:7000", 403, "egress_denied"},
+		{"172.16.0.1:7000", 403, "egress_denied"},
+		{"0.0.0.0:7000", 403, "egress_denied"},
+		{"224.0.0.1:7000", 403, "egress_denied"},
+		{"255.255.255.255:7000", 403, "egress_denied"},
+		{"[::]:7000", 403, "egress_denied"},
+		{"[::127.0.0.1]:7000", 403, "egress_denied"},
+		{"[64:ff9b::7f00:1]:7000", 403, "egress_denied"},
+		{"[64:ff9b:1::7f00:1]:7000", 403, "egress_denied"},
+		{"[2002:7f00:1::]:7000", 403, "egress_denied"},
+		{"[2001:0:4136:e378:8000:63bf:80ff:fffe]:7000", 403, "egress_denied"},
+		{"[fd00::1]:7000", 403, "egress_denied"},
+		{"[fe80::1]:7000", 403, "egress_denied"},
+		{"[ff02::1]:7000", 403, "egress_denied"},
+		{"echo.example.com.evil:7000", 403, "egress_denied"},
+		{"xn--echo-example-com.evil:7000", 400, "egress_invalid_target"},
+		{"ECHO.EXAMPLE.COM.EVIL.NET:7000", 403, "egress_denied"},
+		// More spellings of an address that are refused as they are.
+		{"0x7f000001:7000", 400, "egress_invalid_target"},
+		{"127.0.0.1.:7000", 400, "egress_invalid_target"},
+		{"127.000.000.001:7000", 400, "egress_invalid_target"},
+		{"017700000001:7000", 400, "egress_invalid_target"},
+		{"[127.0.0.1]:7000", 400, ""},
+		{"[::1:7000", 400, ""},
+		{"echo.example.com:+7000", 400, ""},
+		{"echo.example.com:65536", 400, "egress_invalid_target"},
+		{"echo.example.com:0", 400, "egress_invalid_target"},
+		{"*.example.com:7000", 400, "egress_invalid_target"},
+		{"-echo.example.com:7000", 400, "egress_invalid_target"},
+		{"echo.example.com%2e:7000", 400, ""},
 	} {
-		id := "refused-" + string(rune('a'+i))
+		id := fmt.Sprintf("refused-%d", i)
 		_, _, resp := connectH1(t, tg.Addr("egress").String(), tt.authority, id)
 		if resp.StatusCode != tt.status {
 			t.Errorf("%s: got %d, want %d", tt.authority, resp.StatusCode, tt.status)
 			continue
 		}
-		if tt.details == "" {
-			continue
+		if tt.details != "" {
+			logged[id] = tt
 		}
-		e := tg.logFor(id)
-		if e["response_code_details"] != tt.details || egressField(e, "reason") == nil {
+	}
+	// Every refusal the gateway made has its line, with its reason.
+	lines := map[any]map[string]any{}
+	waitUntil(t, "the refusals' log lines", func() bool {
+		for _, e := range readLog(t, tg.logPath) {
+			lines[e["request_id"]] = e
+		}
+		for id := range logged {
+			if lines[id] == nil {
+				return false
+			}
+		}
+		return true
+	})
+	for id, tt := range logged {
+		if e := lines[id]; e["response_code_details"] != tt.details || egressField(e, "reason") == nil {
 			t.Errorf("%s: got log details %v reason %v, want %s", tt.authority, e["response_code_details"], egressField(e, "reason"), tt.details)
 		}
 	}
@@ -204,5 +262,38 @@ egress:
 				t.Errorf("got termination %v, want %s", e["connection_termination_details"], tt.why)
 			}
 		})
+	}
+}
+
+// TestEgressTextLogLine writes a tunnel's line in an Envoy text format with
+// the TCP-proxy operators and the egress metadata.
+func TestEgressTextLogLine(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("echo.example.com:7000", echo.addr())
+	cfg := loadProxyConfig(t, `
+listeners: [{ name: egress, address: "127.0.0.1:0", kind: forward_proxy }]
+`+tunnelRules)
+	tg := serveWith(t, cfg, accesslog.Options{Text: `%REQ(X-REQUEST-ID)% %REQ(:METHOD)% %REQ(:AUTHORITY)% %RESPONSE_CODE% %BYTES_RECEIVED% %BYTES_SENT% ` +
+		`%UPSTREAM_WIRE_BYTES_SENT% %UPSTREAM_WIRE_BYTES_RECEIVED% %UPSTREAM_HOST% %UPSTREAM_CLUSTER% %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% ` +
+		`%DYNAMIC_METADATA(portcullis.egress:destination)% %DYNAMIC_METADATA(portcullis.egress:decision)% %DYNAMIC_METADATA(portcullis.egress:rule)% %CONNECTION_TERMINATION_DETAILS%` + "\n"},
+		Options{EgressDial: d.dial})
+	c, br, resp := connectH1(t, tg.Addr("egress").String(), "echo.example.com:7000", "text-line")
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	io.WriteString(c, "hello")
+	io.ReadFull(br, make([]byte, 5))
+	c.Close()
+	want := "text-line CONNECT echo.example.com:7000 200 5 5 5 5 " + echo.addr() +
+		" outbound|7000||echo.example.com 127.0.0.1 echo.example.com:7000 allow echo downstream_closed\n"
+	var got string
+	waitUntil(t, "the tunnel's line", func() bool {
+		b, _ := os.ReadFile(tg.logPath)
+		got = string(b)
+		return strings.Contains(got, "text-line")
+	})
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
