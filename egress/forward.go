@@ -120,6 +120,9 @@ func outgoing(ctx context.Context, r *http.Request, d Destination, path, query s
 	}
 	h := r.Header.Clone()
 	dropHopHeaders(h)
+	for _, k := range insideHeaders {
+		delete(h, k)
+	}
 	out := &http.Request{
 		Method:        r.Method,
 		URL:           &url.URL{Scheme: "http", Host: authority, Opaque: path, RawQuery: query},
@@ -140,6 +143,12 @@ func outgoing(ctx context.Context, r *http.Request, d Destination, path, query s
 
 // hopHeaders are the hop-by-hop headers of RFC 9110 and the proxy's own.
 var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// insideHeaders describe the caller and the network inside, which a
+// request to the outside world does not carry: the addresses
+// X-Forwarded-For lists, the caller's certificate, the gateway's view of
+// the client.
+var insideHeaders = []string{"X-Forwarded-For", "X-Forwarded-Client-Cert", "X-Envoy-External-Address", "X-Forwarded-Proto", "Forwarded"}
 
 func dropHopHeaders(h http.Header) {
 	for _, v := range h["Connection"] {

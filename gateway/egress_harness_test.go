@@ -91,18 +91,7 @@ listeners:
 
 func loadProxyConfig(t testing.TB, yaml string) *routes.Config {
 	t.Helper()
-	reg, err := plugins.NewRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(yaml, "admin:") {
-		yaml = "admin: { address: \"127.0.0.1:0\" }\n" + yaml
-	}
-	cfg, err := routes.Parse(filepath.Join(t.TempDir(), "routes.yaml"), []byte(yaml), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return loadProxyConfigAt(t, filepath.Join(t.TempDir(), "routes.yaml"), yaml)
 }
 
 // echoServer is a TCP server that echoes every connection and counts them.
@@ -225,4 +214,22 @@ func serveWithDial(t testing.TB, cfg *routes.Config, d *loopDialer) *testGateway
 	t.Helper()
 	return serveWith(t, cfg, accesslog.Options{Format: "json"},
 		Options{Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), EgressDial: d.dial, DrainTimeout: 5 * time.Second})
+}
+
+// loadProxyConfigAt loads yaml as the routes file at path, whose directory
+// holds the files it names.
+func loadProxyConfigAt(t testing.TB, path, yaml string) *routes.Config {
+	t.Helper()
+	reg, err := plugins.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(yaml, "admin:") {
+		yaml = "admin: { address: \"127.0.0.1:0\" }\n" + yaml
+	}
+	cfg, err := routes.Parse(path, []byte(yaml), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -19,8 +19,8 @@ func TestEgressAbsoluteForm(t *testing.T) {
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		seenList = append(seenList, fmt.Sprintf("%s %s host=%s auth=%q caller=%q", r.Method, r.RequestURI, r.Host,
-			r.Header.Get("Proxy-Authorization"), r.Header.Get("X-Caller-Ip")))
+		seenList = append(seenList, fmt.Sprintf("%s %s host=%s auth=%q caller=%q xff=%q", r.Method, r.RequestURI, r.Host,
+			r.Header.Get("Proxy-Authorization"), r.Header.Get("X-Caller-Ip"), r.Header.Get("X-Forwarded-For")))
 		io.WriteString(w, "from the backend")
 	}))
 	t.Cleanup(be.Close)
@@ -74,8 +74,8 @@ egress:
 	// What the backend saw of the allowed ones: the checked path, the
 	// URL's host, and none of the proxy's own headers.
 	reset()
-	proxyRequest(t, proxy, "GET http://api.example.com/v1/./x?q=1 HTTP/1.1\r\nHost: evil.example\r\nProxy-Authorization: Basic eA==\r\nConnection: X-Caller-Ip\r\nX-Caller-Ip: 1.2.3.4\r\n\r\n")
-	want := `GET /v1/x?q=1 host=api.example.com auth="" caller=""`
+	proxyRequest(t, proxy, "GET http://api.example.com/v1/./x?q=1 HTTP/1.1\r\nHost: evil.example\r\nProxy-Authorization: Basic eA==\r\nConnection: X-Caller-Ip\r\nX-Caller-Ip: 1.2.3.4\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n")
+	want := `GET /v1/x?q=1 host=api.example.com auth="" caller="" xff=""`
 	if got := seen(); len(got) != 1 || got[0] != want {
 		t.Errorf("the backend saw %q, want %q", got, want)
 	}
