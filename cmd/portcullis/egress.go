@@ -33,28 +33,6 @@ const egressUsage = `usage:
       command line or file that is wrong.
 `
 
-// egressFlags0 hands the egress command its arguments whole: its
-// subcommand parses its own flags.
-func egressFlags0(*flag.FlagSet) func(args []string, stdout, stderr io.Writer) int {
-	return egressCmd
-}
-
-func egressCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		if len(args) == 0 {
-			fmt.Fprint(stderr, egressUsage)
-			return 2
-		}
-		fmt.Fprint(stdout, egressUsage)
-		return 0
-	}
-	if args[0] != "check" {
-		fmt.Fprintf(stderr, "portcullis egress: unknown command %q\n%s", args[0], egressUsage)
-		return 2
-	}
-	return egressCheck(args[1:], stdout, stderr)
-}
-
 func egressCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("egress check", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -43,8 +43,8 @@ func commands() []command {
 		{"serve", "[flags]", "serve the routes file --config names (or $PORTCULLIS_CONFIG); without one, the embedded demo", serveFlags},
 		{"validate", "FILE...", "check routes files as serve would load them; print every error as file:line:column and exit 1 on any", validateFlags},
 		{"certs", "init|issue|bundle|inspect ...", "a development CA that issues SPIFFE certificates (X.509-SVIDs); portcullis certs help says more", certsFlags0},
-		{"waf", "test ...", "run one request through a WAF profile and print the verdict and every rule that matched; portcullis waf help says more", wafFlags0},
-		{"egress", "check ...", "decide, as the forward proxy would, whether a caller may reach a destination, and check the addresses it resolves to; portcullis egress help says more", egressFlags0},
+		{"waf", "test ...", "run one request through a WAF profile and print the verdict and every rule that matched; portcullis waf help says more", oneSubcommand("waf", "test", wafUsage, wafTest)},
+		{"egress", "check ...", "decide, as the forward proxy would, whether a caller may reach a destination, and check the addresses it resolves to; portcullis egress help says more", oneSubcommand("egress", "check", egressUsage, egressCheck)},
 		{"version", "", "print the version", versionFlags},
 		{"help", "[COMMAND]", "print this help, or a command's", helpFlags},
 	}
