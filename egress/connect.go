@@ -57,7 +57,7 @@ func (p *Proxy) connect(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			return nil
 		}
 		if up, rej = p.dial(ctx, pol, d, d.Port, res); rej != nil {
-			res.Details = rej.Details
+			res.Details, res.Flag = rej.Details, rej.Flag
 			return nil
 		}
 		defer up.Close()

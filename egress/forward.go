@@ -81,7 +81,7 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		res.Reason, res.Failure = "upstream_write_failed", err.Error()
 		return &Reject{Status: http.StatusBadGateway, Flag: "UC", Details: "egress_upstream_write_failed"}
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), out)
+	resp, err := readResponse(bufio.NewReader(conn), out)
 	if err != nil {
 		res.Reason, res.Failure = "upstream_response_failed", err.Error()
 		return &Reject{Status: http.StatusBadGateway, Flag: "UC", Details: "egress_upstream_response_failed"}
@@ -98,6 +98,23 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		res.Termination = "upstream_body_failed"
 	}
 	return nil
+}
+
+// readResponse reads the destination's final response, past any
+// informational ones; a switch of protocols, which the request never asked
+// for (its Upgrade header is dropped), is an error.
+func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(br, req)
+		switch {
+		case err != nil:
+			return nil, err
+		case resp.StatusCode == http.StatusSwitchingProtocols:
+			return nil, errors.New("the destination switched protocols unasked")
+		case resp.StatusCode >= 200:
+			return resp, nil
+		}
+	}
 }
 
 func (r *Rule) originate() *routes.OriginateTLS {
@@ -141,8 +158,10 @@ func outgoing(ctx context.Context, r *http.Request, d Destination, path, query s
 	return out.WithContext(ctx)
 }
 
-// hopHeaders are the hop-by-hop headers of RFC 9110 and the proxy's own.
-var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+// hopHeaders are the hop-by-hop headers of RFC 9110 and the proxy's own,
+// and Expect: the client's 100-continue is the gateway's to answer, which
+// sends the body without waiting.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Expect"}
 
 // insideHeaders describe the caller and the network inside, which a
 // request to the outside world does not carry: the addresses

@@ -79,8 +79,10 @@ type Result struct {
 	Details string
 	// Termination says why a tunnel ended when the proxy ended it.
 	Termination string
-	// Failure is the upstream transport failure reason.
+	// Failure is the upstream transport failure reason, and Flag the
+	// Envoy response flag of a failure after a tunnel was answered 200.
 	Failure string
+	Flag    string
 }
 
 // Serve handles one request of a forward_proxy listener: CONNECT opens a

@@ -42,6 +42,8 @@ func (g *Gateway) forwardProxy(w *responseWriter, r *http.Request, ex *exchange)
 		// is not a request to read next.
 		w.Header()["Connection"] = []string{"close"}
 	}
+	// A tunnel has the egress block's idle timeout, not the listener's.
+	w.tunnelIdle = 0
 	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
 	rej := g.egress.Serve(ctx, w, r, ex.snap.egress, caller, res)
 	if res.Tunnel {
@@ -79,6 +81,9 @@ func (g *Gateway) logEgress(ex *exchange, l metrics.Labels) {
 		rec.UpstreamLocalAddress = res.UpstreamLocal
 	}
 	rec.UpstreamTransportFailureReason = res.Failure
+	if flag, ok := accesslog.ParseFlag(res.Flag); ok {
+		rec.Flags |= flag
+	}
 	if res.Termination != "" {
 		rec.ConnectionTerminationDetails = res.Termination
 	}

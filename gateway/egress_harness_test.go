@@ -180,7 +180,7 @@ func labeled(t testing.TB, g *Gateway, name string, match map[string]string) flo
 }
 
 // proxyRequest sends raw, an HTTP/1.1 request, to the proxy and returns
-// the response's status and body.
+// the final response's status and body.
 func proxyRequest(t testing.TB, proxy, raw string) (int, string) {
 	t.Helper()
 	c, err := net.Dial("tcp", proxy)
@@ -192,7 +192,11 @@ func proxyRequest(t testing.TB, proxy, raw string) (int, string) {
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	for err == nil && resp.StatusCode < 200 {
+		resp, err = http.ReadResponse(br, nil)
+	}
 	if err != nil {
 		t.Fatalf("reading the response: %v", err)
 	}

@@ -1,14 +1,17 @@
 package gateway
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestEgressAbsoluteForm(t *testing.T) {
@@ -127,5 +130,59 @@ func TestEgressConnectOverHTTP2(t *testing.T) {
 				t.Errorf("got log %v %v %v, want HTTP/2 allow 13", e["protocol"], egressField(e, "decision"), e["bytes_received"])
 			}
 		})
+	}
+}
+
+// TestEgressInformationalResponses has a destination answer 100 Continue
+// and 103 Early Hints before its response, and another switch protocols
+// unasked: the first is relayed as its final response, the second refused.
+func TestEgressInformationalResponses(t *testing.T) {
+	early := newRawBackend(t, func(c net.Conn, _ *bufio.Reader, _ *http.Request) {
+		io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	switched := newRawBackend(t, func(c net.Conn, _ *bufio.Reader, _ *http.Request) {
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	})
+	d := newLoopDialer()
+	d.route("early.example.com:80", early.addr())
+	d.route("switch.example.com:80", switched.addr())
+	tg := startProxy(t, `
+egress:
+  rules: [{ name: web, to: { hosts: [early.example.com, switch.example.com], ports: [80] } }]
+`, d)
+	proxy := tg.Addr("egress").String()
+	if status, body := proxyRequest(t, proxy, "POST http://early.example.com/ HTTP/1.1\r\nHost: early.example.com\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi"); status != 200 || body != "ok" {
+		t.Errorf("got %d %q, want 200 ok", status, body)
+	}
+	if status, _ := proxyRequest(t, proxy, "GET http://switch.example.com/ HTTP/1.1\r\nHost: switch.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"); status != 502 {
+		t.Errorf("got %d, want 502", status)
+	}
+}
+
+// TestEgressTunnelOutlivesListenerIdleTimeout checks that a tunnel keeps
+// the egress block's timeouts, not the listener's idle timeout for
+// connections between requests.
+func TestEgressTunnelOutlivesListenerIdleTimeout(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("echo.example.com:7000", echo.addr())
+	tg := serveWithDial(t, loadProxyConfig(t, `
+listeners: [{ name: egress, address: "127.0.0.1:0", kind: forward_proxy, limits: { idle_timeout: 100ms } }]
+egress:
+  limits: { max_tunnel_lifetime: 600ms }
+  rules: [{ name: echo, to: { hosts: [echo.example.com], ports: [7000] } }]
+`), d)
+	c, br, resp := connectH1(t, tg.Addr("egress").String(), "echo.example.com:7000", "outlive")
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br.ReadByte()
+	if took := time.Since(start); took < 500*time.Millisecond {
+		t.Errorf("the tunnel closed after %v, before its lifetime", took)
+	}
+	if e := tg.logFor("outlive"); e["connection_termination_details"] != "max_tunnel_lifetime" {
+		t.Errorf("got termination %v, want max_tunnel_lifetime", e["connection_termination_details"])
 	}
 }
