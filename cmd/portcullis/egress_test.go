@@ -2,10 +2,16 @@ package main
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/portcullis-gw/portcullis/egress"
+	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/waf"
 )
 
 func TestEgressCheck(t *testing.T) {
@@ -60,5 +66,35 @@ egress:
 				}
 			}
 		})
+	}
+}
+
+// TestReadmeEgressExample loads the egress example the README shows and
+// asks it what the README says of it.
+func TestReadmeEgressExample(t *testing.T) {
+	reg, _ := registry(waf.New(waf.Options{}))
+	cfg, err := routes.Parse("README.md", readmeYAML(t, "egress-example"), reg)
+	if err != nil {
+		t.Fatalf("README egress example: %v", err)
+	}
+	defer cfg.Close()
+	pol := egress.Compile(cfg.File.Egress)
+	payments := egress.Caller{Identity: &plugins.Identity{Principal: "cluster.local/ns/payments/sa/pay", Namespace: "payments"}}
+	for _, tt := range []struct {
+		caller egress.Caller
+		dest   egress.Destination
+		want   string
+	}{
+		{payments, egress.Destination{Host: "api.stripe.com", Port: 443, Tunnel: true}, egress.Allow},
+		{payments, egress.Destination{Host: "stripe.com", Port: 443, Tunnel: true}, egress.Deny},
+		{egress.Caller{}, egress.Destination{Host: "api.example.com", Port: 80, Method: "GET", Path: "/admin/x"}, egress.Deny},
+		{egress.Caller{Addr: netip.MustParseAddr("10.1.0.7")}, egress.Destination{Host: "elsewhere.example", Port: 443, Tunnel: true}, egress.Report},
+	} {
+		if got := pol.Decide(tt.caller, tt.dest); got.Outcome != tt.want {
+			t.Errorf("%+v: got %s, want %s", tt.dest, got.Outcome, tt.want)
+		}
+	}
+	if l := cfg.File.Egress.Limits; l.PerCaller.MaxTunnels != 256 || l.PerDestination.MaxTunnels != 1024 {
+		t.Errorf("got limits %+v, want the defaults the README writes", l)
 	}
 }
