@@ -65,8 +65,10 @@ func (g *Gateway) forwardProxy(w *responseWriter, r *http.Request, ex *exchange)
 }
 
 // logEgress fills the access-log record of a forward-proxy exchange and
-// counts it; finish calls it before writing the line.
-func (g *Gateway) logEgress(ex *exchange, l metrics.Labels) {
+// counts it; finish calls it before writing the line. The request's
+// labels get the destination: the host reached, or Istio's
+// BlackHoleCluster for what was refused.
+func (g *Gateway) logEgress(ex *exchange, l *metrics.Labels) {
 	res, rec, md := ex.egress, &ex.rec, &ex.req.Metadata
 	decision, rule, dest := egress.Deny, "", ""
 	if res.Decided {
@@ -111,9 +113,12 @@ func (g *Gateway) logEgress(ex *exchange, l metrics.Labels) {
 		g.log.Info().Str("listener", ex.conn.listener.name).Str("caller", callerKey(ex)).
 			Str("destination", dest).Str("rule", rule).Str("reason", res.Reason).Msg("egress refused")
 	}
-	if res.Opened && res.Tunnel {
+	l.DestinationService = "BlackHoleCluster"
+	if res.Opened {
 		l.DestinationService = res.Dest.Name()
-		g.egressMetrics.Closed(l, rec.Flags, res.Received, res.Sent)
+	}
+	if res.Opened && res.Tunnel {
+		g.egressMetrics.Closed(*l, rec.Flags, res.Received, res.Sent)
 	}
 }
 

@@ -65,6 +65,9 @@ func TestEgressConnectTunnel(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", name, got, want)
 		}
 	}
+	if got := labeled(t, tg.Gateway, "istio_requests_total", map[string]string{"destination_service": "echo.example.com", "response_code": "200"}); got != 1 {
+		t.Errorf("istio_requests_total: got %v, want 1", got)
+	}
 	if got := labeled(t, tg.Gateway, "portcullis_egress_decisions_total", map[string]string{"decision": "allow", "reason": "allowed"}); got != 1 {
 		t.Errorf("decisions: got %v, want 1", got)
 	}
@@ -175,6 +178,9 @@ func TestEgressRefusedConnectOpensNoSocket(t *testing.T) {
 	}
 	if n := d.dialed(); n != 0 {
 		t.Errorf("got %d dials, want none", n)
+	}
+	if got := labeled(t, tg.Gateway, "istio_requests_total", map[string]string{"destination_service": "BlackHoleCluster"}); got != float64(len(logged)) {
+		t.Errorf("istio_requests_total to BlackHoleCluster: got %v, want %d", got, len(logged))
 	}
 	if n := echo.accepted.Load(); n != 0 {
 		t.Errorf("the target accepted %d connections, want none", n)

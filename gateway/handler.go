@@ -259,7 +259,7 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	rec.ResponseTrailer = rec.ResponseHeader
 	labels := metricLabels(ex, r)
 	if ex.egress != nil {
-		g.logEgress(ex, labels)
+		g.logEgress(ex, &labels)
 	}
 	rec.Metadata = ex.req.Metadata.Entries()
 	ex.snap.access.Log(rec)
