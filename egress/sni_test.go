@@ -67,3 +67,19 @@ func fragment(rec []byte) []byte {
 	}
 	return out
 }
+
+func FuzzPeekServerName(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
+	f.Add([]byte{22, 3, 1, 0, 5, 1, 0, 0, 1, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		name, first, err := PeekServerName(ctx, bytes.NewReader(b))
+		if !bytes.HasPrefix(b, first) {
+			t.Fatalf("the bytes read are not the input's start")
+		}
+		if err == nil && name == "" {
+			t.Fatalf("no error and no name")
+		}
+	})
+}

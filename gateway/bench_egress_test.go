@@ -1,10 +1,17 @@
 package gateway
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // BenchmarkEgressThroughput pushes bytes one way to a loopback sink,
@@ -79,4 +86,87 @@ func newSinkServer(tb testing.TB) net.Listener {
 		}
 	}()
 	return ln
+}
+
+// BenchmarkEgressNewTLSTunnels opens TLS connections to a loopback HTTPS
+// server, directly and through a CONNECT tunnel whose ClientHello the
+// proxy checks, in the same run: tunnels per second against connections
+// per second.
+//
+//	go test ./gateway -run '^$' -bench EgressNewTLSTunnels -benchtime 2000x
+func BenchmarkEgressNewTLSTunnels(b *testing.B) {
+	cert, pool := benchCert(b, "tls.example.com")
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.(*tls.Conn).Handshake()
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	d := newLoopDialer()
+	d.route("tls.example.com:443", ln.Addr().String())
+	tg := startProxy(b, `
+egress:
+  limits: { per_caller: { max_tunnels: 100000, per_second: 1000000 } }
+  rules: [{ name: tls, to: { hosts: [tls.example.com], ports: [443] } }]
+`, d)
+	client := &tls.Config{ServerName: "tls.example.com", RootCAs: pool}
+	handshake := func(b *testing.B, c net.Conn, r io.Reader) {
+		tc := tls.Client(&readerConn{Conn: c, r: r}, client)
+		if err := tc.Handshake(); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+	b.Run("direct", func(b *testing.B) {
+		for range b.N {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			handshake(b, c, c)
+		}
+	})
+	b.Run("tunnel", func(b *testing.B) {
+		for range b.N {
+			c, br, resp := connectH1(b, tg.Addr("egress").String(), "tls.example.com:443", "bench")
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("got %d, want 200", resp.StatusCode)
+			}
+			handshake(b, c, br)
+		}
+	})
+}
+
+// benchCert makes a self-signed certificate for name and a pool that
+// trusts it.
+func benchCert(tb testing.TB, name string) (tls.Certificate, *x509.CertPool) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), DNSNames: []string{name}, IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
