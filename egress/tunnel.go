@@ -22,7 +22,10 @@ func (p *Proxy) splice(ctx context.Context, client stream, dst net.Conn, idle, l
 	var upN, downN atomic.Int64
 	var clientDone atomic.Bool
 	ended := make(chan string, 2)
+	var copies sync.WaitGroup
+	copies.Add(2)
 	go func() {
+		defer copies.Done()
 		err := copyCounting(dst, client, &upN, &last)
 		if cw, ok := dst.(interface{ CloseWrite() error }); ok && err == nil {
 			// The client is done sending; the destination may still
@@ -34,6 +37,7 @@ func (p *Proxy) splice(ctx context.Context, client stream, dst net.Conn, idle, l
 		ended <- endReason("downstream", err)
 	}()
 	go func() {
+		defer copies.Done()
 		err := copyCounting(client, dst, &downN, &last)
 		if err == nil && clientDone.Load() {
 			ended <- "downstream_closed"
@@ -44,6 +48,9 @@ func (p *Proxy) splice(ctx context.Context, client stream, dst net.Conn, idle, l
 	why := p.watch(ctx, ended, &last, idle, lifetime)
 	client.Close()
 	dst.Close()
+	// Nothing writes to the client once splice returns: an HTTP/2
+	// stream's response ends with the handler.
+	copies.Wait()
 	*up, *down = upN.Load(), downN.Load()
 	return why
 }
