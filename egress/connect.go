@@ -43,7 +43,7 @@ func (p *Proxy) connect(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		}
 		defer up.Close()
 	}
-	client, err := answer(w, r)
+	client, err := answerConnect(w, r)
 	if err != nil {
 		res.Termination = "downstream_gone"
 		return nil
@@ -99,9 +99,9 @@ type stream interface {
 	io.ReadWriteCloser
 }
 
-// answer says 200 to a CONNECT and returns the client's side of the
+// answerConnect says 200 to a CONNECT and returns the client's side of the
 // tunnel: the HTTP/1.1 connection itself, or the HTTP/2 stream.
-func answer(w http.ResponseWriter, r *http.Request) (stream, error) {
+func answerConnect(w http.ResponseWriter, r *http.Request) (stream, error) {
 	rc := http.NewResponseController(w)
 	if r.ProtoMajor != 1 {
 		w.WriteHeader(http.StatusOK)

@@ -9,6 +9,7 @@
 package gateway
 
 import (
+	"cmp"
 	"fmt"
 	"net/http/httputil"
 	"sync"
@@ -51,6 +52,9 @@ type Gateway struct {
 	status    ReloadStatus
 	admin     *adminServer
 	wg        sync.WaitGroup
+	// wl is the Workload API source of the identity in force, or nil;
+	// guarded by mu.
+	wl *workloadSource
 }
 
 // Options are what a Gateway needs besides its configuration.
@@ -77,6 +81,16 @@ type Options struct {
 	// EgressDial dials the forward proxy's destinations through the
 	// address guard; nil means egress.DialSystem.
 	EgressDial egress.DialFunc
+	// WorkloadAPIWait bounds the wait for the first SVID of an identity
+	// from the SPIFFE Workload API, at start and when a reload names
+	// another socket. Zero means 15s, Envoy's initial_fetch_timeout for
+	// the secrets its SDS client waits for.
+	WorkloadAPIWait time.Duration
+	// WorkloadAPIRetry is the longest wait between two attempts to reach
+	// the Workload API after its stream broke; the first comes after
+	// 250ms at most, and each next waits twice as long. Zero means 30s,
+	// go-spiffe's longest.
+	WorkloadAPIRetry time.Duration
 }
 
 // New builds a gateway serving cfg. It starts nothing: Start opens the
@@ -86,6 +100,8 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = 30 * time.Second
 	}
+	opts.WorkloadAPIWait = cmp.Or(opts.WorkloadAPIWait, 15*time.Second)
+	opts.WorkloadAPIRetry = cmp.Or(opts.WorkloadAPIRetry, 30*time.Second)
 	g := &Gateway{log: opts.Log, metrics: opts.Metrics, opts: opts}
 	if g.opts.Version == "" {
 		g.opts.Version = metrics.BuildVersion()
@@ -106,11 +122,22 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 		// same access_log, so the new snapshot takes its logger.
 		seed = &snapshot{cfg: cfg, access: &sharedLog{Logger: opts.AccessLog}}
 	}
-	s, err := g.newSnapshot(cfg, seed)
+	id, src, err := g.identityFor(cfg)
 	if err != nil {
+		if opts.AccessLog != nil {
+			opts.AccessLog.Close()
+		}
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	s, err := g.newSnapshot(cfg, id, seed)
+	if err != nil {
+		if src != nil {
+			src.close()
+		}
 		return nil, fmt.Errorf("build configuration: %w", err)
 	}
 	g.snap.Store(s)
+	g.useSource(src)
 	// The first load is the first successful one, for /config and the
 	// metrics alike; generation 0 is the configuration loaded at start.
 	g.status = ReloadStatus{Time: time.Now(), OK: true, Source: cfg.Source}

@@ -83,43 +83,7 @@ func TestIdentityRotationUnderLoad(t *testing.T) {
 		defer c.Close()
 		return c.ConnectionState().PeerCertificates[0].SerialNumber.String()
 	}
-	var failures, requests atomic.Int64
-	var firstFailure atomic.Value
-	fail := func(err error) {
-		failures.Add(1)
-		firstFailure.CompareAndSwap(nil, err)
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tr := &http.Transport{TLSClientConfig: trust.Clone(), ForceAttemptHTTP2: true}
-			defer tr.CloseIdleConnections()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if i%2 == 0 { // every request on a new handshake
-					tr.CloseIdleConnections()
-				}
-				requests.Add(1)
-				resp, err := (&http.Client{Transport: tr}).Get("https://" + addr + "/rotate")
-				if err != nil {
-					fail(err)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					fail(fmt.Errorf("status %d", resp.StatusCode))
-				}
-			}
-		}()
-	}
+	load := startRequestLoop("https://"+addr+"/rotate", trust)
 	waitLoaded := func(wantErr string) {
 		t.Helper()
 		select {
@@ -144,12 +108,7 @@ func TestIdentityRotationUnderLoad(t *testing.T) {
 			t.Fatalf("rotation %d: a new handshake got serial %s, want the new SVID's %s", i, got, want)
 		}
 	}
-	close(stop)
-	wg.Wait()
-	if n := failures.Load(); n > 0 {
-		t.Errorf("%d of %d requests failed during 10 rotations; first: %v", n, requests.Load(), firstFailure.Load())
-	}
-	t.Logf("%d requests during 10 rotations", requests.Load())
+	load.end(t, "10 rotations")
 
 	want := last.Certificates[0].SerialNumber.String()
 	mismatched := svidFiles(t, issueSVID(t, ca2, gatewayID, nil), ca1, ca2)
@@ -199,4 +158,66 @@ func identityGauge(t *testing.T, tg *testGateway, name, label, value string) []f
 		}
 	}
 	return out
+}
+
+// requestLoop sends requests from four clients until it ends, two of them
+// on a new handshake each time, and counts those that fail.
+type requestLoop struct {
+	failures, requests atomic.Int64
+	first              atomic.Value
+	stop               chan struct{}
+	wg                 sync.WaitGroup
+}
+
+func startRequestLoop(url string, trust *tls.Config) *requestLoop {
+	l := &requestLoop{stop: make(chan struct{})}
+	for i := range 4 {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			tr := &http.Transport{TLSClientConfig: trust.Clone(), ForceAttemptHTTP2: true}
+			defer tr.CloseIdleConnections()
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				if i%2 == 0 { // every request on a new handshake
+					tr.CloseIdleConnections()
+				}
+				l.requests.Add(1)
+				if err := getOK(tr, url); err != nil {
+					l.failures.Add(1)
+					l.first.CompareAndSwap(nil, err)
+				}
+			}
+		}()
+	}
+	return l
+}
+
+func getOK(tr *http.Transport, url string) error {
+	resp, err := (&http.Client{Transport: tr}).Get(url)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// end stops the clients and fails the test if a request failed during
+// what.
+func (l *requestLoop) end(t *testing.T, what string) {
+	t.Helper()
+	close(l.stop)
+	l.wg.Wait()
+	if n := l.failures.Load(); n > 0 {
+		t.Errorf("%d of %d requests failed during %s; first: %v", n, l.requests.Load(), what, l.first.Load())
+	}
+	t.Logf("%d requests during %s", l.requests.Load(), what)
 }

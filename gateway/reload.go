@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // ReloadStatus is the outcome of the last reload, for /config.
@@ -28,7 +29,10 @@ var errShutDown = errors.New("gateway is shut down")
 // configuration whole. In-flight requests finish on the snapshot they
 // started with, and write their lines to its access log; listeners whose
 // address stays keep their socket; removed listeners drain and close, and
-// so does the admin server of a changed admin.address.
+// so does the admin server of a changed admin.address. An identity from
+// the Workload API keeps its source while the socket stays; a new socket
+// must send an SVID within Options.WorkloadAPIWait, and the old source
+// closes once the new configuration is in force.
 func (g *Gateway) Reload(cfg *routes.Config) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -47,8 +51,25 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 	if g.closed {
 		return errShutDown
 	}
+	id, src, err := g.identityFor(cfg)
+	if err != nil {
+		return err
+	}
+	if err := g.swap(cfg, id); err != nil {
+		if src != g.wl {
+			src.close()
+		}
+		return err
+	}
+	g.useSource(src)
+	return nil
+}
+
+// swap puts cfg in force with id as the gateway's identity, as Reload
+// describes; an identity the Workload API rotates comes this way too.
+func (g *Gateway) swap(cfg *routes.Config, id *identity.Identity) error {
 	prev := g.snap.Load()
-	next, err := g.newSnapshot(cfg, prev)
+	next, err := g.newSnapshot(cfg, id, prev)
 	if err != nil {
 		return err
 	}
@@ -62,6 +83,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 		}
 		next.closePools(prev)
 		next.access.release()
+		next.loaded.snapshots.Add(-1) // cfg stays the caller's to close
 		return err
 	}
 	// What each kept listener becomes: its new definition and its
@@ -74,7 +96,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 	for _, spec := range cfg.File.Listeners {
 		if l := g.listenerFor(spec); l != nil {
 			if _, dup := keeps[l]; !dup {
-				tc, err := g.listenerTLS(spec, cfg.Identity)
+				tc, err := g.listenerTLS(spec, id)
 				if err != nil {
 					return fail(err)
 				}
@@ -82,7 +104,7 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 				continue
 			}
 		}
-		l, err := g.openListener(spec, cfg.Identity)
+		l, err := g.openListener(spec, id)
 		if err != nil {
 			return fail(err)
 		}

@@ -115,9 +115,12 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		g.mu.Unlock()
 		return nil
 	}
-	listeners, adm := g.listeners, g.admin
-	g.listeners, g.closed = nil, true
+	listeners, adm, wl := g.listeners, g.admin, g.wl
+	g.listeners, g.closed, g.wl = nil, true, nil
 	g.mu.Unlock()
+	if wl != nil {
+		wl.close() // the identity in force serves to the end
+	}
 	drain := time.Until(deadlineOr(ctx, time.Now().Add(g.opts.DrainTimeout)))
 	// Forward-proxy tunnels are no server's to wait for either: they get
 	// the drain timeout, then end.

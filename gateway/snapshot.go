@@ -18,7 +18,13 @@ import (
 // it is built. Requests hold a reference while they run, so a snapshot that
 // a reload retired closes its plugins only after its last request ends.
 type snapshot struct {
-	cfg       *routes.Config
+	// cfg is the configuration served: loaded's, or for an identity
+	// from the Workload API a copy of it that holds that identity.
+	cfg *routes.Config
+	// loaded is the configuration as loaded, which owns the plugins.
+	// Snapshots that differ only in the Workload API's identity share
+	// it, and the last of them to close closes it.
+	loaded    *loadedConfig
 	upstreams map[*routes.UpstreamSpec]*backend
 	// source are the Istio labels every request shares: the gateway's
 	// own workload.
@@ -36,10 +42,12 @@ type snapshot struct {
 	closeOnce sync.Once
 }
 
-// newSnapshot builds the runtime parts of cfg. Upstream pools of prev whose
-// definition did not change are carried over, so their connections survive
-// a reload.
-func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, error) {
+// newSnapshot builds the runtime parts of cfg with id as the gateway's
+// identity (cfg's own unless it comes from the Workload API). Upstream
+// pools of prev whose definition did not change are carried over, so their
+// connections survive a reload. On an error, cfg stays the caller's to
+// close.
+func (g *Gateway) newSnapshot(cfg *routes.Config, id *identity.Identity, prev *snapshot) (*snapshot, error) {
 	s := &snapshot{
 		cfg:       cfg,
 		upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams)),
@@ -49,6 +57,17 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, er
 	if cfg.Identity != nil {
 		s.egress.ClientCert = &cfg.Identity.SVID.Certificate
 	}
+	if id != cfg.Identity {
+		c := *cfg
+		c.Identity = id
+		s.cfg = &c
+	}
+	if prev != nil && prev.loaded != nil && prev.loaded.cfg == cfg {
+		s.loaded = prev.loaded
+	} else {
+		s.loaded = &loadedConfig{cfg: cfg}
+	}
+	s.loaded.snapshots.Add(1)
 	if prev != nil && prev.cfg.File.AccessLog == cfg.File.AccessLog {
 		s.access = prev.access
 	} else {
@@ -60,14 +79,15 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, prev *snapshot) (*snapshot, er
 	}
 	s.access.snapshots.Add(1)
 	for name, spec := range cfg.Upstreams {
-		if u := prev.upstream(spec, cfg.Identity); u != nil {
+		if u := prev.upstream(spec, id); u != nil {
 			s.upstreams[spec] = u
 			continue
 		}
-		u, err := g.newBackend(spec, cfg.Identity)
+		u, err := g.newBackend(spec, id)
 		if err != nil {
 			s.closePools(prev)
 			s.access.release()
+			s.loaded.snapshots.Add(-1)
 			return nil, fmt.Errorf("upstream %q: %w", name, err)
 		}
 		s.upstreams[spec] = u
@@ -129,7 +149,7 @@ func (g *Gateway) retire(s, next *snapshot) {
 
 func (g *Gateway) closeSnapshot(s *snapshot) {
 	s.closeOnce.Do(func() {
-		if err := s.cfg.Close(); err != nil {
+		if err := s.loaded.release(); err != nil {
 			g.log.Warn().Err(err).Msg("closing the previous configuration's plugins")
 		}
 		// The last request of s has written its line: unless a snapshot
@@ -171,6 +191,22 @@ type sharedLog struct {
 func (l *sharedLog) release() error {
 	if l.snapshots.Add(-1) == 0 {
 		return l.Close()
+	}
+	return nil
+}
+
+// loadedConfig is a configuration as loaded and the number of snapshots
+// that serve it.
+type loadedConfig struct {
+	cfg       *routes.Config
+	snapshots atomic.Int64
+}
+
+// release drops one snapshot's hold on l and closes the configuration's
+// plugins after the last.
+func (l *loadedConfig) release() error {
+	if l.snapshots.Add(-1) == 0 {
+		return l.cfg.Close()
 	}
 	return nil
 }

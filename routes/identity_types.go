@@ -6,7 +6,8 @@ package routes
 // csi-driver-spiffe writes (tls.crt, tls.key, ca.crt) or SPIRE's helper
 // (svid.pem, svid_key.pem, svid_bundle.pem); the gateway reloads when they
 // change, and a reload whose files do not make a valid identity keeps the
-// running one.
+// running one. With WorkloadAPI, the SVID and the bundles come from the
+// SPIFFE Workload API instead, and rotate when it pushes new ones.
 type Identity struct {
 	// TrustDomain is the gateway's trust domain; default cluster.local.
 	TrustDomain string `yaml:"trust_domain" json:"trust_domain"`
@@ -22,10 +23,22 @@ type Identity struct {
 	// FederatedBundles are the bundles of other trust domains whose
 	// workloads are trusted too, each verifying only its own domain's IDs.
 	FederatedBundles []FederatedBundle `yaml:"federated_bundles" json:"federated_bundles,omitempty"`
+	// WorkloadAPI takes the SVID and the bundles of every trust domain
+	// from the SPIFFE Workload API (a SPIRE agent's socket) in place of
+	// SVID, Bundle and FederatedBundles.
+	WorkloadAPI *WorkloadAPI `yaml:"workload_api" json:"workload_api,omitempty"`
 }
 
 // FederatedBundle is another trust domain's bundle.
 type FederatedBundle struct {
 	TrustDomain string `yaml:"trust_domain" json:"trust_domain"`
 	Bundle      string `yaml:"bundle" json:"bundle"`
+}
+
+// WorkloadAPI is where the SPIFFE Workload API listens.
+type WorkloadAPI struct {
+	// Socket is the API's unix socket, as unix:///path or /path; empty
+	// means $SPIFFE_ENDPOINT_SOCKET, the variable the SPIFFE Workload
+	// Endpoint standard names. Validation writes it as unix:///path.
+	Socket string `yaml:"socket" json:"socket"`
 }

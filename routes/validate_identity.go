@@ -16,7 +16,8 @@ const defaultTrustDomain = "cluster.local"
 // checkIdentityBlock reads and checks the identity block's files, so that a
 // missing file, a key that belongs to another certificate, a bundle
 // without a CA or an SVID outside the trust domain is an error at its line,
-// and builds the identity the gateway serves.
+// and builds the identity the gateway serves. An identity from the
+// Workload API is the gateway's to build, from what the API sends.
 func (c *checker) checkIdentityBlock() {
 	spec := c.f.Identity
 	if spec == nil {
@@ -36,6 +37,10 @@ func (c *checker) checkIdentityBlock() {
 		} else if a == "" {
 			s.errorf(&spec.TrustDomainAliases[i], "trust_domain_aliases[%d]: must not be empty", i)
 		}
+	}
+	if spec.WorkloadAPI != nil {
+		c.checkWorkloadAPI(s, spec) // the gateway builds the identity from the stream
+		return
 	}
 	svid := c.readSVID(s, &spec.SVID)
 	var own *x509bundle.Bundle

@@ -159,7 +159,7 @@ func (w *Watcher) checksum() [32]byte {
 // CA bundles, and the files plugins name (plugins.FilePath).
 func (c *Config) Files() []string {
 	var out []string
-	if id := c.File.Identity; id != nil {
+	if id := c.File.Identity; id != nil && id.WorkloadAPI == nil {
 		out = append(out, absPath(id.SVID.Cert), absPath(id.SVID.Key), absPath(id.Bundle))
 		for _, fb := range id.FederatedBundles {
 			out = append(out, absPath(fb.Bundle))

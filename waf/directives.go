@@ -52,6 +52,14 @@ func directives(p *Profile, pluginDir, audit string) ([]chunk, error) {
 	}
 	out = append(out, crsPlugins["before"]...)
 	own("Include @owasp_crs/*.conf")
+	if _, removed := promotion(&p.CRS); len(removed) > 0 {
+		// The rules of the levels the promoted ones belong to, but them.
+		var b strings.Builder
+		for _, id := range removed {
+			fmt.Fprintf(&b, "SecRuleRemoveById %d\n", id)
+		}
+		own("%s", b.String())
+	}
 	out = append(out, crsPlugins["after"]...)
 	out = append(out, loadExclusions(p.Exclusions)...)
 	for i, f := range p.RuleFiles {
@@ -123,8 +131,9 @@ func crsSettings(c *CRS) string {
 		}
 		b.WriteString("\"\n")
 	}
-	set(900000, fmt.Sprintf("blocking_paranoia_level=%d", c.Paranoia))
-	set(900001, fmt.Sprintf("detection_paranoia_level=%d", c.ExecutingParanoia))
+	level, _ := promotion(c)
+	set(900000, fmt.Sprintf("blocking_paranoia_level=%d", level))
+	set(900001, fmt.Sprintf("detection_paranoia_level=%d", max(level, c.ExecutingParanoia)))
 	set(900110, fmt.Sprintf("inbound_anomaly_score_threshold=%d", c.InboundThreshold),
 		fmt.Sprintf("outbound_anomaly_score_threshold=%d", c.OutboundThreshold))
 	if c.AllowedMethods != nil {

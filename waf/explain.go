@@ -30,6 +30,9 @@ type Verdict struct {
 	// Paranoia is the blocking paranoia level; InboundScore the inbound
 	// anomaly score the request reached, against InboundThreshold.
 	Paranoia, InboundScore, InboundThreshold int
+	// Promoted is the number of rules of higher levels the profile
+	// promotes (crs.promote).
+	Promoted int
 	// Rules are the rules that matched, in the order they matched.
 	Rules []RuleMatch
 }
@@ -98,7 +101,8 @@ func (h *Handler) Explain(req *plugins.Request) (*Verdict, error) {
 	v := &Verdict{
 		Profile:          h.profile,
 		Mode:             h.p.Mode,
-		Paranoia:         anomalyScore(tx, "blocking_paranoia_level"),
+		Paranoia:         h.p.CRS.Paranoia,
+		Promoted:         len(h.p.CRS.Promote),
 		InboundScore:     anomalyScore(tx, "blocking_inbound_anomaly_score"),
 		InboundThreshold: anomalyScore(tx, "inbound_anomaly_score_threshold"),
 		Detected:         rej == nil && detectedOnly(tx),

@@ -51,7 +51,7 @@ func newApp(t *testing.T) *app {
 func (a *app) serve(w http.ResponseWriter, r *http.Request) {
 	a.hits.Add(1)
 	switch r.URL.Path {
-	case "/leaks/sql":
+	case "/leaks/sql", "/watch-leaks/sql":
 		w.Header().Set("Content-Type", "text/html")
 		io.WriteString(w, "<html><body>Error: You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near ''' at line 1</body></html>")
 	case "/leaks/stream":
@@ -81,9 +81,10 @@ type wafGateway struct {
 	src       string
 }
 
-// startWAFGateway serves three routes to a: / with the default profile,
-// /detect/ with a profile in detect mode and /leaks/ with one that
-// inspects responses; the audit log goes to a file.
+// startWAFGateway serves four routes to a: / with the default profile,
+// /detect/ with a profile in detect mode, /leaks/ with one that inspects
+// responses and /watch-leaks/ with one that inspects them in detect mode;
+// the audit log goes to a file.
 func startWAFGateway(t *testing.T, a *app) *wafGateway {
 	dir := t.TempDir()
 	wg := &wafGateway{logPath: filepath.Join(dir, "access.log"), auditPath: filepath.Join(dir, "audit.log"), reg: prometheus.NewRegistry()}
@@ -95,6 +96,7 @@ waf:
   profiles:
     watch: { mode: detect }
     leaks: { response: { inspect: true, mime_types: [text/html] } }
+    watch-leaks: { mode: detect, response: { inspect: true, mime_types: [text/html] } }
 virtual_hosts:
   - name: site
     hosts: ["*"]
@@ -102,6 +104,7 @@ virtual_hosts:
     routes:
       - { name: detect, match: { path_prefix: /detect/ }, upstream: app, plugins: [{ waf: watch }] }
       - { name: leaks, match: { path_prefix: /leaks/ }, upstream: app, plugins: [{ waf: leaks }] }
+      - { name: watch-leaks, match: { path_prefix: /watch-leaks/ }, upstream: app, plugins: [{ waf: watch-leaks }] }
       - { name: main, upstream: app }
 `, a.addr, wg.auditPath)
 	var err error

@@ -48,6 +48,13 @@ type CRS struct {
 	// logging their matches without counting them toward a block, to try
 	// a higher level out. Default: Paranoia.
 	ExecutingParanoia int `yaml:"executing_paranoia"`
+	// Promote are rules of higher paranoia levels, by id, that run and
+	// count toward a block at this profile's level, while the other
+	// rules of their levels stay off. Left out, a profile at paranoia
+	// level 1 promotes DefaultPromoted (nine precise level-2 rules);
+	// `promote: []` runs the stock level alone. A profile whose
+	// executing_paranoia is above its paranoia promotes nothing.
+	Promote []int `yaml:"promote"`
 	// InboundThreshold (default 5) and OutboundThreshold (default 4) are
 	// the anomaly scores at which a request or a response is blocked: a
 	// critical match scores 5, an error 4, a warning 3, a notice 2.

@@ -69,6 +69,9 @@ func (h *WithResponse) HandleResponse(_ context.Context, req *plugins.Request, r
 	rules := matchedIDs(p.tx)
 	h.record(req, outcome, rules, anomalyScore(p.tx, "blocking_outbound_anomaly_score"))
 	h.metrics.observe(h.profile, outcome, rules, h.now().Sub(start))
+	if rej == nil {
+		return nil // not a nil *Reject in a non-nil error
+	}
 	return rej
 }
 

@@ -220,3 +220,22 @@ func status(err error) int {
 	}
 	return -1
 }
+
+// TestPromoteErrors: a promoted id must be a CRS rule above the profile's
+// level, and promotions cannot be combined with a higher executing level.
+func TestPromoteErrors(t *testing.T) {
+	src := routesFile(`  profiles:
+    p:
+      crs: { promote: [942130, 942100, 123456] }
+    q:
+      crs: { paranoia: 2, promote: [942130] }
+    r:
+      crs: { executing_paranoia: 2, promote: [942130] }
+`, "p")
+	checkErrors(t, "routes.yaml", src, []line{
+		{6, "waf.profiles.p.crs.promote[1]: rule 942100 is of paranoia level 1, which the profile runs already"},
+		{6, "waf.profiles.p.crs.promote[2]: 123456 is not a rule of the embedded CRS with a paranoia level"},
+		{8, "waf.profiles.q.crs.promote[0]: rule 942130 is of paranoia level 2, which the profile runs already"},
+		{10, "waf.profiles.r.crs.promote: cannot be combined with an executing_paranoia above paranoia"},
+	})
+}

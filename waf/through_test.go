@@ -114,6 +114,14 @@ func TestThroughTheGateway(t *testing.T) {
 		}
 	})
 
+	t.Run("response leak in detect mode", func(t *testing.T) {
+		resp, body := wg.send(t, "GET", "/watch-leaks/sql", "", "", "id-watch-leak")
+		md := wafMetadata(wg.logFor(t, "id-watch-leak"))
+		if resp.StatusCode != 200 || !strings.Contains(body, "SQL syntax") || md["outcome"] != "response_detected" || !strings.Contains(md["rule_ids"], "951") {
+			t.Errorf("got %d %q with metadata %v; want the page passed and the detection logged", resp.StatusCode, body, md)
+		}
+	})
+
 	t.Run("response of another type streams", func(t *testing.T) {
 		resp, err := http.Get(wg.base + "/leaks/stream")
 		if err != nil {
@@ -152,22 +160,22 @@ func TestReloadReleasesEngines(t *testing.T) {
 	a := newApp(t)
 	wg := startWAFGateway(t, a)
 	engines := func() float64 { return wg.metric(t, "portcullis_waf_engines", nil) }
-	if got := engines(); got != 3 {
-		t.Fatalf("got %v engines, want 3 (default, watch, leaks)", got)
+	if got := engines(); got != 4 {
+		t.Fatalf("got %v engines, want 4 (default, watch, leaks, watch-leaks)", got)
 	}
 	next := wg.load(t)
-	if got := engines(); got != 6 {
-		t.Errorf("got %v engines with the next configuration built, want 6", got)
+	if got := engines(); got != 8 {
+		t.Errorf("got %v engines with the next configuration built, want 8", got)
 	}
 	if err := wg.gw.Reload(next); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for engines() != 3 && time.Now().Before(deadline) {
+	for engines() != 4 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if got := engines(); got != 3 {
-		t.Errorf("got %v engines after the reload, want the old 3 released", got)
+	if got := engines(); got != 4 {
+		t.Errorf("got %v engines after the reload, want the old 4 released", got)
 	}
 	if resp, _ := wg.send(t, "GET", "/?q=%3Cscript%3E", "", "", "id-reloaded"); resp.StatusCode != 403 {
 		t.Errorf("got %d after the reload, want the new engines blocking", resp.StatusCode)

@@ -138,6 +138,7 @@ func (c *checker) crs(at string, s *CRS) {
 	if s.ExecutingParanoia < s.Paranoia || s.ExecutingParanoia > 4 {
 		c.fail(at+".executing_paranoia", "must be from paranoia (%d) to 4, got %d", s.Paranoia, s.ExecutingParanoia)
 	}
+	c.promote(at+".promote", s)
 	c.count(at+".inbound_threshold", &s.InboundThreshold, defaultInboundThreshold, 10000)
 	c.count(at+".outbound_threshold", &s.OutboundThreshold, defaultOutboundThreshold, 10000)
 	c.each(at+".allowed_methods", s.AllowedMethods, methodName, "an upper-case method")
@@ -150,6 +151,27 @@ func (c *checker) crs(at string, s *CRS) {
 	}
 	c.each(at+".application_exclusions", s.ApplicationExclusions, pluginName, "an application name such as wordpress")
 	c.each(at+".plugins", s.Plugins, pluginName, "a CRS plugin name")
+}
+
+// promote fills in the default promotions and checks that each promoted
+// id is a rule of the embedded CRS above the profile's paranoia level.
+func (c *checker) promote(at string, s *CRS) {
+	switch {
+	case s.Promote == nil && s.Paranoia == 1 && s.ExecutingParanoia == s.Paranoia:
+		s.Promote = DefaultPromoted
+		return
+	case len(s.Promote) > 0 && s.ExecutingParanoia != s.Paranoia:
+		c.fail(at, "cannot be combined with an executing_paranoia above paranoia: the rules of the levels between would not run")
+		return
+	}
+	for i, id := range s.Promote {
+		switch l, ok := crsLevels()[id]; {
+		case !ok:
+			c.fail(fmt.Sprintf("%s[%d]", at, i), "%d is not a rule of the embedded CRS with a paranoia level", id)
+		case l <= s.Paranoia:
+			c.fail(fmt.Sprintf("%s[%d]", at, i), "rule %d is of paranoia level %d, which the profile runs already", id, l)
+		}
+	}
 }
 
 func (c *checker) exclusion(at string, e *Exclusion) {

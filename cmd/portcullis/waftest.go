@@ -243,7 +243,11 @@ func wafRequest(r *http.Request, opts routes.PathOptions) (*plugins.Request, err
 // printVerdict writes v as a person reads it.
 func printVerdict(w io.Writer, r *http.Request, v *waf.Verdict) {
 	fmt.Fprintf(w, "%s %s %s\n", r.Method, r.URL.RequestURI(), r.Proto)
-	fmt.Fprintf(w, "profile %s (mode %s, paranoia level %d): %s", v.Profile, v.Mode, v.Paranoia, v.Outcome())
+	promoted := ""
+	if v.Promoted > 0 {
+		promoted = fmt.Sprintf(" and %d promoted rules", v.Promoted)
+	}
+	fmt.Fprintf(w, "profile %s (mode %s, paranoia level %d%s): %s", v.Profile, v.Mode, v.Paranoia, promoted, v.Outcome())
 	if v.Status != 0 {
 		fmt.Fprintf(w, ", %d", v.Status)
 	}
@@ -297,10 +301,11 @@ func verdictJSON(v *waf.Verdict) any {
 		Status           int    `json:"status,omitempty"`
 		Details          string `json:"details,omitempty"`
 		Paranoia         int    `json:"paranoia_level"`
+		Promoted         int    `json:"promoted_rules"`
 		InboundScore     int    `json:"inbound_anomaly_score"`
 		InboundThreshold int    `json:"inbound_threshold"`
 		Rules            []rule `json:"rules"`
-	}{v.Profile, v.Mode, v.Outcome(), v.Status, v.Details, v.Paranoia, v.InboundScore, v.InboundThreshold, []rule{}}
+	}{v.Profile, v.Mode, v.Outcome(), v.Status, v.Details, v.Paranoia, v.Promoted, v.InboundScore, v.InboundThreshold, []rule{}}
 	for _, m := range v.Rules {
 		r := rule{ID: m.ID, Severity: m.Severity, Message: m.Message, Matches: []match{}}
 		for _, d := range m.Matches {

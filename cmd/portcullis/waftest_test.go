@@ -16,7 +16,7 @@ func TestWAFTest(t *testing.T) {
 	code, out, errs := runCmd("waf", "test", "GET /?q=<script>alert(1)</script>")
 	for _, want := range []string{
 		"GET /?q=<script>alert(1)</script> HTTP/1.1\n",
-		"profile default (mode block, paranoia level 1): blocked, 403\n",
+		"profile default (mode block, paranoia level 1 and 9 promoted rules): blocked, 403\n",
 		"details: waf_blocked{941100,",
 		"  941100 critical: XSS Attack Detected via libinjection\n",
 		"      ARGS:q = \"<script>alert(1)</script>\"\n",
@@ -59,7 +59,7 @@ virtual_hosts:
     routes: [ { name: hello, direct_response: { status: 200, body: "hello" } } ]
 `), 0o600)
 	code, out, errs = runCmd("waf", "test", "--config", cfg, "--profile", "watch", "GET /?q=<script>alert(1)</script>")
-	if code != 0 || !strings.Contains(out, "profile watch (mode detect, paranoia level 1): detected\n") || !strings.Contains(out, "details: waf_blocked{941100,") {
+	if code != 0 || !strings.Contains(out, "profile watch (mode detect, paranoia level 1 and 9 promoted rules): detected\n") || !strings.Contains(out, "details: waf_blocked{941100,") {
 		t.Errorf("detect mode: exit %d, stderr %q\n%s", code, errs, out)
 	}
 	code, out, _ = runCmd("waf", "test", "--config", cfg, "--profile", "quiet", "GET /?q=<script>alert(1)</script>")

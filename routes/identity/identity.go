@@ -74,12 +74,17 @@ func ParseBundle(td spiffeid.TrustDomain, data []byte) (*x509bundle.Bundle, erro
 	if b.Empty() {
 		return nil, errors.New("holds no PEM certificate")
 	}
+	return b, checkCAs(b)
+}
+
+// checkCAs refuses a bundle with a certificate that is not a CA.
+func checkCAs(b *x509bundle.Bundle) error {
 	for _, c := range b.X509Authorities() {
 		if !c.IsCA {
-			return nil, fmt.Errorf("certificate %q is not a CA", c.Subject.String())
+			return fmt.Errorf("certificate %q is not a CA", c.Subject.String())
 		}
 	}
-	return b, nil
+	return nil
 }
 
 // CheckSVID checks that svid belongs to bundle's trust domain, is not
