@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/portcullis-gw/portcullis/routes"
 )
 
 // helloTimeout bounds the wait for a tunnel's ClientHello.
@@ -87,7 +85,7 @@ func checkHello(ctx context.Context, client stream, d Destination, res *Result) 
 		res.Reason, res.Details, res.Termination = "not_tls", "egress_not_tls", "egress_not_tls"
 		return nil, false
 	}
-	if canon, err := routes.CanonicalName(name); err != nil || canon != d.Host {
+	if h, err := CanonicalHost(name); err != nil || h.IsIP() || h.Name() != d.Host {
 		res.Reason, res.Details, res.Termination = "sni_mismatch", "egress_sni_mismatch", "egress_sni_mismatch"
 		return nil, false
 	}

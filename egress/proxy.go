@@ -12,20 +12,21 @@ import (
 
 // DialFunc dials host (a canonical name, or an IP literal) at port after
 // the address guard has checked every address the name resolves to, and
-// returns the connection and the address it dialled. allowed are the
-// ranges the deciding rule names, which the guard lets through. A refusal
-// by the guard is a *Refusal, a name that does not resolve a
-// *net.DNSError.
+// returns the connection and the address it dialled: Dialer.Dial, or a
+// stand-in for it in tests. allowed are the ranges the deciding rule
+// names, which the guard lets through. A refusal by the guard wraps
+// ErrRefused, a name that does not resolve one of the resolver's errors
+// (ErrNXDomain …) or a *net.DNSError.
 type DialFunc func(ctx context.Context, host string, port uint16, allowed []netip.Prefix) (net.Conn, netip.AddrPort, error)
 
-// Refusal is the address guard's refusal of an address.
-type Refusal struct {
-	Addr   netip.Addr
-	Reason string
-}
-
-func (r *Refusal) Error() string {
-	return fmt.Sprintf("address %s refused: %s", r.Addr, r.Reason)
+// DialFunc is Dial as a DialFunc, the host given as text.
+func (d *Dialer) DialFunc(ctx context.Context, host string, port uint16, allowed []netip.Prefix) (net.Conn, netip.AddrPort, error) {
+	h, err := CanonicalHost(host)
+	if err != nil {
+		return nil, netip.AddrPort{}, err
+	}
+	conn, dialled, err := d.Dial(ctx, h, port, allowed)
+	return conn, dialled.Addr, err
 }
 
 // Proxy carries the tunnels and requests of a forward_proxy listener.
@@ -137,16 +138,16 @@ func (p *Proxy) dial(ctx context.Context, pol *Policy, d Destination, port uint1
 		return conn, nil
 	}
 	res.Failure = err.Error()
-	var refused *Refusal
 	var dnsErr *net.DNSError
 	switch {
-	case errors.As(err, &refused):
+	case errors.Is(err, ErrRefused):
 		res.Reason = "guard_refused"
 		return nil, &Reject{Status: http.StatusForbidden, Details: "egress_address_refused"}
-	case errors.As(err, &dnsErr):
+	case errors.As(err, &dnsErr) || errors.Is(err, ErrNXDomain) || errors.Is(err, ErrNoData) ||
+		errors.Is(err, ErrServFail) || errors.Is(err, ErrDNSTimeout):
 		res.Reason = "dns_failed"
 		return nil, &Reject{Status: http.StatusBadGateway, Flag: "DF", Details: "egress_dns_failed"}
-	case ctx.Err() != nil:
+	case ctx.Err() != nil || errors.Is(err, ErrConnectTimeout):
 		res.Reason = "connect_timeout"
 		return nil, &Reject{Status: http.StatusGatewayTimeout, Flag: "UF", Details: "egress_connect_timeout"}
 	default:

@@ -6,12 +6,15 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/portcullis-gw/portcullis/egress"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
+	"github.com/portcullis-gw/portcullis/routes"
 )
 
 // forwardProxy serves a request on a forward_proxy listener: the egress
@@ -131,6 +134,63 @@ const egressMetadata = "portcullis.egress"
 func callerKey(ex *exchange) string {
 	v, _ := ex.req.Metadata.Get(egressMetadata, "caller")
 	return v
+}
+
+// egressResolver returns the resolver cfg's forward_proxy listeners look
+// destinations up with: prev's when the dns block is the same, so that
+// its cache survives the reload; nil without a forward_proxy listener.
+func egressResolver(cfg *routes.Config, prev *snapshot) (*egress.Resolver, error) {
+	if !slices.ContainsFunc(cfg.File.Listeners, func(l routes.Listener) bool { return l.Kind == "forward_proxy" }) {
+		return nil, nil
+	}
+	var dns routes.EgressDNS
+	if cfg.File.Egress != nil {
+		dns = cfg.File.Egress.DNS
+	}
+	if prev != nil && prev.resolver != nil && prev.cfg.File.Egress != nil && prev.cfg.File.Egress.DNS == dns {
+		return prev.resolver, nil
+	}
+	rc := egress.ResolverConfig{
+		Timeout: time.Duration(dns.Timeout), MinTTL: time.Duration(dns.MinTTL),
+		MaxTTL: time.Duration(dns.MaxTTL), NegativeTTL: time.Duration(dns.NegativeTTL),
+	}
+	if dns.Server != "" {
+		rc.Server = netip.MustParseAddrPort(dns.Server) // validated by routes
+	}
+	r, err := egress.NewResolver(rc)
+	if err != nil {
+		return nil, fmt.Errorf("egress dns: %w", err)
+	}
+	return r, nil
+}
+
+// dialEgress dials through the address guard, resolving with the
+// resolver of the request's snapshot.
+func (g *Gateway) dialEgress(ctx context.Context, host string, port uint16, allowed []netip.Prefix) (net.Conn, netip.AddrPort, error) {
+	var r *egress.Resolver
+	if ex := exchangeFrom(ctx); ex != nil {
+		r = ex.snap.resolver
+	}
+	d := &egress.Dialer{Resolver: r, Guard: g.egressGuard.Load()}
+	return d.DialFunc(ctx, host, port, allowed)
+}
+
+// guardOwnListeners renews the address guard with the addresses the
+// gateway's listeners and admin server are bound to, which it never lets
+// a tunnel reach. g.mu is held.
+func (g *Gateway) guardOwnListeners() {
+	var own []netip.AddrPort
+	for _, l := range g.listeners {
+		if ap, err := netip.ParseAddrPort(l.Addr().String()); err == nil {
+			own = append(own, ap)
+		}
+	}
+	if g.admin != nil {
+		if ap, err := netip.ParseAddrPort(g.admin.ln.Addr().String()); err == nil {
+			own = append(own, ap)
+		}
+	}
+	g.egressGuard.Store(egress.NewGuard(own))
 }
 
 // endTunnels ends every forward-proxy tunnel, once the drain timeout has

@@ -64,10 +64,10 @@ func (d *loopDialer) dial(ctx context.Context, host string, port uint16, allowed
 	refused := d.refuse[host]
 	d.mu.Unlock()
 	if refused {
-		return nil, netip.AddrPort{}, &egress.Refusal{Addr: netip.MustParseAddr("10.0.0.1"), Reason: "private address"}
+		return nil, netip.AddrPort{}, fmt.Errorf("%s: private address in 10.0.0.0/8: %w", key, egress.ErrRefused)
 	}
 	if !ok {
-		return nil, netip.AddrPort{}, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		return nil, netip.AddrPort{}, fmt.Errorf("%s: %w", host, egress.ErrNXDomain)
 	}
 	ap := netip.MustParseAddrPort(target)
 	if !ap.Addr().IsLoopback() {

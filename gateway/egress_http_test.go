@@ -57,7 +57,8 @@ egress:
 		{"origin-form", "GET /v1 HTTP/1.1", "Host: api.example.com\r\n", 400, "egress_not_absolute_form", ""},
 		{"https-scheme", "GET https://api.example.com/v1 HTTP/1.1", "Host: api.example.com\r\n", 400, "egress_not_absolute_form", ""},
 		{"userinfo", "GET http://user@api.example.com/v1 HTTP/1.1", "Host: api.example.com\r\n", 400, "egress_invalid_target", ""},
-		{"ip-spelling", "GET http://2130706433/v1 HTTP/1.1", "Host: api.example.com\r\n", 400, "egress_invalid_target", ""},
+		{"ip-spelling", "GET http://2130706433/v1 HTTP/1.1", "Host: api.example.com\r\n", 403, "egress_denied", "default"},
+		{"octal-spelling", "GET http://0177.0.0.1/v1 HTTP/1.1", "Host: api.example.com\r\n", 400, "egress_invalid_target", ""},
 	} {
 		t.Run(tt.id, func(t *testing.T) {
 			reset()

@@ -97,9 +97,9 @@ func TestEgressRefusedConnectOpensNoSocket(t *testing.T) {
 		{"127.0.0.1:7000", 403, "egress_denied"},
 		{"[::1]:7000", 403, "egress_denied"},
 		{"[::ffff:127.0.0.1]:7000", 403, "egress_denied"},
-		{"127.1:7000", 400, "egress_invalid_target"},
-		{"2130706433:7000", 400, "egress_invalid_target"},
-		{"0x7f.0.0.1:7000", 400, "egress_invalid_target"},
+		{"127.1:7000", 403, "egress_denied"},      // read as 127.0.0.1
+		{"2130706433:7000", 403, "egress_denied"}, // read as 127.0.0.1
+		{"0x7f.0.0.1:7000", 403, "egress_denied"}, // read as 127.0.0.1
 		{"0177.0.0.1:7000", 400, "egress_invalid_target"},
 		// Go's server refuses this one itself, before any handler runs.
 		{"echo.example.com@127.0.0.1:7000", 400, ""},
@@ -135,8 +135,8 @@ func TestEgressRefusedConnectOpensNoSocket(t *testing.T) {
 		{"xn--echo-example-com.evil:7000", 400, "egress_invalid_target"},
 		{"ECHO.EXAMPLE.COM.EVIL.NET:7000", 403, "egress_denied"},
 		// More spellings of an address that are refused as they are.
-		{"0x7f000001:7000", 400, "egress_invalid_target"},
-		{"127.0.0.1.:7000", 400, "egress_invalid_target"},
+		{"0x7f000001:7000", 403, "egress_denied"}, // read as 127.0.0.1
+		{"127.0.0.1.:7000", 403, "egress_denied"}, // read as 127.0.0.1
 		{"127.000.000.001:7000", 400, "egress_invalid_target"},
 		{"017700000001:7000", 400, "egress_invalid_target"},
 		{"[127.0.0.1]:7000", 400, ""},

@@ -39,6 +39,9 @@ type Gateway struct {
 	egressMetrics *metrics.Egress
 	egressDone    chan struct{}
 	egressOnce    sync.Once
+	// egressGuard refuses internal addresses and the gateway's own
+	// listeners; Start and each reload renew it with their addresses.
+	egressGuard atomic.Pointer[egress.Guard]
 
 	opts Options
 
@@ -78,8 +81,9 @@ type Options struct {
 	DrainTimeout time.Duration
 	// Resolver looks up upstream endpoint names; nil means the system's.
 	Resolver upstream.Resolver
-	// EgressDial dials the forward proxy's destinations through the
-	// address guard; nil means egress.DialSystem.
+	// EgressDial dials the forward proxy's destinations; nil means the
+	// address guard's dialer, with the resolver the egress block's dns
+	// describes and a guard that knows the gateway's own listeners.
 	EgressDial egress.DialFunc
 	// WorkloadAPIWait bounds the wait for the first SVID of an identity
 	// from the SPIFFE Workload API, at start and when a reload names
@@ -114,7 +118,7 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	g.egressDone = make(chan struct{})
 	g.egress = &egress.Proxy{Dial: opts.EgressDial, Limiter: egress.NewLimiter(), Done: g.egressDone, Opened: g.tunnelOpened}
 	if g.egress.Dial == nil {
-		g.egress.Dial = egress.DialSystem
+		g.egress.Dial = g.dialEgress
 	}
 	var seed *snapshot
 	if opts.AccessLog != nil {

@@ -44,6 +44,7 @@ func (g *Gateway) Start() error {
 	}
 	g.admin = a
 	g.serveAdmin(a)
+	g.guardOwnListeners()
 	g.ready.Store(true)
 	return nil
 }

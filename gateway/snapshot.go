@@ -34,8 +34,12 @@ type snapshot struct {
 	// reload that leaves the setting alone neither reopens the file nor
 	// reorders its lines.
 	access *sharedLog
-	// egress is the forward_proxy listeners' rules.
-	egress *egress.Policy
+	// egress is the forward_proxy listeners' rules, and resolver the
+	// resolver their destinations are looked up with (nil without a
+	// forward_proxy listener); a reload that keeps the egress dns block
+	// keeps the resolver and its cache.
+	egress   *egress.Policy
+	resolver *egress.Resolver
 
 	refs      atomic.Int64
 	retired   atomic.Bool
@@ -54,8 +58,12 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, id *identity.Identity, prev *s
 		source:    sourceLabels(&cfg.File.Workload),
 		egress:    egress.Compile(cfg.File.Egress),
 	}
-	if cfg.Identity != nil {
-		s.egress.ClientCert = &cfg.Identity.SVID.Certificate
+	if id != nil {
+		s.egress.ClientCert = &id.SVID.Certificate
+	}
+	var err error
+	if s.resolver, err = egressResolver(cfg, prev); err != nil {
+		return nil, err
 	}
 	if id != cfg.Identity {
 		c := *cfg

@@ -7,7 +7,25 @@ type Egress struct {
 	// only value, written out so that a reader of the file sees it.
 	Default string       `yaml:"default" json:"default"`
 	Limits  EgressLimits `yaml:"limits" json:"limits"`
+	DNS     EgressDNS    `yaml:"dns" json:"dns"`
 	Rules   []EgressRule `yaml:"rules" json:"rules"`
+}
+
+// EgressDNS is how the forward proxy resolves destinations: with a DNS
+// client and cache of its own, so that it knows every address a name has;
+// zero fields take the resolver's defaults.
+type EgressDNS struct {
+	// Server is the DNS server, ip:port; empty means the first nameserver
+	// of /etc/resolv.conf.
+	Server string `yaml:"server" json:"server,omitempty"`
+	// Timeout bounds one lookup; default 5s.
+	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// MinTTL and MaxTTL bound how long an answer is kept, whatever its
+	// records' TTL says; default 5s and 5m. NegativeTTL bounds how long a
+	// name that does not resolve is remembered; default 30s.
+	MinTTL      Duration `yaml:"min_ttl" json:"min_ttl,omitempty"`
+	MaxTTL      Duration `yaml:"max_ttl" json:"max_ttl,omitempty"`
+	NegativeTTL Duration `yaml:"negative_ttl" json:"negative_ttl,omitempty"`
 }
 
 // EgressLimits bound tunnels and requests through the forward proxy; zero

@@ -3,6 +3,7 @@ package routes
 import (
 	"crypto/x509"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ func (c *checker) checkEgress() {
 	root := c.scope("egress", e)
 	root.oneOf("default", &e.Default, "deny")
 	checkEgressLimits(root, &e.Limits)
+	checkEgressDNS(root, &e.DNS)
 	names := make(map[string]int)
 	for i := range e.Rules {
 		r := &e.Rules[i]
@@ -28,6 +30,17 @@ func (c *checker) checkEgress() {
 		s := c.scope(fmt.Sprintf("egress: rule %q", r.Name), r)
 		c.unique(s, names, &r.Name)
 		c.checkEgressRule(s, r)
+	}
+}
+
+func checkEgressDNS(s scope, d *EgressDNS) {
+	if d.Server != "" {
+		if ap, err := netip.ParseAddrPort(d.Server); err != nil || ap.Port() == 0 || ap.Addr().Zone() != "" {
+			s.errorf(&d.Server, "dns.server: %q is not ip:port", d.Server)
+		}
+	}
+	if d.MinTTL > 0 && d.MaxTTL > 0 && d.MinTTL > d.MaxTTL {
+		s.errorf(&d.MinTTL, "dns.min_ttl: %s is above max_ttl %s", d.MinTTL, d.MaxTTL)
 	}
 }
 

@@ -100,12 +100,16 @@ func egressCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer cfg.Close()
-	return printDecision(stdout, egress.Compile(cfg.File.Egress), c, d, addrs)
+	var dns routes.EgressDNS
+	if cfg.File.Egress != nil {
+		dns = cfg.File.Egress.DNS
+	}
+	return printDecision(stdout, egress.Compile(cfg.File.Egress), c, d, addrs, dns)
 }
 
 // printDecision writes what the rules and the address check say of d for
 // c, and returns the exit status.
-func printDecision(w io.Writer, pol *egress.Policy, c egress.Caller, d egress.Destination, addrs []netip.Addr) int {
+func printDecision(w io.Writer, pol *egress.Policy, c egress.Caller, d egress.Destination, addrs []netip.Addr, dns routes.EgressDNS) int {
 	fmt.Fprintf(w, "destination: %s\n", netipJoin(d))
 	caller := c.Addr.String()
 	if c.Identity != nil {
@@ -127,29 +131,58 @@ func printDecision(w io.Writer, pol *egress.Policy, c egress.Caller, d egress.De
 	if o := dec.Via; o != nil && o.OriginateTLS != nil {
 		fmt.Fprintf(w, "tls origination: the gateway speaks TLS to %s, verifying its certificate\n", d.Host)
 	}
-	if len(addrs) == 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		var err error
-		if addrs, err = egress.Resolve(ctx, d.Name()); err != nil {
-			fmt.Fprintf(w, "resolution: %v\n", err)
-			return 1
-		}
-	}
 	var allowed []netip.Prefix
 	if dec.Via != nil {
 		allowed = dec.Via.CIDRs
 	}
-	code := 0
-	for _, a := range addrs {
-		reason, ok := egress.CheckAddress(a, allowed)
-		verdict := "allowed"
-		if !ok {
-			verdict, code = "refused", 1
+	// The guard knows no listeners here: a running gateway also refuses
+	// its own.
+	guard := egress.NewGuard(nil)
+	var verdicts []egress.Verdict
+	if len(addrs) > 0 {
+		for _, a := range addrs {
+			class, _ := egress.Classify(a)
+			reason, ok := guard.Check(a, d.Port, allowed)
+			verdicts = append(verdicts, egress.Verdict{Addr: a, Class: class, Allowed: ok, Reason: reason})
 		}
-		fmt.Fprintf(w, "address %s: %s (%s)\n", a, verdict, reason)
+	} else {
+		r, err := egress.NewResolver(resolverConfig(dns))
+		if err != nil {
+			fmt.Fprintf(w, "resolution: %v\n", err)
+			return 1
+		}
+		host, err := egress.CanonicalHost(d.Name())
+		if err != nil {
+			fmt.Fprintf(w, "resolution: %v\n", err)
+			return 1
+		}
+		dialled, err := (&egress.Dialer{Resolver: r, Guard: guard}).Resolve(context.Background(), host, d.Port, allowed)
+		if len(dialled.Resolved) == 0 && err != nil {
+			fmt.Fprintf(w, "resolution: %v\n", err)
+			return 1
+		}
+		verdicts = dialled.Resolved
+	}
+	code := 0
+	for _, v := range verdicts {
+		if !v.Allowed {
+			code = 1
+		}
+		fmt.Fprintf(w, "address %s\n", v)
 	}
 	return code
+}
+
+// resolverConfig is the egress dns block as the resolver takes it.
+func resolverConfig(dns routes.EgressDNS) egress.ResolverConfig {
+	rc := egress.ResolverConfig{
+		Timeout: time.Duration(dns.Timeout), MinTTL: time.Duration(dns.MinTTL),
+		MaxTTL: time.Duration(dns.MaxTTL), NegativeTTL: time.Duration(dns.NegativeTTL),
+	}
+	if ap, err := netip.ParseAddrPort(dns.Server); err == nil {
+		rc.Server = ap
+	}
+	return rc
 }
 
 func netipJoin(d egress.Destination) string {

@@ -39,20 +39,21 @@ egress:
 		want []string
 	}{
 		{"allowed by namespace", []string{"--principal", "cluster.local/ns/payments/sa/pay", "--resolve", "93.184.215.14", "API.Stripe.com.:443"}, 0,
-			[]string{"destination: api.stripe.com:443", `decision: allow by rule "stripe"`, "must open with a TLS ClientHello for api.stripe.com", "address 93.184.215.14: allowed (public)"}},
+			[]string{"destination: api.stripe.com:443", `decision: allow by rule "stripe"`, "must open with a TLS ClientHello for api.stripe.com", "address 93.184.215.14 allowed: public"}},
 		{"allowed, but the name resolves inside", []string{"--principal", "cluster.local/ns/payments/sa/pay", "--resolve", "93.184.215.14", "--resolve", "169.254.169.254", "api.stripe.com:443"}, 1,
-			[]string{`decision: allow by rule "stripe"`, "address 169.254.169.254: refused (link-local)"}},
+			[]string{`decision: allow by rule "stripe"`, "address 169.254.169.254 refused: link_local address in 169.254.0.0/16"}},
 		{"denied", []string{"--principal", "cluster.local/ns/shop/sa/api", "api.stripe.com:443"}, 1,
 			[]string{"decision: deny (no rule allows it)"}},
 		{"a range the rule names", []string{"--from", "10.1.2.3", "--resolve", "10.20.0.5", "db.internal.example:5432"}, 0,
-			[]string{"address 10.20.0.5: allowed (in a range the rule names)"}},
+			[]string{"address 10.20.0.5 allowed: private allowed by 10.20.0.0/16"}},
 		{"loopback outside the range", []string{"--from", "10.1.2.3", "--resolve", "127.0.0.1", "db.internal.example:5432"}, 1,
-			[]string{"address 127.0.0.1: refused (loopback)"}},
+			[]string{"address 127.0.0.1 refused: loopback"}},
 		{"a plain request's method", []string{"--method", "POST", "--path", "/x", "docs.example.org:80"}, 1,
 			[]string{"decision: deny"}},
 		{"a plain request", []string{"--method", "GET", "--path", "/x", "--resolve", "93.184.215.14", "docs.example.org:80"}, 0,
 			[]string{`decision: allow by rule "read"`}},
-		{"an odd spelling", []string{"127.1:443"}, 2, nil},
+		{"an odd spelling, read as the address it is", []string{"127.1:443"}, 1, []string{"destination: 127.0.0.1:443", "decision: deny"}},
+		{"a spelling readers disagree on", []string{"0177.0.0.1:443"}, 2, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
