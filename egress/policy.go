@@ -1,7 +1,3 @@
-// Package egress is the forward proxy: it decides, by the egress rules of
-// the routes file, which callers may reach which destinations, and carries
-// CONNECT tunnels and absolute-form HTTP requests to those it allows through
-// a dialer that checks the address it dials.
 package egress
 
 import (

@@ -11,15 +11,23 @@ import (
 )
 
 // hostProfile maps a name to its A-labels as a resolver would look it up
-// (UTS #46), refusing labels that are not valid host-name labels.
+// (UTS #46 non-transitional, the Bidi and joiner rules, STD3 ASCII, DNS
+// lengths), the profile egress.CanonicalHost reads destinations with, so
+// that a rule's host and a destination have the same canonical form (a
+// test in package egress holds the two to it). Hyphens are checked as
+// browsers do, at a label's ends only: UTS #46 CheckHyphens would refuse
+// names in use such as r3---sn-xyz.googlevideo.com.
 var hostProfile = idna.New(
 	idna.MapForLookup(),
 	idna.BidiRule(),
-	idna.ValidateLabels(true),
-	idna.StrictDomainName(true),
-	idna.VerifyDNSLength(true),
 	idna.Transitional(false),
+	idna.VerifyDNSLength(true),
+	idna.CheckHyphens(false),
+	idna.CheckJoiners(true),
 )
+
+// aLabelProfile decodes A-labels without mapping.
+var aLabelProfile = idna.New()
 
 // CanonicalName returns a host name in the form egress rules compare: lower
 // case, without a trailing dot, each label as its A-label (xn--…). It
@@ -45,6 +53,11 @@ func CanonicalName(s string) (string, error) {
 	if a == "" || strings.HasSuffix(a, ".") {
 		return "", fmt.Errorf("%q has an empty label", s)
 	}
+	for label := range strings.SplitSeq(a, ".") {
+		if err := checkLabel(label); err != nil {
+			return "", fmt.Errorf("%q: %w", s, err)
+		}
+	}
 	last := a[strings.LastIndexByte(a, '.')+1:]
 	if numericLabel(last) {
 		return "", fmt.Errorf("%q ends in a numeric label, which resolvers may read as an address", s)
@@ -60,4 +73,24 @@ func numericLabel(l string) bool {
 		return strings.Trim(l, "0123456789abcdef") == ""
 	}
 	return l != "" && strings.Trim(l, "0123456789") == ""
+}
+
+// checkLabel refuses a label that starts or ends with a hyphen, and an
+// A-label that is not the one encoding of a Unicode label, so that one
+// name has one spelling.
+func checkLabel(label string) error {
+	if strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+		return fmt.Errorf("label %q starts or ends with a hyphen", label)
+	}
+	if !strings.HasPrefix(label, "xn--") {
+		return nil
+	}
+	u, err := aLabelProfile.ToUnicode(label)
+	if err != nil {
+		return fmt.Errorf("label %q: %w", label, err)
+	}
+	if back, err := hostProfile.ToASCII(u); err != nil || back != label || u == label {
+		return fmt.Errorf("A-label %q is not the encoding of a Unicode label", label)
+	}
+	return nil
 }
