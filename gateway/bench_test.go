@@ -29,7 +29,7 @@ import (
 
 var kib = bytes.Repeat([]byte("x"), 1024)
 
-func benchBackend(b *testing.B) string {
+func benchBackend(b testing.TB) string {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Content-Type"] = []string{"application/octet-stream"}
 		w.Write(kib)

@@ -1,12 +1,12 @@
 package gateway
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"net"
-	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/portcullis-gw/portcullis/plugins"
@@ -44,43 +44,14 @@ func (h *handshakeConfig) forClient(hello *tls.ClientHelloInfo, tickets *tls.Con
 			remote = hello.Conn.RemoteAddr()
 		}
 		c.VerifyConnection = func(cs tls.ConnectionState) error { return h.auth.verify(cs, remote) }
-		c.WrapSession, c.UnwrapSession = h.auth.sessions(tickets)
+		// Tickets are sealed with the keys of the configuration the
+		// server started with, so that sessions resume across these
+		// copies and across reloads. crypto/tls resumes no session
+		// without a certificate on a listener that requires one: the
+		// caller, which may hold one now, is asked in a full handshake.
+		c.WrapSession, c.UnwrapSession = tickets.EncryptTicket, tickets.DecryptTicket
 	}
 	return c
-}
-
-// peerMarker marks a session ticket whose handshake verified a caller's
-// certificate.
-var peerMarker = []byte("portcullis:peer")
-
-// sessions returns the hooks that seal and open session tickets with the
-// keys of tickets, marking those that carry a caller's certificate. A
-// listener that requires one resumes no session without: crypto/tls would
-// resume it (the listener asks for certificates without requiring them
-// from crypto/tls, so that a refusal is counted), and the caller, which may
-// hold a certificate now, would be refused instead of asked for it. Such a
-// session from before client_auth became require makes a full handshake.
-func (a *callerAuth) sessions(tickets *tls.Config) (
-	wrap func(tls.ConnectionState, *tls.SessionState) ([]byte, error),
-	unwrap func([]byte, tls.ConnectionState) (*tls.SessionState, error),
-) {
-	wrap = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
-		if len(cs.PeerCertificates) > 0 {
-			ss.Extra = append(ss.Extra, peerMarker)
-		}
-		return tickets.EncryptTicket(cs, ss)
-	}
-	unwrap = func(ticket []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
-		ss, err := tickets.DecryptTicket(ticket, cs)
-		if err != nil || ss == nil || !a.require {
-			return ss, err
-		}
-		if !slices.ContainsFunc(ss.Extra, func(e []byte) bool { return bytes.Equal(e, peerMarker) }) {
-			return nil, nil
-		}
-		return ss, nil
-	}
-	return wrap, unwrap
 }
 
 // callerAuth checks callers' certificates as X.509-SVIDs against the
@@ -93,9 +64,7 @@ type callerAuth struct {
 }
 
 // newCallerAuth returns the check spec's client_auth asks for, or nil for
-// none. The listener asks for a certificate without requiring one from
-// crypto/tls even under require, so that a caller without one is refused
-// here, counted and logged like every other refusal.
+// none.
 func newCallerAuth(spec *routes.ListenerTLS, id *identity.Identity, refused func(identity.Reason, error, net.Addr)) *callerAuth {
 	if !spec.VerifiesCallers() || id == nil {
 		return nil
@@ -105,7 +74,8 @@ func newCallerAuth(spec *routes.ListenerTLS, id *identity.Identity, refused func
 
 // verify passes a caller without a certificate unless one is required, and
 // a caller with one only if it verifies: a bad certificate is refused,
-// never taken as no certificate.
+// never taken as no certificate. Under require, crypto/tls refuses a
+// caller without one before this runs (refusedByTLS counts it).
 func (a *callerAuth) verify(cs tls.ConnectionState, remote net.Addr) error {
 	if len(cs.PeerCertificates) == 0 && !a.require {
 		return nil
@@ -129,6 +99,9 @@ type callerIdentity struct {
 	subject string
 	// certElement is what the leaf puts in x-forwarded-client-cert.
 	certElement string
+	// withBy is certElement after the By of a snapshot, made at the
+	// connection's first request that needs it.
+	withBy atomic.Pointer[byElement]
 }
 
 // peerIdentity reads the verified caller of a connection whose handshake
@@ -158,6 +131,28 @@ func peerIdentity(cs tls.ConnectionState) *callerIdentity {
 	}
 }
 
+// callerReasons are the reasons a caller is refused for, the values of the
+// refusal counter's reason label.
+var callerReasons = []string{
+	string(identity.NoCertificate), string(identity.UnknownCA), string(identity.Expired),
+	string(identity.NotYetValid), string(identity.NoClientAuth), string(identity.CAAsLeaf),
+	string(identity.MissingID), string(identity.MalformedID), string(identity.MalformedCertificate),
+	string(identity.ForeignTrustDomain), string(identity.MultipleURISANs), string(identity.ChainTooLong),
+	string(identity.BadChain),
+}
+
+// countCallerRefusals makes the refusal counters of cfg's listeners that
+// verify callers exist from the start, and drops those of the others.
+func (g *Gateway) countCallerRefusals(cfg *routes.Config) {
+	var names []string
+	for _, spec := range cfg.File.Listeners {
+		if cfg.Identity != nil && spec.TLS.VerifiesCallers() {
+			names = append(names, spec.Name)
+		}
+	}
+	g.metrics.CallerListeners(names, callerReasons)
+}
+
 // callerRefused logs and counts a caller refused for its certificate.
 func (g *Gateway) callerRefused(listener string, reason identity.Reason, err error, remote net.Addr) {
 	g.metrics.CallerRefused(listener, string(reason))
@@ -166,4 +161,59 @@ func (g *Gateway) callerRefused(listener string, reason identity.Reason, err err
 		e = e.Stringer("remote", remote)
 	}
 	e.Msg("caller's certificate refused")
+}
+
+// handshakeFailed counts and logs a caller that crypto/tls refused itself,
+// before VerifyConnection could run; other handshake failures are not
+// about the caller's certificate and are left alone.
+func (g *Gateway) handshakeFailed(listener string, err error, remote net.Addr) {
+	if reason, ok := refusedByTLS(err); ok {
+		g.callerRefused(listener, reason, err, remote)
+	}
+}
+
+// The texts of crypto/tls's own refusals of a caller's certificate, which
+// carry no type of their own.
+const (
+	tlsNoCertificate = "tls: client didn't provide a certificate"
+	tlsParseFailed   = "tls: failed to parse client certificate: "
+)
+
+// refusedByTLS names the refusal of a caller that crypto/tls made before
+// VerifyConnection: no certificate on a listener that requires one
+// (RequireAnyClientCert, so that the alert is the one Envoy sends), or a
+// certificate that crypto/x509 cannot parse, whose URI SAN is not a URI
+// most often. The errors are told by their text, at any depth of the
+// wrapping quic-go adds; ok is false for any other failure.
+func refusedByTLS(err error) (reason identity.Reason, ok bool) {
+	for _, e := range errorTree(err, nil) {
+		msg := e.Error()
+		switch {
+		case msg == tlsNoCertificate:
+			return identity.NoCertificate, true
+		case strings.HasPrefix(msg, tlsParseFailed+"x509: cannot parse URI "),
+			strings.HasPrefix(msg, tlsParseFailed+"x509: SAN uniformResourceIdentifier is malformed"):
+			return identity.MalformedID, true
+		case strings.HasPrefix(msg, tlsParseFailed):
+			return identity.MalformedCertificate, true
+		}
+	}
+	return "", false
+}
+
+// errorTree appends err and every error it wraps to out.
+func errorTree(err error, out []error) []error {
+	if err == nil {
+		return out
+	}
+	out = append(out, err)
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		out = errorTree(u.Unwrap(), out)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			out = errorTree(e, out)
+		}
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/portcullis-gw/portcullis/gateway/xfcc"
 	"github.com/portcullis-gw/portcullis/plugins"
 	"github.com/portcullis-gw/portcullis/routes"
+	"github.com/portcullis-gw/portcullis/routes/identity"
 )
 
 // clientCertPolicy is a listener's forward_client_cert: what the upstream
@@ -123,12 +124,33 @@ func (ex *exchange) forwardClientCert(h http.Header, incoming string) {
 }
 
 // clientCertElement is the gateway's element for peer: By, then what the
-// connection's leaf says.
+// connection's leaf says. It is made once per connection and snapshot,
+// not per request: the snapshot holds By (xfccBy) and the connection's
+// identity the element last made with it.
 func (ex *exchange) clientCertElement(pol *clientCertPolicy, peer *callerIdentity) string {
-	id := ex.snap.cfg.Identity
-	if !pol.by || id == nil {
+	by := ex.snap.xfccBy
+	if !pol.by || by == "" {
 		return peer.certElement
 	}
+	if e := peer.withBy.Load(); e != nil && e.by == by {
+		return e.element
+	}
+	e := &byElement{by: by, element: by + peer.certElement}
+	peer.withBy.Store(e)
+	return e.element
+}
+
+// byElement is a caller's element with the gateway's By in front.
+type byElement struct {
+	by, element string
+}
+
+// xfccBy is the start of the gateway's element on listeners that present
+// its SVID, "By=<its SPIFFE ID>;", or "" without an identity.
+func xfccBy(id *identity.Identity) string {
+	if id == nil {
+		return ""
+	}
 	b, _ := xfcc.Append(nil, xfcc.Element{{Key: "By", Value: id.SVID.ID.String()}})
-	return string(b) + ";" + peer.certElement
+	return string(b) + ";"
 }

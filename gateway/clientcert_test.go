@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
@@ -181,5 +182,30 @@ func TestCertElementHostileNames(t *testing.T) {
 	}
 	if subj, _ := els[0].Get("Subject"); !strings.Contains(subj, `\0D\0AX-Evil`) {
 		t.Errorf("Subject %q, want the line break written as RFC 4514 hex pairs", subj)
+	}
+}
+
+// TestClientCertElementAllocs checks that the gateway's element costs no
+// allocation per request once a connection made it: By is made once per
+// snapshot and the element once per connection, so what is left is the
+// header's value slice.
+func TestClientCertElementAllocs(t *testing.T) {
+	ca := newDevCA(t)
+	tg := startGatewayWith(t, callerConfig(t, ca, "127.0.0.1:1", xfccListener("mesh", "")))
+	svid := issueSVID(t, ca, "spiffe://cluster.local/ns/shop/sa/api", nil)
+	for _, mode := range []string{"append_forward", "sanitize_set"} {
+		t.Run(mode, func(t *testing.T) {
+			ex := &exchange{snap: tg.snap.Load(), conn: &connInfo{
+				listener: &listenerState{clientCert: clientCertPolicy{mode: mode, by: true}},
+				peer:     peerIdentity(tls.ConnectionState{PeerCertificates: svid.Certificates}),
+			}}
+			h := http.Header{}
+			if allocs := testing.AllocsPerRun(100, func() { ex.forwardClientCert(h, "") }); allocs > 1 {
+				t.Errorf("got %v allocations per request, want at most 1 (the header's value)", allocs)
+			}
+			if got, want := h.Get(xfcc.Header), ownElement(svid); got != want {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
 	}
 }

@@ -93,8 +93,10 @@ var exchangePool = sync.Pool{New: func() any { return new(exchange) }}
 func getExchange() *exchange { return exchangePool.Get().(*exchange) }
 
 func putExchange(ex *exchange) {
-	trace := ex.trace
+	trace, md := ex.trace, ex.req.Metadata
+	md.Reset() // keeps its storage, so that recording allocates only while it grows
 	*ex = exchange{trace: trace}
+	ex.req.Metadata = md
 	exchangePool.Put(ex)
 }
 

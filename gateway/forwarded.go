@@ -150,3 +150,29 @@ func peerHost(remote string) string {
 	}
 	return host
 }
+
+// hopAddr is the client's address behind n trusted proxies (Istio's
+// numTrustedProxies, Envoy's xff_num_trusted_hops with use_remote_address):
+// the nth address from the right of X-Forwarded-For, or the peer when the
+// header holds fewer, or the one it names does not parse.
+func hopAddr(peer netip.Addr, xff []string, n int) netip.Addr {
+	for i := len(xff) - 1; i >= 0; i-- {
+		v := xff[i]
+		for v != "" {
+			j := strings.LastIndexByte(v, ',')
+			item := strings.TrimSpace(v[j+1:])
+			v = v[:max(j, 0)]
+			if n--; n == 0 {
+				a, err := netip.ParseAddr(item)
+				if err != nil {
+					return peer
+				}
+				return a.Unmap()
+			}
+			if j < 0 {
+				break
+			}
+		}
+	}
+	return peer
+}

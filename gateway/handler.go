@@ -92,6 +92,9 @@ func (ex *exchange) begin(r *http.Request) {
 	}
 	ex.forwardClientCert(r.Header, clientCert)
 	ex.req.Client = clientAddr(ex.req.Peer.Addr(), prior, trusted)
+	if n := ex.snap.cfg.NumTrustedProxies; n > 0 {
+		ex.req.Client = hopAddr(ex.req.Peer.Addr(), prior, n)
+	}
 	// From here on X-Forwarded-For is what the gateway forwards: the
 	// access log, the plugins and the upstream all see the same value.
 	setForwardedFor(r, prior, ex.peerTrusted)

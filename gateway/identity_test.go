@@ -20,8 +20,9 @@ import (
 )
 
 // identityYAML is a routes file whose listener "mesh" presents the SVID in
-// dir, csi-driver-spiffe's files.
-func identityYAML(dir, clientAuth, endpoint string) string {
+// dir, csi-driver-spiffe's files, and sends every request to the upstream
+// app, whose definition is the rest of a YAML flow mapping.
+func identityYAML(dir, clientAuth, app string) string {
 	return fmt.Sprintf(`
 admin: { address: "off" }
 identity:
@@ -35,24 +36,27 @@ listeners:
     tls: { identity: true, client_auth: %s }
 virtual_hosts:
   - { name: all, hosts: ["*"], routes: [ { name: main, match: { path_prefix: / }, upstream: app } ] }
-upstreams: [ { name: app, endpoints: [%q] } ]
-`, filepath.Join(dir, devca.CertFile), filepath.Join(dir, devca.KeyFile), filepath.Join(dir, devca.BundleFile), clientAuth, endpoint)
+upstreams: [ { name: app, %s } ]
+`, filepath.Join(dir, devca.CertFile), filepath.Join(dir, devca.KeyFile), filepath.Join(dir, devca.BundleFile), clientAuth, app)
 }
 
-// TestIdentityRotationUnderLoad replaces the gateway's SVID ten times, and
-// its CA half way through, by the kubelet's symlink swap of a Secret's
-// files, while callers loop over new handshakes and kept-alive
-// connections: no request fails, each new handshake after a reload shows
-// the new SVID, a bad pair or an SVID outside the trust domain is refused
-// with the running identity kept, and the expiry gauges follow.
+// TestIdentityRotationUnderLoad replaces the gateway's SVID and bundle ten
+// times, and its CA half way through, by the kubelet's symlink swap of a
+// Secret's files, while callers loop over mutual TLS to the gateway, on
+// new handshakes and kept-alive connections, and the gateway talks mutual
+// TLS to a backend that checks its SVID: no request fails, each new
+// handshake after a reload shows the new SVID to callers and to the
+// backend, a bad pair or an SVID outside the trust domain is refused with
+// the running identity kept, and the expiry gauges follow.
 func TestIdentityRotationUnderLoad(t *testing.T) {
-	be := newBackend(t, nil)
 	ca1, ca2 := newDevCA(t), newDevCA(t)
+	be := newSPIFFEBackendTrusting(t, issueSVID(t, ca1, "spiffe://cluster.local/ns/shop/sa/backend", nil), []*devca.CA{ca1, ca2}, true, "")
 	secret := &kubeDir{dir: t.TempDir()}
 	secret.writeFiles(t, svidFiles(t, issueSVID(t, ca1, gatewayID, nil), ca1))
 	reg, _ := plugins.NewRegistry(headers.Factory())
 	path := filepath.Join(t.TempDir(), "routes.yaml")
-	writeFile(t, path, identityYAML(secret.dir, "none", be.addr()))
+	writeFile(t, path, identityYAML(secret.dir, "require",
+		fmt.Sprintf("endpoints: [%q], tls: { mode: mutual, expect_principals: [cluster.local/ns/shop/sa/backend] }", be.addr)))
 	cfg, err := routes.Load(path, reg)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +78,7 @@ func TestIdentityRotationUnderLoad(t *testing.T) {
 	defer cancel()
 	go w.Run(ctx)
 
-	trust := meshClientTLS(nil, ca1, ca2)
+	trust := meshClientTLS(issueSVID(t, ca1, "spiffe://cluster.local/ns/shop/sa/api", nil), ca1, ca2)
 	served := func() string { // the serial of a new handshake's SVID
 		c, err := tls.Dial("tcp", addr, trust)
 		if err != nil {
@@ -104,9 +108,14 @@ func TestIdentityRotationUnderLoad(t *testing.T) {
 		last = issueSVID(t, ca, gatewayID, nil)
 		secret.writeFiles(t, svidFiles(t, last, bundle...))
 		waitLoaded("")
-		if got, want := served(), last.Certificates[0].SerialNumber.String(); got != want {
+		want := last.Certificates[0].SerialNumber.String()
+		if got := served(); got != want {
 			t.Fatalf("rotation %d: a new handshake got serial %s, want the new SVID's %s", i, got, want)
 		}
+		waitUntil(t, fmt.Sprintf("rotation %d: the backend's new handshakes show the new SVID", i), func() bool {
+			got := be.clientSerial.Load()
+			return got != nil && *got == want
+		})
 	}
 	load.end(t, "10 rotations")
 

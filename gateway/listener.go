@@ -179,7 +179,13 @@ func (g *Gateway) listenerTLS(spec routes.Listener, id *identity.Identity) (*han
 	auth := newCallerAuth(spec.TLS, id, func(reason identity.Reason, err error, remote net.Addr) {
 		g.callerRefused(spec.Name, reason, err, remote)
 	})
-	if auth != nil {
+	switch {
+	case auth != nil && auth.require:
+		// crypto/tls refuses a caller without a certificate itself, with
+		// the alert BoringSSL sends (certificate_required in TLS 1.3,
+		// handshake_failure in TLS 1.2); refusedByTLS counts it.
+		cfg.ClientAuth = tls.RequireAnyClientCert
+	case auth != nil:
 		cfg.ClientAuth = tls.RequestClientCert
 	}
 	if slices.Contains(spec.Protocols, "http2") {
@@ -518,6 +524,7 @@ func (g *Gateway) guardListener(ln net.Listener, conns *connlimit.Listener, l *l
 		return h1guard.Listen(ln, guard)
 	}
 	return newTLSListener(ln, l.outerTLS, guard, time.Duration(lim.ReadHeaderTimeout), func(err error, remote net.Addr) {
+		g.handshakeFailed(spec.Name, err, remote)
 		if e := g.log.Debug(); e.Enabled() {
 			e.Err(err).Str("listener", spec.Name).Stringer("remote", remote).Msg("TLS handshake failed")
 		}

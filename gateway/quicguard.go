@@ -38,6 +38,8 @@ type quicGuard struct {
 	maxHandshakes int64
 	handshakes    atomic.Int64
 	metrics       *metrics.Metrics
+	// handshakeFailed hears why a handshake failed.
+	handshakeFailed func(err error, remote net.Addr)
 }
 
 // quicSlot is one QUIC connection's place: first a handshake in flight,
@@ -80,8 +82,12 @@ func (q *quicGuard) connContext(ctx context.Context, info *quic.ClientInfo) (con
 		s.release = release
 	}
 	// quic-go ends this context when the connection closes or its
-	// handshake fails.
-	context.AfterFunc(ctx, s.close)
+	// handshake fails, with the reason as its cause.
+	context.AfterFunc(ctx, func() {
+		if s.close() == slotHandshaking && q.handshakeFailed != nil {
+			q.handshakeFailed(context.Cause(ctx), info.RemoteAddr)
+		}
+	})
 	return context.WithValue(ctx, quicSlotKey{}, s), nil
 }
 
@@ -94,8 +100,10 @@ func (s *quicSlot) open() {
 	}
 }
 
-func (s *quicSlot) close() {
-	switch s.state.Swap(slotClosed) {
+// close gives the connection's place back and returns the state it was in.
+func (s *quicSlot) close() int32 {
+	was := s.state.Swap(slotClosed)
+	switch was {
 	case slotHandshaking:
 		s.g.handshakes.Add(-1)
 	case slotOpen:
@@ -104,6 +112,7 @@ func (s *quicSlot) close() {
 	if s.release != nil {
 		s.release()
 	}
+	return was
 }
 
 // quicListener hands the HTTP/3 server connections whose handshake is

@@ -30,6 +30,9 @@ func (g *Gateway) newQUICServer(spec routes.Listener, h3 *http3.Server, udp net.
 		conns:         conns,
 		maxHandshakes: int64(max(spec.Limits.MaxQUICHandshakes, 1)),
 		metrics:       g.metrics,
+		handshakeFailed: func(err error, remote net.Addr) {
+			g.handshakeFailed(spec.Name, err, remote)
+		},
 	}
 	tr := &quic.Transport{
 		Conn:                udp,

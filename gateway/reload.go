@@ -126,6 +126,7 @@ func (g *Gateway) swap(cfg *routes.Config, id *identity.Identity) error {
 	next.start()
 	g.snap.Store(next)
 	g.listeners = append(kept, opened...)
+	g.countCallerRefusals(cfg)
 	httpsPort := g.httpsPort(cfg)
 	for _, l := range kept {
 		k := keeps[l]

@@ -22,6 +22,7 @@ func (g *Gateway) Start() error {
 	defer g.mu.Unlock()
 	cfg := g.Config()
 	g.snap.Load().start()
+	g.countCallerRefusals(cfg)
 	for _, spec := range cfg.File.Listeners {
 		l, err := g.openListener(spec, cfg.Identity)
 		if err != nil {

@@ -40,6 +40,9 @@ type snapshot struct {
 	// keeps the resolver and its cache.
 	egress   *egress.Policy
 	resolver *egress.Resolver
+	// xfccBy starts the gateway's x-forwarded-client-cert element,
+	// made once for the identity in force (xfccBy).
+	xfccBy string
 
 	refs      atomic.Int64
 	retired   atomic.Bool
@@ -57,6 +60,7 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, id *identity.Identity, prev *s
 		upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams)),
 		source:    sourceLabels(&cfg.File.Workload),
 		egress:    egress.Compile(cfg.File.Egress),
+		xfccBy:    xfccBy(cfg.Identity),
 	}
 	if id != nil {
 		s.egress.ClientCert = &id.SVID.Certificate

@@ -29,12 +29,26 @@ import (
 type spiffeBackend struct {
 	addr string
 	hits atomic.Int64
+	// clientSerial is the serial of the client certificate of the last
+	// handshake.
+	clientSerial atomic.Pointer[string]
 }
 
 func newSPIFFEBackend(t *testing.T, svid *devca.SVID, trust *devca.CA, h2 bool, requireALPN string) *spiffeBackend {
 	t.Helper()
+	return newSPIFFEBackendTrusting(t, svid, []*devca.CA{trust}, h2, requireALPN)
+}
+
+// newSPIFFEBackendTrusting is newSPIFFEBackend trusting the roots of
+// several CAs.
+func newSPIFFEBackendTrusting(t *testing.T, svid *devca.SVID, trust []*devca.CA, h2 bool, requireALPN string) *spiffeBackend {
+	t.Helper()
 	b := &spiffeBackend{}
-	v := identity.NewVerifier(x509bundle.NewSet(x509bundle.FromX509Authorities(clusterLocal, []*x509.Certificate{trust.Root()})))
+	var roots []*x509.Certificate
+	for _, ca := range trust {
+		roots = append(roots, ca.Root())
+	}
+	v := identity.NewVerifier(x509bundle.NewSet(x509bundle.FromX509Authorities(clusterLocal, roots)))
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.hits.Add(1)
 		leaf := r.TLS.PeerCertificates[0]
@@ -48,6 +62,10 @@ func newSPIFFEBackend(t *testing.T, svid *devca.SVID, trust *devca.CA, h2 bool, 
 		ClientAuth:   tls.RequireAnyClientCert,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			_, err := v.Verify(cs.PeerCertificates, x509.ExtKeyUsageClientAuth, time.Now())
+			if err == nil {
+				serial := cs.PeerCertificates[0].SerialNumber.String()
+				b.clientSerial.Store(&serial)
+			}
 			return err
 		},
 	}

@@ -45,3 +45,9 @@ func (m *Metadata) Get(namespace, key string) (string, bool) {
 
 // Entries returns the values in the order they were first set.
 func (m *Metadata) Entries() []MetadataEntry { return m.entries }
+
+// Reset empties m and keeps its storage for the next request.
+func (m *Metadata) Reset() {
+	clear(m.entries)
+	m.entries = m.entries[:0]
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -16,6 +17,27 @@ type use struct {
 	pc    *PluginConfig
 	owner string // label of the virtual host or route that lists it
 	index int    // its index in that list
+	// implicit is set for a guard that no entry names (guardUses).
+	implicit bool
+}
+
+// guardUses adds to a route's uses the plugins whose scope guards every
+// route (see guard) and that neither the route nor its virtual host
+// names, in their place in plugins.Order.
+func guardUses(uses []use, scopes map[string]plugins.Scope, owner string) []use {
+	for _, name := range slices.Sorted(maps.Keys(scopes)) {
+		if _, ok := scopes[name].(guard); !ok {
+			continue
+		}
+		if slices.ContainsFunc(uses, func(u use) bool { return u.pc.Name == name }) {
+			continue
+		}
+		uses = append(uses, use{pc: &PluginConfig{Name: name}, owner: owner, implicit: true})
+	}
+	slices.SortStableFunc(uses, func(a, b use) int {
+		return cmp.Compare(plugins.Rank(a.pc.Name), plugins.Rank(b.pc.Name))
+	})
+	return uses
 }
 
 // chainPlugins merges a virtual host's plugins with a route's. A route's
@@ -30,11 +52,11 @@ func chainPlugins(vh *VirtualHost, vhLabel string, r *Route, rLabel string) []us
 	var uses []use
 	for i := range vh.Plugins {
 		if !own[vh.Plugins[i].Name] {
-			uses = append(uses, use{&vh.Plugins[i], vhLabel, i})
+			uses = append(uses, use{pc: &vh.Plugins[i], owner: vhLabel, index: i})
 		}
 	}
 	for i := range r.Plugins {
-		uses = append(uses, use{&r.Plugins[i], rLabel, i})
+		uses = append(uses, use{pc: &r.Plugins[i], owner: rLabel, index: i})
 	}
 	slices.SortStableFunc(uses, func(a, b use) int {
 		return cmp.Compare(plugins.Rank(a.pc.Name), plugins.Rank(b.pc.Name))
@@ -54,13 +76,15 @@ func (c *checker) buildChains(reg *plugins.Registry, scopes map[string]plugins.S
 		vhLabel := label("virtual host", vh.Name, fmt.Sprintf("virtual_hosts[%d]", i))
 		for j := range vh.Routes {
 			r := &vh.Routes[j]
-			chains[r] = c.buildChain(reg, scopes, chainPlugins(vh, vhLabel, r, label("route", r.Name, "")))
+			rLabel := label("route", r.Name, "")
+			chains[r] = c.buildChain(reg, scopes, chainPlugins(vh, vhLabel, r, rLabel), c.workload(r), rLabel)
 		}
 	}
 	return chains
 }
 
-func (c *checker) buildChain(reg *plugins.Registry, scopes map[string]plugins.Scope, uses []use) *plugins.Chain {
+func (c *checker) buildChain(reg *plugins.Registry, scopes map[string]plugins.Scope, uses []use, w plugins.Workload, owner string) *plugins.Chain {
+	uses = guardUses(uses, scopes, owner)
 	names := make([]string, 0, len(uses))
 	handlers := make([]plugins.Handler, 0, len(uses))
 	for _, u := range uses {
@@ -75,8 +99,14 @@ func (c *checker) buildChain(reg *plugins.Registry, scopes map[string]plugins.Sc
 				continue // its section failed, and was reported
 			}
 			build = sc.Build
+			if g, ok := sc.(guard); ok {
+				build = func(cfg any) (plugins.Handler, error) { return g.Guard(w, cfg) }
+			}
 		}
 		h, err := build(u.pc.Config)
+		if err == nil && h == nil && u.implicit {
+			continue // nothing guards the route
+		}
 		if err == nil && h == nil {
 			err = errors.New("the plugin built no handler")
 		}

@@ -16,6 +16,13 @@ func compile(source string, f *File, c *checker, chains map[*Route]*plugins.Chai
 		Upstreams: c.upstreams,
 		Identity:  c.identity,
 	}
+	if f.Mesh != nil {
+		cfg.NumTrustedProxies = f.Mesh.NumTrustedProxies
+	}
+	cfg.PolicyFiles = c.policyFiles
+	for _, g := range f.Policies {
+		cfg.PolicyGlobs = append(cfg.PolicyGlobs, c.abs(g))
+	}
 	for _, p := range f.TrustedProxies {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, p.Prefix())
 	}

@@ -24,6 +24,11 @@ type File struct {
 	// Egress is the rules of the forward_proxy listeners; without it they
 	// deny everything.
 	Egress *Egress `yaml:"egress" json:"egress,omitempty"`
+	// Policies are files or globs, beside the routes file, of Istio
+	// AuthorizationPolicy (and RequestAuthentication) documents.
+	Policies []string `yaml:"policies" json:"policies,omitempty"`
+	// Mesh is what Istio's mesh config says that decides policies.
+	Mesh *Mesh `yaml:"mesh" json:"mesh,omitempty"`
 
 	// ServerHeader is every listener's Server response header, unless the
 	// listener sets its own.
@@ -71,6 +76,9 @@ type PathOptions struct {
 	// EscapedSlashes is what to do with %2F and %5C: keep (the default),
 	// reject (400), or unescape (decode them before normalising).
 	EscapedSlashes string `yaml:"escaped_slashes" json:"escaped_slashes"`
+	// Verbatim leaves paths as they came (mesh.path_normalization none,
+	// Istio's NONE): they are only checked for what is refused anyway.
+	Verbatim bool `yaml:"-" json:"verbatim,omitempty"`
 }
 
 // Listener is one address the gateway listens on.

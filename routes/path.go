@@ -60,6 +60,12 @@ func NormalizePath(escapedPath string, opts PathOptions) (string, error) {
 	if escapedPath == "" || escapedPath[0] != '/' {
 		return "", ErrPathRelative
 	}
+	if opts.Verbatim {
+		if err := checkVerbatim(escapedPath); err != nil {
+			return "", err
+		}
+		return escapedPath, nil
+	}
 	if isNormal(escapedPath, opts) {
 		if dotParams(escapedPath) {
 			return "", ErrPathDotParams
@@ -372,4 +378,23 @@ func NormalizeQuery(q string) (string, error) {
 		}
 	}
 	return string(b), nil
+}
+
+// checkVerbatim checks a path that is not normalised (PathOptions.Verbatim)
+// for what is refused whatever the mode: NUL, control bytes, raw # and ?,
+// and malformed escapes.
+func checkVerbatim(p string) error {
+	for i := 0; i < len(p); i++ {
+		if p[i] == '%' {
+			if _, err := unescapeAt(p, i); err != nil {
+				return err
+			}
+			i += 2
+			continue
+		}
+		if err := checkRaw(p[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -35,8 +35,11 @@ func (r *report) result() Errors {
 			es = append(es, e)
 		}
 	}
+	// The routes file's problems come first, then those of the files it
+	// names (policies), each file's in file order.
 	slices.SortStableFunc(es, func(a, b *Error) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+		return cmp.Or(boolCompare(a.File != r.file, b.File != r.file), strings.Compare(a.File, b.File),
+			cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
 	return es
 }
@@ -55,4 +58,14 @@ func join(parts ...string) string {
 		b.WriteString(p)
 	}
 	return b.String()
+}
+
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

@@ -26,12 +26,23 @@ func (c *checker) openScopes(reg *plugins.Registry) map[string]plugins.Scope {
 			at[pc.Name] = c.pos[&pc.Name]
 		}
 	}
+	taker := ""
+	if c.f.Mesh != nil {
+		if taker = policyPlugin(reg); taker == "" {
+			c.rep.add(c.pos[&c.f.Policies], "policies: no plugin of this gateway reads policies")
+		} else if at[taker] == nil {
+			at[taker] = c.pos[&c.f.Policies]
+		}
+	}
 	scopes := make(map[string]plugins.Scope, len(at))
 	for _, name := range slices.Sorted(maps.Keys(at)) {
 		f, _ := reg.Lookup(name)
 		section, written := c.f.Sections[name]
 		if !written {
 			section = f.Section()
+		}
+		if ps, ok := section.(policySection); ok && name == taker {
+			ps.SetPolicies(c.policies())
 		}
 		sc, err := f.Open(section)
 		if err != nil {
@@ -70,6 +81,10 @@ func (c *checker) pluginUses() []*PluginConfig {
 func (c *checker) sectionError(name string, section any, at *yaml.Node, err error) {
 	for _, e := range leaves(err) {
 		var fe *plugins.FieldError
+		if p, ok := e.(positioned); ok {
+			c.rep.addPositioned(p)
+			continue
+		}
 		if !errors.As(e, &fe) {
 			c.rep.add(at, join(name, e.Error()))
 			continue

@@ -22,6 +22,14 @@ type Config struct {
 	Upstreams map[string]*UpstreamSpec
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// NumTrustedProxies, when above 0, is the number of proxies in front
+	// of the gateway: the client is the Nth address from the right of
+	// X-Forwarded-For (mesh.num_trusted_proxies).
+	NumTrustedProxies int
+	// PolicyFiles are the policy files the policies globs named, and
+	// PolicyGlobs the globs, absolute: a file that comes to match one, or
+	// stops matching, reloads the routes file too.
+	PolicyFiles, PolicyGlobs []string
 	// Identity is the gateway's SPIFFE identity, read from the files the
 	// identity block names, or nil without one.
 	Identity *identity.Identity

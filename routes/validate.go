@@ -28,6 +28,8 @@ type checker struct {
 	matches map[*Route]ruleMatch
 	// identity is the identity block's, built from its files, or nil.
 	identity *identity.Identity
+	// policyFiles are the files the policies globs name, resolved.
+	policyFiles []string
 }
 
 // scope is one object under validation: messages start with its label and
@@ -87,10 +89,11 @@ func (c *checker) check() {
 	root := c.scope("", nil)
 	c.checkAdmin(root)
 	c.checkAccessLog(root)
-	root.oneOf("path_normalization.escaped_slashes", &c.f.Paths.EscapedSlashes, "keep", "reject", "unescape")
 	c.checkServerHeader(root, "server_header", &c.f.ServerHeader, defaultServerHeader)
 	c.checkWorkload()      // before the upstreams, which use its cluster domain
 	c.checkIdentityBlock() // before the listeners, which present and verify with it
+	c.checkMesh()          // after the identity, whose trust domains it takes
+	root.oneOf("path_normalization.escaped_slashes", &c.f.Paths.EscapedSlashes, "keep", "reject", "unescape")
 	c.checkListeners()
 	c.checkUpstreams()
 	c.checkVirtualHosts()

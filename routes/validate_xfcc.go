@@ -1,11 +1,6 @@
 package routes
 
-import (
-	"errors"
-	"fmt"
-
-	"github.com/spiffe/go-spiffe/v2/spiffeid"
-)
+import "fmt"
 
 // checkForwardClientCert checks a listener's forward_client_cert and fills
 // in its default mode: sanitize_set where callers present certificates,
@@ -23,14 +18,7 @@ func checkForwardClientCert(s scope, l *Listener) {
 			s.errorf(&f.Mode, "forward_client_cert.mode: %s needs tls.client_auth optional or require, or no caller ever has a certificate", f.Mode)
 		}
 	}
-	for i, p := range f.TrustedPeers {
-		field := fmt.Sprintf("forward_client_cert.trusted_peers[%d]", i)
-		id, err := spiffeid.FromString("spiffe://" + p)
-		if err == nil && id.Path() == "" {
-			err = errors.New("it names a trust domain, not a workload")
-		}
-		if err != nil {
-			s.errorf(&f.TrustedPeers[i], "%s: %q is not a principal (trust domain and path, as cluster.local/ns/edge/sa/front): %v", field, p, err)
-		}
+	for i := range f.TrustedPeers {
+		checkPrincipal(s, &f.TrustedPeers[i], fmt.Sprintf("forward_client_cert.trusted_peers[%d]", i))
 	}
 }

@@ -40,6 +40,7 @@ type Watcher struct {
 	force  chan struct{}
 	fw     *fsnotify.Watcher
 	files  []string // absolute paths whose change triggers a reload
+	globs  []string // absolute globs whose set of matches is watched too
 	sum    [32]byte // of the content last loaded, to skip events that change nothing
 }
 
@@ -112,11 +113,17 @@ func (w *Watcher) reload(force bool) {
 // track watches the routes file and every file cfg names.
 func (w *Watcher) track(cfg *Config) {
 	files := []string{absPath(w.path)}
+	w.globs = nil
 	if cfg != nil {
 		files = append(files, cfg.Files()...)
+		w.globs = cfg.PolicyGlobs
 	}
 	w.files = files
-	for _, f := range files {
+	dirs := slices.Clone(files)
+	for _, g := range w.globs {
+		dirs = append(dirs, filepath.Join(filepath.Dir(g), "x"))
+	}
+	for _, f := range dirs {
 		dir := filepath.Dir(f)
 		if !slices.Contains(w.fw.WatchList(), dir) {
 			w.fw.Add(dir) // a missing directory is caught by Load
@@ -127,6 +134,11 @@ func (w *Watcher) track(cfg *Config) {
 // relevant reports whether an event on name may change a watched file: the
 // file itself, or a symlink such as the kubelet's ..data in its directory.
 func (w *Watcher) relevant(name string) bool {
+	for _, g := range w.globs {
+		if ok, _ := filepath.Match(g, name); ok {
+			return true
+		}
+	}
 	base := filepath.Base(name)
 	for _, f := range w.files {
 		if filepath.Dir(f) == filepath.Dir(name) && (filepath.Base(f) == base || base == "..data" || base == "..data_tmp") {
@@ -142,6 +154,18 @@ func (w *Watcher) relevant(name string) bool {
 // instead), so that a huge file costs neither memory nor a full read.
 func (w *Watcher) checksum() [32]byte {
 	h := sha256.New()
+	// A glob's matches are hashed by name and content: a file that came to
+	// match it after the last good load is not among w.files yet.
+	for _, g := range w.globs {
+		matches, _ := filepath.Glob(g)
+		io.WriteString(h, g+"\x00")
+		for _, m := range matches {
+			io.WriteString(h, m+"\x00")
+			if err := hashFile(h, m); err != nil {
+				io.WriteString(h, err.Error())
+			}
+		}
+	}
 	for _, f := range w.files {
 		io.WriteString(h, f+"\x00")
 		if err := hashFile(h, f); err != nil {
@@ -178,6 +202,7 @@ func (c *Config) Files() []string {
 			out = append(out, absPath(u.TLS.CAFile))
 		}
 	}
+	out = append(out, c.PolicyFiles...)
 	return append(out, c.pluginFiles()...)
 }
 

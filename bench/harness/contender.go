@@ -36,6 +36,22 @@ type contender struct {
 	// (Caddy). With neither it has no configuration to reload.
 	reloadSig syscall.Signal
 	reloadAPI bool
+	// waf says it runs the WAF scenarios, wafOnly that it runs nothing
+	// else (nginx with ModSecurity); the others sit them out unlisted.
+	waf, wafOnly bool
+	// wafModule is nginx's ModSecurity module; crsSetup and crsRules the
+	// CRS's setup file and rules (a glob) it runs.
+	wafModule, crsSetup, crsRules string
+}
+
+// runs says whether the contender takes part in the scenario at all: the
+// WAF scenarios are for the contenders with a WAF, and those that exist
+// for them sit the others out.
+func (c *contender) runs(sc scenario) bool {
+	if sc.waf != nil {
+		return c.waf
+	}
+	return !c.wafOnly
 }
 
 // reloads says whether the contender can run the reload scenario.
@@ -45,6 +61,9 @@ func (c *contender) reloads() bool { return c.reloadSig != 0 || c.reloadAPI }
 type addrs struct {
 	plain, tls, upstream string
 	h3                   bool
+	// paranoia is the CRS's paranoia level in a WAF scenario; zero
+	// elsewhere.
+	paranoia int
 	// variant is the configuration variant in the reload scenario, and
 	// admin Caddy's admin address there; both empty elsewhere.
 	variant, admin string
@@ -52,18 +71,26 @@ type addrs struct {
 
 // contenderOrder is the order contenders run in each round and appear in
 // the report: the baseline first, then the gateway, then its peers.
-var contenderOrder = []string{"backend", "portcullis", "nginx", "haproxy", "caddy", "bareproxy"}
+var contenderOrder = []string{"backend", "portcullis", "nginx", "nginx-modsec", "nginx-modsec-crs3", "haproxy", "caddy", "bareproxy"}
 
 // find builds the contenders asked for, noting those that cannot run.
-func (h *harness) find() []*contender {
+// nginx with ModSecurity is looked for only when a WAF scenario runs.
+func (h *harness) find(scs []scenario) []*contender {
 	all := map[string]*contender{
 		"backend":   {name: "backend", version: "bench/cmd/backend, " + goVersion(), h3: true},
 		"bareproxy": {name: "bareproxy", version: "httputil.ReverseProxy, " + goVersion(), h3: true, bin: h.bins.bareproxy, launch: launchBareproxy},
 		"portcullis": {name: "portcullis", h3: true, bin: h.bins.gateway, missing: h.bins.gatewayErr,
-			launch: launchGateway, tmpl: peers.Portcullis, conf: "routes.yaml", reloadSig: syscall.SIGHUP},
+			launch: launchGateway, tmpl: peers.Portcullis, conf: "routes.yaml", reloadSig: syscall.SIGHUP, waf: true},
 		"nginx":   detectNginx(),
 		"haproxy": detectHAProxy(),
 		"caddy":   detectCaddy(),
+	}
+	if slices.ContainsFunc(scs, func(sc scenario) bool { return sc.waf != nil && sc.missing == "" }) {
+		all["nginx-modsec"] = detectModsec(false, h.crs4, h.crs4Version, h.crs4Err)
+		all["nginx-modsec-crs3"] = detectModsec(true, "", "", "")
+		if len(h.opt.Contenders) == 0 || slices.Contains(h.opt.Contenders, "caddy") {
+			h.notef("caddy with coraza-caddy is not run in the WAF scenarios: Debian has no Caddy built with it, and the bench runs the peers as Debian packages them")
+		}
 	}
 	if g := all["portcullis"]; g.missing == "" {
 		g.version = firstLine(run(g.bin, "version")) + checkout(h.opt.Repo)
@@ -73,7 +100,10 @@ func (h *harness) find() []*contender {
 		if len(h.opt.Contenders) > 0 && !slices.Contains(h.opt.Contenders, name) {
 			continue
 		}
-		c := all[name]
+		c, ok := all[name]
+		if !ok {
+			continue
+		}
 		if c.missing != "" {
 			h.notef("%s is not run: %s", name, c.missing)
 		}

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/portcullis-gw/portcullis/bench/report"
@@ -67,6 +68,9 @@ type harness struct {
 	certs      certs
 	contenders []*contender
 	notes      []string
+	// crs4 is the CRS v4 copied for nginx's ModSecurity in the WAF
+	// scenarios, crs4Version its version; crs4Err says why there is none.
+	crs4, crs4Version, crs4Err string
 	// nofile is the open-file limit every process runs under.
 	nofile int
 }
@@ -92,7 +96,7 @@ func Run(ctx context.Context, opt Options) (*report.Report, error) {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
 	defer os.RemoveAll(h.work)
-	if err := h.prepare(ctx); err != nil {
+	if err := h.prepare(ctx, scs); err != nil {
 		return nil, err
 	}
 	rep := &report.Report{
@@ -117,8 +121,9 @@ func Run(ctx context.Context, opt Options) (*report.Report, error) {
 }
 
 // prepare raises the file limit, finds taskset, builds the binaries, makes
-// the certificate and finds the contenders.
-func (h *harness) prepare(ctx context.Context) error {
+// the certificate, copies the CRS when a WAF scenario runs, and finds the
+// contenders.
+func (h *harness) prepare(ctx context.Context, scs []scenario) error {
 	n, err := raiseNoFile()
 	if err != nil {
 		h.notef("could not raise the open-file limit (%v); it is %d", err, n)
@@ -141,7 +146,13 @@ func (h *harness) prepare(ctx context.Context) error {
 	if h.certs, err = makeCerts(h.work); err != nil {
 		return err
 	}
-	h.contenders = h.find()
+	if slices.ContainsFunc(scs, func(sc scenario) bool { return sc.waf != nil }) {
+		h.crs4 = filepath.Join(h.work, "crs4")
+		if h.crs4Version, err = copyCRS4(ctx, h.opt.Repo, h.crs4); err != nil {
+			h.crs4Err = err.Error()
+		}
+	}
+	h.contenders = h.find(scs)
 	return nil
 }
 

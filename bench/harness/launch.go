@@ -21,6 +21,7 @@ func (h *harness) params(dir string, a addrs) peers.Params {
 		H3:        a.h3,
 		Variant:   a.variant,
 		Admin:     a.admin,
+		WAF:       wafSettings(a.paranoia),
 	}
 }
 

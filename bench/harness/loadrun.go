@@ -28,6 +28,15 @@ func (h *harness) loadArgs(sc scenario, a addrs, d time.Duration, idle int) []st
 	if sc.newConn {
 		argv = append(argv, "-new-conn")
 	}
+	for _, h := range sc.header {
+		argv = append(argv, "-H", h)
+	}
+	if sc.bodyFile != "" {
+		argv = append(argv, "-body-file", sc.bodyFile)
+	}
+	if sc.expect != 0 {
+		argv = append(argv, "-expect", strconv.Itoa(sc.expect))
+	}
 	if idle > 0 {
 		argv = append(argv, "-idle", strconv.Itoa(idle))
 	}

@@ -1,11 +1,14 @@
 package harness
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/portcullis-gw/portcullis/bench/load"
 	"github.com/portcullis-gw/portcullis/bench/report"
 )
 
@@ -129,6 +132,10 @@ func TestPick(t *testing.T) {
 		{"all", []string{"all"}, nil, false},
 		{"usual order whatever the order asked", []string{"conns", "h1"}, []string{"h1", "conns"}, false},
 		{"unknown", []string{"h1", "h9"}, nil, true},
+		{"the waf group", []string{"waf"}, []string{"waf-get-pl1", "waf-json-pl1", "waf-attack-pl1", "waf-get-pl2", "waf-json-pl2", "waf-attack-pl2"}, false},
+		{"the waf group and a name in it", []string{"waf-json-pl2", "waf", "h1"}, []string{"h1", "waf-get-pl1", "waf-json-pl1", "waf-attack-pl1", "waf-get-pl2", "waf-json-pl2", "waf-attack-pl2"}, false},
+		{"one waf scenario", []string{"waf-attack-pl2", "h2"}, []string{"h2", "waf-attack-pl2"}, false},
+		{"a waf scenario that is not there", []string{"waf-post-pl3"}, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,7 +153,7 @@ func TestPick(t *testing.T) {
 			for _, s := range got {
 				names = append(names, s.name)
 			}
-			if len(names) != len(tc.want) || names[0] != tc.want[0] || names[1] != tc.want[1] {
+			if !slices.Equal(names, tc.want) {
 				t.Errorf("got %v, want %v", names, tc.want)
 			}
 		})
@@ -168,6 +175,10 @@ func TestDescribe(t *testing.T) {
 			"h1, 32 connections, closed loop, GET /1k, while 10,000 idle keep-alive connections are held open"},
 		{"reload", scenario{proto: "h1", method: "GET", path: "/1k", conns: 32, streams: 1, reload: true}, 0,
 			"h1, 32 connections, closed loop, GET /1k, while the contender reloads its configuration every 1s"},
+		{"waf json", wafScenarios()[1], 0, fmt.Sprintf("h1, 4 connections, closed loop, POST /0 with %d bytes of JSON and a browser's header, "+
+			"where {seq} is a number no other request of the run has; every answer must be 200", len(load.Expand(wafRequests["json"].body, 0)))},
+		{"waf attack", wafScenarios()[5], 0, "h1, 4 connections, closed loop, GET /1k?q={seq}%27+UNION+SELECT+password+FROM+users+WHERE+id%3D{seq}-- " +
+			"and a browser's header, where {seq} is a number no other request of the run has; every answer must be 403"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,7 +15,8 @@ const readyTimeout = 20 * time.Second
 
 // waitReady waits until p answers GET /1k on its plain address with 200,
 // which proves it proxies to the backend, and accepts TCP on its TLS
-// address.
+// address. The probe carries a browser's header, so that a WAF at a high
+// paranoia level lets it through.
 func waitReady(ctx context.Context, p *process, a addrs) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
@@ -42,6 +43,7 @@ func probe(ctx context.Context, client *http.Client, a addrs) error {
 	if err != nil {
 		return err
 	}
+	setHeader(req, wafHeader, 0)
 	resp, err := client.Do(req)
 	if err != nil {
 		return err

@@ -40,6 +40,20 @@ func (h *harness) scenario(ctx context.Context, sc scenario) *report.Scenario {
 		return out
 	}
 	dir := filepath.Join(h.work, sc.name)
+	if sc.bodyText != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			out.Skipped = err.Error()
+			return out
+		}
+		sc.bodyFile = filepath.Join(dir, "body")
+		if err := os.WriteFile(sc.bodyFile, []byte(sc.bodyText), 0o644); err != nil {
+			out.Skipped = err.Error()
+			return out
+		}
+	}
+	if sc.waf != nil {
+		out.Baseline = "nginx-modsec"
+	}
 	backend, ba, err := h.startBackend(ctx, dir)
 	if err != nil {
 		out.Skipped = "the backend did not start: " + err.Error()
@@ -50,6 +64,9 @@ func (h *harness) scenario(ctx context.Context, sc scenario) *report.Scenario {
 
 	var running []*instance
 	for _, c := range h.contenders {
+		if !c.runs(sc) {
+			continue
+		}
 		in := &instance{c: c, res: &report.Contender{Name: c.name, Hist: new(hist.Histogram)}}
 		if sc.reload {
 			in.res.SteadyHist = new(hist.Histogram)
@@ -130,6 +147,9 @@ func (h *harness) launch(ctx context.Context, dir string, sc scenario, in *insta
 		return err
 	}
 	a.h3 = c.h3
+	if sc.waf != nil {
+		a.paranoia = sc.waf.paranoia
+	}
 	if sc.reload {
 		a.variant = variants[0]
 		if c.reloadAPI {
@@ -149,6 +169,12 @@ func (h *harness) launch(ctx context.Context, dir string, sc scenario, in *insta
 	if err := waitReady(ctx, p, a); err != nil {
 		p.stop()
 		return err
+	}
+	if sc.waf != nil {
+		if err := checkWAF(ctx, a); err != nil {
+			p.stop()
+			return fmt.Errorf("not measured, it failed a check: %w", err)
+		}
 	}
 	if sc.reload {
 		if in.rel, err = h.newReloader(c, p, cdir, a); err != nil {

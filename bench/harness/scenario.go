@@ -2,9 +2,12 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portcullis-gw/portcullis/bench/load"
 )
 
 // scenario is one shape of load, run against every contender in turn.
@@ -34,10 +37,21 @@ type scenario struct {
 	// missing says which part of the gateway the scenario waits for; a
 	// scenario with it set is reported as skipped.
 	missing string
+	// waf marks the WAF scenarios, run by the contenders with a WAF only,
+	// each checked first with wafChecks.
+	waf *wafLoad
+	// header are extra request header lines, bodyText the request body
+	// (written to bodyFile for the load generator), expect the status
+	// every answer must have; load.Seq in the path's query, the header
+	// and the body varies each request.
+	header   []string
+	bodyText string
+	bodyFile string
+	expect   int
 }
 
 // scenarios is every scenario in the order they run and are reported.
-var scenarios = []scenario{
+var scenarios = slices.Concat([]scenario{
 	{name: "h1", title: "plain proxy, HTTP/1.1 → HTTP/1.1", proto: "h1", method: "GET", path: "/1k",
 		conns: 32, streams: 1, cross: "wrk"},
 	{name: "h2", title: "TLS, HTTP/2 → HTTP/1.1", proto: "h2", tls: true, method: "GET", path: "/1k",
@@ -54,12 +68,17 @@ var scenarios = []scenario{
 		method: "GET", path: "/1k", conns: 32, streams: 1, idle: true},
 	{name: "reload", title: "reload under load: the configuration rewritten and reloaded during the h1 load", proto: "h1",
 		method: "GET", path: "/1k", conns: 32, streams: 1, reload: true},
-	{name: "waf", title: "WAF: the CRS at paranoia level 1, against nginx with ModSecurity v3",
-		missing: "not built yet: the gateway has no WAF; a later issue adds it and this scenario"},
+}, wafScenarios(), []scenario{
 	{name: "policy", title: "AuthorizationPolicy on SPIFFE identities from mutual TLS",
 		missing: "not built yet: the gateway has no AuthorizationPolicy; a later issue adds it and this scenario"},
 	{name: "egress", title: "egress: CONNECT through the forward proxy",
 		missing: "not built yet: the gateway has no egress proxy; a later issue adds it and this scenario"},
+})
+
+// inGroup says whether the scenario is in the group -scenario names:
+// "waf" is every WAF scenario.
+func (s scenario) inGroup(name string) bool {
+	return name == "waf" && s.waf != nil
 }
 
 // describe says what load the scenario sends, for the report; idle is the
@@ -74,6 +93,13 @@ func (s scenario) describe(idle int, every time.Duration) string {
 		conns = fmt.Sprintf("%d concurrent clients, a new connection and TLS handshake (X25519, ECDSA P-256) per request", s.conns)
 	}
 	req := s.method + " " + s.path
+	if s.waf != nil {
+		if s.bodyText != "" {
+			req += fmt.Sprintf(" with %d bytes of JSON", len(load.Expand(s.bodyText, 0)))
+		}
+		req += fmt.Sprintf(" and a browser's header, where %s is a number no other request of the run has; every answer must be %d",
+			load.Seq, s.expect)
+	}
 	switch {
 	case s.body >= 1<<20 && s.body%(1<<20) == 0:
 		req = fmt.Sprintf("%s with a %d MiB body", req, s.body>>20)
@@ -102,13 +128,24 @@ func pick(names []string) ([]scenario, error) {
 	}
 	var out []scenario
 	for _, s := range scenarios {
-		if want[s.name] {
+		picked := false
+		for n := range want {
+			if s.name == n || s.inGroup(n) {
+				picked = true
+			}
+		}
+		if picked {
 			out = append(out, s)
-			delete(want, s.name)
+		}
+	}
+	for _, s := range scenarios {
+		delete(want, s.name)
+		if s.waf != nil {
+			delete(want, "waf")
 		}
 	}
 	if len(want) > 0 {
-		var known []string
+		known := []string{"waf"}
 		for _, s := range scenarios {
 			known = append(known, s.name)
 		}

@@ -53,6 +53,8 @@ type streamer struct {
 	method  string
 	target  *url.URL
 	body    []byte
+	header  []string
+	expect  int
 	timeout time.Duration
 }
 
@@ -69,6 +71,9 @@ func (s *streamer) do() (int64, error) {
 		req.ContentLength = int64(len(s.body))
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
+	for _, h := range s.header {
+		req.Header.Set(headerValue(h))
+	}
 	resp, err := s.rt.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		return 0, err
@@ -78,8 +83,5 @@ func (s *streamer) do() (int64, error) {
 	if err != nil {
 		return n, fmt.Errorf("reading body: %w", err)
 	}
-	if resp.StatusCode >= 400 {
-		return n, &statusError{code: resp.StatusCode}
-	}
-	return n, nil
+	return n, checkStatus(resp.StatusCode, s.expect)
 }

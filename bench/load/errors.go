@@ -14,11 +14,21 @@ import (
 	"github.com/quic-go/quic-go"
 )
 
-// statusError is an answer with a status of 400 or more: the request got
-// through, but it is not a success a load figure may count.
+// statusError is an answer with a status of 400 or more, or one other
+// than the status expected: the request got through, but it is not a
+// success a load figure may count.
 type statusError struct{ code int }
 
 func (e *statusError) Error() string { return fmt.Sprintf("status %d", e.code) }
+
+// checkStatus judges an answer's status: with expect zero any status below
+// 400 counts, else only expect does.
+func checkStatus(code, expect int) error {
+	if (expect == 0 && code >= 400) || (expect != 0 && code != expect) {
+		return &statusError{code: code}
+	}
+	return nil
+}
 
 // classify names the kind of a failed request, so the report can tell a
 // proxy that refuses connections from one that answers 502.

@@ -25,17 +25,36 @@ type h1Conn struct {
 	fresh bool
 	// bufSize is the read buffer's size.
 	bufSize int
+	// expect is the status that counts as an answer (Config.Expect).
+	expect int
+	// headAt and bodyAt are where head and body hold a request's number
+	// (Seq); each connection has its own copy of head and body then. seq
+	// is the next request's number and step the distance to the one after,
+	// the number of connections, so no two requests of a run share one.
+	headAt, bodyAt []int
+	seq, step      uint64
 
 	conn net.Conn
 	br   *bufio.Reader
 }
 
-// h1Head formats the request head once for the whole run.
-func h1Head(method, path, host string, bodySize int, closeConn bool) []byte {
+// h1Head formats the request head once for the whole run, with the extra
+// header lines given.
+func h1Head(method, path, host string, header []string, bodySize int, closeConn bool) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: portcullis-load\r\n", method, path, host)
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, host)
+	if !hasHeader(header, "User-Agent") {
+		b.WriteString("User-Agent: portcullis-load\r\n")
+	}
+	for _, h := range header {
+		name, value := headerValue(h)
+		fmt.Fprintf(&b, "%s: %s\r\n", name, value)
+	}
 	if method == "POST" {
-		fmt.Fprintf(&b, "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n", bodySize)
+		if !hasHeader(header, "Content-Type") {
+			b.WriteString("Content-Type: application/octet-stream\r\n")
+		}
+		fmt.Fprintf(&b, "Content-Length: %d\r\n", bodySize)
 	}
 	if closeConn {
 		b.WriteString("Connection: close\r\n")
@@ -78,6 +97,11 @@ func (c *h1Conn) exchange() (n int64, keep bool, err error) {
 	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
 		return 0, false, err
 	}
+	if c.headAt != nil || c.bodyAt != nil {
+		fillSeq(c.head, c.headAt, c.seq)
+		fillSeq(c.body, c.bodyAt, c.seq)
+		c.seq += c.step
+	}
 	if len(c.body) == 0 {
 		_, err = c.conn.Write(c.head)
 	} else {
@@ -87,12 +111,13 @@ func (c *h1Conn) exchange() (n int64, keep bool, err error) {
 	if err != nil {
 		return 0, false, err
 	}
-	return readResponse(c.br)
+	return readResponse(c.br, c.expect)
 }
 
 // readResponse reads one response and discards its body. keep is false
-// when the server will close the connection after it.
-func readResponse(br *bufio.Reader) (n int64, keep bool, err error) {
+// when the server will close the connection after it. A status other than
+// expect (with expect zero, one of 400 or more) is a statusError.
+func readResponse(br *bufio.Reader, expect int) (n int64, keep bool, err error) {
 	for {
 		line, err := readLine(br)
 		if err != nil {
@@ -133,9 +158,6 @@ func readResponse(br *bufio.Reader) (n int64, keep bool, err error) {
 		if err != nil {
 			return n, false, err
 		}
-		if code >= 400 {
-			return n, keep, &statusError{code: code}
-		}
-		return n, keep, nil
+		return n, keep, checkStatus(code, expect)
 	}
 }

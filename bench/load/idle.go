@@ -15,7 +15,7 @@ func holdIdle(ctx context.Context, u *url.URL, cfg Config, tlsConf *tls.Config) 
 	if cfg.Idle == 0 {
 		return nil, 0
 	}
-	head := h1Head("GET", u.RequestURI(), u.Host, 0, false)
+	head := h1Head("GET", u.RequestURI(), u.Host, nil, 0, false)
 	dial := dialer(u, tlsConf, cfg.Timeout)
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -8,10 +8,13 @@
 package load
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,9 +34,20 @@ type Config struct {
 	// Rate is the fixed request rate of an open-loop run, in requests per
 	// second; zero runs closed-loop.
 	Rate float64
-	// Method is GET or POST; a POST sends BodySize bytes.
+	// Method is GET or POST; a POST sends Body, or BodySize zero bytes
+	// when Body is nil.
 	Method   string
 	BodySize int
+	Body     []byte
+	// Header holds extra request header lines, "Name: value"; a
+	// Content-Type or User-Agent among them replaces the load generator's
+	// own.
+	Header []string
+	// Expect is the status that counts as an answer; any other is an
+	// error of kind status_<code>. Zero counts every status below 400.
+	// A WAF's attack load expects 403, so that a WAF that lets the attack
+	// through cannot score.
+	Expect int
 	// NewConn opens a new connection (a full TLS handshake over https) for
 	// every request: the handshake-cost scenario. HTTP/1.1 only.
 	NewConn bool
@@ -86,6 +100,26 @@ func (c *Config) validate() (*url.URL, error) {
 	}
 	if c.Method != "GET" && c.Method != "POST" {
 		errs = append(errs, fmt.Errorf("method must be GET or POST, got %q", c.Method))
+	}
+	if c.Body != nil && c.Method != "POST" {
+		errs = append(errs, fmt.Errorf("a body needs method POST, got %s", c.Method))
+	}
+	if c.Expect != 0 && (c.Expect < 100 || c.Expect > 599) {
+		errs = append(errs, fmt.Errorf("expected status must be 100 to 599, got %d", c.Expect))
+	}
+	for _, h := range c.Header {
+		if err := checkHeader(h); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	varied := strings.Contains(u.RawQuery, Seq) || bytes.Contains(c.Body, []byte(Seq)) || slices.ContainsFunc(c.Header, func(h string) bool {
+		return strings.Contains(h, Seq)
+	})
+	if strings.Contains(u.Path, Seq) {
+		errs = append(errs, fmt.Errorf("url %q: %s varies the query, not the path", c.URL, Seq))
+	}
+	if varied && c.Proto != "h1" {
+		errs = append(errs, fmt.Errorf("%s varies HTTP/1.1 requests only, got proto %s", Seq, c.Proto))
 	}
 	if c.NewConn && c.Proto != "h1" {
 		errs = append(errs, fmt.Errorf("a new connection per request is for h1 only, got %s", c.Proto))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -125,13 +126,24 @@ func dialer(u *url.URL, tlsConf *tls.Config, timeout time.Duration) func() (net.
 func workers(u *url.URL, cfg Config, tlsConf *tls.Config) (dos []func() (int64, error), closers []func()) {
 	var body []byte
 	if cfg.Method == "POST" {
-		body = make([]byte, cfg.BodySize)
+		body = cfg.Body
+		if body == nil {
+			body = make([]byte, cfg.BodySize)
+		}
 	}
 	if cfg.Proto == "h1" {
-		head := h1Head(cfg.Method, u.RequestURI(), u.Host, len(body), cfg.NewConn)
+		body, bodyAt := slots(body)
+		head, headAt := slots(h1Head(cfg.Method, u.RequestURI(), u.Host, cfg.Header, len(body), cfg.NewConn))
 		dial := dialer(u, tlsConf, cfg.Timeout)
-		for range cfg.Conns {
-			c := &h1Conn{dial: dial, head: head, body: body, timeout: cfg.Timeout, fresh: cfg.NewConn, bufSize: 32 << 10}
+		for i := range cfg.Conns {
+			c := &h1Conn{dial: dial, head: head, body: body, timeout: cfg.Timeout, fresh: cfg.NewConn, bufSize: 32 << 10,
+				expect: cfg.Expect}
+			if headAt != nil || bodyAt != nil {
+				// Each connection writes its requests' numbers into
+				// its own copy.
+				c.head, c.body = slices.Clone(head), slices.Clone(body)
+				c.headAt, c.bodyAt, c.seq, c.step = headAt, bodyAt, uint64(i), uint64(cfg.Conns)
+			}
 			dos = append(dos, c.do)
 			closers = append(closers, c.close)
 		}
@@ -141,7 +153,7 @@ func workers(u *url.URL, cfg Config, tlsConf *tls.Config) (dos []func() (int64, 
 		rt := newTransport(cfg.Proto, tlsConf, cfg.Streams)
 		closers = append(closers, rt.CloseIdleConnections)
 		for range cfg.Streams {
-			s := &streamer{rt: rt, method: cfg.Method, target: u, body: body, timeout: cfg.Timeout}
+			s := &streamer{rt: rt, method: cfg.Method, target: u, body: body, header: cfg.Header, expect: cfg.Expect, timeout: cfg.Timeout}
 			dos = append(dos, s.do)
 		}
 	}

@@ -133,9 +133,29 @@ func TestConfigValidate(t *testing.T) {
 		{"negative rate", func(c *Config) { c.Rate = -1 }},
 		{"bad method", func(c *Config) { c.Method = "DELETE" }},
 		{"new connection on h3", func(c *Config) { c.NewConn, c.Proto, c.URL = true, "h3", "https://127.0.0.1:1/" }},
+		{"a body on a GET", func(c *Config) { c.Body = []byte("x") }},
+		{"expected status out of range", func(c *Config) { c.Expect = 42 }},
+		{"header without a colon", func(c *Config) { c.Header = []string{"Accept"} }},
+		{"header name with a space", func(c *Config) { c.Header = []string{"Bad Name: x"} }},
+		{"header value smuggling a line", func(c *Config) { c.Header = []string{"X-A: a\r\nX-Injected: b"} }},
+		{"header value with a bare LF", func(c *Config) { c.Header = []string{"X-A: a\nb"} }},
+		{"header value with NUL", func(c *Config) { c.Header = []string{"X-A: a\x00"} }},
+		{"header that frames the request: host", func(c *Config) { c.Header = []string{"Host: evil.example"} }},
+		{"header that frames the request: content-length", func(c *Config) { c.Header = []string{"content-length: 5"} }},
+		{"header that frames the request: transfer-encoding", func(c *Config) { c.Header = []string{"Transfer-Encoding: chunked"} }},
+		{"header that frames the request: connection", func(c *Config) { c.Header = []string{"Connection: close"} }},
+		{"seq in the path", func(c *Config) { c.URL = "http://127.0.0.1:1/{seq}" }},
+		{"seq on h2c", func(c *Config) { c.Proto, c.URL = "h2c", "http://127.0.0.1:1/?q={seq}" }},
+		{"seq in a header on h2c", func(c *Config) { c.Proto, c.Header = "h2c", []string{"X-N: {seq}"} }},
 	}
 	if _, err := good.validate(); err != nil {
 		t.Fatalf("valid config: got %v, want nil", err)
+	}
+	varied := good
+	varied.URL, varied.Method, varied.Body = "http://127.0.0.1:1/0?q={seq}", "POST", []byte(`{"n":{seq}}`)
+	varied.Header, varied.Expect = []string{"Content-Type: application/json", "Accept: */*", "X-N: {seq}"}, 403
+	if _, err := varied.validate(); err != nil {
+		t.Fatalf("valid varied config: got %v, want nil", err)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

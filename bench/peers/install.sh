@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the peers the bench harness compares the gateway with, and the
-# cross-check load tools, from Debian's packages. A package this release does
-# not carry is skipped with a note: the harness skips a peer that is missing.
+# cross-check load tools, from Debian's packages: nginx, HAProxy, Caddy, wrk,
+# h2load, and for the WAF scenarios nginx's ModSecurity v3 module and
+# Debian's CRS 3 (the CRS v4 comes from the gateway's own Go module). A
+# package this release does not carry is skipped with a note: the harness
+# skips a peer that is missing.
 set -u
 
 packages=(nginx haproxy caddy wrk nghttp2-client libnginx-mod-http-modsecurity modsecurity-crs)

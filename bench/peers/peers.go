@@ -2,8 +2,10 @@
 // with: nginx, HAProxy and Caddy as their docs recommend for reverse
 // proxying, and the gateway's own routes file, as text templates filled in
 // with the ports, files and worker count of one run, and for the reload
-// scenario with one of two variants that differ only in a response header. install.sh beside them
-// installs the peers from Debian's packages.
+// scenario with one of two variants that differ only in a response header.
+// In the WAF scenarios the gateway runs a WAF profile and nginx runs
+// ModSecurity v3 with the same settings (modsecurity.conf.tmpl).
+// install.sh beside them installs the peers from Debian's packages.
 package peers
 
 import (
@@ -48,6 +50,31 @@ type Params struct {
 	// Admin is Caddy's admin address in the reload scenario, which reloads
 	// Caddy through its admin API; empty turns the admin endpoint off.
 	Admin string
+	// WAF is set in the WAF scenarios: the gateway inspects every request
+	// with a WAF profile, and nginx with ModSecurity, both with these
+	// settings.
+	WAF *WAF
+}
+
+// WAF are the settings both sides of a WAF scenario share, the profile's
+// and the CRS's, and where nginx finds ModSecurity and the rules.
+type WAF struct {
+	// Paranoia is the CRS's paranoia level, blocking and executing.
+	Paranoia int
+	// InboundThreshold and OutboundThreshold are the CRS's anomaly
+	// thresholds.
+	InboundThreshold, OutboundThreshold int
+	// BodyLimit is the request body read (past it the request is
+	// refused); InspectedBytes, Args and Depth the profile's limits on
+	// what the rules inspect.
+	BodyLimit, InspectedBytes, Args, Depth int
+	// Module is nginx's ModSecurity module; RulesFile the ModSecurity
+	// configuration rendered from ModSecurity, which includes CRSSetup and
+	// then CRSRules (a glob). CRS3 selects CRS 3's names of the paranoia
+	// variables; UnicodeMap is ModSecurity's unicode.mapping, if found.
+	Module, RulesFile, CRSSetup, CRSRules string
+	CRS3                                  bool
+	UnicodeMap                            string
 }
 
 // Names are the templates' file names.
@@ -56,10 +83,14 @@ const (
 	HAProxy    = "haproxy.cfg.tmpl"
 	Caddy      = "Caddyfile.tmpl"
 	Portcullis = "portcullis.yaml.tmpl"
+	// ModSecurity is nginx's ModSecurity configuration in the WAF
+	// scenarios.
+	ModSecurity = "modsecurity.conf.tmpl"
 )
 
 var funcs = template.FuncMap{
 	"sub": func(a, b int) int { return a - b },
+	"add": func(a, b int) int { return a + b },
 	"port": func(addr string) (string, error) {
 		_, p, err := net.SplitHostPort(addr)
 		return p, err

@@ -15,6 +15,13 @@ var targetText = map[string]string{
 	"h3":     "req/s ≥ 0.8× the gateway's own h2",
 	"conns":  "peak RSS < 100 MiB holding 10,000 idle keep-alive connections",
 	"reload": "no errors during reloads",
+	// The WAF's, over nginx with ModSecurity v3 on the same CRS v4.
+	"waf-get-pl1":    "WAF, benign GET, PL1: req/s ≥ 2× nginx + ModSecurity's (target 3×)",
+	"waf-json-pl1":   "WAF, 4 KiB JSON POST, PL1: req/s ≥ 5× nginx + ModSecurity's (target 10×)",
+	"waf-attack-pl1": "WAF, attack, PL1: no target; the figures beside nginx + ModSecurity's",
+	"waf-get-pl2":    "WAF, benign GET, PL2: req/s ≥ 2× nginx + ModSecurity's (target 3×)",
+	"waf-json-pl2":   "WAF, 4 KiB JSON POST, PL2: req/s ≥ 5× nginx + ModSecurity's (target 10×)",
+	"waf-attack-pl2": "WAF, attack, PL2: no target; the figures beside nginx + ModSecurity's",
 }
 
 // Markdown writes the report as Markdown: the run's facts, a summary of
@@ -94,7 +101,7 @@ func scenario(b *strings.Builder, r *Report, sc *Scenario) {
 		return
 	}
 	fmt.Fprintf(b, "Load: %s.\n\n", sc.Load)
-	b.WriteString("| contender | req/s | spread | p50 | p99 | p99.9 | errors | CPU s / 10k req | peak RSS | × backend | × nginx | target |\n")
+	fmt.Fprintf(b, "| contender | req/s | spread | p50 | p99 | p99.9 | errors | CPU s / 10k req | peak RSS | × backend | × %s | target |\n", sc.baseline())
 	b.WriteString("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	var skipped, errs []string
 	for _, c := range sc.Contenders {

@@ -72,6 +72,10 @@ type Scenario struct {
 	// ApplyWithin is how long a reload had to be in force to count as
 	// applied; empty in older reports, where it was ReloadEvery.
 	ApplyWithin string `json:"apply_within,omitempty"`
+	// Baseline is the contender the × column divides by: nginx, unless
+	// the scenario names another (nginx with ModSecurity in the WAF
+	// scenarios).
+	Baseline string `json:"baseline,omitempty"`
 	// Skipped says why the scenario did not run; empty when it ran.
 	Skipped    string       `json:"skipped,omitempty"`
 	Contenders []*Contender `json:"contenders,omitempty"`

@@ -19,7 +19,8 @@ type Summary struct {
 	CPUPer10k  float64 `json:"cpu_s_per_10k"`
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
 	// VsBackend and VsNginx are the median req/s over the backend alone's
-	// and over nginx's; zero when that contender did not run.
+	// and over the scenario's baseline's (nginx's, or the one
+	// Scenario.Baseline names); zero when that contender did not run.
 	VsBackend float64 `json:"vs_backend,omitempty"`
 	VsNginx   float64 `json:"vs_nginx,omitempty"`
 	// Target is the verdict against the project's target for this scenario
@@ -153,13 +154,21 @@ func (r *Report) Finish() {
 		for _, c := range sc.Contenders {
 			c.summarize(r.Method.WidePct)
 		}
-		base, nginx := sc.find("backend"), sc.find("nginx")
+		base, nginx := sc.find("backend"), sc.find(sc.baseline())
 		for _, c := range sc.Contenders {
 			c.Summary.VsBackend = ratio(c, base)
 			c.Summary.VsNginx = ratio(c, nginx)
 		}
 	}
 	r.judge()
+}
+
+// baseline names the contender the × column divides by.
+func (sc *Scenario) baseline() string {
+	if sc.Baseline != "" {
+		return sc.Baseline
+	}
+	return "nginx"
 }
 
 // find returns the named contender if it ran, else nil.

@@ -1,6 +1,9 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // The project's targets, as the bench issue states them.
 const (
@@ -15,9 +18,18 @@ const (
 	idleConns    = 10_000
 )
 
-// Verdicts.
+// The WAF's floors and targets: req/s over nginx with ModSecurity on the
+// same CRS, by load.
+var wafGoals = map[string]struct{ floor, target float64 }{
+	"get":  {2, 3},
+	"json": {5, 10},
+}
+
+// Verdicts. FloorMet is a WAF figure past its floor and short of its
+// target.
 const (
 	Pass       = "pass"
+	FloorMet   = "floor met"
 	FallsShort = "falls short"
 	NotJudged  = "n/a"
 )
@@ -78,6 +90,9 @@ func (r *Report) judge() {
 		case "reload":
 			s.Target, s.TargetNote = judgeReload(g)
 		}
+		if strings.HasPrefix(sc.Name, "waf-") {
+			judgeWAF(sc, g)
+		}
 	}
 }
 
@@ -106,4 +121,41 @@ func (r *Report) scenario(name string) *Scenario {
 		}
 	}
 	return nil
+}
+
+// judgeWAF sets the gateway's verdict in a WAF scenario (waf-<load>-pl<n>)
+// against the floor and target of its load, and gives its CPU per request
+// and latency beside the baseline's; the attack load has no target.
+func judgeWAF(sc *Scenario, g *Contender) {
+	s := &g.Summary
+	base := sc.find(sc.baseline())
+	if base == nil {
+		s.Target, s.TargetNote = NotJudged, sc.baseline()+" did not run"
+		return
+	}
+	b := base.Summary
+	r := s.RPS.Median / b.RPS.Median
+	s.TargetNote = fmt.Sprintf("req/s %.2f× %s", r, sc.baseline())
+	kind, _, _ := strings.Cut(strings.TrimPrefix(sc.Name, "waf-"), "-")
+	goal, ok := wafGoals[kind]
+	if ok {
+		s.TargetNote += fmt.Sprintf(" (floor ≥ %g, target ≥ %g)", goal.floor, goal.target)
+	}
+	if b.CPUPer10k > 0 && s.CPUPer10k > 0 {
+		s.TargetNote += fmt.Sprintf("; CPU per request %.2f× its", s.CPUPer10k/b.CPUPer10k)
+	}
+	s.TargetNote += fmt.Sprintf("; p50 %s vs %s, p99 %s vs %s", us(s.P50), us(b.P50), us(s.P99), us(b.P99))
+	switch {
+	case !ok:
+		s.Target = NotJudged
+	case r >= goal.target:
+		s.Target = Pass
+	case r >= goal.floor:
+		s.Target = FloorMet
+	default:
+		s.Target = FallsShort
+	}
+	if ok {
+		s.TargetWide = unsettled(s.RPS, b.RPS, goal.floor)
+	}
 }

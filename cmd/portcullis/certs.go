@@ -5,12 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
+	"github.com/portcullis-gw/portcullis/routes/identity"
 	"github.com/portcullis-gw/portcullis/routes/identity/devca"
 )
 
@@ -18,7 +21,7 @@ const certsUsage = `usage:
   portcullis certs init --trust-domain DOMAIN --dir DIR [--ttl DURATION]
       make a development root CA for DOMAIN in DIR (ca.crt, ca.key); refuses to overwrite one
   portcullis certs issue --dir DIR --spiffe-id ID [--dns NAME]... [--ttl 24h] [--out-dir OUT]
-      issue an X.509-SVID for ID from DIR's CA into OUT (default DIR/<ID's path>):
+      issue an X.509-SVID for ID from DIR's CA into OUT (default DIR/<ID's path, / as -, - as _-, _ as __>):
       tls.crt, tls.key and ca.crt, as cert-manager's csi-driver-spiffe writes them
   portcullis certs bundle --dir DIR [--out FILE]
       print DIR's trust bundle, or write it to FILE
@@ -141,7 +144,7 @@ func certsIssue(args []string, stdout, stderr io.Writer) int {
 	var dns stringList
 	fs.Var(&dns, "dns", "a DNS name to add as a SAN (repeatable)")
 	ttl := fs.Duration("ttl", devca.DefaultTTL, "how long the SVID is valid")
-	outDir := fs.String("out-dir", "", "where to write tls.crt, tls.key and ca.crt (default DIR/<ID's path with - for />)")
+	outDir := fs.String("out-dir", "", "where to write tls.crt, tls.key and ca.crt (default DIR/<ID's path, / as -, - as _-, _ as __>)")
 	if code := parseCerts(fs, args, 0, stderr); code >= 0 {
 		return code
 	}
@@ -164,6 +167,10 @@ func certsIssue(args []string, stdout, stderr io.Writer) int {
 	}
 	svid, err := ca.Issue(id, devca.IssueOptions{DNSNames: dns, TTL: *ttl})
 	if err != nil {
+		fmt.Fprintln(stderr, "portcullis certs issue:", err)
+		return 1
+	}
+	if err := ownFolder(out, id); err != nil {
 		fmt.Fprintln(stderr, "portcullis certs issue:", err)
 		return 1
 	}
@@ -209,4 +216,30 @@ func printWrote(w io.Writer, paths []string) {
 	for _, p := range paths {
 		fmt.Fprintln(w, "wrote", p)
 	}
+}
+
+// ownFolder refuses dir when it holds the SVID of another ID than id, so
+// that issuing one identity never overwrites another's files; an SVID of
+// id itself is renewed.
+func ownFolder(dir string, id spiffeid.ID) error {
+	p := filepath.Join(dir, devca.CertFile)
+	pemBytes, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	certs, _, err := readCertificates(pemBytes)
+	if err != nil {
+		return fmt.Errorf("%s holds no certificate this command wrote; remove it or choose another --out-dir", p)
+	}
+	other, _, err := identity.IDFromCert(certs[0])
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s holds a certificate without a SPIFFE ID; remove it or choose another --out-dir", p)
+	case other != id:
+		return fmt.Errorf("%s holds the SVID of %s, not %s; remove it or choose another --out-dir", p, other, id)
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/routes/identity/devca"
 	"github.com/portcullis-gw/portcullis/waf"
@@ -183,7 +184,7 @@ func TestReadmeIdentityExample(t *testing.T) {
 	}
 	os.MkdirAll(filepath.Join(dir, "partner"), 0o700)
 	os.WriteFile(filepath.Join(dir, "partner", "ca.crt"), partner.BundlePEM(), 0o600)
-	reg, _ := registry(waf.New(waf.Options{}))
+	reg, _ := registry(waf.New(waf.Options{}), authz.New(nil))
 	cfg, err := routes.Parse(filepath.Join(dir, "README.md"), example, reg)
 	if err != nil {
 		t.Fatalf("README identity example: %v", err)

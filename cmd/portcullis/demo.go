@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -23,8 +25,14 @@ import (
 var (
 	demoTrustDomain = spiffeid.RequireTrustDomainFromString("cluster.local")
 	demoGatewayID   = spiffeid.RequireFromPath(demoTrustDomain, "/ns/demo/sa/gateway")
-	demoClientID    = spiffeid.RequireFromPath(demoTrustDomain, "/ns/demo/sa/client")
+	demoClientID    = spiffeid.RequireFromPath(demoTrustDomain, "/ns/allowed-namespace/sa/client")
 )
+
+// demoPolicies are the demo's AuthorizationPolicy documents, written into
+// the state directory's policies folder at each start.
+//
+//go:embed demo-policies.yaml
+var demoPolicies []byte
 
 // demoSVIDMargin is how long the gateway's SVID must still be valid to be
 // reused at start; an older one is issued again.
@@ -67,14 +75,21 @@ func renderDemo(demo []byte, dir string) []byte {
 	}
 	// The paths stand in double-quoted YAML strings, whose escapes JSON's
 	// are a subset of.
-	quoted, _ := json.Marshal(filepath.ToSlash(dir))
-	return []byte(strings.ReplaceAll(string(demo), "STATE_DIR", string(quoted[1:len(quoted)-1])))
+	quote := func(s string) string { q, _ := json.Marshal(s); return string(q[1 : len(q)-1]) }
+	dir = filepath.ToSlash(dir)
+	glob := strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(dir)
+	return []byte(strings.NewReplacer("STATE_DIR", quote(dir), "STATE_GLOB", quote(glob)).Replace(string(demo)))
 }
 
 // prepareDemoState makes dir (0700) with a development CA for cluster.local
 // and the gateway's SVID issued by it, keeping either when it is already
 // there and still good. It returns what it made.
 func prepareDemoState(dir string) (made []string, err error) {
+	if !utf8.ValidString(dir) {
+		// The paths go into the demo's YAML, which is Unicode text: a
+		// name that is not UTF-8 would reach it changed.
+		return nil, fmt.Errorf("the state directory %q is not valid UTF-8, which the demo's routes file cannot hold; choose another --state-dir", dir)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -89,6 +104,14 @@ func prepareDemoState(dir string) (made []string, err error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "policies"), 0o700); err != nil {
+		return nil, err
+	}
+	policies := filepath.Join(dir, "policies", "demo.yaml")
+	if err := os.WriteFile(policies, demoPolicies, 0o600); err != nil {
+		return nil, err
+	}
+	made = append(made, policies)
 	svidDir := filepath.Join(dir, svidDirName(demoGatewayID))
 	if demoSVIDGood(svidDir, ca) {
 		return made, nil
@@ -117,10 +140,15 @@ func demoSVIDGood(dir string, ca *devca.CA) bool {
 	return leaf != nil && leaf.CheckSignatureFrom(ca.Cert) == nil && time.Until(leaf.NotAfter) > demoSVIDMargin
 }
 
-// svidDirName is where certs issue writes id's files by default.
+// svidDirName is where certs issue writes id's files by default: id's
+// path with '-' between its segments. A segment's own '-' and '_' are
+// written "_-" and "__", so that no two IDs share a folder: ns/a-b is
+// ns-a_-b, ns/a/b is ns-a-b.
 func svidDirName(id spiffeid.ID) string {
-	return strings.ReplaceAll(strings.Trim(id.Path(), "/"), "/", "-")
+	return svidDirReplacer.Replace(strings.TrimPrefix(id.Path(), "/"))
 }
+
+var svidDirReplacer = strings.NewReplacer("_", "__", "-", "_-", "/", "-")
 
 // shellWord quotes s for a POSIX shell when it holds anything but plain
 // path characters, so that a printed command can be pasted.
@@ -136,7 +164,7 @@ func shellWord(s string) string {
 func demoMeshCommands(dir, addr string) (issue, curl string) {
 	client := filepath.Join(dir, svidDirName(demoClientID))
 	issue = fmt.Sprintf("portcullis certs issue --dir %s --spiffe-id %s", shellWord(dir), demoClientID)
-	curl = fmt.Sprintf("curl --cert %s --key %s --cacert %s https://%s/echo",
+	curl = fmt.Sprintf("curl --cert %s --key %s --cacert %s https://%s/allowed-path/echo",
 		shellWord(filepath.Join(client, devca.CertFile)), shellWord(filepath.Join(client, devca.KeyFile)),
 		shellWord(filepath.Join(dir, devca.CACertFile)), addr)
 	return issue, curl

@@ -23,6 +23,7 @@ import (
 
 	"github.com/portcullis-gw/portcullis/egress"
 	"github.com/portcullis-gw/portcullis/gateway"
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -61,7 +62,7 @@ func TestDemoEgressAsTheREADMEShows(t *testing.T) {
 		c, err := d.DialContext(ctx, "tcp", siteAddr.String())
 		return c, siteAddr, err
 	}
-	reg, err := registry(waf.New(waf.Options{}))
+	reg, err := registry(waf.New(waf.Options{}), authz.New(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -55,7 +56,7 @@ func TestDemoMeshSession(t *testing.T) {
 	}
 	start := c.waitLog(t, meshStart)
 	issue, curl := start["issue"].(string), start["curl"].(string)
-	wantIssue := "portcullis certs issue --dir " + dir + " --spiffe-id spiffe://cluster.local/ns/demo/sa/client"
+	wantIssue := "portcullis certs issue --dir " + dir + " --spiffe-id spiffe://cluster.local/ns/allowed-namespace/sa/client"
 	if issue != wantIssue {
 		t.Fatalf("printed issue command: got %q, want %q", issue, wantIssue)
 	}
@@ -80,7 +81,7 @@ func TestDemoMeshSession(t *testing.T) {
 	if len(f) != 8 || f[0] != "curl" || f[1] != "--cert" || f[3] != "--key" || f[5] != "--cacert" || !strings.HasPrefix(f[7], "https://127.0.0.1:") {
 		t.Fatalf("printed curl command: got %q", curl)
 	}
-	clientDir := filepath.Join(dir, "ns-demo-sa-client")
+	clientDir := filepath.Join(dir, "ns-allowed_-namespace-sa-client")
 	if f[2] != filepath.Join(clientDir, "tls.crt") || f[4] != filepath.Join(clientDir, "tls.key") || f[6] != filepath.Join(dir, "ca.crt") {
 		t.Errorf("printed curl command: got %q, want the files certs issue wrote", curl)
 	}
@@ -89,7 +90,7 @@ func TestDemoMeshSession(t *testing.T) {
 			t.Errorf("README's curl: got %s, want %s", readmeFile, f[2+2*i])
 		}
 	}
-	if want := "https://127.0.0.1:15443/echo"; string(session[5]) != want || !strings.HasSuffix(f[7], "/echo") {
+	if want := "https://127.0.0.1:15443/allowed-path/echo"; string(session[5]) != want || !strings.HasSuffix(f[7], "/allowed-path/echo") {
 		t.Errorf("README's curl: got %s, want %s", session[5], want)
 	}
 
@@ -107,13 +108,14 @@ func TestDemoMeshSession(t *testing.T) {
 	}
 	xfcc := strings.Join(echo.Headers["X-Forwarded-Client-Cert"], ",")
 	if !strings.HasPrefix(xfcc, "By=spiffe://cluster.local/ns/demo/sa/gateway;Hash=") ||
-		!strings.HasSuffix(xfcc, ";URI=spiffe://cluster.local/ns/demo/sa/client") {
+		!strings.HasSuffix(xfcc, ";URI=spiffe://cluster.local/ns/allowed-namespace/sa/client") {
 		t.Errorf("echo's x-forwarded-client-cert: got %q, want the gateway's element naming the client", xfcc)
 	}
 	waitFor(t, "the access log line with the caller's SPIFFE ID", func() bool {
-		return strings.Contains(c.stdout.String(), `"GET /echo HTTP/1.1" 200 `) &&
-			strings.Contains(c.stdout.String(), `"spiffe://cluster.local/ns/demo/sa/client"`+"\n")
+		return strings.Contains(c.stdout.String(), `"GET /allowed-path/echo HTTP/1.1" 200 `) &&
+			strings.Contains(c.stdout.String(), `"spiffe://cluster.local/ns/allowed-namespace/sa/client"`+"\n")
 	})
+	demoDenials(t, readme, dir, clientDir, f[7])
 
 	if resp, err := meshClient(t, dir, "").Get(f[7]); err == nil {
 		resp.Body.Close()
@@ -173,7 +175,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestDemoStateDirSpelling checks that any state directory's name reaches
 // the identity block as it is, and the printed commands paste into a shell.
 func TestDemoStateDirSpelling(t *testing.T) {
-	reg, err := registry(waf.New(waf.Options{}))
+	reg, err := registry(waf.New(waf.Options{}), authz.New(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,10 +195,24 @@ func TestDemoStateDirSpelling(t *testing.T) {
 			}
 			issue, _ := demoMeshCommands(dir, "127.0.0.1:15443")
 			out, err := exec.Command("sh", "-c", "printf %s "+strings.TrimPrefix(issue, "portcullis certs issue --dir ")).Output()
-			if want := dir + "--spiffe-id" + "spiffe://cluster.local/ns/demo/sa/client"; err != nil || string(out) != want {
+			if want := dir + "--spiffe-id" + "spiffe://cluster.local/ns/allowed-namespace/sa/client"; err != nil || string(out) != want {
 				t.Errorf("the shell reads the printed command's words as %q (%v), want %q", out, err, want)
 			}
 		})
+	}
+}
+
+// TestDemoStateDirNotUTF8 checks that a state directory whose name is not
+// valid UTF-8, which the demo's YAML cannot carry unchanged, is refused
+// with a reason before anything is made.
+func TestDemoStateDirNotUTF8(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "caf\xe9")
+	made, err := prepareDemoState(dir)
+	if err == nil || !strings.Contains(err.Error(), "not valid UTF-8") || !strings.Contains(err.Error(), "--state-dir") {
+		t.Fatalf("got %v, %v; want a refusal that names --state-dir", made, err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the directory was made: %v", err)
 	}
 }
 
@@ -215,11 +231,43 @@ func TestDemoMeshWithCurl(t *testing.T) {
 	}
 	curl := start["curl"].(string)
 	out, err := exec.Command("sh", "-c", strings.Replace(curl, "curl ", "curl -sS --max-time 10 ", 1)).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), `;URI=spiffe://cluster.local/ns/demo/sa/client"`) {
+	if err != nil || !strings.Contains(string(out), `;URI=spiffe://cluster.local/ns/allowed-namespace/sa/client"`) {
 		t.Errorf("%s: got %v %s, want the echo with the client's principal", curl, err, out)
 	}
 	noCert := regexp.MustCompile(`--cert \S+ --key \S+ `).ReplaceAllString(curl, "")
 	if out, err := exec.Command("sh", "-c", strings.Replace(noCert, "curl ", "curl -sS --max-time 10 ", 1)).CombinedOutput(); err == nil {
 		t.Errorf("%s: got %s, want curl to fail", noCert, out)
+	}
+}
+
+// demoDenials checks the README's denied calls on the mesh listener: the
+// allowed namespace on another path, and another namespace on the allowed
+// path, each 403 "RBAC: access denied" from the seed example, as a
+// certificate the printed command issues gets.
+func demoDenials(t *testing.T, readme []byte, dir, clientDir, allowedURL string) {
+	t.Helper()
+	base := strings.TrimSuffix(allowedURL, "/allowed-path/echo")
+	m := regexp.MustCompile(`(?m)^\$ curl --cert ns-allowed_-namespace-sa-client/tls.crt --key ns-allowed_-namespace-sa-client/tls.key --cacert ca.crt https://127.0.0.1:15443(/\S+)\nRBAC: access denied\n`).FindSubmatch(readme)
+	o := regexp.MustCompile(`(?m)^\$ portcullis certs issue --dir ~/.cache/portcullis --spiffe-id (spiffe://cluster.local/ns/(\S+)/sa/(\S+))\n…\n\$ curl --cert (\S+)/tls.crt --key \S+ --cacert ca.crt https://127.0.0.1:15443(/allowed-path/\S+)\nRBAC: access denied\n`).FindSubmatch(readme)
+	if m == nil || o == nil {
+		t.Fatal("README shows no denied calls on the mesh listener")
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"certs", "issue", "--dir", dir, "--spiffe-id", string(o[1])}, &out, &errb); code != 0 {
+		t.Fatalf("certs issue %s: exit %d, %s", o[1], code, errb.String())
+	}
+	for _, call := range []struct{ certDir, path string }{
+		{clientDir, string(m[1])},
+		{filepath.Join(dir, string(o[4])), string(o[5])},
+	} {
+		resp, err := meshClient(t, dir, call.certDir).Get(base + call.path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", call.path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 403 || string(body) != "RBAC: access denied" {
+			t.Errorf("GET %s as %s: got %d %q, want 403 RBAC: access denied", call.path, filepath.Base(call.certDir), resp.StatusCode, body)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/portcullis-gw/portcullis/egress"
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/routes/identity"
 	"github.com/portcullis-gw/portcullis/waf"
@@ -90,7 +91,7 @@ func egressCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		addrs = append(addrs, a)
 	}
-	reg, err := registry(waf.New(waf.Options{}))
+	reg, err := registry(waf.New(waf.Options{}), authz.New(nil))
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/portcullis-gw/portcullis/egress"
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -73,7 +74,7 @@ egress:
 // TestReadmeEgressExample loads the egress example the README shows and
 // asks it what the README says of it.
 func TestReadmeEgressExample(t *testing.T) {
-	reg, _ := registry(waf.New(waf.Options{}))
+	reg, _ := registry(waf.New(waf.Options{}), authz.New(nil))
 	cfg, err := routes.Parse("README.md", readmeYAML(t, "egress-example"), reg)
 	if err != nil {
 		t.Fatalf("README egress example: %v", err)

@@ -2,6 +2,7 @@
 //
 //	portcullis [serve] [--config FILE] …   serve a routes file (the embedded demo without one)
 //	portcullis validate FILE...            check routes files, print every error with file:line:column
+//	portcullis authz check --config F URL  decide a request against the routes file's policies
 //	portcullis certs …                     a development CA for SPIFFE identities
 //	portcullis waf test 'GET /?q=…'         why the WAF blocks a request: its verdict and the rules that matched
 //	portcullis egress check …              what the egress rules say of a caller and a destination
@@ -42,6 +43,7 @@ func commands() []command {
 	return []command{
 		{"serve", "[flags]", "serve the routes file --config names (or $PORTCULLIS_CONFIG); without one, the embedded demo", serveFlags},
 		{"validate", "FILE...", "check routes files as serve would load them; print every error as file:line:column and exit 1 on any", validateFlags},
+		{"authz", "check --config FILE [flags] URL", "decide a request against the routes file's AuthorizationPolicies and print the route, each policy's verdict and the decision", authzFlags},
 		{"certs", "init|issue|bundle|inspect ...", "a development CA that issues SPIFFE certificates (X.509-SVIDs); portcullis certs help says more", certsFlags0},
 		{"waf", "test ...", "run one request through a WAF profile and print the verdict and every rule that matched; portcullis waf help says more", oneSubcommand("waf", "test", wafUsage, wafTest)},
 		{"egress", "check ...", "decide, as the forward proxy would, whether a caller may reach a destination, and check the addresses it resolves to; portcullis egress help says more", oneSubcommand("egress", "check", egressUsage, egressCheck)},

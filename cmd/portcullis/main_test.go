@@ -18,6 +18,7 @@ import (
 
 	"github.com/portcullis-gw/portcullis/gateway"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -87,7 +88,7 @@ virtual_hosts:
 // TestDemo serves the embedded demo (its addresses moved to free ports) and
 // walks the README's curl session against it.
 func TestDemo(t *testing.T) {
-	reg, err := registry(waf.New(waf.Options{}))
+	reg, err := registry(waf.New(waf.Options{}), authz.New(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func readmeYAML(t *testing.T, name string) []byte {
 
 // TestReadmeRoutesExample loads the routes file the README shows.
 func TestReadmeRoutesExample(t *testing.T) {
-	reg, _ := registry(waf.New(waf.Options{}))
+	reg, _ := registry(waf.New(waf.Options{}), authz.New(nil))
 	cfg, err := routes.Parse("README.md", readmeYAML(t, "routes-example"), reg)
 	if err != nil {
 		t.Fatalf("README routes example: %v", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/portcullis-gw/portcullis/gateway"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -58,7 +59,7 @@ func serve(o serveOptions, stderr io.Writer) int {
 	// the plugin has it before the routes file is loaded.
 	m := metrics.NewVersion(appVersion())
 	wafPlugin := waf.New(waf.Options{Metrics: m.Registry()})
-	reg, err := registry(wafPlugin)
+	reg, err := registry(wafPlugin, authz.New(m.Registry()))
 	if err != nil {
 		log.Error().Err(err).Msg("plugin registry")
 		return 1

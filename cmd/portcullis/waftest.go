@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/portcullis-gw/portcullis/plugins"
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -109,7 +110,7 @@ func wafConfig(path string) (*waf.Section, routes.PathOptions, error) {
 	if path == "" {
 		return nil, routes.PathOptions{}, nil
 	}
-	reg, err := registry(waf.New(waf.Options{}))
+	reg, err := registry(waf.New(waf.Options{}), authz.New(nil))
 	if err != nil {
 		return nil, routes.PathOptions{}, err
 	}

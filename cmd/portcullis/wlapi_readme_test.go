@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 
+	"github.com/portcullis-gw/portcullis/plugins/authz"
 	"github.com/portcullis-gw/portcullis/routes"
 	"github.com/portcullis-gw/portcullis/waf"
 )
@@ -11,7 +12,7 @@ import (
 // Workload API: it validates without the agent, which the gateway reaches
 // when it starts.
 func TestReadmeWorkloadAPIExample(t *testing.T) {
-	reg, _ := registry(waf.New(waf.Options{}))
+	reg, _ := registry(waf.New(waf.Options{}), authz.New(nil))
 	cfg, err := routes.Parse("README.md", readmeYAML(t, "workload-api-example"), reg)
 	if err != nil {
 		t.Fatalf("README workload API example: %v", err)

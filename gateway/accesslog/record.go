@@ -5,12 +5,12 @@
 package accesslog
 
 import (
-	"github.com/portcullis-gw/portcullis/plugins"
-
 	"context"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/portcullis-gw/portcullis/plugins"
 )
 
 // Record is everything the access log knows of one request or tunnel. Each

@@ -15,6 +15,8 @@ import "github.com/prometheus/client_golang/prometheus"
 //   - portcullis_downstream_peer_refused_total{listener,reason}: TLS
 //     handshakes refused for the caller's certificate on listeners with
 //     client_auth; reason says what was wrong (unknown_ca, expired …).
+//     Each reason's series is there at zero for every listener that
+//     verifies callers (CallerListeners).
 //   - portcullis_config_reloads_total{result="success|failure"}: reload
 //     attempts; alert on an increase of failures, since a failed reload
 //     leaves the old config serving and is otherwise silent.
@@ -44,7 +46,7 @@ func (m *Metrics) registerOwn(reg *prometheus.Registry, version string) {
 	}, []string{"listener", "kind"})
 	m.peerRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_downstream_peer_refused_total",
-		Help: "TLS handshakes refused for the caller's certificate (client_auth optional or require), per listener and reason: no_certificate, unknown_ca, expired, not_yet_valid, no_client_auth_usage, ca_as_leaf, missing_spiffe_id, malformed_spiffe_id, foreign_trust_domain, multiple_uri_sans, chain_too_long, bad_chain.",
+		Help: "TLS handshakes refused for the caller's certificate (client_auth optional or require), per listener and reason: no_certificate, unknown_ca, expired, not_yet_valid, no_client_auth_usage, ca_as_leaf, missing_spiffe_id, malformed_spiffe_id, malformed_certificate, foreign_trust_domain, multiple_uri_sans, chain_too_long, bad_chain.",
 	}, []string{"listener", "reason"})
 	reloads := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portcullis_config_reloads_total",
@@ -117,4 +119,28 @@ func (m *Metrics) TooManyPrematureResets(listener string) {
 // certificate; reason names what was wrong with it.
 func (m *Metrics) CallerRefused(listener, reason string) {
 	m.peerRefused.WithLabelValues(value(listener), reason).Inc()
+}
+
+// CallerListeners makes the refusal series of every one of reasons exist,
+// at zero, for each of listeners, the listeners that verify callers, and
+// drops the series of any other listener: dashboards and alerts see a
+// listener's refusals from its start, not from its first refusal, and a
+// listener removed or no longer verifying leaves nothing behind.
+func (m *Metrics) CallerListeners(listeners, reasons []string) {
+	m.peerMu.Lock()
+	defer m.peerMu.Unlock()
+	keep := make(map[string]bool, len(listeners))
+	for _, l := range listeners {
+		l = value(l)
+		keep[l] = true
+		for _, r := range reasons {
+			m.peerRefused.WithLabelValues(l, r)
+		}
+	}
+	for l := range m.peerListeners {
+		if !keep[l] {
+			m.peerRefused.DeletePartialMatch(prometheus.Labels{"listener": l})
+		}
+	}
+	m.peerListeners = keep
 }

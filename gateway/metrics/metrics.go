@@ -45,6 +45,9 @@ type Metrics struct {
 	protocolErrors *prometheus.CounterVec
 	// peerRefused counts handshakes refused for the caller's certificate.
 	peerRefused *prometheus.CounterVec
+	// peerListeners are the listeners whose refusal series exist.
+	peerMu        sync.Mutex
+	peerListeners map[string]bool
 	// identity reports when the gateway's SVID and bundles expire.
 	identity   *identityCollector
 	reloadOK   prometheus.Counter

@@ -78,8 +78,8 @@ func needsQuotes(key, v string) bool {
 }
 
 // Parse reads a header value into its elements. Spaces and tabs around
-// elements and pairs are allowed, as when two header lines are joined with
-// ", "; anything else malformed is an error, so that a value appended after
+// elements, pairs and values are allowed, as when two header lines are
+// joined with ", "; anything else malformed is an error, so that a value appended after
 // it can never be read as part of it.
 func Parse(s string) ([]Element, error) {
 	var out []Element
@@ -98,7 +98,9 @@ func Parse(s string) ([]Element, error) {
 		if i == len(s) || s[i] != '=' {
 			return nil, fmt.Errorf("offset %d: key %q has no '='", start, key)
 		}
-		i++
+		// Spaces around a value are not part of it, as in Envoy's
+		// parser, which strips them before it looks for quotes.
+		i = skipSpace(s, i+1)
 		var val string
 		var err error
 		if i < len(s) && s[i] == '"' {

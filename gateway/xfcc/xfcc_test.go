@@ -47,6 +47,10 @@ func TestParse(t *testing.T) {
 		{"quoted comma stays in", `Subject="CN=a,OU=b";URI=x`, []Element{{{"Subject", "CN=a,OU=b"}, {"URI", "x"}}}},
 		{"escaped quote", `Subject="a\"b,URI=spiffe://forged/x"`, []Element{{{"Subject", `a"b,URI=spiffe://forged/x`}}}},
 		{"empty quoted", `DNS=""`, []Element{{{"DNS", ""}}}},
+		// Envoy strips the whitespace around a value before it looks for
+		// quotes (StripAsciiWhitespace in its XFCC_VALUE formatter).
+		{"spaces around a bare value", "By= x ;URI=\ty", []Element{{{"By", "x"}, {"URI", "y"}}}},
+		{"spaces before a quoted value", `Subject= "CN=a,OU=b" ;URI=x`, []Element{{{"Subject", "CN=a,OU=b"}, {"URI", "x"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Parse(tc.in)
@@ -79,6 +83,9 @@ func TestParseRefuses(t *testing.T) {
 		"URI=a\x00",
 		`U RI=a`,
 		`URI=a;;DNS=b`,
+		`URI= `,
+		`URI= ;DNS=b`,
+		`Subject= "a" b`,
 	} {
 		if got, err := Parse(in); err == nil {
 			t.Errorf("Parse(%q) = %v, want an error", in, got)

@@ -18,19 +18,21 @@ type Reason string
 
 // The reasons a peer's certificate is refused.
 const (
-	NoCertificate      Reason = "no_certificate"
-	UnknownCA          Reason = "unknown_ca"
-	Expired            Reason = "expired"
-	NotYetValid        Reason = "not_yet_valid"
-	NoClientAuth       Reason = "no_client_auth_usage"
-	NoServerAuth       Reason = "no_server_auth_usage"
-	CAAsLeaf           Reason = "ca_as_leaf"
-	MissingID          Reason = "missing_spiffe_id"
-	MalformedID        Reason = "malformed_spiffe_id"
-	ForeignTrustDomain Reason = "foreign_trust_domain"
-	MultipleURISANs    Reason = "multiple_uri_sans"
-	ChainTooLong       Reason = "chain_too_long"
-	BadChain           Reason = "bad_chain"
+	NoCertificate Reason = "no_certificate"
+	UnknownCA     Reason = "unknown_ca"
+	Expired       Reason = "expired"
+	NotYetValid   Reason = "not_yet_valid"
+	NoClientAuth  Reason = "no_client_auth_usage"
+	NoServerAuth  Reason = "no_server_auth_usage"
+	CAAsLeaf      Reason = "ca_as_leaf"
+	MissingID     Reason = "missing_spiffe_id"
+	MalformedID   Reason = "malformed_spiffe_id"
+	// MalformedCertificate is a certificate that cannot be parsed.
+	MalformedCertificate Reason = "malformed_certificate"
+	ForeignTrustDomain   Reason = "foreign_trust_domain"
+	MultipleURISANs      Reason = "multiple_uri_sans"
+	ChainTooLong         Reason = "chain_too_long"
+	BadChain             Reason = "bad_chain"
 	// UnexpectedID is an upstream whose verified ID is not one the gateway
 	// expects of it.
 	UnexpectedID Reason = "unexpected_spiffe_id"
@@ -38,7 +40,7 @@ const (
 
 // Reasons lists every Reason, so that counters can show each from the start.
 var Reasons = []Reason{NoCertificate, UnknownCA, Expired, NotYetValid, NoClientAuth, NoServerAuth, CAAsLeaf,
-	MissingID, MalformedID, ForeignTrustDomain, MultipleURISANs, ChainTooLong, BadChain, UnexpectedID}
+	MissingID, MalformedID, MalformedCertificate, ForeignTrustDomain, MultipleURISANs, ChainTooLong, BadChain, UnexpectedID}
 
 // MaxIntermediates bounds the CA certificates between a peer's leaf and the
 // root that verifies it. Real meshes have none to two (SPIRE's nested

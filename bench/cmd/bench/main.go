@@ -1,11 +1,13 @@
 // Command bench runs the bench harness: the gateway against nginx, HAProxy,
-// Caddy, a bare Go proxy and the backend alone, on loopback, in interleaved
-// rounds, and writes the report to bench/results/<date>-<scenarios>.md (and
-// .json, and an SVG plot per scenario).
+// Caddy, a bare Go proxy and the backend alone, and its WAF against nginx
+// with ModSecurity, on loopback, in interleaved rounds, and writes the
+// report to bench/results/<date>-<scenarios>.md (and .json, and an SVG plot
+// per scenario).
 //
 //	go run ./bench/cmd/bench                          # every scenario, 3 rounds × 5s
 //	go run ./bench/cmd/bench -scenario h1 -rounds 5   # one scenario
 //	go run ./bench/cmd/bench -contenders backend,portcullis,nginx
+//	go run ./bench/cmd/bench -scenario waf            # the WAF against nginx with ModSecurity
 package main
 
 import (
@@ -26,8 +28,8 @@ import (
 
 func main() {
 	var o harness.Options
-	scen := flag.String("scenario", "all", "scenarios, comma-separated: h1,h2,h3,tls-new,up,down,conns,reload,waf,policy,egress, or all")
-	cont := flag.String("contenders", "", "contenders, comma-separated (default all): backend,portcullis,nginx,haproxy,caddy,bareproxy")
+	scen := flag.String("scenario", "all", "scenarios, comma-separated: h1,h2,h3,tls-new,up,down,conns,reload, waf (waf-get-pl1,waf-json-pl1,waf-attack-pl1 and the same with pl2), policy,egress, or all")
+	cont := flag.String("contenders", "", "contenders, comma-separated (default all): backend,portcullis,nginx,nginx-modsec,nginx-modsec-crs3,haproxy,caddy,bareproxy")
 	out := flag.String("out", "", "directory of the report (default bench/results in the repository)")
 	flag.IntVar(&o.Rounds, "rounds", 3, "measured rounds per contender and scenario")
 	flag.DurationVar(&o.Duration, "d", 5*time.Second, "length of each round")

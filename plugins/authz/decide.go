@@ -1,0 +1,359 @@
+package authz
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/portcullis-gw/portcullis/plugins"
+)
+
+// DetailsNone is the response code details of a request that an ALLOW
+// policy applies to and none allowed, as Envoy writes it.
+const DetailsNone = "rbac_access_denied_matched_policy[none]"
+
+// Match names a policy's rule that matched a request.
+type Match struct {
+	// Policy is nil when no rule matched.
+	Policy *Policy
+	Rule   int
+	// ID is Envoy's name of the rule, ns[<ns>]-policy[<name>]-rule[<i>].
+	ID string
+	// Details are the response code details of a denial by the rule.
+	Details string
+}
+
+// Decision is what a guard decided of one request, and why.
+type Decision struct {
+	// Allowed is the enforced decision.
+	Allowed bool
+	// By is the rule that decided: the DENY rule that denied, or the ALLOW
+	// rule that allowed; no policy when no ALLOW policy applies (allowed)
+	// or none of them matched (denied).
+	By Match
+	// Details are the access log's response code details of a denial.
+	Details string
+	// Audit is the first AUDIT rule that matched, if any: the request is
+	// marked for audit.
+	Audit Match
+	// DryRunDeny is the dry-run DENY rule that matched, if any.
+	DryRunDeny Match
+	// DryRunAllow says whether dry-run ALLOW policies apply
+	// (DryRunAllowApplies) and, if they do, whether one of them would have
+	// allowed the request, and by which rule.
+	DryRunAllowApplies, DryRunAllowed bool
+	DryRunAllow                       Match
+}
+
+// Decide decides r in Istio's order: a matching DENY policy denies; then,
+// if any ALLOW policy applies, one must match; AUDIT and dry-run policies
+// are evaluated for the record and never change the outcome. It allocates
+// nothing.
+func (g *Guard) Decide(r *plugins.Request) Decision {
+	var d Decision
+	d.Audit = first(g.audit, r)
+	if len(g.dryDeny) > 0 {
+		d.DryRunDeny = first(g.dryDeny, r)
+	}
+	if len(g.dryAllow) > 0 {
+		d.DryRunAllowApplies = true
+		d.DryRunAllow = first(g.dryAllow, r)
+		d.DryRunAllowed = d.DryRunAllow.Policy != nil
+	}
+	if m := first(g.deny, r); m.Policy != nil {
+		d.By, d.Details = m, m.Details
+		return d
+	}
+	if len(g.allow) == 0 {
+		d.Allowed = true
+		return d
+	}
+	if m := first(g.allow, r); m.Policy != nil {
+		d.Allowed, d.By = true, m
+		return d
+	}
+	d.Details = DetailsNone
+	return d
+}
+
+// first returns the first rule of the policies that matches r.
+func first(ps []*compiled, r *plugins.Request) Match {
+	for _, cp := range ps {
+		for i := range cp.rules {
+			if cp.rules[i].holds(r) {
+				return Match{Policy: cp.pol, Rule: i, ID: cp.ids[i], Details: cp.details[i]}
+			}
+		}
+	}
+	return Match{}
+}
+
+func (ru *rule) holds(r *plugins.Request) bool {
+	return anyClause(ru.to, r) && ru.when.holds(r) && anyClause(ru.from, r)
+}
+
+// anyClause reports whether one of cs holds; a nil list puts no constraint.
+func anyClause(cs []clause, r *plugins.Request) bool {
+	if cs == nil {
+		return true
+	}
+	for i := range cs {
+		if cs[i].holds(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c clause) holds(r *plugins.Request) bool {
+	for i := range c {
+		if c[i].matches(r) == c[i].negate {
+			return false
+		}
+	}
+	return true
+}
+
+// matches reports whether any value of k matches r's attribute; a request
+// without the attribute matches none.
+func (k *cond) matches(r *plugins.Request) bool {
+	switch k.attr {
+	case attrPrincipal, attrNamespace, attrServiceAccount, attrTrustDomain:
+		if r.Identity == nil || r.Identity.Principal == "" {
+			return false
+		}
+		return k.matchesPeer(r.Identity)
+	case attrRequestPrincipal, attrAudiences, attrPresenter, attrClaim:
+		if r.Auth == nil {
+			return false
+		}
+		return k.matchesAuth(r.Auth)
+	case attrHeader:
+		return k.matchesHeader(r)
+	case attrSourceIP:
+		return k.matchesAddr(r.Peer.Addr())
+	case attrRemoteIP:
+		return k.matchesAddr(r.Client)
+	case attrDestIP:
+		return k.matchesAddr(r.Local.Addr())
+	case attrPort:
+		p := r.Local.Port()
+		for _, v := range k.ports {
+			if v == p && r.Local.IsValid() {
+				return true
+			}
+		}
+		return false
+	case attrHost:
+		return k.anyStr(r.Authority())
+	case attrMethod:
+		return k.anyStr(r.Method())
+	case attrPath:
+		path := r.Path()
+		for i := range k.paths {
+			if k.paths[i].match(path) {
+				return true
+			}
+		}
+		return false
+	case attrSNI:
+		return r.SNI != "" && k.anyStr(r.SNI)
+	}
+	return false
+}
+
+func (k *cond) anyStr(s string) bool {
+	for i := range k.strs {
+		if k.strs[i].match(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *cond) matchesPeer(id *plugins.Identity) bool {
+	p := id.Principal
+	switch k.attr {
+	case attrPrincipal:
+		return k.anyStr(p)
+	case attrNamespace:
+		for _, g := range k.globs {
+			if glob(g, p) {
+				return true
+			}
+		}
+		return false
+	case attrServiceAccount:
+		for i := range k.sas {
+			if k.sas[i].matches(p) {
+				return true
+			}
+		}
+		return false
+	}
+	td := id.TrustDomain
+	if td == "" {
+		td, _, _ = strings.Cut(p, "/")
+	}
+	return k.anyStr(td)
+}
+
+// matches reads p as spiffe://.+/ns/<ns>/(.+/|)sa/<sa>(/.+)? does.
+func (s *saMatch) matches(p string) bool {
+	for from := 1; from < len(p); {
+		i := strings.Index(p[from:], s.ns)
+		if i < 0 {
+			return false
+		}
+		rest := p[from+i+len(s.ns):]
+		for j := 0; j < len(rest); {
+			k := strings.Index(rest[j:], s.sa)
+			if k < 0 {
+				break
+			}
+			at := j + k
+			if at == 0 || at >= 2 && rest[at-1] == '/' {
+				tail := rest[at+len(s.sa):]
+				if tail == "" || len(tail) > 1 && tail[0] == '/' {
+					return true
+				}
+			}
+			j = at + 1
+		}
+		from += i + 1
+	}
+	return false
+}
+
+func (k *cond) matchesAuth(a *plugins.RequestAuth) bool {
+	switch k.attr {
+	case attrRequestPrincipal:
+		return k.matchesRequestPrincipal(a.Principal)
+	case attrAudiences:
+		for _, aud := range a.Audiences {
+			if k.anyStr(aud) {
+				return true
+			}
+		}
+		return false
+	case attrPresenter:
+		return a.Presenter != "" && k.anyStr(a.Presenter)
+	}
+	return k.matchesClaim(a.Claims)
+}
+
+// matchesRequestPrincipal matches iss/sub as Istio's split at the last '/'
+// does: "*" needs both a non-empty issuer and subject, "iss/*" a non-empty
+// subject.
+func (k *cond) matchesRequestPrincipal(p string) bool {
+	cut := strings.LastIndexByte(p, '/')
+	for i := range k.strs {
+		m := &k.strs[i]
+		switch {
+		case m.kind == nonEmpty:
+			if cut > 0 && cut < len(p)-1 {
+				return true
+			}
+		case m.kind == prefix && strings.HasSuffix(m.s, "/"):
+			if m.match(p) && len(p) > len(m.s) {
+				return true
+			}
+		case p != "" && m.match(p):
+			return true
+		}
+	}
+	return false
+}
+
+// matchesClaim walks the claim path; a list claim matches when one of its
+// string elements does, and the space-delimited scope and permission
+// claims are matched word by word, as Envoy's jwt_authn normalises them.
+func (k *cond) matchesClaim(claims map[string]any) bool {
+	var v any = claims
+	for _, name := range k.claim {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		if v, ok = m[name]; !ok {
+			return false
+		}
+	}
+	switch v := v.(type) {
+	case string:
+		if len(k.claim) == 1 && (k.claim[0] == "scope" || k.claim[0] == "permission") {
+			for w := range strings.FieldsSeq(v) {
+				if k.anyStr(w) {
+					return true
+				}
+			}
+			return false
+		}
+		return k.anyStr(v)
+	case []any:
+		for _, e := range v {
+			if s, ok := e.(string); ok && k.anyStr(s) {
+				return true
+			}
+		}
+	case []string:
+		for _, s := range v {
+			if k.anyStr(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matchesHeader matches a request header by name, its values joined by
+// commas as Envoy's header matcher sees a field sent several times; the
+// pseudo-headers :authority, :method, :path (with its query) and :scheme
+// are read from the request.
+func (k *cond) matchesHeader(r *plugins.Request) bool {
+	var vals []string
+	var one [2]string
+	sep := byte(',')
+	switch k.name {
+	case ":authority", "host":
+		one[0] = r.Authority()
+		vals = one[:1]
+	case ":method":
+		one[0] = r.Method()
+		vals = one[:1]
+	case ":scheme":
+		one[0] = r.Scheme()
+		vals = one[:1]
+	case ":path":
+		one[0], one[1], sep = r.Path(), r.Query(), '?'
+		vals = one[:1]
+		if one[1] != "" {
+			vals = one[:2]
+		}
+	default:
+		vals = r.Header().Values(k.name)
+	}
+	if len(vals) == 0 {
+		return false
+	}
+	for i := range k.strs {
+		if k.strs[i].matchJoined(vals, sep) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchesAddr reports whether a is in one of the condition's prefixes; an
+// invalid (absent) address is in none.
+func (k *cond) matchesAddr(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range k.nets {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,184 @@
+package authz
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestValidateRefuses feeds documents istiod refuses, and those the gateway
+// refuses, each with the fault's message and the line it must name.
+func TestValidateRefuses(t *testing.T) {
+	head := "apiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: foo}\nspec:\n"
+	cases := []struct {
+		name, spec string
+		line       int // of the fault, counted in the whole document
+		want       string
+	}{
+		{"DENY without rules", "  action: DENY\n", 5, "DENY action without `rules` is meaningless"},
+		{"CUSTOM", "  action: CUSTOM\n  provider: {name: ext}\n  rules: [{}]\n", 5, "external authorizer"},
+		{"CUSTOM without rules", "  action: CUSTOM\n  provider: {name: ext}\n", 5, "CUSTOM action without `rules`"},
+		{"CUSTOM without provider name", "  action: CUSTOM\n  provider: {}\n  rules: [{}]\n", 5, "`provider.name` must not be empty"},
+		{"provider without CUSTOM", "  provider: {name: ext}\n  rules: [{}]\n", 5, "`provider` must not be with non CUSTOM action, found ALLOW"},
+		{"unknown action", "  action: PERMIT\n", 5, `Unsupported value: "PERMIT"`},
+		{"selector and targetRefs", "  selector: {matchLabels: {app: a}}\n  targetRefs: [{kind: Gateway, name: g}]\n", 5, "only one of targetRefs or workloadSelector can be set"},
+		{"wildcard selector", "  selector: {matchLabels: {app: \"a*\"}}\n", 5, "wildcard is not supported in selector"},
+		{"unknown spec field", "  rule: []\n", 5, `unknown field "rule"`},
+		{"unknown source field", "  rules: [{from: [{source: {principal: [a]}}]}]\n", 5, `unknown field "principal"`},
+		{"unknown operation field", "  rules: [{to: [{operation: {path: [/a]}}]}]\n", 5, `unknown field "path"`},
+		{"empty from", "  rules:\n  - from: []\n", 6, "`from` must not be empty, found at rule 0"},
+		{"empty to", "  rules:\n  - to: []\n", 6, "`to` must not be empty, found at rule 0"},
+		{"nil source", "  rules:\n  - from:\n    - source:\n", 7, "`from.source` must not be nil, found at rule 0"},
+		{"empty source", "  rules:\n  - from:\n    - source: {}\n", 7, "`from.source` must not be empty, found at rule 0"},
+		{"nil operation", "  rules:\n  - to:\n    - operation:\n", 7, "`to.operation` must not be nil, found at rule 0"},
+		{"empty operation", "  rules:\n  - to:\n    - operation: {}\n", 7, "`to.operation` must not be empty, found at rule 0"},
+		{"empty value", "  rules:\n  - from:\n    - source: {principals: [\"\"]}\n", 7, "empty value not allowed, found in Principals"},
+		{"empty path", "  rules:\n  - to:\n    - operation: {paths: [\"/a\", \"\"]}\n", 7, "empty value not allowed, found in Paths"},
+		{"bad CIDR", "  rules:\n  - from:\n    - source: {ipBlocks: [\"10.0.0.0/33\"]}\n", 7, "bad CIDR range (10.0.0.0/33)"},
+		{"bad IP", "  rules:\n  - from:\n    - source: {remoteIpBlocks: [\"10.0.0.256\"]}\n", 7, "bad IP address (10.0.0.256)"},
+		{"zoned IP", "  rules:\n  - from:\n    - source: {notIpBlocks: [\"fe80::1%eth0\"]}\n", 7, "bad IP address (fe80::1%eth0)"},
+		{"port out of range", "  rules:\n  - to:\n    - operation: {ports: [\"65536\"]}\n", 7, "bad port (65536)"},
+		{"port not a number", "  rules:\n  - to:\n    - operation: {notPorts: [\"http\"]}\n", 7, "bad port (http)"},
+		{"port as an integer", "  rules:\n  - to:\n    - operation: {ports: [80]}\n", 7, "must be of type string"},
+		{"negative port", "  rules:\n  - to:\n    - operation: {ports: [\"-1\"]}\n", 7, "bad port (-1)"},
+		{"template not last", "  rules:\n  - to:\n    - operation: {paths: [\"/a/{**}/b/{*}\"]}\n", 7, "{**} is not the last operator"},
+		{"template in a segment", "  rules:\n  - to:\n    - operation: {paths: [\"/a/{*}.txt\"]}\n", 7, "Contains '{' or '}' beyond a supported path template"},
+		{"template with a bad literal", "  rules:\n  - to:\n    - operation: {notPaths: [\"/a b/{*}\"]}\n", 7, "with invalid string literal"},
+		{"named template", "  rules:\n  - to:\n    - operation: {paths: [\"/a/{id}\"]}\n", 7, "Contains '{' or '}'"},
+		{"service account with principals", "  rules:\n  - from:\n    - source: {serviceAccounts: [a], principals: [b]}\n", 7, "Cannot set serviceAccounts with namespaces or principals"},
+		{"service account wildcard", "  rules:\n  - from:\n    - source: {serviceAccounts: [\"ns/*\"]}\n", 7, "wildcard not allowed, found in ServiceAccounts"},
+		{"service account with two slashes", "  rules:\n  - from:\n    - source: {serviceAccounts: [\"a/b/c\"]}\n", 7, "expected format 'serviceAccount' or 'namespace/serviceAccount'"},
+		{"service account empty namespace", "  rules:\n  - from:\n    - source: {notServiceAccounts: [\"/sa\"]}\n", 7, "found empty namespace"},
+		{"trust domain wildcard in the middle", "  rules:\n  - from:\n    - source: {trustDomains: [\"a*b\"]}\n", 7, "wildcard must be only at the start or the end"},
+		{"trust domain two wildcards", "  rules:\n  - from:\n    - source: {trustDomains: [\"*a*\"]}\n", 7, "wildcard must be only at the start or the end"},
+		{"when without values", "  rules:\n  - when:\n    - key: source.ip\n", 7, "at least one of `values` or `notValues` must be set for key source.ip"},
+		{"when without key", "  rules:\n  - when:\n    - values: [a]\n", 7, "`key` must not be empty"},
+		{"unknown when key", "  rules:\n  - when:\n    - {key: request.host, values: [a]}\n", 7, "invalid `value` for `key` request.host: unknown attribute: request.host"},
+		{"destination.namespace", "  rules:\n  - when:\n    - {key: destination.namespace, values: [a]}\n", 7, "is replaced by the metadata.namespace"},
+		{"destination.labels", "  rules:\n  - when:\n    - {key: \"destination.labels[app]\", values: [a]}\n", 7, "is replaced by the workload selector"},
+		{"destination.user", "  rules:\n  - when:\n    - {key: destination.user, values: [a]}\n", 7, "deprecated attribute destination.user: only supported in v1alpha1"},
+		{"header key without name", "  rules:\n  - when:\n    - {key: \"request.headers[]\", values: [a]}\n", 7, "bad key (request.headers[]): should have format a[b]"},
+		{"claims key without brackets", "  rules:\n  - when:\n    - {key: request.auth.claims, values: [a]}\n", 7, "should have format a[b]"},
+		{"bad destination.port", "  rules:\n  - when:\n    - {key: destination.port, notValues: [\"99999\"]}\n", 7, "invalid `notValue` for `key` destination.port: bad port (99999)"},
+		{"bad source.ip", "  rules:\n  - when:\n    - {key: source.ip, values: [\"1.2.3\"]}\n", 7, "bad IP address (1.2.3)"},
+		{"empty condition value", "  rules:\n  - when:\n    - {key: connection.sni, values: [\"\"]}\n", 7, "empty value not allowed"},
+		{"experimental key", "  rules:\n  - when:\n    - {key: \"experimental.envoy.filters.a.b[c]\", values: [x]}\n", 7, "Envoy filter's dynamic metadata"},
+		{"rules not a list", "  rules: {}\n", 5, "spec.rules: must be of type array"},
+		{"values not a list", "  rules:\n  - from:\n    - source: {principals: a}\n", 7, "must be of type array"},
+		{"duplicate key", "  action: DENY\n  action: ALLOW\n", 6, `duplicate field "action"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var s Set
+			err := s.Parse("p.yaml", []byte(head+c.spec))
+			if err == nil {
+				t.Fatalf("loaded, want %q", c.want)
+			}
+			for _, e := range err.(Errors) {
+				if strings.Contains(e.Msg, c.want) {
+					if e.Line != c.line {
+						t.Errorf("got line %d, want %d: %v", e.Line, c.line, e)
+					}
+					if !strings.HasPrefix(e.Msg, "AuthorizationPolicy foo/p: ") {
+						t.Errorf("message names no policy: %v", e)
+					}
+					return
+				}
+			}
+			t.Errorf("got %v, want %q", err, c.want)
+		})
+	}
+}
+
+// TestDocuments covers the file around the policies: kinds, versions,
+// metadata, several documents and RequestAuthentication kept for the jwt
+// plugin.
+func TestDocuments(t *testing.T) {
+	pol := "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a, namespace: ns}\nspec: {}\n"
+	cases := []struct {
+		name, file string
+		want       string // "" when it loads
+	}{
+		{"v1", pol, ""},
+		{"v1beta1", strings.Replace(pol, "/v1\n", "/v1beta1\n", 1), ""},
+		{"v1alpha1 refused", strings.Replace(pol, "/v1\n", "/v1alpha1\n", 1), `apiVersion "security.istio.io/v1alpha1"`},
+		{"other kind refused", strings.Replace(pol, "AuthorizationPolicy", "PeerAuthentication", 1), `kind "PeerAuthentication" is not read by the gateway`},
+		{"misspelt kind refused", strings.Replace(pol, "AuthorizationPolicy", "AuthorisationPolicy", 1), `kind "AuthorisationPolicy"`},
+		{"no kind", strings.Replace(pol, "kind: AuthorizationPolicy\n", "", 1), "kind: required value"},
+		{"no name", strings.Replace(pol, "name: a, ", "", 1), "name: required value"},
+		{"bad name", strings.Replace(pol, "name: a,", "name: A_b,", 1), "metadata.name: a lowercase RFC 1123 subdomain"},
+		{"bad namespace", strings.Replace(pol, "namespace: ns", "namespace: Ns.x", 1), "metadata.namespace: a lowercase RFC 1123 label"},
+		{"duplicate policy", pol + "---\n" + pol, "AuthorizationPolicy ns/a is also defined at x.yaml:1"},
+		{"same name, other namespace", pol + "---\n" + strings.Replace(pol, "namespace: ns", "namespace: ns2", 1), ""},
+		{"empty documents skipped", "---\n" + pol + "---\n---\n", ""},
+		{"not YAML", "a: [", "YAML:"},
+		{"unknown top-level key", pol + "extra: 1\n", `unknown field "extra"`},
+		{"status is Kubernetes'", pol + "status: {x: 1}\n", ""},
+		{"metadata kept as Kubernetes writes it", strings.Replace(pol, "namespace: ns}", "namespace: ns, uid: x, labels: {a: b}}", 1), ""},
+		{"not a mapping", "- a\n", "document: must be of type object"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var s Set
+			err := s.Parse("x.yaml", []byte(c.file))
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("got %v, want it to load", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+	t.Run("namespace defaults to default", func(t *testing.T) {
+		var s Set
+		if err := s.Parse("x.yaml", []byte(strings.Replace(pol, ", namespace: ns", "", 1))); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Policies[0].Namespace; got != "default" {
+			t.Errorf("got %q, want default", got)
+		}
+	})
+	t.Run("RequestAuthentication kept undecoded", func(t *testing.T) {
+		ra := "apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt, namespace: ns}\n" +
+			"spec:\n  selector: {matchLabels: {app: api}}\n  jwtRules:\n  - issuer: https://idp.example\n    jwksUri: https://idp.example/jwks\n"
+		var s Set
+		if err := s.Parse("x.yaml", []byte(pol+"---\n"+ra)); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.RequestAuthentications) != 1 || len(s.Policies) != 1 {
+			t.Fatalf("got %d RequestAuthentications and %d policies, want 1 and 1", len(s.RequestAuthentications), len(s.Policies))
+		}
+		r := s.RequestAuthentications[0]
+		if r.File != "x.yaml" || r.Line != 6 || r.Name != "jwt" || r.Namespace != "ns" || r.Selector["app"] != "api" {
+			t.Errorf("got %+v", r)
+		}
+		if !strings.Contains(string(r.Spec), "jwksUri: https://idp.example/jwks") {
+			t.Errorf("got spec %q", r.Spec)
+		}
+	})
+}
+
+// TestWarnings covers what loads but deserves a word.
+func TestWarnings(t *testing.T) {
+	docs := policy("deny-admin", "action: DENY\nrules: [ { to: [ { operation: { paths: [/admin, /ok, /ok/] } } ] } ]") +
+		policy("scheme", "rules: [ { from: [ { source: { principals: [\"spiffe://cluster.local/ns/a/sa/b\"] } } ] } ]")
+	var s Set
+	if err := s.Parse("w.yaml", []byte(docs)); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range s.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`w.yaml:8:43: AuthorizationPolicy foo/deny-admin: DENY on the exact path "/admin" does not deny "/admin/"`,
+		`w.yaml:16:47: AuthorizationPolicy foo/scheme: principals value "spiffe://cluster.local/ns/a/sa/b" never matches`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %d warnings", got, len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("got %q, want %q…", got[i], want[i])
+		}
+	}
+}
