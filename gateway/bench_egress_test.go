@@ -67,25 +67,10 @@ egress:
 
 // newSinkServer reads each connection to its end and answers one byte.
 func newSinkServer(tb testing.TB) net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(io.Discard, c)
-				c.Write([]byte{'k'})
-			}()
-		}
-	}()
-	return ln
+	return serveConns(tb, nil, func(c net.Conn) {
+		io.Copy(io.Discard, c)
+		c.Write([]byte{'k'})
+	})
 }
 
 // BenchmarkEgressNewTLSTunnels opens TLS connections to a loopback HTTPS
@@ -96,24 +81,10 @@ func newSinkServer(tb testing.TB) net.Listener {
 //	go test ./gateway -run '^$' -bench EgressNewTLSTunnels -benchtime 2000x
 func BenchmarkEgressNewTLSTunnels(b *testing.B) {
 	cert, pool := benchCert(b, "tls.example.com")
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.(*tls.Conn).Handshake()
-				io.Copy(io.Discard, c)
-			}()
-		}
-	}()
+	ln := serveConns(b, &tls.Config{Certificates: []tls.Certificate{cert}}, func(c net.Conn) {
+		c.(*tls.Conn).Handshake()
+		io.Copy(io.Discard, c)
+	})
 	d := newLoopDialer()
 	d.route("tls.example.com:443", ln.Addr().String())
 	tg := startProxy(b, `

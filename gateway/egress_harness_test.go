@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -102,26 +103,40 @@ type echoServer struct {
 
 func newEchoServer(t testing.TB) *echoServer {
 	t.Helper()
+	s := &echoServer{}
+	s.ln = serveConns(t, nil, func(c net.Conn) {
+		s.accepted.Add(1)
+		io.Copy(c, c)
+	})
+	return s
+}
+
+// serveConns listens on loopback, over TLS with cfg unless it is nil, and
+// hands each connection to handle on a goroutine of its own, closing it
+// when handle returns, until the test ends.
+func serveConns(tb testing.TB, cfg *tls.Config, handle func(c net.Conn)) net.Listener {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	s := &echoServer{ln: ln}
-	t.Cleanup(func() { ln.Close() })
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
+	}
+	tb.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			s.accepted.Add(1)
 			go func() {
 				defer c.Close()
-				io.Copy(c, c)
+				handle(c)
 			}()
 		}
 	}()
-	return s
+	return ln
 }
 
 func (s *echoServer) addr() string { return s.ln.Addr().String() }
