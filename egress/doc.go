@@ -11,4 +11,12 @@
 // special-purpose ranges, the CIDRs the deciding rule names, and the
 // gateway's own listeners. One refused address refuses the destination,
 // and a refusal opens no socket.
+//
+// On that ground stands the forward proxy (Proxy): a Policy compiled from
+// the routes file's egress block decides which callers (by SPIFFE
+// principal, namespace or address) may reach which destinations, deny
+// rules first; a Limiter bounds tunnels by caller and by destination; and
+// the proxy carries CONNECT tunnels, whose ClientHello it checks on TLS
+// ports before dialling, and absolute-form HTTP requests, whose method and
+// normalised path the rules see, with TLS originated where a rule says.
 package egress

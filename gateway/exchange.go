@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/portcullis-gw/portcullis/egress"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/upstream"
 	"github.com/portcullis-gw/portcullis/plugins"
@@ -70,6 +71,10 @@ type exchange struct {
 	// tunnel is the upstream connection of an accepted upgrade, closed
 	// when the proxy returns whichever way it does.
 	tunnel io.Closer
+	// egress is what the forward proxy made of the request, on a
+	// forward_proxy listener; it points at egressResult.
+	egress       *egress.Result
+	egressResult egress.Result
 	// trace tells the exchange which upstream connection each try got.
 	// Its hook is bound to this exchange once and kept when the exchange
 	// goes back to the pool, so that a request does not build it anew.

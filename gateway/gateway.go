@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/portcullis-gw/portcullis/egress"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/gateway/upstream"
@@ -32,6 +33,15 @@ type Gateway struct {
 	// upstreamMetrics gives each pool its metrics observer.
 	upstreamMetrics *metrics.Upstreams
 	rp              *httputil.ReverseProxy
+	// egress carries the forward_proxy listeners' tunnels and requests;
+	// egressDone closes when the drain timeout has passed, ending tunnels.
+	egress        *egress.Proxy
+	egressMetrics *metrics.Egress
+	egressDone    chan struct{}
+	egressOnce    sync.Once
+	// egressGuard refuses internal addresses and the gateway's own
+	// listeners; Start and each reload renew it with their addresses.
+	egressGuard atomic.Pointer[egress.Guard]
 
 	opts Options
 
@@ -71,6 +81,10 @@ type Options struct {
 	DrainTimeout time.Duration
 	// Resolver looks up upstream endpoint names; nil means the system's.
 	Resolver upstream.Resolver
+	// EgressDial dials the forward proxy's destinations; nil means the
+	// address guard's dialer, with the resolver the egress block's dns
+	// describes and a guard that knows the gateway's own listeners.
+	EgressDial egress.DialFunc
 	// WorkloadAPIWait bounds the wait for the first SVID of an identity
 	// from the SPIFFE Workload API, at start and when a reload names
 	// another socket. Zero means 15s, Envoy's initial_fetch_timeout for
@@ -100,6 +114,12 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 		g.metrics = metrics.NewVersion(g.opts.Version)
 	}
 	g.upstreamMetrics = metrics.NewUpstreams(g.metrics.Registry())
+	g.egressMetrics = metrics.NewEgress(g.metrics.Registry())
+	g.egressDone = make(chan struct{})
+	g.egress = &egress.Proxy{Dial: opts.EgressDial, Limiter: egress.NewLimiter(), Done: g.egressDone, Opened: g.tunnelOpened}
+	if g.egress.Dial == nil {
+		g.egress.Dial = g.dialEgress
+	}
 	var seed *snapshot
 	if opts.AccessLog != nil {
 		// It stands for a configuration before this one that had the

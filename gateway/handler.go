@@ -136,6 +136,10 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		g.local(w, ex, http.StatusBadRequest, "", accesslog.DownstreamProtocolError, d)
 		return
 	}
+	if l.forwardProxy {
+		g.forwardProxy(w, r, ex)
+		return
+	}
 	if r.Method == http.MethodConnect {
 		g.connect(w, r, ex)
 		return
@@ -256,9 +260,13 @@ func (g *Gateway) finish(ex *exchange, r *http.Request) {
 	// The proxy writes trailers into the response header map after the
 	// body, so %TRAILER()% reads the same map.
 	rec.ResponseTrailer = rec.ResponseHeader
+	labels := metricLabels(ex, r)
+	if ex.egress != nil {
+		g.logEgress(ex, &labels)
+	}
 	rec.Metadata = ex.req.Metadata.Entries()
 	ex.snap.access.Log(rec)
-	g.metrics.Observe(rec, metricLabels(ex, r))
+	g.metrics.Observe(rec, labels)
 	g.metrics.InFlight(-1)
 	g.release(ex.snap)
 	putExchange(ex)

@@ -88,6 +88,10 @@ type listenerState struct {
 	clientAuth bool
 	// clientCert is the listener's forward_client_cert.
 	clientCert clientCertPolicy
+	// forwardProxy is set on a forward_proxy listener, whose requests the
+	// egress proxy serves; callerHeader is its caller_header.
+	forwardProxy bool
+	callerHeader string
 	// draining is set when a newer generation took over: responses on
 	// this generation's HTTP/1 connections then carry Connection: close,
 	// so clients move to the new servers between requests, never in the
@@ -262,6 +266,8 @@ func (g *Gateway) start(l *listener, spec routes.Listener, httpsPort string, dra
 		server:        newServerHeader(spec.ServerHeader),
 		clientAuth:    spec.TLS.VerifiesCallers(),
 		clientCert:    newClientCertPolicy(spec),
+		forwardProxy:  spec.Kind == "forward_proxy",
+		callerHeader:  spec.CallerHeader,
 	}
 	s := &serving{state: st, view: l.sock.view(), done: make(chan struct{}), stopping: make(chan struct{})}
 	conns := g.connLimits(s.view, spec)

@@ -148,6 +148,7 @@ func (g *Gateway) swap(cfg *routes.Config, id *identity.Identity) error {
 			g.log.Warn().Err(err).Msg("removed listener drain")
 		}
 	}()
+	g.guardOwnListeners()
 	g.retire(prev, next)
 	return nil
 }

@@ -45,6 +45,7 @@ func (g *Gateway) Start() error {
 	}
 	g.admin = a
 	g.serveAdmin(a)
+	g.guardOwnListeners()
 	g.ready.Store(true)
 	return nil
 }
@@ -123,6 +124,10 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		wl.close() // the identity in force serves to the end
 	}
 	drain := time.Until(deadlineOr(ctx, time.Now().Add(g.opts.DrainTimeout)))
+	// Forward-proxy tunnels are no server's to wait for either: they get
+	// the drain timeout, then end.
+	endTunnels := time.AfterFunc(drain, g.endTunnels)
+	defer endTunnels.Stop()
 	errs := []error{g.closeListeners(listeners, drain)}
 	// Hijacked connections (WebSockets) are not the servers' to wait for:
 	// their handlers are, and they return when the tunnel ends.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/portcullis-gw/portcullis/egress"
 	"github.com/portcullis-gw/portcullis/gateway/accesslog"
 	"github.com/portcullis-gw/portcullis/gateway/metrics"
 	"github.com/portcullis-gw/portcullis/routes"
@@ -33,6 +34,12 @@ type snapshot struct {
 	// reload that leaves the setting alone neither reopens the file nor
 	// reorders its lines.
 	access *sharedLog
+	// egress is the forward_proxy listeners' rules, and resolver the
+	// resolver their destinations are looked up with (nil without a
+	// forward_proxy listener); a reload that keeps the egress dns block
+	// keeps the resolver and its cache.
+	egress   *egress.Policy
+	resolver *egress.Resolver
 	// xfccBy starts the gateway's x-forwarded-client-cert element,
 	// made once for the identity in force (xfccBy).
 	xfccBy string
@@ -52,7 +59,15 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, id *identity.Identity, prev *s
 		cfg:       cfg,
 		upstreams: make(map[*routes.UpstreamSpec]*backend, len(cfg.Upstreams)),
 		source:    sourceLabels(&cfg.File.Workload),
+		egress:    egress.Compile(cfg.File.Egress),
 		xfccBy:    xfccBy(cfg.Identity),
+	}
+	if id != nil {
+		s.egress.ClientCert = &id.SVID.Certificate
+	}
+	var err error
+	if s.resolver, err = egressResolver(cfg, prev); err != nil {
+		return nil, err
 	}
 	if id != cfg.Identity {
 		c := *cfg

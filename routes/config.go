@@ -21,6 +21,9 @@ type File struct {
 	Listeners      []Listener     `yaml:"listeners" json:"listeners"`
 	VirtualHosts   []VirtualHost  `yaml:"virtual_hosts" json:"virtual_hosts"`
 	Upstreams      []UpstreamSpec `yaml:"upstreams" json:"upstreams"`
+	// Egress is the rules of the forward_proxy listeners; without it they
+	// deny everything.
+	Egress *Egress `yaml:"egress" json:"egress,omitempty"`
 	// Policies are files or globs, beside the routes file, of Istio
 	// AuthorizationPolicy (and RequestAuthentication) documents.
 	Policies []string `yaml:"policies" json:"policies,omitempty"`
@@ -82,6 +85,15 @@ type PathOptions struct {
 type Listener struct {
 	Name    string `yaml:"name" json:"name"`
 	Address string `yaml:"address" json:"address"`
+	// Kind is http (the default: an ingress listener that routes by the
+	// virtual hosts) or forward_proxy (an egress listener: CONNECT tunnels
+	// and absolute-form requests, checked against the egress rules).
+	Kind string `yaml:"kind" json:"kind"`
+	// CallerHeader, on a forward_proxy listener, names a request header
+	// that holds the caller's IP address when the direct peer is in
+	// trusted_proxies (a proxy in front of this one); from anyone else the
+	// header is ignored and the peer's own address is the caller's.
+	CallerHeader string `yaml:"caller_header" json:"caller_header,omitempty"`
 	// Protocols are among http1, http2, http3. Default: http1 and http2 with
 	// TLS, http1 without. http3 needs TLS and listens on UDP at the same
 	// port; http2 without TLS is h2c.

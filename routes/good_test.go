@@ -20,6 +20,7 @@ func TestGoodFiles(t *testing.T) {
 		{"full.yaml", "full.yaml: ok: 3 listeners, 2 virtual hosts, 4 routes, 2 upstreams, 6 plugins"},
 		{"upstreams.yaml", "upstreams.yaml: ok: 1 listener, 1 virtual host, 3 routes, 3 upstreams, 0 plugins"},
 		{"identity.yaml", "identity.yaml: ok: 2 listeners, 1 virtual host, 1 route, 1 upstream, 0 plugins"},
+		{"egress.yaml", "egress.yaml: ok: 2 listeners, 0 virtual hosts, 0 routes, 0 upstreams, 0 plugins, 5 egress rules"},
 	}
 	files, err := filepath.Glob("testdata/good/*.yaml")
 	if err != nil {

@@ -36,7 +36,7 @@ func (c *Config) Close() error {
 
 // Summary is the one line that "portcullis validate" prints for a good file:
 // "routes.yaml: ok: 2 listeners, 3 virtual hosts, 7 routes, 2 upstreams, 4
-// plugins". Plugins counts the plugin entries the file writes, on virtual
+// plugins", and the egress rules when the file has an egress block. Plugins counts the plugin entries the file writes, on virtual
 // hosts and routes.
 func (c *Config) Summary() string {
 	f := c.File
@@ -48,9 +48,13 @@ func (c *Config) Summary() string {
 			plugs += len(r.Plugins)
 		}
 	}
-	return fmt.Sprintf("%s: ok: %s, %s, %s, %s, %s", c.Source,
+	sum := fmt.Sprintf("%s: ok: %s, %s, %s, %s, %s", c.Source,
 		count(len(f.Listeners), "listener"), count(len(f.VirtualHosts), "virtual host"),
 		count(routes, "route"), count(len(f.Upstreams), "upstream"), count(plugs, "plugin"))
+	if f.Egress != nil {
+		sum += ", " + count(len(f.Egress.Rules), "egress rule")
+	}
+	return sum
 }
 
 // count writes n things, with the plural for every n but 1.

@@ -97,6 +97,7 @@ func (c *checker) check() {
 	c.checkListeners()
 	c.checkUpstreams()
 	c.checkVirtualHosts()
+	c.checkEgress()
 }
 
 func (c *checker) checkAdmin(root scope) {

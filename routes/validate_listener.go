@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // binds records what the listeners bind, port by port, to find two that
@@ -82,6 +84,32 @@ func (c *checker) checkListeners() {
 		s.oneOf("headers_with_underscores", &l.HeadersWithUnderscores, "drop_header", "reject_request", "allow")
 		c.checkServerHeader(s, "server_header", &l.ServerHeader, c.f.ServerHeader)
 		checkForwardClientCert(s, l)
+		c.checkListenerKind(s, l)
+	}
+}
+
+// checkListenerKind checks what only a forward_proxy listener may set, and
+// what it may not.
+func (c *checker) checkListenerKind(s scope, l *Listener) {
+	s.oneOf("kind", &l.Kind, "http", "forward_proxy")
+	if l.Kind != "forward_proxy" {
+		if l.CallerHeader != "" {
+			s.errorf(&l.CallerHeader, "caller_header: needs kind forward_proxy")
+		}
+		return
+	}
+	if slices.Contains(l.Protocols, "http3") {
+		s.errorf(&l.Protocols, "protocols: a forward_proxy listener serves http1 and http2, not http3")
+	}
+	if l.RedirectHTTPS {
+		s.errorf(&l.RedirectHTTPS, "redirect_https: cannot be used with kind forward_proxy")
+	}
+	switch {
+	case l.CallerHeader == "":
+	case !httpguts.ValidHeaderFieldName(l.CallerHeader):
+		s.errorf(&l.CallerHeader, "caller_header: %q is not a header name", l.CallerHeader)
+	case len(c.f.TrustedProxies) == 0:
+		s.errorf(&l.CallerHeader, "caller_header: needs trusted_proxies, the only peers whose header is believed")
 	}
 }
 

@@ -10,6 +10,33 @@ func (c *Config) Warnings() []string {
 	if w := adminExposure(c.File.Admin.Address); w != "" {
 		out = append(out, w)
 	}
+	return append(out, egressWarnings(c.File)...)
+}
+
+// egressWarnings warns about forward_proxy listeners that deny everything
+// for want of rules, and rules by identity that no listener can match
+// because none verifies callers' certificates.
+func egressWarnings(f *File) []string {
+	var out []string
+	proxies, verified := 0, false
+	for _, l := range f.Listeners {
+		if l.Kind == "forward_proxy" {
+			proxies++
+			verified = verified || l.TLS.VerifiesCallers()
+		}
+	}
+	if proxies == 0 {
+		return nil
+	}
+	if f.Egress == nil || len(f.Egress.Rules) == 0 {
+		return append(out, "a forward_proxy listener has no egress rules: it refuses every destination")
+	}
+	for _, r := range f.Egress.Rules {
+		if !verified && (len(r.From.Principals) > 0 || len(r.From.Namespaces) > 0) {
+			out = append(out, fmt.Sprintf("egress rule %q names principals or namespaces, but no forward_proxy listener "+
+				"verifies callers' certificates (tls.client_auth): it matches no caller", r.Name))
+		}
+	}
 	return out
 }
 

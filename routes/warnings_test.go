@@ -40,3 +40,34 @@ func TestWarningsAdminAddress(t *testing.T) {
 		})
 	}
 }
+
+func TestWarningsEgress(t *testing.T) {
+	const plain = `{ name: egress, address: "127.0.0.1:0", kind: forward_proxy }`
+	for _, tt := range []struct {
+		name, listener, egress, want string
+	}{
+		{"no rules", plain, "", "refuses every destination"},
+		{"empty rules", plain, "egress: { rules: [] }", "refuses every destination"},
+		{"identity rules, no client_auth", plain,
+			"egress: { rules: [{ name: pay, from: { namespaces: [payments] }, to: { hosts: [a.example], ports: [443] } }] }", `egress rule "pay" names principals`},
+		{"address rules", plain,
+			"egress: { rules: [{ name: office, from: { source_cidrs: [10.0.0.0/8] }, to: { hosts: [a.example], ports: [443] } }] }", ""},
+		{"no forward proxy", `{ name: web, address: "127.0.0.1:0" }`, "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "admin: { address: off }\nlisteners: [ " + tt.listener + " ]\n" + tt.egress + "\n"
+			cfg, err := Parse("routes.yaml", []byte(src), nil)
+			if err != nil {
+				t.Fatalf("got %v, want the file to load", err)
+			}
+			defer cfg.Close()
+			ws := cfg.Warnings()
+			switch {
+			case tt.want == "" && len(ws) > 0:
+				t.Errorf("got warnings %q, want none", ws)
+			case tt.want != "" && (len(ws) != 1 || !strings.Contains(ws[0], tt.want)):
+				t.Errorf("got warnings %q, want one with %q", ws, tt.want)
+			}
+		})
+	}
+}

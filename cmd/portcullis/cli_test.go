@@ -43,7 +43,7 @@ func TestHelp(t *testing.T) {
 			}
 			want := tt.want
 			if strings.HasPrefix(want[0], "usage: ") { // one command's help names the others
-				want = append(want, "commands: serve, validate, authz, certs, waf, version, help;")
+				want = append(want, "commands: serve, validate, authz, certs, waf, egress, version, help;")
 			}
 			wantAll(t, "help", out.String(), want)
 			for _, f := range tt.flags {

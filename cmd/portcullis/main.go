@@ -5,6 +5,7 @@
 //	portcullis authz check --config F URL  decide a request against the routes file's policies
 //	portcullis certs …                     a development CA for SPIFFE identities
 //	portcullis waf test 'GET /?q=…'         why the WAF blocks a request: its verdict and the rules that matched
+//	portcullis egress check …              what the egress rules say of a caller and a destination
 //	portcullis version                     print the version
 //	portcullis help [COMMAND]              print the commands and their flags
 package main
@@ -44,7 +45,8 @@ func commands() []command {
 		{"validate", "FILE...", "check routes files as serve would load them; print every error as file:line:column and exit 1 on any", validateFlags},
 		{"authz", "check --config FILE [flags] URL", "decide a request against the routes file's AuthorizationPolicies and print the route, each policy's verdict and the decision", authzFlags},
 		{"certs", "init|issue|bundle|inspect ...", "a development CA that issues SPIFFE certificates (X.509-SVIDs); portcullis certs help says more", certsFlags0},
-		{"waf", "test ...", "run one request through a WAF profile and print the verdict and every rule that matched; portcullis waf help says more", wafFlags0},
+		{"waf", "test ...", "run one request through a WAF profile and print the verdict and every rule that matched; portcullis waf help says more", oneSubcommand("waf", "test", wafUsage, wafTest)},
+		{"egress", "check ...", "decide, as the forward proxy would, whether a caller may reach a destination, and check the addresses it resolves to; portcullis egress help says more", oneSubcommand("egress", "check", egressUsage, egressCheck)},
 		{"version", "", "print the version", versionFlags},
 		{"help", "[COMMAND]", "print this help, or a command's", helpFlags},
 	}

@@ -212,7 +212,7 @@ func readmeAttack(t *testing.T, base string) {
 // on loopback.
 func demoOnFreePorts() []byte {
 	return []byte(strings.NewReplacer(`"127.0.0.1:8080"`, `"127.0.0.1:0"`, `"127.0.0.1:8443"`, `"127.0.0.1:0"`,
-		`"127.0.0.1:9901"`, `"127.0.0.1:0"`, `"127.0.0.1:15443"`, `"127.0.0.1:0"`).Replace(string(demoYAML)))
+		`"127.0.0.1:9901"`, `"127.0.0.1:0"`, `"127.0.0.1:15443"`, `"127.0.0.1:0"`, `"127.0.0.1:3128"`, `"127.0.0.1:0"`).Replace(string(demoYAML)))
 }
 
 func portOf(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }

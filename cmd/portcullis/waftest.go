@@ -34,28 +34,6 @@ const wafUsage = `usage:
       refused, 2 for a command line, file or request that is wrong.
 `
 
-// wafFlags0 hands the waf command its arguments whole: its subcommand
-// parses its own flags.
-func wafFlags0(*flag.FlagSet) func(args []string, stdout, stderr io.Writer) int {
-	return wafCmd
-}
-
-func wafCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		if len(args) == 0 {
-			fmt.Fprint(stderr, wafUsage)
-			return 2
-		}
-		fmt.Fprint(stdout, wafUsage)
-		return 0
-	}
-	if args[0] != "test" {
-		fmt.Fprintf(stderr, "portcullis waf: unknown command %q\n%s", args[0], wafUsage)
-		return 2
-	}
-	return wafTest(args[1:], stdout, stderr)
-}
-
 func wafTest(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("waf test", flag.ContinueOnError)
 	fs.SetOutput(stderr)

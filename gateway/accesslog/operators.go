@@ -88,12 +88,17 @@ var operators = map[string]operator{
 
 	"HOSTNAME": {trunc: true, build: buildHostname},
 
-	"DYNAMIC_METADATA":     {arg: argRequired, trunc: true, build: buildMetadata},
-	"REQUEST_DURATION":     {build: buildDash},
-	"REQUEST_TX_DURATION":  {build: buildDash},
-	"RESPONSE_DURATION":    {build: buildDash},
-	"RESPONSE_TX_DURATION": {build: buildDash},
-	"VIRTUAL_CLUSTER_NAME": {build: buildDash},
+	"DYNAMIC_METADATA": {arg: argRequired, trunc: true, build: buildMetadata},
+
+	// Envoy's TCP-proxy operators, for forward-proxy tunnels: the bytes
+	// sent to and received from the destination, "-" for none.
+	"UPSTREAM_WIRE_BYTES_SENT":     countOp(func(r *Record) int64 { return r.UpstreamWireBytesSent }),
+	"UPSTREAM_WIRE_BYTES_RECEIVED": countOp(func(r *Record) int64 { return r.UpstreamWireBytesReceived }),
+	"REQUEST_DURATION":             {build: buildDash},
+	"REQUEST_TX_DURATION":          {build: buildDash},
+	"RESPONSE_DURATION":            {build: buildDash},
+	"RESPONSE_TX_DURATION":         {build: buildDash},
+	"VIRTUAL_CLUSTER_NAME":         {build: buildDash},
 }
 
 // buildOperator checks name's argument and length against its description
@@ -135,6 +140,18 @@ func numberOp(get func(*Record) int64) operator {
 func flagsOp(long bool) operator {
 	return operator{build: func(string, valueOpts) (emitFunc, error) {
 		return func(dst []byte, r *Record) []byte { return appendFlags(dst, r.Flags, long) }, nil
+	}}
+}
+
+// countOp prints a count that only some records have, "-" when zero.
+func countOp(get func(*Record) int64) operator {
+	return operator{build: func(string, valueOpts) (emitFunc, error) {
+		return func(dst []byte, r *Record) []byte {
+			if n := get(r); n != 0 {
+				return strconv.AppendInt(dst, n, 10)
+			}
+			return append(dst, '-')
+		}, nil
 	}}
 }
 

@@ -45,6 +45,8 @@ func TestOperators(t *testing.T) {
 		{"%UPSTREAM_TRANSPORT_FAILURE_REASON%", `tls\x20handshake`, "-"},
 		{`"%UPSTREAM_TRANSPORT_FAILURE_REASON%"`, `"tls handshake"`, `"-"`},
 		{"%BYTES_RECEIVED%", "12", "0"},
+		{"%UPSTREAM_WIRE_BYTES_SENT%", "4096", "-"},
+		{"%UPSTREAM_WIRE_BYTES_RECEIVED%", "512", "-"},
 		{"%BYTES_SENT%", "1234", "0"},
 		{"%DURATION%", "56", "0"},
 		{"%DOWNSTREAM_HEADER_BYTES_RECEIVED%", "310", "0"},

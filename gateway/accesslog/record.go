@@ -90,6 +90,11 @@ type Record struct {
 	// DownstreamPeerSubject is the subject of the caller's verified
 	// certificate, RFC 2253, if any.
 	DownstreamPeerSubject string
+
+	// UpstreamWireBytesSent and UpstreamWireBytesReceived are the bytes a
+	// forward-proxy tunnel carried to and from its destination.
+	UpstreamWireBytesSent     int64
+	UpstreamWireBytesReceived int64
 }
 
 var pool = sync.Pool{New: func() any { return new(Record) }}

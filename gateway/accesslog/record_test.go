@@ -11,6 +11,8 @@ import (
 // has a value to print.
 func fullRecord() *Record {
 	return &Record{
+		UpstreamWireBytesSent:     4096,
+		UpstreamWireBytesReceived: 512,
 		Metadata: []plugins.MetadataEntry{
 			{Namespace: "portcullis.waf", Key: "rule_ids", Value: "941100,949110"},
 			{Namespace: "envoy.filters.http.rbac", Key: "shadow_engine_result", Value: "denied"},

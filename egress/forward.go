@@ -1,0 +1,218 @@
+package egress
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/portcullis-gw/portcullis/routes"
+)
+
+// forward proxies an absolute-form request (GET http://host/path) as a
+// request, so that the rules see its method and path. The path is
+// normalised before the rules see it, and the request sent is the one
+// checked: its Host is the URL's authority, never a header of the
+// client's choosing.
+func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Request, pol *Policy, c Caller, res *Result) *Reject {
+	u := r.URL
+	if r.ProtoMajor != 1 || !strings.HasPrefix(r.RequestURI, "http://") && !strings.HasPrefix(r.RequestURI, "HTTP://") || u.Host == "" {
+		res.Reason = "invalid_target"
+		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_not_absolute_form"}
+	}
+	if u.User != nil || u.Fragment != "" || strings.ContainsAny(u.Host, "@") {
+		res.Reason = "invalid_target"
+		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_invalid_target"}
+	}
+	d, err := ParseAuthority(u.Host, 80)
+	if err != nil {
+		res.Reason = "invalid_target"
+		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_invalid_target"}
+	}
+	path, err := routes.NormalizePath(cmp.Or(u.EscapedPath(), "/"), routes.PathOptions{MergeSlashes: true, EscapedSlashes: "keep"})
+	if err != nil {
+		res.Reason = "invalid_target"
+		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_invalid_path"}
+	}
+	query, err := routes.NormalizeQuery(u.RawQuery)
+	if err != nil {
+		res.Reason = "invalid_target"
+		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_invalid_path"}
+	}
+	d.Method, d.Path = r.Method, path
+	release, rej := p.admit(pol, c, d, res)
+	if rej != nil {
+		return rej
+	}
+	defer release()
+	port := d.Port
+	o := res.Decision.Via.originate()
+	if o != nil && o.Port != 0 {
+		port = uint16(o.Port)
+	}
+	conn, rej := p.dial(ctx, pol, d, port, res)
+	if rej != nil {
+		return rej
+	}
+	defer conn.Close()
+	if o != nil {
+		if conn, rej = p.originate(ctx, conn, d, o, pol, res); rej != nil {
+			return rej
+		}
+	}
+	out := outgoing(ctx, r, d, path, query)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := out.Write(conn); err != nil {
+		res.Reason, res.Failure = "upstream_write_failed", err.Error()
+		return &Reject{Status: http.StatusBadGateway, Flag: "UC", Details: "egress_upstream_write_failed"}
+	}
+	resp, err := readResponse(bufio.NewReader(conn), out)
+	if err != nil {
+		res.Reason, res.Failure = "upstream_response_failed", err.Error()
+		return &Reject{Status: http.StatusBadGateway, Flag: "UC", Details: "egress_upstream_response_failed"}
+	}
+	defer resp.Body.Close()
+	h := w.Header()
+	for k, vs := range resp.Header {
+		h[k] = vs
+	}
+	dropHopHeaders(h)
+	res.Details = "via_upstream"
+	w.WriteHeader(resp.StatusCode)
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		res.Termination = "upstream_body_failed"
+	}
+	return nil
+}
+
+// readResponse reads the destination's final response, past any
+// informational ones; a switch of protocols, which the request never asked
+// for (its Upgrade header is dropped), is an error.
+func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(br, req)
+		switch {
+		case err != nil:
+			return nil, err
+		case resp.StatusCode == http.StatusSwitchingProtocols:
+			return nil, errors.New("the destination switched protocols unasked")
+		case resp.StatusCode >= 200:
+			return resp, nil
+		}
+	}
+}
+
+func (r *Rule) originate() *routes.OriginateTLS {
+	if r == nil {
+		return nil
+	}
+	return r.OriginateTLS
+}
+
+// outgoing is the request the gateway sends: the client's method, headers
+// but the hop-by-hop ones, and body, for the checked path and query at the
+// URL's authority.
+func outgoing(ctx context.Context, r *http.Request, d Destination, path, query string) *http.Request {
+	authority := d.Name()
+	if d.Addr.Is6() {
+		authority = "[" + authority + "]"
+	}
+	if d.Port != 80 {
+		authority += ":" + strconv.Itoa(int(d.Port))
+	}
+	h := r.Header.Clone()
+	dropHopHeaders(h)
+	for _, k := range insideHeaders {
+		delete(h, k)
+	}
+	out := &http.Request{
+		Method:        r.Method,
+		URL:           &url.URL{Scheme: "http", Host: authority, Opaque: path, RawQuery: query},
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		Body:          r.Body,
+		ContentLength: r.ContentLength,
+		Host:          authority,
+		Close:         true,
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		out.Body = nil
+	}
+	return out.WithContext(ctx)
+}
+
+// hopHeaders are the hop-by-hop headers of RFC 9110 and the proxy's own,
+// and Expect: the client's 100-continue is the gateway's to answer, which
+// sends the body without waiting.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Expect"}
+
+// insideHeaders describe the caller and the network inside, which a
+// request to the outside world does not carry: the addresses
+// X-Forwarded-For lists, the caller's certificate, the gateway's view of
+// the client.
+var insideHeaders = []string{"X-Forwarded-For", "X-Forwarded-Client-Cert", "X-Envoy-External-Address", "X-Forwarded-Proto", "Forwarded"}
+
+func dropHopHeaders(h http.Header) {
+	for _, v := range h["Connection"] {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = textproto.TrimString(f); httpguts.ValidHeaderFieldName(f) {
+				delete(h, textproto.CanonicalMIMEHeaderKey(f))
+			}
+		}
+	}
+	for _, k := range hopHeaders {
+		delete(h, k)
+	}
+}
+
+// originate speaks TLS to the destination over conn, verifying its
+// certificate for the host asked, with the gateway's SVID as a client
+// certificate when the rule says so.
+func (p *Proxy) originate(ctx context.Context, conn net.Conn, d Destination, o *routes.OriginateTLS, pol *Policy, res *Result) (net.Conn, *Reject) {
+	cfg := &tls.Config{ServerName: d.Host, MinVersion: tls.VersionTLS12}
+	fail := func(err error) (net.Conn, *Reject) {
+		res.Reason, res.Failure = "tls_origination_failed", err.Error()
+		return nil, &Reject{Status: http.StatusBadGateway, Flag: "UF", Details: "egress_tls_origination_failed"}
+	}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return fail(err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return fail(fmt.Errorf("%s holds no certificate", o.CAFile))
+		}
+	}
+	if o.Identity {
+		cert := pol.ClientCert
+		if cert == nil {
+			return fail(errors.New("the gateway has no SVID to present"))
+		}
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+	}
+	tc := tls.Client(conn, cfg)
+	hctx, cancel := context.WithTimeout(ctx, time.Duration(pol.Limits.ConnectTimeout))
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		return fail(err)
+	}
+	return tc, nil
+}

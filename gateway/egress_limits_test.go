@@ -1,0 +1,193 @@
+package gateway
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestEgressTunnelLimits(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	d.route("b.example.com:7000", echo.addr())
+	tg := startProxy(t, `
+trusted_proxies: [127.0.0.1/32]
+egress:
+  limits:
+    per_caller: { max_tunnels: 2 }
+    per_destination: { max_tunnels: 1 }
+  rules:
+    - { name: echo, to: { hosts: [a.example.com, b.example.com], ports: [7000] } }
+`, d)
+	proxy := tg.Addr("egress").String()
+	// One caller holds a's only place; a second tunnel to a is refused
+	// for the destination, and a third of the caller's for the caller.
+	if _, _, resp := connectH1(t, proxy, "a.example.com:7000", "lim-1", "X-Forwarded-For: 10.1.0.1"); resp.StatusCode != 200 {
+		t.Fatalf("first: got %d, want 200", resp.StatusCode)
+	}
+	_, _, resp := connectH1(t, proxy, "a.example.com:7000", "lim-2", "X-Forwarded-For: 10.1.0.2")
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("destination full: got %d, want 503", resp.StatusCode)
+	}
+	if _, _, resp := connectH1(t, proxy, "b.example.com:7000", "lim-3", "X-Forwarded-For: 10.1.0.1"); resp.StatusCode != 200 {
+		t.Fatalf("second of the caller: got %d, want 200", resp.StatusCode)
+	}
+	c4, _, resp := connectH1(t, proxy, "b.example.com:7000", "lim-4", "X-Forwarded-For: 10.1.0.1")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("caller full: got %d Retry-After %q, want 429 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	c4.Close()
+	for id, want := range map[string]string{"lim-2": "destination_tunnel_limit", "lim-4": "caller_tunnel_limit"} {
+		e := tg.logFor(id)
+		if egressField(e, "reason") != want || egressField(e, "decision") != "deny" {
+			t.Errorf("%s: got reason %v decision %v, want %s deny", id, egressField(e, "reason"), egressField(e, "decision"), want)
+		}
+	}
+	if got := labeled(t, tg.Gateway, "portcullis_egress_decisions_total", map[string]string{"reason": "caller_tunnel_limit"}); got != 1 {
+		t.Errorf("caller limit counter: got %v, want 1", got)
+	}
+}
+
+func TestEgressRateLimitPerCaller(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	tg := startProxy(t, `
+egress:
+  limits: { per_caller: { per_second: 0.001, burst: 2 } }
+  rules: [{ name: echo, to: { hosts: [a.example.com], ports: [7000] } }]
+`, d)
+	proxy := tg.Addr("egress").String()
+	for i, want := range []int{200, 200, 429} {
+		c, _, resp := connectH1(t, proxy, "a.example.com:7000", "rate", "")
+		if resp.StatusCode != want {
+			t.Errorf("tunnel %d: got %d, want %d", i, resp.StatusCode, want)
+		}
+		c.Close()
+	}
+}
+
+func TestEgressReportMode(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("new.example.com:7000", echo.addr())
+	tg := startProxy(t, `
+egress:
+  rules:
+    - { name: rollout, mode: report, from: { source_cidrs: [127.0.0.0/8] }, to: { hosts: [old.example.com], ports: [7000] } }
+`, d)
+	c, _, resp := connectH1(t, tg.Addr("egress").String(), "new.example.com:7000", "report")
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d, want 200: report mode lets it pass", resp.StatusCode)
+	}
+	c.Close()
+	e := tg.logFor("report")
+	if egressField(e, "decision") != "report" || egressField(e, "rule") != "rollout" {
+		t.Errorf("got %v by %v, want report by rollout", egressField(e, "decision"), egressField(e, "rule"))
+	}
+}
+
+func TestEgressCallerHeaderFromTrustedProxyOnly(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	rules := `
+egress:
+  rules: [{ name: office, from: { source_cidrs: [192.0.2.0/24] }, to: { hosts: [a.example.com], ports: [7000] } }]
+`
+	cfg := loadProxyConfig(t, `
+trusted_proxies: [127.0.0.1/32]
+listeners:
+  - { name: egress, address: "127.0.0.1:0", kind: forward_proxy, caller_header: X-Caller-Ip }
+`+rules)
+	trusted := serveWithDial(t, cfg, d)
+	if _, _, resp := connectH1(t, trusted.Addr("egress").String(), "a.example.com:7000", "hdr-trusted", "X-Caller-Ip: 192.0.2.9"); resp.StatusCode != 200 {
+		t.Errorf("from a trusted peer: got %d, want 200", resp.StatusCode)
+	}
+	untrusted := startProxy(t, rules, d)
+	if _, _, resp := connectH1(t, untrusted.Addr("egress").String(), "a.example.com:7000", "hdr-untrusted", "X-Caller-Ip: 192.0.2.9"); resp.StatusCode != 403 {
+		t.Errorf("from an untrusted peer: got %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestEgressReloadUnderOpenTunnel removes the rule that allowed an open
+// tunnel: the tunnel goes on, and a new one is refused at once.
+func TestEgressReloadUnderOpenTunnel(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	listeners := `
+listeners: [{ name: egress, address: "127.0.0.1:0", kind: forward_proxy }]
+`
+	tg := serveWithDial(t, loadProxyConfig(t, listeners+`
+egress: { rules: [{ name: echo, to: { hosts: [a.example.com], ports: [7000] } }] }
+`), d)
+	proxy := tg.Addr("egress").String()
+	c, br, resp := connectH1(t, proxy, "a.example.com:7000", "before-reload")
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	if err := tg.Reload(loadProxyConfig(t, listeners+"egress: { rules: [] }\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, resp := connectH1(t, proxy, "a.example.com:7000", "after-reload"); resp.StatusCode != 403 {
+		t.Errorf("new tunnel after the reload: got %d, want 403", resp.StatusCode)
+	}
+	io.WriteString(c, "still here")
+	got := make([]byte, 10)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != "still here" {
+		t.Errorf("open tunnel after the reload: got %q, %v", got, err)
+	}
+}
+
+// TestEgressDrainEndsTunnels shuts the gateway down with a tunnel open:
+// the tunnel gets the drain timeout, then closes, and shutdown returns.
+func TestEgressDrainEndsTunnels(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	gw, err := New(loadProxyConfig(t, `
+admin: { address: off }
+access_log: { path: off }
+listeners: [{ name: egress, address: "127.0.0.1:0", kind: forward_proxy }]
+egress: { rules: [{ name: echo, to: { hosts: [a.example.com], ports: [7000] } }] }
+`), Options{EgressDial: d.dial, DrainTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c, br, resp := connectH1(t, gw.Addr("egress").String(), "a.example.com:7000", "drain")
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- gw.Shutdown(context.Background()) }()
+	// Within the drain timeout the tunnel still carries bytes.
+	io.WriteString(c, "ping")
+	got := make([]byte, 4)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(br, got); err != nil {
+		t.Fatalf("during the drain: %v", err)
+	}
+	if _, err := br.ReadByte(); err == nil {
+		t.Fatal("got a byte, want the tunnel closed at the drain timeout")
+	}
+	if took := time.Since(start); took < 250*time.Millisecond {
+		t.Errorf("the tunnel closed after %v, before the drain timeout", took)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("shutdown did not return")
+	}
+}
