@@ -24,6 +24,10 @@ type Match struct {
 
 // Decision is what a guard decided of one request, and why.
 type Decision struct {
+	// Custom is the CUSTOM rule that matched, if any: the request goes to
+	// the guard's provider, whose answer comes first. Allowed and By are
+	// what the other policies decide when it allows.
+	Custom Match
 	// Allowed is the enforced decision.
 	Allowed bool
 	// By is the rule that decided: the DENY rule that denied, or the ALLOW
@@ -44,12 +48,17 @@ type Decision struct {
 	DryRunAllow                       Match
 }
 
-// Decide decides r in Istio's order: a matching DENY policy denies; then,
+// Decide decides r in Istio's order: a matching CUSTOM policy sends it to
+// the provider (Decision.Custom, which the handler asks); a matching DENY
+// policy denies; then,
 // if any ALLOW policy applies, one must match; AUDIT and dry-run policies
 // are evaluated for the record and never change the outcome. It allocates
 // nothing.
 func (g *Guard) Decide(r *plugins.Request) Decision {
 	var d Decision
+	if len(g.custom) > 0 {
+		d.Custom = first(g.custom, r)
+	}
 	d.Audit = first(g.audit, r)
 	if len(g.dryDeny) > 0 {
 		d.DryRunDeny = first(g.dryDeny, r)
