@@ -84,12 +84,7 @@ func (c *checker) checkExtAuthzHTTP(s scope, h *ExtAuthzHTTP) {
 	if strings.ContainsAny(h.PathPrefix, "?# \t\r\n") {
 		s.errorf(&h.PathPrefix, "path_prefix: must be a path without query, fragment or spaces, got %q", h.PathPrefix)
 	}
-	switch {
-	case h.Timeout < 0:
-		s.errorf(&h.Timeout, "timeout: must not be negative")
-	case h.Timeout == 0:
-		h.Timeout = defaultExtAuthzTimeout
-	}
+	fill(&h.Timeout, defaultExtAuthzTimeout)
 	fill(&h.StatusOnError, "403")
 	if n, ok := atoiStatus(h.StatusOnError); !ok || n < 200 || n > 599 {
 		s.errorf(&h.StatusOnError, "status_on_error: want an HTTP status 200 to 599, got %q", h.StatusOnError)
@@ -122,10 +117,10 @@ func (c *checker) checkExtAuthzHTTP(s scope, h *ExtAuthzHTTP) {
 // name's prefix followed by '*', or '*' followed by its suffix.
 func headerPattern(v string) bool {
 	name := strings.TrimSuffix(strings.TrimPrefix(v, "*"), "*")
-	if len(name) != len(v)-1 {
-		return httpguts.ValidHeaderFieldName(v)
+	if len(name) < len(v)-1 {
+		return false // *name*
 	}
-	return name != "" && httpguts.ValidHeaderFieldName(name)
+	return name != "" && !strings.Contains(name, "*") && httpguts.ValidHeaderFieldName(name)
 }
 
 func atoiStatus(s string) (int, bool) {
