@@ -30,7 +30,7 @@ type ExtAuthzHTTP struct {
 	StatusOnError string   `yaml:"status_on_error" json:"status_on_error"` // default "403"
 
 	IncludeRequestHeadersInCheck    []string          `yaml:"include_request_headers_in_check" json:"include_request_headers_in_check,omitempty"`
-	IncludeAdditionalHeadersInCheck map[string]string `yaml:"include_additional_headers_in_check" json:"include_additional_headers_in_check,omitempty" secret:"true"`
+	IncludeAdditionalHeadersInCheck map[string]string `yaml:"include_additional_headers_in_check" json:"include_additional_headers_in_check,omitempty"`
 	HeadersToUpstreamOnAllow        []string          `yaml:"headers_to_upstream_on_allow" json:"headers_to_upstream_on_allow,omitempty"`
 	HeadersToDownstreamOnDeny       []string          `yaml:"headers_to_downstream_on_deny" json:"headers_to_downstream_on_deny,omitempty"`
 	IncludeRequestBodyInCheck       *ExtAuthzBody     `yaml:"include_request_body_in_check" json:"include_request_body_in_check,omitempty"`
