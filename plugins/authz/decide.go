@@ -46,6 +46,11 @@ type Decision struct {
 	// allowed the request, and by which rule.
 	DryRunAllowApplies, DryRunAllowed bool
 	DryRunAllow                       Match
+	// DryRunAuditApplies says whether dry-run AUDIT policies apply, and
+	// DryRunAudit is the rule of theirs that matched, if any: Envoy's
+	// shadow LOG engine records it and marks nothing for the log.
+	DryRunAuditApplies bool
+	DryRunAudit        Match
 }
 
 // Decide decides r in Istio's order: a matching CUSTOM policy sends it to
@@ -62,6 +67,10 @@ func (g *Guard) Decide(r *plugins.Request) Decision {
 	d.Audit = first(g.audit, r)
 	if len(g.dryDeny) > 0 {
 		d.DryRunDeny = first(g.dryDeny, r)
+	}
+	if len(g.dryAudit) > 0 {
+		d.DryRunAuditApplies = true
+		d.DryRunAudit = first(g.dryAudit, r)
 	}
 	if len(g.dryAllow) > 0 {
 		d.DryRunAllowApplies = true
