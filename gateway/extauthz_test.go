@@ -232,4 +232,3 @@ func extAuthzChecks(t *testing.T, reg *prometheus.Registry, provider, result str
 	}
 	return 0
 }
-
