@@ -21,9 +21,10 @@ type ExtensionProvider struct {
 // ExtAuthzHTTP is Istio's EnvoyExternalAuthorizationHttpProvider. Service
 // names an upstream of the routes file, so that the checks use its pool:
 // its endpoints, TLS or mutual TLS, health checks and limits. Istio's port
-// is the upstream's endpoints' and is not written here.
+// is the upstream's endpoints': Port is read only to say so.
 type ExtAuthzHTTP struct {
 	Service       string   `yaml:"service" json:"service"`
+	Port          int      `yaml:"port" json:"port,omitempty"`
 	PathPrefix    string   `yaml:"path_prefix" json:"path_prefix,omitempty"`
 	Timeout       Duration `yaml:"timeout" json:"timeout"` // default 600s, as Istio's
 	FailOpen      bool     `yaml:"fail_open" json:"fail_open"`
@@ -77,6 +78,9 @@ func (c *checker) checkExtAuthzHTTP(s scope, h *ExtAuthzHTTP) {
 		s.errorf(&h.Service, "service: must name an upstream of this file")
 	case c.upstreams[h.Service] == nil:
 		s.errorf(&h.Service, "service: no upstream %q (want the name of an upstream of this file)", h.Service)
+	}
+	if h.Port != 0 {
+		s.errorf(&h.Port, "port: the endpoints of upstream %q give the port; leave it out", h.Service)
 	}
 	if h.PathPrefix != "" && !strings.HasPrefix(h.PathPrefix, "/") {
 		s.errorf(&h.PathPrefix, "path_prefix: must begin with `/`, got %q", h.PathPrefix)

@@ -56,7 +56,7 @@ func TestRoutesExtensionProviders(t *testing.T) {
         headers_to_downstream_on_deny: [ "" ]
         include_additional_headers_in_check: { "X-Bad\n": "v" }
         include_request_body_in_check: { max_request_bytes: 0 }
-    - { name: ext, envoy_ext_authz_http: { service: other, path_prefix: "/a?b" } }
+    - { name: ext, envoy_ext_authz_http: { service: other, port: 8000, path_prefix: "/a?b" } }
     - { name: "" }
     - { name: grpc, envoy_ext_authz_grpc: { service: other } }
 `), nil, []string{
@@ -72,6 +72,7 @@ func TestRoutesExtensionProviders(t *testing.T) {
 			`include_request_body_in_check.max_request_bytes: must be > 0, got 0`,
 			`mesh.extension_providers[1]: name: "ext" is defined twice`,
 			`mesh.extension_providers[1].envoy_ext_authz_http: path_prefix: must be a path without query`,
+			`mesh.extension_providers[1].envoy_ext_authz_http: port: the endpoints of upstream "other" give the port; leave it out`,
 			`mesh.extension_providers[2]: name: must not be empty`,
 			`mesh.extension_providers[2]: envoy_ext_authz_http: must be set`,
 			`mesh.extension_providers[3]: unknown key "envoy_ext_authz_grpc"`,
