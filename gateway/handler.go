@@ -70,6 +70,7 @@ func (ex *exchange) begin(r *http.Request) {
 	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
 	ex.req.Peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 	ex.req.Local = ex.conn.localAddr
+	ex.req.Upstreams = ex.snap
 	if r.TLS != nil {
 		rec.RequestedServerName = r.TLS.ServerName
 		rec.DownstreamTLSVersion = upstream.VersionName(r.TLS.Version)

@@ -43,6 +43,9 @@ type Request struct {
 	// Metadata is what plugins record of the request for its access-log
 	// line, whether they pass or refuse it.
 	Metadata Metadata
+	// Upstreams reaches the upstreams of the configuration that serves
+	// the request; nil where the gateway offers none.
+	Upstreams Upstreams
 }
 
 // Identity is a caller identity proved by a verified client certificate: an
@@ -198,4 +201,13 @@ type Header interface {
 	AddValues(name string, values []string)
 	// Del removes the named field, in every spelling.
 	Del(name string)
+}
+
+// Upstreams sends a plugin's own requests to the routes file's upstreams,
+// through the pools the gateway forwards with (their endpoints, TLS and
+// health checks), such as an external authorizer's checks.
+type Upstreams interface {
+	// RoundTrip sends req to the named upstream; the pool sets the URL's
+	// scheme and host. It fails when no upstream has that name.
+	RoundTrip(upstream string, req *http.Request) (*http.Response, error)
 }

@@ -32,6 +32,9 @@ type Mesh struct {
 	// X-Forwarded-For, as Envoy's xff_num_trusted_hops reads it. It may
 	// not be set with trusted_proxies.
 	NumTrustedProxies int `yaml:"num_trusted_proxies" json:"num_trusted_proxies,omitempty"`
+	// ExtensionProviders are Istio's meshConfig.extensionProviders: the
+	// external authorizers that CUSTOM policies name.
+	ExtensionProviders []ExtensionProvider `yaml:"extension_providers" json:"extension_providers,omitempty"`
 }
 
 // pathModes maps the modes of mesh.path_normalization onto PathOptions.
@@ -119,6 +122,7 @@ func (c *checker) policies() plugins.Policies {
 		RootNamespace:      m.RootNamespace,
 		TrustDomain:        m.TrustDomain,
 		TrustDomainAliases: m.TrustDomainAliases,
+		ExtAuthz:           m.extAuthz(),
 	}
 }
 

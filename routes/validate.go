@@ -96,6 +96,7 @@ func (c *checker) check() {
 	root.oneOf("path_normalization.escaped_slashes", &c.f.Paths.EscapedSlashes, "keep", "reject", "unescape")
 	c.checkListeners()
 	c.checkUpstreams()
+	c.checkExtensionProviders() // after the upstreams, which they name
 	c.checkVirtualHosts()
 	c.checkEgress()
 }

@@ -155,6 +155,12 @@ func (q *checkRequest) check(cfg *routes.Config, target string, out io.Writer) (
 		fmt.Fprintf(out, "  %-18s %s/%s (%s:%d): %s\n", kind, p.Namespace, p.Name, p.File, p.Line, verdict)
 	}
 	d := guard.Decide(req)
+	if d.Custom.Policy != nil {
+		// The check cannot call the authorizer: it says what the gateway
+		// would ask, and what the other policies decide if it allows.
+		p := guard.Provider()
+		fmt.Fprintf(out, "custom: %s would ask provider %s (upstream %s); a denial there is final, else:\n", d.Custom.ID, p.Name, p.Upstream)
+	}
 	switch {
 	case d.Allowed && d.By.Policy != nil:
 		fmt.Fprintf(out, "decision: ALLOW by %s\n", d.By.ID)

@@ -150,3 +150,46 @@ func writeTestFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestAuthzCheckCustom: a CUSTOM policy is shown with the provider the
+// gateway would ask, which the check cannot call, before what the other
+// policies decide.
+func TestAuthzCheckCustom(t *testing.T) {
+	routesPath := checkFiles(t, checkPolicies+`---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: ask, namespace: target-app-namespace }
+spec:
+  action: CUSTOM
+  provider: { name: ext }
+  rules: [ { to: [ { operation: { paths: ["/allowed-path/ask/*"] } } ] } ]
+`)
+	withMesh := strings.Replace(checkRoutes, "policies:", "mesh: { extension_providers: [ { name: ext, envoy_ext_authz_http: { service: authorizer } } ] }\npolicies:", 1)
+	withMesh = strings.Replace(withMesh, "upstreams: [ ", "upstreams: [ { name: authorizer, builtin: echo }, ", 1)
+	if err := os.WriteFile(routesPath, []byte(withMesh), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		want []string
+		not  string
+	}{
+		{"/allowed-path/ask/x", []string{
+			"CUSTOM             target-app-namespace/ask (",
+			"p.yaml:16): rule 0 matched: ns[target-app-namespace]-policy[ask]-rule[0]",
+			"custom: ns[target-app-namespace]-policy[ask]-rule[0] would ask provider ext (upstream authorizer); a denial there is final, else:",
+			"decision: ALLOW by ns[target-app-namespace]-policy[allow-specific-namespaces]-rule[0]",
+		}, ""},
+		{"/allowed-path/x", []string{"p.yaml:16): no rule matched", "decision: ALLOW by"}, "would ask"},
+	} {
+		var out, errb bytes.Buffer
+		args := []string{"authz", "check", "--config", routesPath, "--principal", "cluster.local/ns/allowed-namespace/sa/c", "https://svc" + c.path}
+		if code := run(args, &out, &errb); code != 0 {
+			t.Fatalf("%s: got exit %d; stdout:\n%s\nstderr:\n%s", c.path, code, out.String(), errb.String())
+		}
+		wantAll(t, c.path, out.String(), c.want)
+		if c.not != "" && strings.Contains(out.String(), c.not) {
+			t.Errorf("%s: got\n%s\nwant no %q", c.path, out.String(), c.not)
+		}
+	}
+}

@@ -24,6 +24,10 @@ type Match struct {
 
 // Decision is what a guard decided of one request, and why.
 type Decision struct {
+	// Custom is the CUSTOM rule that matched, if any: the request goes to
+	// the guard's provider, whose answer comes first. Allowed and By are
+	// what the other policies decide when it allows.
+	Custom Match
 	// Allowed is the enforced decision.
 	Allowed bool
 	// By is the rule that decided: the DENY rule that denied, or the ALLOW
@@ -42,17 +46,31 @@ type Decision struct {
 	// allowed the request, and by which rule.
 	DryRunAllowApplies, DryRunAllowed bool
 	DryRunAllow                       Match
+	// DryRunAuditApplies says whether dry-run AUDIT policies apply, and
+	// DryRunAudit is the rule of theirs that matched, if any: Envoy's
+	// shadow LOG engine records it and marks nothing for the log.
+	DryRunAuditApplies bool
+	DryRunAudit        Match
 }
 
-// Decide decides r in Istio's order: a matching DENY policy denies; then,
+// Decide decides r in Istio's order: a matching CUSTOM policy sends it to
+// the provider (Decision.Custom, which the handler asks); a matching DENY
+// policy denies; then,
 // if any ALLOW policy applies, one must match; AUDIT and dry-run policies
 // are evaluated for the record and never change the outcome. It allocates
 // nothing.
 func (g *Guard) Decide(r *plugins.Request) Decision {
 	var d Decision
+	if len(g.custom) > 0 {
+		d.Custom = first(g.custom, r)
+	}
 	d.Audit = first(g.audit, r)
 	if len(g.dryDeny) > 0 {
 		d.DryRunDeny = first(g.dryDeny, r)
+	}
+	if len(g.dryAudit) > 0 {
+		d.DryRunAuditApplies = true
+		d.DryRunAudit = first(g.dryAudit, r)
 	}
 	if len(g.dryAllow) > 0 {
 		d.DryRunAllowApplies = true

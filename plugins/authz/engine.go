@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/portcullis-gw/portcullis/plugins"
 )
 
 // DefaultRootNamespace is Istio's meshConfig.rootNamespace default.
@@ -21,6 +23,8 @@ type Mesh struct {
 	// all of them. Default cluster.local.
 	TrustDomain        string
 	TrustDomainAliases []string
+	// ExtAuthz are the external authorizers CUSTOM policies name.
+	ExtAuthz []plugins.ExtAuthz
 }
 
 func (m Mesh) withDefaults() Mesh {
@@ -56,6 +60,42 @@ func Compile(s *Set, mesh Mesh) (*Engine, error) {
 	return e, nil
 }
 
+// extAuthz returns the provider named name, or nil.
+func (e *Engine) extAuthz(name string) *plugins.ExtAuthz {
+	for i := range e.mesh.ExtAuthz {
+		if e.mesh.ExtAuthz[i].Name == name {
+			return &e.mesh.ExtAuthz[i]
+		}
+	}
+	return nil
+}
+
+// Provider returns the external authorizer the guard's CUSTOM policies
+// ask, or nil when none applies.
+func (g *Guard) Provider() *plugins.ExtAuthz { return g.provider }
+
+// CheckProviders reports every CUSTOM policy of s whose provider.name
+// names no provider of the mesh, at the policy's place.
+func CheckProviders(s *Set, mesh Mesh) error {
+	var errs Errors
+	for _, p := range s.Policies {
+		if p.Action != Custom || slices.ContainsFunc(mesh.ExtAuthz, func(x plugins.ExtAuthz) bool { return x.Name == p.Provider }) {
+			continue
+		}
+		have := make([]string, 0, len(mesh.ExtAuthz))
+		for _, x := range mesh.ExtAuthz {
+			have = append(have, x.Name)
+		}
+		errs = append(errs, &Error{File: p.File, Line: p.Line, Col: 1, Msg: fmt.Sprintf(
+			"AuthorizationPolicy %s/%s: provider.name %q names no provider of mesh.extension_providers (have: %s); "+
+				"the policy is refused rather than left unenforced", p.Namespace, p.Name, p.Provider, strings.Join(have, ", "))})
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
 // Mesh returns the mesh settings the engine was compiled with, defaults
 // filled in.
 func (e *Engine) Mesh() Mesh { return e.mesh }
@@ -81,7 +121,7 @@ func (e *Engine) ForWorkload(ns string, labels map[string]string) *Guard {
 			}
 		}
 	}
-	return newGuard(ps)
+	return e.newGuard(ps)
 }
 
 // Named returns the guard of the named policies (namespace/name), for a
@@ -101,7 +141,7 @@ func (e *Engine) Named(names []string) (*Guard, error) {
 		return nil, fmt.Errorf("no policy %s is loaded (want namespace/name of a loaded AuthorizationPolicy; loaded: %s)",
 			strings.Join(missing, ", "), strings.Join(slices.Sorted(maps.Keys(e.byName)), ", "))
 	}
-	return newGuard(ps), nil
+	return e.newGuard(ps), nil
 }
 
 // selects reports whether p applies to a workload with these labels.
@@ -120,14 +160,29 @@ func selects(p *Policy, labels map[string]string) bool {
 // Guard is the policies that apply to one workload, by action, enforced
 // and dry-run apart.
 type Guard struct {
+	// custom are the CUSTOM policies, which ask provider; providers
+	// lists every provider they name, which Istio allows one of.
+	custom                      []*compiled
+	provider                    *plugins.ExtAuthz
+	providers                   []string
 	deny, allow, audit          []*compiled
 	dryDeny, dryAllow, dryAudit []*compiled
 }
 
-func newGuard(ps []*compiled) *Guard {
+func (e *Engine) newGuard(ps []*compiled) *Guard {
 	g := new(Guard)
 	for _, cp := range ps {
 		switch {
+		case cp.pol.Action == Custom && cp.pol.DryRun:
+			// Istio sends dry-run CUSTOM policies to no provider.
+		case cp.pol.Action == Custom:
+			g.custom = append(g.custom, cp)
+			if !slices.Contains(g.providers, cp.pol.Provider) {
+				g.providers = append(g.providers, cp.pol.Provider)
+			}
+			if g.provider == nil {
+				g.provider = e.extAuthz(cp.pol.Provider)
+			}
 		case cp.pol.Action == Deny && cp.pol.DryRun:
 			g.dryDeny = append(g.dryDeny, cp)
 		case cp.pol.Action == Deny:
@@ -148,7 +203,7 @@ func newGuard(ps []*compiled) *Guard {
 // Empty reports whether no policy applies: every request is allowed and
 // nothing is marked.
 func (g *Guard) Empty() bool {
-	return len(g.deny)+len(g.allow)+len(g.audit)+len(g.dryDeny)+len(g.dryAllow)+len(g.dryAudit) == 0
+	return len(g.custom)+len(g.deny)+len(g.allow)+len(g.audit)+len(g.dryDeny)+len(g.dryAllow)+len(g.dryAudit) == 0
 }
 
 // Policies returns the policies of the guard, enforced first.
@@ -165,26 +220,31 @@ func (g *Guard) Policies() []*Policy {
 // top of those that select its upstream.
 func (e *Engine) Guard(ns string, labels map[string]string, names []string) (*Guard, error) {
 	g := e.ForWorkload(ns, labels)
-	if len(names) == 0 {
-		return g, nil
-	}
-	named, err := e.Named(names)
-	if err != nil {
-		return nil, err
-	}
-	ps := g.all()
-	for _, cp := range named.all() {
-		if !slices.Contains(ps, cp) {
-			ps = append(ps, cp)
+	if len(names) > 0 {
+		named, err := e.Named(names)
+		if err != nil {
+			return nil, err
 		}
+		ps := g.all()
+		for _, cp := range named.all() {
+			if !slices.Contains(ps, cp) {
+				ps = append(ps, cp)
+			}
+		}
+		g = e.newGuard(ps)
 	}
-	return newGuard(ps), nil
+	if len(g.providers) > 1 {
+		// Istio's words; its proxies then deny what the CUSTOM rules
+		// match, where the gateway refuses the configuration.
+		return nil, fmt.Errorf("only 1 provider can be used per workload, found multiple providers: %v", g.providers)
+	}
+	return g, nil
 }
 
 // all returns the compiled policies of the guard.
 func (g *Guard) all() []*compiled {
 	var out []*compiled
-	for _, l := range [][]*compiled{g.deny, g.allow, g.audit, g.dryDeny, g.dryAllow, g.dryAudit} {
+	for _, l := range [][]*compiled{g.custom, g.deny, g.allow, g.audit, g.dryDeny, g.dryAllow, g.dryAudit} {
 		out = append(out, l...)
 	}
 	return out

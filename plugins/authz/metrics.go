@@ -10,19 +10,36 @@ import "github.com/prometheus/client_golang/prometheus"
 //     when no ALLOW policy matched, or none applied), its action, whether
 //     it is a dry-run policy (evaluated, never enforced), and the result:
 //     allowed, denied, or audited for AUDIT policies.
+//   - portcullis_authz_ext_authz_total{provider,result}: checks sent to
+//     an external authorizer for CUSTOM policies, by provider and, as
+//     Envoy's ext_authz stats name them, result: ok, denied, error (no
+//     answer, a timeout or a 5xx, the request refused) or
+//     failure_mode_allowed (the same, let through by fail_open).
 type metrics struct {
 	decisions *prometheus.CounterVec
+	extAuthz  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "portcullis_authz_decisions_total",
-		Help: "Requests decided by AuthorizationPolicy, by the policy that decided (none when no rule did), its action, whether it is dry-run, and the result (allowed, denied, audited).",
-	}, []string{"namespace", "policy", "action", "dry_run", "result"})}
+	m := &metrics{
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portcullis_authz_decisions_total",
+			Help: "Requests decided by AuthorizationPolicy, by the policy that decided (none when no rule did), its action, whether it is dry-run, and the result (allowed, denied, audited).",
+		}, []string{"namespace", "policy", "action", "dry_run", "result"}),
+		extAuthz: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portcullis_authz_ext_authz_total",
+			Help: "Checks sent to an external authorizer for CUSTOM policies, by provider and result (ok, denied, error, failure_mode_allowed).",
+		}, []string{"provider", "result"}),
+	}
 	if reg != nil {
-		reg.MustRegister(m.decisions)
+		reg.MustRegister(m.decisions, m.extAuthz)
 	}
 	return m
+}
+
+func (m *metrics) forProvider(name string) extCounters {
+	l := func(result string) prometheus.Counter { return m.extAuthz.WithLabelValues(name, result) }
+	return extCounters{ok: l("ok"), denied: l("denied"), error: l("error"), failureModeAllowed: l("failure_mode_allowed")}
 }
 
 // counters are one policy's counters, looked up once when a route's

@@ -87,8 +87,12 @@ func (p *Plugin) open(section any) (plugins.Scope, error) {
 		return nil, fmt.Errorf("section is %T, want *authz.Section", section)
 	}
 	pol := sec.policies
-	set, e, err := Load(pol.Files, Mesh{RootNamespace: pol.RootNamespace, TrustDomain: pol.TrustDomain, TrustDomainAliases: pol.TrustDomainAliases})
+	mesh := Mesh{RootNamespace: pol.RootNamespace, TrustDomain: pol.TrustDomain, TrustDomainAliases: pol.TrustDomainAliases, ExtAuthz: pol.ExtAuthz}
+	set, e, err := Load(pol.Files, mesh)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckProviders(set, mesh); err != nil {
 		return nil, err
 	}
 	return &Scope{Set: set, Engine: e, metrics: p.metrics}, nil
@@ -145,6 +149,9 @@ type Authz struct {
 	// policy's rule has its own (rejects).
 	denyNone *plugins.Reject
 	rejects  map[*Policy][]*plugins.Reject
+	// ext asks the provider of the guard's CUSTOM policies, nil without
+	// them.
+	ext *extAuthz
 }
 
 var _ plugins.Handler = (*Authz)(nil)
@@ -158,6 +165,9 @@ func newHandler(g *Guard, m *metrics) *Authz {
 	nc := m.forPolicy(none)
 	h.noneAllowed, h.noneDenied = nc.allowed, nc.denied
 	h.denyNone = &plugins.Reject{Status: 403, Body: DeniedBody, Details: DetailsNone}
+	if p := g.Provider(); p != nil {
+		h.ext = newExtAuthz(*p, m)
+	}
 	for _, cp := range g.all() {
 		h.counters[cp.pol] = m.forPolicy(cp.pol)
 		for _, d := range cp.details {
@@ -180,11 +190,30 @@ const (
 	NoteDryRunAllowWhat = "istio_dry_run_allow_shadow_engine_result"
 	NoteDryRunDenyID    = "istio_dry_run_deny_shadow_effective_policy_id"
 	NoteDryRunDenyWhat  = "istio_dry_run_deny_shadow_engine_result"
+	// Dry-run AUDIT policies are the shadow rules of Istio's AUDIT RBAC
+	// filter, whose stat prefix is empty: their keys have none, and a LOG
+	// engine's result is always allowed.
+	NoteDryRunAuditID   = "shadow_effective_policy_id"
+	NoteDryRunAuditWhat = "shadow_engine_result"
 )
 
 // HandleRequest decides the request; a denial is 403 "RBAC: access
-// denied" with Envoy's response code details.
-func (h *Authz) HandleRequest(_ context.Context, req *plugins.Request) error {
+// denied" with Envoy's response code details. A request that a CUSTOM
+// policy matches goes to its provider first, whose denial (or failure,
+// unless it fails open) is the answer.
+func (h *Authz) HandleRequest(ctx context.Context, req *plugins.Request) error {
+	if h.ext != nil {
+		// Before the other policies are decided, as Envoy's ext_authz
+		// filter runs before its RBAC filters: they see the headers the
+		// provider added.
+		if m := first(h.guard.custom, req); m.Policy != nil {
+			if err := h.ext.check(ctx, req); err != nil {
+				h.counters[m.Policy].denied.Inc()
+				return err
+			}
+			h.counters[m.Policy].allowed.Inc()
+		}
+	}
 	d := h.guard.Decide(req)
 	if m := d.Audit; m.Policy != nil {
 		h.counters[m.Policy].audited.Inc()
@@ -198,6 +227,13 @@ func (h *Authz) HandleRequest(_ context.Context, req *plugins.Request) error {
 			req.Metadata.Set(NoteRBAC, NoteDryRunDenyID, m.ID)
 		} else {
 			req.Metadata.Set(NoteRBAC, NoteDryRunDenyWhat, "allowed")
+		}
+	}
+	if d.DryRunAuditApplies {
+		req.Metadata.Set(NoteRBAC, NoteDryRunAuditWhat, "allowed")
+		if m := d.DryRunAudit; m.Policy != nil {
+			h.counters[m.Policy].audited.Inc()
+			req.Metadata.Set(NoteRBAC, NoteDryRunAuditID, m.ID)
 		}
 	}
 	if d.DryRunAllowApplies {

@@ -20,8 +20,8 @@ func TestREADME(t *testing.T) {
 	}
 	dir := t.TempDir()
 	blocks := regexp.MustCompile("(?s)<!-- example: (\\S+) -->\n```yaml\n(.*?)```").FindAllSubmatch(readme, -1)
-	if len(blocks) != 2 {
-		t.Fatalf("got %d examples, want the routes file and its policy", len(blocks))
+	if len(blocks) != 4 {
+		t.Fatalf("got %d examples, want two routes files, each with its policy", len(blocks))
 	}
 	for _, b := range blocks {
 		path := filepath.Join(dir, string(b[1]))
@@ -50,5 +50,21 @@ func TestREADME(t *testing.T) {
 		if c.allowed != (err == nil) || !c.allowed && !errors.As(err, &rej) {
 			t.Errorf("%s as %s: got %v, want allowed %v", c.path, c.principal, err, c.allowed)
 		}
+	}
+
+	// The CUSTOM example: /api/ asks the authorizer, which is not running
+	// here, so the check fails closed with status_on_error; other paths
+	// are not asked about.
+	custom, err := routes.Load(filepath.Join(dir, "custom", "routes.yaml"), registry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer custom.Close()
+	if _, err := decide(t, custom, "/home", ""); err != nil {
+		t.Errorf("/home: got %v, want allowed", err)
+	}
+	var rej *plugins.Reject
+	if _, err := decide(t, custom, "/api/x", ""); !errors.As(err, &rej) || rej.Status != 503 || rej.Flag != "UAEX" || rej.Details != "ext_authz_error" {
+		t.Errorf("/api/x: got %v, want 503 UAEX ext_authz_error", err)
 	}
 }

@@ -9,11 +9,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// errCustom is why CUSTOM is refused: Istio sends such requests to an
-// external authorizer (ext_authz), and this gateway has none to send them to.
-const errCustom = "action CUSTOM asks an external authorizer (meshConfig extensionProviders, Envoy's ext_authz), " +
-	"which this gateway does not have; the policy is refused rather than left unenforced"
-
 // validate checks a decoded policy as istiod's ValidateAuthorizationPolicy
 // does, in Istio's words, adding what the gateway cannot honour. Errors go
 // to p, warnings to w.
@@ -42,7 +37,6 @@ func validate(p, w *problems, pol *Policy, spec *yaml.Node) {
 		} else if !provider || pol.Provider == "\x00" {
 			p.at(at, "`provider.name` must not be empty")
 		}
-		p.at(at, errCustom)
 	case provider:
 		p.at(at, "`provider` must not be with non CUSTOM action, found %s", pol.Action)
 	}
