@@ -20,6 +20,7 @@ require (
 	github.com/spiffe/go-spiffe/v2 v2.9.0
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/net v0.59.0
+	rsc.io/binaryregexp v0.2.0
 )
 
 require (
@@ -71,5 +72,4 @@ require (
 	golang.org/x/time v0.15.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
-	rsc.io/binaryregexp v0.2.0 // indirect
 )

@@ -1,0 +1,150 @@
+package waf
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	"rsc.io/binaryregexp"
+)
+
+// rx is the gateway's @rx operator, registered in place of Coraza's own. It
+// compiles a pattern as Coraza v3.8.1 does, behind "(?sm)", and gives the
+// same match and the same captures, but first looks for the literals that
+// any match must hold (see need): most values the CRS's rules read hold
+// none of a rule's, and a value that cannot match costs a scan of its bytes
+// instead of a run of the regular expression.
+type rx struct {
+	re   *regexp.Regexp
+	need *literals // nil when the pattern requires no literal
+}
+
+// registerOperators puts the gateway's operators in Coraza's registry once
+// per process, before the first engine is built: Coraza's registry is a
+// plain map that its parser reads while it builds an engine.
+func registerOperators() {
+	operatorsOnce.Do(func() { plugins.RegisterOperator("rx", newRx) })
+}
+
+var operatorsOnce sync.Once
+
+// rxExpr is what Coraza compiles for a pattern: dot matches a newline, and
+// ^ and $ match at lines' ends too.
+func rxExpr(pattern string) string { return "(?sm)" + pattern }
+
+func newRx(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+	expr := rxExpr(o.Arguments)
+	if matchesBytes(expr) {
+		// As Coraza does, a pattern that matches bytes that are not
+		// UTF-8 runs in binaryregexp, without the flags.
+		re, err := memoize(o.Memoizer, "portcullis-binrx:"+o.Arguments, func() (any, error) {
+			return binaryregexp.Compile(o.Arguments)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &binaryRx{re.(*binaryregexp.Regexp)}, nil
+	}
+	op, err := memoize(o.Memoizer, "portcullis-rx:"+expr, func() (any, error) {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return nil, err
+		}
+		tree, err := syntax.Parse(expr, syntax.Perl)
+		if err != nil {
+			return nil, err
+		}
+		return &rx{re: re, need: newLiterals(need(tree.Simplify()))}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return op.(*rx), nil
+}
+
+func memoize(m plugintypes.Memoizer, key string, fn func() (any, error)) (any, error) {
+	if m == nil {
+		return fn()
+	}
+	return m.Do(key, fn)
+}
+
+// Evaluate reports whether the pattern matches value, and when the rule
+// captures, sets TX.0 (the match) to TX.8 (groups past the eighth are not
+// captured, and a group that took no part is empty), as Coraza's does.
+func (o *rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
+	if o.need != nil && !o.need.in(value) {
+		return false
+	}
+	if !tx.Capturing() {
+		return o.re.MatchString(value)
+	}
+	m := o.re.FindStringSubmatchIndex(value)
+	if m == nil {
+		return false
+	}
+	captureIndexes(tx, value, m)
+	return true
+}
+
+// captureIndexes captures the groups that m, pairs of indexes into value,
+// gives.
+func captureIndexes(tx plugintypes.TransactionState, value string, m []int) {
+	for i := 0; i < len(m)/2 && i < 9; i++ {
+		if m[2*i] >= 0 {
+			tx.CaptureField(i, value[m[2*i]:m[2*i+1]])
+		} else {
+			tx.CaptureField(i, "")
+		}
+	}
+}
+
+// binaryRx is a pattern that matches bytes that are not UTF-8.
+type binaryRx struct{ re *binaryregexp.Regexp }
+
+func (o *binaryRx) Evaluate(tx plugintypes.TransactionState, value string) bool {
+	if !tx.Capturing() {
+		return o.re.MatchString(value)
+	}
+	m := o.re.FindStringSubmatch(value)
+	for i := 0; i < len(m) && i < 9; i++ {
+		tx.CaptureField(i, m[i])
+	}
+	return len(m) > 0
+}
+
+// matchesBytes reports whether a pattern's \xNN escapes, decoded, leave
+// bytes that are not UTF-8: Coraza's test for a pattern it hands to
+// binaryregexp.
+func matchesBytes(expr string) bool {
+	decoded := make([]byte, 0, len(expr))
+	for i := 0; i < len(expr); i++ {
+		if expr[i] != '\\' || i+3 >= len(expr) || expr[i+1] != 'x' {
+			if expr[i] == '\\' && i+3 >= len(expr) {
+				decoded = append(decoded, expr[i:]...)
+				break
+			}
+			decoded = append(decoded, expr[i])
+			continue
+		}
+		sub, skip := expr[i:], 3
+		if len(sub) >= 6 && sub[2] == '{' {
+			if end := strings.IndexByte(sub, '}'); end != -1 {
+				sub, skip = `\x`+sub[3:end], end
+			}
+		}
+		v, multibyte, _, err := strconv.UnquoteChar(sub, 0)
+		if err != nil || multibyte {
+			decoded = append(decoded, expr[i])
+			continue
+		}
+		decoded = append(decoded, byte(v))
+		i += skip
+	}
+	return !utf8.Valid(decoded)
+}
