@@ -1,7 +1,6 @@
 package waf
 
 import (
-	"regexp"
 	"regexp/syntax"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	re2 "github.com/wasilibs/go-re2"
 	"rsc.io/binaryregexp"
 )
 
@@ -18,9 +18,12 @@ import (
 // same match and the same captures, but first looks for the literals that
 // any match must hold (see need): most values the CRS's rules read hold
 // none of a rule's, and a value that cannot match costs a scan of its bytes
-// instead of a run of the regular expression.
+// instead of a run of the regular expression. A value that may match is
+// matched by RE2, whose automaton reads each byte once whatever the
+// pattern's size, where Go's regexp steps through all of the pattern's
+// states at every byte: that bounds what a long value costs.
 type rx struct {
-	re   *regexp.Regexp
+	re   *re2.Regexp
 	need *literals // nil when the pattern requires no literal
 }
 
@@ -51,11 +54,12 @@ func newRx(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		return &binaryRx{re.(*binaryregexp.Regexp)}, nil
 	}
 	op, err := memoize(o.Memoizer, "portcullis-rx:"+expr, func() (any, error) {
-		re, err := regexp.Compile(expr)
+		// Go's parser says first whether Coraza would take the pattern.
+		tree, err := syntax.Parse(expr, syntax.Perl)
 		if err != nil {
 			return nil, err
 		}
-		tree, err := syntax.Parse(expr, syntax.Perl)
+		re, err := re2.Compile(expr)
 		if err != nil {
 			return nil, err
 		}
@@ -81,15 +85,52 @@ func (o *rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
 	if o.need != nil && !o.need.in(value) {
 		return false
 	}
-	if !tx.Capturing() {
-		return o.re.MatchString(value)
+	// RE2 stops reading at a byte that is not UTF-8, where Go's regexp
+	// reads it as U+FFFD and goes on: RE2 reads such a value with each
+	// of those bytes written as U+FFFD, the same runes.
+	s, at := value, []int(nil)
+	if !utf8.ValidString(value) {
+		s, at = validUTF8(value)
 	}
-	m := o.re.FindStringSubmatchIndex(value)
+	if !tx.Capturing() {
+		return o.re.MatchString(s)
+	}
+	m := o.re.FindStringSubmatchIndex(s)
 	if m == nil {
 		return false
 	}
+	if at != nil {
+		for i, x := range m {
+			if x >= 0 {
+				m[i] = at[x]
+			}
+		}
+	}
 	captureIndexes(tx, value, m)
 	return true
+}
+
+// validUTF8 returns v with each byte that is not UTF-8 replaced by U+FFFD,
+// and for each index of the result and its length, the index of v it
+// comes from.
+func validUTF8(v string) (string, []int) {
+	var b strings.Builder
+	b.Grow(len(v) + 8)
+	at := make([]int, 0, len(v)+9)
+	for i := 0; i < len(v); {
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+			at = append(at, i, i, i)
+		} else {
+			b.WriteString(v[i : i+n])
+			for j := range n {
+				at = append(at, i+j)
+			}
+		}
+		i += n
+	}
+	return b.String(), append(at, len(v))
 }
 
 // captureIndexes captures the groups that m, pairs of indexes into value,

@@ -2,4 +2,4 @@
 
 package waf
 
-const rxSampleStep = 29
+const rxSampleStep = 47
