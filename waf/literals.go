@@ -1,6 +1,8 @@
 package waf
 
 import (
+	"maps"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -15,11 +17,17 @@ type literals struct {
 	// only is the set's one string, when it has one and is exact: found
 	// by strings.Contains.
 	only string
+	// shortest is the length of the shortest string: a shorter value
+	// holds none.
+	shortest int
 	// single marks the strings of one byte; pairs, indexed by pairKey,
-	// the first two bytes of the others, which byPair lists.
+	// the first two bytes of the others, which byPair lists in the order
+	// of their keys: the strings of the nth key set are byPair[n], and
+	// rank[w] is the number of keys set before word w of pairs.
 	single [256]bool
 	pairs  [pairBits / 64]uint64
-	byPair map[uint16][]string
+	rank   [pairBits / 64]uint16
+	byPair [][]string
 }
 
 const pairBits = 4096
@@ -34,12 +42,12 @@ func newLiterals(s litSet) *literals {
 	strs := slices.Clone(s.strs)
 	slices.Sort(strs)
 	strs = slices.Compact(strs)
-	l := &literals{fold: s.fold}
+	l := &literals{fold: s.fold, shortest: shortest(s)}
 	if len(strs) == 1 && !s.fold {
 		l.only = strs[0]
 		return l
 	}
-	l.byPair = map[uint16][]string{}
+	byKey := map[uint16][]string{}
 	for _, str := range strs {
 		if len(str) == 1 {
 			l.single[str[0]] = true
@@ -47,7 +55,13 @@ func newLiterals(s litSet) *literals {
 		}
 		k := pairKey(str[0], str[1])
 		l.pairs[k/64] |= 1 << (k % 64)
-		l.byPair[k] = append(l.byPair[k], str)
+		byKey[k] = append(byKey[k], str)
+	}
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
+		l.byPair = append(l.byPair, byKey[k])
+	}
+	for w := 1; w < len(l.pairs); w++ {
+		l.rank[w] = l.rank[w-1] + uint16(bits.OnesCount64(l.pairs[w-1]))
 	}
 	return l
 }
@@ -56,6 +70,9 @@ func newLiterals(s litSet) *literals {
 // beyond ASCII when the strings are compared without regard to case,
 // since Unicode's case folding pairs letters beyond ASCII with k and s.
 func (l *literals) in(v string) bool {
+	if len(v) < l.shortest {
+		return false
+	}
 	if l.only != "" {
 		return strings.Contains(v, l.only)
 	}
@@ -77,8 +94,9 @@ func (l *literals) in(v string) bool {
 		if l.fold {
 			c = lower(c)
 		}
-		if k := pairKey(b, c); l.pairs[k/64]&(1<<(k%64)) != 0 {
-			for _, str := range l.byPair[k] {
+		k := pairKey(b, c)
+		if word, bit := l.pairs[k/64], uint64(1)<<(k%64); word&bit != 0 {
+			for _, str := range l.byPair[int(l.rank[k/64])+bits.OnesCount64(word&(bit-1))] {
 				if l.at(v[i:], str) {
 					return true
 				}
