@@ -39,6 +39,9 @@ func effort(h *Handler, raw string, t *testing.T) (values, size int) {
 // cost of a request is at most the limits times the cost of a value and
 // of a byte, which BenchmarkInspect measures (the README's bound).
 func TestInspectionEffortWithinLimits(t *testing.T) {
+	if raceDetector {
+		t.Skip("slow under the race detector; .ci/run runs it without")
+	}
 	sc, err := New(Options{}).open(newSection())
 	if err != nil {
 		t.Fatal(err)

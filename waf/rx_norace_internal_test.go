@@ -2,4 +2,4 @@
 
 package waf
 
-const rxSampleStep = 47
+const raceDetector = false
