@@ -165,11 +165,10 @@ func (o *binaryRx) Evaluate(tx plugintypes.TransactionState, value string) bool 
 func matchesBytes(expr string) bool {
 	decoded := make([]byte, 0, len(expr))
 	for i := 0; i < len(expr); i++ {
-		if expr[i] != '\\' || i+3 >= len(expr) || expr[i+1] != 'x' {
-			if expr[i] == '\\' && i+3 >= len(expr) {
-				decoded = append(decoded, expr[i:]...)
-				break
-			}
+		switch {
+		case expr[i] == '\\' && i+3 >= len(expr):
+			return !utf8.Valid(append(decoded, expr[i:]...))
+		case expr[i] != '\\' || expr[i+1] != 'x':
 			decoded = append(decoded, expr[i])
 			continue
 		}

@@ -232,3 +232,28 @@ func FuzzRx(f *testing.F) {
 		}
 	})
 }
+
+// TestMatchesBytes checks which patterns go to binaryregexp, as Coraza
+// sends them: those whose \x escapes spell bytes that are not UTF-8.
+func TestMatchesBytes(t *testing.T) {
+	for _, tt := range []struct {
+		pattern string
+		want    bool
+	}{
+		{`\xac\xed\x00\x05`, true},
+		{`a\xff`, true},
+		{`\x{ff}`, true},
+		{`\x{c2}\x{b4}`, false}, // the bytes of ´
+		{`\xc2\xb4`, false},
+		{`\x41\x42`, false},
+		{`abc\x`, false},
+		{`\\xff`, true}, // as Coraza reads it: an escaped backslash is not skipped
+		{`[\x00-\x7f]`, false},
+		{`\xe2\x80`, true},
+		{`\x{e2}\x80[\x98\x99]`, true},
+	} {
+		if got := matchesBytes(rxExpr(tt.pattern)); got != tt.want {
+			t.Errorf("%q: got %v, want %v", tt.pattern, got, tt.want)
+		}
+	}
+}
