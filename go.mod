@@ -19,10 +19,12 @@ require (
 	github.com/quic-go/quic-go v0.65.0
 	github.com/rs/zerolog v1.35.1
 	github.com/spiffe/go-spiffe/v2 v2.9.0
+	github.com/wasilibs/go-re2 v1.13.0
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/net v0.59.0
 	golang.org/x/sync v0.23.0
 	google.golang.org/grpc v1.79.3
+	rsc.io/binaryregexp v0.2.0
 )
 
 require (
@@ -75,5 +77,4 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20251202230838-ff82c1b0f217 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
-	rsc.io/binaryregexp v0.2.0 // indirect
 )

@@ -47,6 +47,20 @@ func (u *usage) add(n, args int) bool {
 	return u.over == ""
 }
 
+// header counts a header field: its bytes, and as values that the rules
+// read one by one, the field and each cookie of a Cookie field.
+func (u *usage) header(k, v string) bool {
+	args := 1
+	if strings.EqualFold(k, "Cookie") {
+		for c := range strings.SplitSeq(v, ";") {
+			if strings.TrimSpace(c) != "" {
+				args++
+			}
+		}
+	}
+	return u.add(len(k)+len(v), args)
+}
+
 // query counts a query string: its bytes and its arguments.
 func (u *usage) query(q string) bool { return u.add(len(q), countArgs(q)) }
 

@@ -3,6 +3,7 @@ package waf_test
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -20,6 +21,15 @@ func many(n int, format, sep string) string {
 	return strings.Join(parts, sep)
 }
 
+// manyFields is a browser's header with n more fields.
+func manyFields(n int) http.Header {
+	h := browser()
+	for i := range n {
+		h.Set(fmt.Sprintf("X-Field-%d", i), "1")
+	}
+	return h
+}
+
 // hostile are requests built to cost a WAF dearly or to break its parsers,
 // each with the answer it gets from the default profile: a limit's 413, or
 // the 400 that Coraza's rules give a body that does not parse.
@@ -33,6 +43,8 @@ var hostile = []struct {
 	{"64 KB cookie", plugintest.Exchange{Target: "/", Header: browser("Cookie", "s="+strings.Repeat("a", 64<<10))}, 413, "waf_limit{inspected_bytes}"},
 	{"body over the limit", form("/post", "f="+strings.Repeat("a", 1<<20)), 413, "waf_limit{request_body}"},
 	{"600 query arguments", get("/?" + many(600, "a%d=1", "&")), 413, "waf_limit{args}"},
+	{"300 cookies", plugintest.Exchange{Target: "/", Header: browser("Cookie", many(300, "c%d=1", "; "))}, 413, "waf_limit{args}"},
+	{"300 header fields", plugintest.Exchange{Target: "/", Header: manyFields(300)}, 413, "waf_limit{args}"},
 	{"600 form arguments", form("/post", many(600, "a%d=1", "&")), 413, "waf_limit{args}"},
 	{"600 JSON values", jsonPost("/api", "["+many(600, "%d", ",")+"]"), 413, "waf_limit{args}"},
 	{"600 XML values", plugintest.Exchange{Method: "POST", Target: "/api", Body: "<a>" + many(600, "<b>%d</b>", "") + "</a>",
@@ -72,7 +84,7 @@ func TestWithinLimits(t *testing.T) {
 		name string
 		ex   plugintest.Exchange
 	}{
-		{"500 query arguments", get("/?" + many(500, "a%d=1", "&"))},
+		{"240 query arguments", get("/?" + many(240, "a%d=1", "&"))},
 		{"JSON nested 30 deep", jsonPost("/api", strings.Repeat(`{"a":`, 30)+"1"+strings.Repeat("}", 30))},
 		{"60 KB form field", form("/post", "f="+url.QueryEscape(strings.Repeat("hello world ", 60<<10/12)))},
 		{"900 KB upload", upload("/upload", nil, "big.bin", strings.Repeat("\x00\x01binary", 900<<10/8))},

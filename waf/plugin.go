@@ -38,6 +38,7 @@ type Options struct {
 // here, whatever the loads and reloads that follow.
 func New(opts Options) *Plugin {
 	registerWriter()
+	registerOperators()
 	p := &Plugin{metrics: newMetrics(opts.Metrics)}
 	if opts.ErrorLog != nil {
 		p.errorLog = &errorLog{w: opts.ErrorLog}

@@ -77,16 +77,18 @@ type CRS struct {
 	Plugins               []string `yaml:"plugins"`
 }
 
-// Limits bound what one request may make the rules inspect. The cost of
-// an inspection grows with the bytes the rules read, about 10 to 20 µs a
-// byte at paranoia level 1 (see the README), so these bound its time.
+// Limits bound what one request may make the rules inspect. The rules
+// read each value of a request in turn, so its cost grows with the values
+// and, more slowly, with their bytes: about 0.4 ms a value at paranoia
+// level 1 (see the README), so these bound its time.
 type Limits struct {
 	// InspectedBytes bounds the bytes the rules read: header names and
 	// values, the query, and the request body except the contents of
 	// uploaded files. Default 64KiB.
 	InspectedBytes Size `yaml:"inspected_bytes"`
-	// Args bounds the arguments (query, form, JSON and XML values).
-	// Default 512.
+	// Args bounds the values the rules read one by one: query, form,
+	// multipart, JSON and XML values, header fields and cookies.
+	// Default 256.
 	Args int `yaml:"args"`
 	// Depth bounds the nesting of JSON and XML bodies. Default 32.
 	Depth int `yaml:"depth"`

@@ -72,9 +72,9 @@ func (h *Handler) request(tx types.Transaction, req *plugins.Request, keep bool)
 	}
 	u := usage{l: &h.p.Limits}
 	hdr := req.Header()
-	n := len(req.Authority()) + len(req.Path())
-	hdr.Each(func(k, v string) bool { n += len(k) + len(v); return true })
-	if !u.add(n, 0) || !u.query(req.Query()) {
+	within := u.add(len(req.Path()), 0) && u.header("Host", req.Authority())
+	hdr.Each(func(k, v string) bool { within = u.header(k, v); return within })
+	if !within || !u.query(req.Query()) {
 		return h.limited(tx, req, u.over), nil
 	}
 	port := 0

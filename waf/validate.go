@@ -18,7 +18,7 @@ import (
 const (
 	defaultBodyLimit         = 1 << 20
 	defaultInspectedBytes    = 64 << 10
-	defaultArgs              = 512
+	defaultArgs              = 256
 	defaultDepth             = 32
 	defaultResponseBodyLimit = 512 << 10
 	defaultInboundThreshold  = 5
