@@ -163,6 +163,8 @@ func TestResolverCache(t *testing.T) {
 		"nodata.test":   {soaTTL: 15},
 		"neglong.test":  {soaTTL: 3600, rcode: 3},
 		"servfail.test": {rcode: 2},
+		"msb.test":      {addrs: []string{"192.0.2.4"}, ttl: 1 << 31},
+		"msbneg.test":   {soaTTL: 1<<32 - 1, rcode: 3},
 	})
 	r, clock := newTestResolver(t, srv, ResolverConfig{MinTTL: 5 * time.Second, MaxTTL: time.Minute, NegativeTTL: 30 * time.Second})
 	tests := []struct {
@@ -176,6 +178,8 @@ func TestResolverCache(t *testing.T) {
 		{"neglong.test", 30 * time.Second}, // clamped to NegativeTTL
 		{"servfail.test", 0},               // failures are not kept
 		{"missing.test", 5 * time.Second},  // NXDOMAIN without SOA: MinTTL
+		{"msb.test", 5 * time.Second},      // a TTL with its top bit set is 0 (RFC 2181 section 8)
+		{"msbneg.test", 5 * time.Second},   // so is an SOA minimum with its top bit set
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
