@@ -3,6 +3,7 @@ package egress
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -110,6 +111,33 @@ func TestResolverAnswers(t *testing.T) {
 	}
 	if n := srv.count("tcp both.test. TypeA"); n != 0 {
 		t.Errorf("both.test was asked over TCP %d times, want 0", n)
+	}
+}
+
+// TestResolverBoundsAnswer keeps the first maxAddrsPerType addresses of
+// each family from an answer that holds hundreds, so that a server cannot
+// fill the cache, the verdicts of a dial or the connect attempts with one
+// name's answer.
+func TestResolverBoundsAnswer(t *testing.T) {
+	var many []string
+	for i := range 300 {
+		many = append(many, fmt.Sprintf("198.%d.%d.1", 18+i/256, i%256), fmt.Sprintf("2001:db8::%x", i+1))
+	}
+	srv := startDNS(t, map[string]*dnsName{"many.test": {addrs: many, ttl: 60}})
+	r, _ := newTestResolver(t, srv, ResolverConfig{})
+	addrs, err := r.Lookup(context.Background(), "many.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range maxAddrsPerType {
+		want = append(want, fmt.Sprintf("198.%d.%d.1", 18+i/256, i%256))
+	}
+	for i := range maxAddrsPerType {
+		want = append(want, fmt.Sprintf("2001:db8::%x", i+1))
+	}
+	if got := addrStrings(addrs); got != strings.Join(want, " ") {
+		t.Errorf("got %d addresses %s, want the first %d of each family", len(addrs), got, maxAddrsPerType)
 	}
 }
 

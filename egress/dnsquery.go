@@ -23,6 +23,14 @@ const udpSize = 1232
 // maxCNAMEs bounds the alias chain followed within one answer.
 const maxCNAMEs = 8
 
+// maxAddrsPerType bounds the addresses kept of one answer, in the order
+// the server gave them, as musl's resolver bounds its own: a name is
+// dialled at one of its first few, and an answer of thousands (up to
+// 64 KiB over TCP) would otherwise fill the cache, the dial's verdicts and
+// its connect attempts. Addresses cut here are never dialled, so that the
+// guard checks every address that can be.
+const maxAddrsPerType = 32
+
 // answer is what one query for one type gave.
 type answer struct {
 	rcode  dnsmessage.RCode
@@ -190,6 +198,9 @@ func parseAnswer(msg *dnsmessage.Message, q dnsmessage.Question) (answer, error)
 		cur = next
 	}
 	for _, rr := range msg.Answers {
+		if len(a.addrs) == maxAddrsPerType {
+			break
+		}
 		if rr.Header.Type != q.Type || rr.Header.Class != dnsmessage.ClassINET || !strings.EqualFold(rr.Header.Name.String(), cur) {
 			continue
 		}
