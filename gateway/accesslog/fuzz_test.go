@@ -45,7 +45,7 @@ func FuzzAppendJSON(f *testing.F) {
 }
 
 // FuzzMetadata puts any bytes in the namespaces, keys and values that
-// plugins record and checks that the JSON log stays one valid object that
+// plugins record, and in entries made without Metadata.Set, and checks that the JSON log stays one valid object that
 // decodes back to them, and that %DYNAMIC_METADATA()% in a text log, by
 // key or a whole namespace, stays one field: no space, quote or newline of
 // a value reaches the line unescaped.
@@ -54,7 +54,13 @@ func FuzzMetadata(f *testing.F) {
 		f.Add("portcullis.waf", "rule_ids", s)
 		f.Add(s, s, s)
 	}
+	f.Add("", "", "")
 	f.Fuzz(func(t *testing.T, ns, key, value string) {
+		// Entries made without Set, empty names included, are still JSON.
+		direct := AppendJSON(nil, &Record{Metadata: []plugins.MetadataEntry{{Namespace: ns, Key: key, Value: value}}})
+		if !json.Valid(direct) {
+			t.Fatalf("an entry %q/%q: got invalid JSON %q", ns, key, direct)
+		}
 		var md plugins.Metadata
 		md.Set(ns, key, value)
 		md.Set("other", key, value)
