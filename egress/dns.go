@@ -115,7 +115,8 @@ func cmpDefault(d, def time.Duration) time.Duration {
 // Server returns the address of the DNS server the resolver asks.
 func (r *Resolver) Server() netip.AddrPort { return r.cfg.Server }
 
-// Lookup returns the addresses of name, A records first. The name is put
+// Lookup returns the addresses of name, A records first, at most 32 of
+// each family in the server's order (maxAddrsPerType). The name is put
 // in canonical form first (CanonicalHost); an IP literal in any accepted
 // spelling is its own answer and is never asked of the server. Lookup
 // answers from the cache while the answer's TTL lasts, and lookups of one

@@ -3,6 +3,7 @@ package egress
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -113,6 +114,33 @@ func TestResolverAnswers(t *testing.T) {
 	}
 }
 
+// TestResolverBoundsAnswer keeps the first maxAddrsPerType addresses of
+// each family from an answer that holds hundreds, so that a server cannot
+// fill the cache, the verdicts of a dial or the connect attempts with one
+// name's answer.
+func TestResolverBoundsAnswer(t *testing.T) {
+	var many []string
+	for i := range 300 {
+		many = append(many, fmt.Sprintf("198.%d.%d.1", 18+i/256, i%256), fmt.Sprintf("2001:db8::%x", i+1))
+	}
+	srv := startDNS(t, map[string]*dnsName{"many.test": {addrs: many, ttl: 60}})
+	r, _ := newTestResolver(t, srv, ResolverConfig{})
+	addrs, err := r.Lookup(context.Background(), "many.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range maxAddrsPerType {
+		want = append(want, fmt.Sprintf("198.%d.%d.1", 18+i/256, i%256))
+	}
+	for i := range maxAddrsPerType {
+		want = append(want, fmt.Sprintf("2001:db8::%x", i+1))
+	}
+	if got := addrStrings(addrs); got != strings.Join(want, " ") {
+		t.Errorf("got %d addresses %s, want the first %d of each family", len(addrs), got, maxAddrsPerType)
+	}
+}
+
 func TestResolverErrors(t *testing.T) {
 	srv := startDNS(t, map[string]*dnsName{
 		"nodata.test":   {soaTTL: 30},
@@ -163,6 +191,8 @@ func TestResolverCache(t *testing.T) {
 		"nodata.test":   {soaTTL: 15},
 		"neglong.test":  {soaTTL: 3600, rcode: 3},
 		"servfail.test": {rcode: 2},
+		"msb.test":      {addrs: []string{"192.0.2.4"}, ttl: 1 << 31},
+		"msbneg.test":   {soaTTL: 1<<32 - 1, rcode: 3},
 	})
 	r, clock := newTestResolver(t, srv, ResolverConfig{MinTTL: 5 * time.Second, MaxTTL: time.Minute, NegativeTTL: 30 * time.Second})
 	tests := []struct {
@@ -176,6 +206,8 @@ func TestResolverCache(t *testing.T) {
 		{"neglong.test", 30 * time.Second}, // clamped to NegativeTTL
 		{"servfail.test", 0},               // failures are not kept
 		{"missing.test", 5 * time.Second},  // NXDOMAIN without SOA: MinTTL
+		{"msb.test", 5 * time.Second},      // a TTL with its top bit set is 0 (RFC 2181 section 8)
+		{"msbneg.test", 5 * time.Second},   // so is an SOA minimum with its top bit set
 	}
 	ctx := context.Background()
 	for _, tt := range tests {

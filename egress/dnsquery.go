@@ -23,6 +23,14 @@ const udpSize = 1232
 // maxCNAMEs bounds the alias chain followed within one answer.
 const maxCNAMEs = 8
 
+// maxAddrsPerType bounds the addresses kept of one answer, in the order
+// the server gave them, as musl's resolver bounds its own: a name is
+// dialled at one of its first few, and an answer of thousands (up to
+// 64 KiB over TCP) would otherwise fill the cache, the dial's verdicts and
+// its connect attempts. Addresses cut here are never dialled, so that the
+// guard checks every address that can be.
+const maxAddrsPerType = 32
+
 // answer is what one query for one type gave.
 type answer struct {
 	rcode  dnsmessage.RCode
@@ -180,7 +188,7 @@ func parseAnswer(msg *dnsmessage.Message, q dnsmessage.Question) (answer, error)
 		next := ""
 		for _, rr := range msg.Answers {
 			if c, ok := rr.Body.(*dnsmessage.CNAMEResource); ok && strings.EqualFold(rr.Header.Name.String(), cur) {
-				next, ttl = strings.ToLower(c.CNAME.String()), min(ttl, rr.Header.TTL)
+				next, ttl = strings.ToLower(c.CNAME.String()), min(ttl, rrTTL(rr.Header.TTL))
 				break
 			}
 		}
@@ -190,6 +198,9 @@ func parseAnswer(msg *dnsmessage.Message, q dnsmessage.Question) (answer, error)
 		cur = next
 	}
 	for _, rr := range msg.Answers {
+		if len(a.addrs) == maxAddrsPerType {
+			break
+		}
 		if rr.Header.Type != q.Type || rr.Header.Class != dnsmessage.ClassINET || !strings.EqualFold(rr.Header.Name.String(), cur) {
 			continue
 		}
@@ -201,7 +212,7 @@ func parseAnswer(msg *dnsmessage.Message, q dnsmessage.Question) (answer, error)
 		default:
 			continue
 		}
-		ttl = min(ttl, rr.Header.TTL)
+		ttl = min(ttl, rrTTL(rr.Header.TTL))
 	}
 	a.ttl = time.Duration(ttl) * time.Second
 	if len(a.addrs) == 0 {
@@ -209,9 +220,19 @@ func parseAnswer(msg *dnsmessage.Message, q dnsmessage.Question) (answer, error)
 		// resolver keeps it for its minimum only (RFC 2308 section 5).
 		for _, rr := range msg.Authorities {
 			if soa, ok := rr.Body.(*dnsmessage.SOAResource); ok {
-				a.negTTL = time.Duration(min(ttl, rr.Header.TTL, soa.MinTTL)) * time.Second
+				a.negTTL = time.Duration(min(ttl, rrTTL(rr.Header.TTL), rrTTL(soa.MinTTL))) * time.Second
 			}
 		}
 	}
 	return a, nil
+}
+
+// rrTTL reads a TTL as RFC 2181 section 8 says: a value with the top bit
+// set is 0, so that a server cannot stretch the time an answer is kept to
+// the resolver's maximum by sending one.
+func rrTTL(v uint32) uint32 {
+	if v >= 1<<31 {
+		return 0
+	}
+	return v
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -321,6 +322,44 @@ func TestWorkloadAPIReload(t *testing.T) {
 	waitUntil(t, "a push to the running socket to be taken after the failed reload", func() bool {
 		got, _ := p.served()
 		return got == serial(first)
+	})
+}
+
+// TestWorkloadAPIReloadToFilesFails reloads a gateway whose identity comes
+// from the Workload API into a configuration without one that cannot be
+// put in force (its listener's address is taken): the reload fails with
+// the bind error, and the running identity and its source stay, a later
+// push still taken.
+func TestWorkloadAPIReloadToFilesFails(t *testing.T) {
+	ca := newDevCA(t)
+	be := newSPIFFEBackend(t, issueSVID(t, ca, "spiffe://cluster.local/ns/shop/sa/backend", nil), ca, false, "")
+	api := newWLAPIServer(t)
+	first, second := issueSVID(t, ca, gatewayID, nil), issueSVID(t, ca, gatewayID, nil)
+	api.push(x509Context(t, first, []*devca.CA{ca}))
+	tg := serveWith(t, parseT(t, wlapiYAML(api.addr(), be.addr)), accesslog.Options{Format: "json"}, wlapiOptions(&lockedLog{}))
+	p := meshProbe{t: t, addr: tg.Addr("mesh").String(), caller: issueSVID(t, ca, "spiffe://cluster.local/ns/shop/sa/api", nil), cas: []*devca.CA{ca}}
+
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	plain := fmt.Sprintf(`
+admin: { address: "off" }
+listeners: [ { name: plain, address: %q } ]
+virtual_hosts: [ { name: all, hosts: ["*"], routes: [ { name: up, match: { path_prefix: / }, upstream: up } ] } ]
+upstreams: [ { name: up, endpoints: ["127.0.0.1:1"] } ]
+`, taken.Addr().String())
+	if err := tg.Reload(parseT(t, plain)); err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("reload onto a taken address: got %v, want the bind error", err)
+	}
+	if got, err := p.served(); err != nil || got != serial(first) {
+		t.Errorf("after the failed reload: served %s (%v), want %s", got, err, serial(first))
+	}
+	api.push(x509Context(t, second, []*devca.CA{ca}))
+	waitUntil(t, "a push to the running socket to be taken after the failed reload", func() bool {
+		got, _ := p.served()
+		return got == serial(second)
 	})
 }
 

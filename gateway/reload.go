@@ -56,7 +56,9 @@ func (g *Gateway) reload(cfg *routes.Config) error {
 		return err
 	}
 	if err := g.swap(cfg, id); err != nil {
-		if src != g.wl {
+		// A source opened for cfg closes; the running one, or none when
+		// cfg takes no identity from the Workload API, stays as it is.
+		if src != nil && src != g.wl {
 			src.close()
 		}
 		return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/portcullis-gw/portcullis/gateway/accesslog/accesslogtest"
+	"github.com/portcullis-gw/portcullis/plugins"
 )
 
 // FuzzAppendJSON checks that any bytes in client-controlled values give one
@@ -38,6 +39,60 @@ func FuzzAppendJSON(f *testing.F) {
 			}
 			if m[key] != want {
 				t.Errorf("%s: got %#v, want %#v", key, m[key], want)
+			}
+		}
+	})
+}
+
+// FuzzMetadata puts any bytes in the namespaces, keys and values that
+// plugins record, and in entries made without Metadata.Set, and checks that the JSON log stays one valid object that
+// decodes back to them, and that %DYNAMIC_METADATA()% in a text log, by
+// key or a whole namespace, stays one field: no space, quote or newline of
+// a value reaches the line unescaped.
+func FuzzMetadata(f *testing.F) {
+	for _, s := range []string{"x", `"},"admin":{"`, "a b\n", "\xff\xe2\x80\xa8", "\\", "\x00\x7f"} {
+		f.Add("portcullis.waf", "rule_ids", s)
+		f.Add(s, s, s)
+	}
+	f.Add("", "", "")
+	f.Fuzz(func(t *testing.T, ns, key, value string) {
+		// Entries made without Set, empty names included, are still JSON.
+		direct := AppendJSON(nil, &Record{Metadata: []plugins.MetadataEntry{{Namespace: ns, Key: key, Value: value}}})
+		if !json.Valid(direct) {
+			t.Fatalf("an entry %q/%q: got invalid JSON %q", ns, key, direct)
+		}
+		var md plugins.Metadata
+		md.Set(ns, key, value)
+		md.Set("other", key, value)
+		md.Set(ns, value, key)
+		r := &Record{Metadata: md.Entries()}
+		line := AppendJSON(nil, r)
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil || bytes.IndexByte(line, '\n') != len(line)-1 {
+			t.Fatalf("got %q (%v), want one valid JSON object on one line", line, err)
+		}
+		if ns == "" || key == "" {
+			return
+		}
+		var want any
+		if value != "" {
+			want = string([]rune(value))
+		}
+		got, _ := m[FieldDynamicMetadata].(map[string]any)
+		if obj, _ := got["other"].(map[string]any); obj[string([]rune(key))] != want {
+			t.Errorf("got %#v, want other.%q = %#v", got, key, want)
+		}
+		if strings.ContainsAny(ns+key, " %()\n") {
+			return // not spellable inside an operator's argument
+		}
+		for _, text := range []string{"%DYNAMIC_METADATA(" + ns + ")% x\n", "%DYNAMIC_METADATA(" + ns + ":" + key + "):7% x\n"} {
+			c, err := Compile(text)
+			if err != nil {
+				continue
+			}
+			out := c.Append(nil, r)
+			if !bytes.HasSuffix(out, []byte(" x\n")) || bytes.ContainsAny(out[:len(out)-3], " \"\n\r") {
+				t.Errorf("format %q: got %q, want one field then \" x\"", text, out)
 			}
 		}
 	})

@@ -160,6 +160,15 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
+// appendJSONName appends s as the name of an object's member, which JSON
+// requires to be a string: "" when empty, where a value is null.
+func appendJSONName(dst []byte, s string) []byte {
+	if s == "" {
+		return append(dst, `""`...)
+	}
+	return appendJSONString(dst, s)
+}
+
 // jsonMetadata appends the dynamic_metadata field: an object of namespaces,
 // each an object of its keys' values, in the order they were set; null
 // when the plugins recorded nothing.
@@ -176,7 +185,7 @@ func jsonMetadata(dst []byte, md []plugins.MetadataEntry) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = append(appendJSONString(dst, e.Namespace), ':')
+		dst = append(appendJSONName(dst, e.Namespace), ':')
 		obj := dst
 		for _, f := range md[i:] {
 			if f.Namespace == e.Namespace {

@@ -206,6 +206,6 @@ func buildMetadata(arg string, o valueOpts) (emitFunc, error) {
 
 // appendJSONMember appends ,"key":"value" to obj.
 func appendJSONMember(obj []byte, key, value string) []byte {
-	obj = appendJSONString(append(obj, ','), key)
+	obj = appendJSONName(append(obj, ','), key)
 	return appendJSONString(append(obj, ':'), value)
 }

@@ -87,10 +87,17 @@ func checkCAs(b *x509bundle.Bundle) error {
 	return nil
 }
 
-// CheckSVID checks that svid belongs to bundle's trust domain, is not
-// expired, and chains to one of the bundle's CAs. The chain is checked as
-// of the start of the leaf's validity, so that a certificate issued a
-// moment ago by a CA whose clock runs ahead is not refused for that.
+// MaxClockSkew is how far ahead of the gateway's clock an SVID's validity
+// may start: a CA whose clock runs ahead issues certificates a moment in
+// the future, but one that starts later is one no peer accepts yet, and
+// taking it would replace a working identity with it.
+const MaxClockSkew = 5 * time.Minute
+
+// CheckSVID checks that svid belongs to bundle's trust domain, is valid
+// now (its start up to MaxClockSkew ahead), and chains to one of the
+// bundle's CAs. The chain is checked as of the start of the leaf's
+// validity, so that a certificate issued a moment ago by a CA whose clock
+// runs ahead is not refused for that.
 func CheckSVID(svid *SVID, bundle *x509bundle.Bundle, now time.Time) error {
 	td := bundle.TrustDomain()
 	if !svid.ID.MemberOf(td) {
@@ -98,6 +105,9 @@ func CheckSVID(svid *SVID, bundle *x509bundle.Bundle, now time.Time) error {
 	}
 	if end := svid.Expiry(); now.After(end) {
 		return fmt.Errorf("SVID %s expired at %s", svid.ID, end.UTC().Format(time.RFC3339))
+	}
+	if start := svid.Certificate.Leaf.NotBefore; start.After(now.Add(MaxClockSkew)) {
+		return fmt.Errorf("SVID %s is not valid before %s, more than %s ahead", svid.ID, start.UTC().Format(time.RFC3339), MaxClockSkew)
 	}
 	leaf := svid.Certificate.Leaf
 	certs := []*x509.Certificate{leaf}

@@ -130,6 +130,7 @@ func TestCheckSVID(t *testing.T) {
 	outside, _ := outsideCA.Issue(spiffeid.RequireFromString("spiffe://example.org/gw"), devca.IssueOptions{})
 	expired, _ := ca.Issue(apiID, devca.IssueOptions{Edit: func(c *x509.Certificate) { c.NotAfter = time.Now().Add(-time.Minute) }})
 	future, _ := ca.Issue(apiID, devca.IssueOptions{Edit: func(c *x509.Certificate) { c.NotBefore = time.Now().Add(time.Minute) }})
+	later, _ := ca.Issue(apiID, devca.IssueOptions{Edit: func(c *x509.Certificate) { c.NotBefore = time.Now().Add(12 * time.Hour) }})
 	tests := []struct {
 		name string
 		svid *devca.SVID
@@ -137,6 +138,7 @@ func TestCheckSVID(t *testing.T) {
 	}{
 		{"good", good, ""},
 		{"issued a moment ahead of our clock", future, ""},
+		{"valid only from 12 hours on", later, "is not valid before"},
 		{"another CA", stranger, "does not chain to the bundle of cluster.local"},
 		{"another trust domain", outside, "is outside the trust domain cluster.local"},
 		{"expired", expired, "expired at"},

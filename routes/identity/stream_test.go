@@ -33,6 +33,7 @@ func TestFromWorkloadAPI(t *testing.T) {
 	leafAsCA := x509bundle.FromX509Authorities(partnerTD, []*x509.Certificate{good.Certificates[0]})
 	foreignCA := newCA(t, partnerTD)
 	foreign := svidOf(foreignCA, spiffeid.RequireFromString("spiffe://partner.example/ns/edge/sa/gateway"), nil)
+	later := svidOf(ca, gw, func(c *x509.Certificate) { c.NotBefore = time.Now().Add(12 * time.Hour) })
 	expired := svidOf(ca, gw, func(c *x509.Certificate) {
 		c.NotBefore, c.NotAfter = time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour)
 	})
@@ -52,6 +53,7 @@ func TestFromWorkloadAPI(t *testing.T) {
 		{"a federated bundle holding a leaf", good, []*x509bundle.Bundle{own, leafAsCA}, "the bundle of partner.example: certificate"},
 		{"own bundle holding a leaf", good, []*x509bundle.Bundle{x509bundle.FromX509Authorities(clusterLocal, []*x509.Certificate{good.Certificates[0]})}, "the bundle of cluster.local: certificate"},
 		{"an SVID another CA signed", svidOf(other, gw, nil), []*x509bundle.Bundle{own}, "does not chain to the bundle of cluster.local"},
+		{"an SVID valid only from 12 hours on", later, []*x509bundle.Bundle{own}, "is not valid before"},
 		{"an expired SVID", expired, []*x509bundle.Bundle{own}, "SVID spiffe://cluster.local/ns/edge/sa/gateway expired at"},
 	}
 	for _, tc := range tests {
