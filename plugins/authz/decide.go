@@ -227,7 +227,7 @@ func (s *saMatch) matches(p string) bool {
 func (k *cond) matchesAuth(a *plugins.RequestAuth) bool {
 	switch k.attr {
 	case attrRequestPrincipal:
-		return k.matchesRequestPrincipal(a.Principal)
+		return k.matchesRequestPrincipal(a)
 	case attrAudiences:
 		for _, aud := range a.Audiences {
 			if k.anyStr(aud) {
@@ -241,23 +241,25 @@ func (k *cond) matchesAuth(a *plugins.RequestAuth) bool {
 	return k.matchesClaim(a.Claims)
 }
 
-// matchesRequestPrincipal matches iss/sub as Istio's split at the last '/'
-// does: "*" needs both a non-empty issuer and subject, "iss/*" a non-empty
-// subject.
-func (k *cond) matchesRequestPrincipal(p string) bool {
-	cut := strings.LastIndexByte(p, '/')
-	for i := range k.strs {
-		m := &k.strs[i]
-		switch {
-		case m.kind == nonEmpty:
-			if cut > 0 && cut < len(p)-1 {
-				return true
-			}
-		case m.kind == prefix && strings.HasSuffix(m.s, "/"):
-			if m.match(p) && len(p) > len(m.s) {
-				return true
-			}
-		case p != "" && m.match(p):
+// matchesRequestPrincipal matches the token's iss and sub claims, each
+// a string, as Envoy's metadata matchers on payload.iss and payload.sub
+// do. A request without claims is read from its principal, iss/sub, cut
+// at the last '/'.
+func (k *cond) matchesRequestPrincipal(a *plugins.RequestAuth) bool {
+	iss, okIss := a.Claims["iss"].(string)
+	sub, okSub := a.Claims["sub"].(string)
+	if a.Claims == nil && a.Principal != "" {
+		cut := strings.LastIndexByte(a.Principal, '/')
+		if cut < 0 {
+			return false
+		}
+		iss, sub, okIss, okSub = a.Principal[:cut], a.Principal[cut+1:], true, true
+	}
+	if !okIss || !okSub {
+		return false
+	}
+	for i := range k.reqs {
+		if k.reqs[i].iss.match(iss) && k.reqs[i].sub.match(sub) {
 			return true
 		}
 	}
