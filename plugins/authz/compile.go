@@ -143,7 +143,7 @@ func (c *compiler) field(p *Policy, field string, negate bool, vals []string) co
 	case "serviceAccounts":
 		k.attr, k.sas = attrServiceAccount, serviceAccounts(p.Namespace, vals)
 	case "trustDomains":
-		k.attr, k.strs = attrTrustDomain, matches(vals, nonEmpty, false)
+		k.attr, k.strs = attrTrustDomain, matches(c.mesh.trustDomains(vals), nonEmpty, false)
 	case "ipBlocks":
 		k.attr, k.nets = attrSourceIP, prefixes(vals)
 	case "remoteIpBlocks":
@@ -202,7 +202,7 @@ func (c *compiler) whenKey(p *Policy, key string, negate bool, vals []string) (c
 	case key == keySourceSA:
 		k.attr, k.sas = attrServiceAccount, serviceAccounts(p.Namespace, vals)
 	case key == keySourceTD:
-		k.attr, k.strs = attrTrustDomain, matches(vals, nonEmpty, false)
+		k.attr, k.strs = attrTrustDomain, matches(c.mesh.trustDomains(vals), nonEmpty, false)
 	case key == keyAuthPrincipal:
 		k.attr, k.reqs = attrRequestPrincipal, requestPrincipals(vals)
 	case key == keyAuthAudiences:
@@ -342,6 +342,27 @@ func (c *compiler) principals(vals []string) []strMatch {
 	for _, v := range vals {
 		for _, e := range c.mesh.expand(v) {
 			out = append(out, newStrMatch(e, nonEmpty, false))
+		}
+	}
+	return out
+}
+
+// trustDomains expands trust domain values as Istio's
+// trustdomain.Bundle.ExpandTrustDomainAliases does: a value that is the
+// mesh's trust domain or one of its aliases, written exactly, stands for
+// all of them. Unlike a principal's, cluster.local is not special here.
+func (m *Mesh) trustDomains(vals []string) []string {
+	tds := append([]string{m.TrustDomain}, m.TrustDomainAliases...)
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		if contains(tds, v) {
+			for _, td := range tds {
+				if !contains(out, td) {
+					out = append(out, td)
+				}
+			}
+		} else if !contains(out, v) {
+			out = append(out, v)
 		}
 	}
 	return out

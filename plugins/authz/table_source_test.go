@@ -182,6 +182,46 @@ rules:
 				{"a URL's slashes split it too", rq{auth: jwt("https://url.example.org", "u")}, denyNone},
 				{"a URL split as Istio splits it", rq{auth: jwt("https:/", "url.example.org")}, a("p", 6)},
 			}},
+		{name: "trustDomains stand for the mesh's aliases",
+			mesh: Mesh{TrustDomain: "new.td", TrustDomainAliases: []string{"old.td"}},
+			docs: policy("p", `
+rules:
+- from: [ { source: { trustDomains: ["old.td"] } } ]`),
+			cases: []tableCase{
+				{"alias written, alias sent", rq{principal: "old.td/ns/x/sa/y"}, a("p", 0)},
+				{"alias written, trust domain sent", rq{principal: "new.td/ns/x/sa/y"}, a("p", 0)},
+				{"other trust domain", rq{principal: "other.td/ns/x/sa/y"}, denyNone},
+			}},
+		{name: "source.trustDomain stands for the mesh's aliases",
+			mesh: Mesh{TrustDomain: "new.td", TrustDomainAliases: []string{"old.td"}},
+			docs: policy("p", `
+rules:
+- when: [ { key: source.trustDomain, values: ["new.td"] } ]`),
+			cases: []tableCase{
+				{"trust domain sent", rq{principal: "new.td/ns/x/sa/y"}, a("p", 0)},
+				{"alias sent", rq{principal: "old.td/ns/x/sa/y"}, a("p", 0)},
+				{"other trust domain", rq{principal: "other.td/ns/x/sa/y"}, denyNone},
+			}},
+		{name: "trustDomains cluster.local is literal when not the mesh's",
+			mesh: Mesh{TrustDomain: "new.td", TrustDomainAliases: []string{"old.td"}},
+			docs: policy("p", `
+rules:
+- from: [ { source: { trustDomains: ["cluster.local"] } } ]`),
+			cases: []tableCase{
+				{"the mesh's trust domain", rq{principal: "new.td/ns/x/sa/y"}, denyNone},
+				{"cluster.local itself", rq{principal: "cluster.local/ns/x/sa/y"}, a("p", 0)},
+			}},
+		{name: "notTrustDomains stand for the mesh's aliases",
+			mesh: Mesh{TrustDomain: "new.td", TrustDomainAliases: []string{"old.td"}},
+			docs: policy("p", `
+action: DENY
+rules:
+- from: [ { source: { notTrustDomains: ["new.td"] } } ]`),
+			cases: []tableCase{
+				{"trust domain passes", rq{principal: "new.td/ns/x/sa/y"}, allowed},
+				{"alias passes", rq{principal: "old.td/ns/x/sa/y"}, allowed},
+				{"other denied", rq{principal: "other.td/ns/x/sa/y"}, d("p", 0)},
+			}},
 		{name: "notRequestPrincipals",
 			docs: policy("p", `
 action: DENY
