@@ -182,3 +182,48 @@ func TestWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestDryRunAnnotation reads istio.io/dry-run as istiod does: any value
+// strconv.ParseBool takes, refused when it takes none, and only on ALLOW
+// and DENY policies.
+func TestDryRunAnnotation(t *testing.T) {
+	doc := func(kind, action, value string) string {
+		return "apiVersion: security.istio.io/v1\nkind: " + kind + "\nmetadata:\n  name: p\n  namespace: foo\n" +
+			"  annotations: {istio.io/dry-run: \"" + value + "\"}\nspec:\n  action: " + action + "\n  rules: [{}]\n"
+	}
+	for _, c := range []struct {
+		name, file string
+		dryRun     bool
+		err        string
+	}{
+		{"true", doc("AuthorizationPolicy", "ALLOW", "true"), true, ""},
+		{"True", doc("AuthorizationPolicy", "ALLOW", "True"), true, ""},
+		{"TRUE", doc("AuthorizationPolicy", "DENY", "TRUE"), true, ""},
+		{"1", doc("AuthorizationPolicy", "ALLOW", "1"), true, ""},
+		{"t", doc("AuthorizationPolicy", "DENY", "t"), true, ""},
+		{"false", doc("AuthorizationPolicy", "ALLOW", "false"), false, ""},
+		{"0", doc("AuthorizationPolicy", "DENY", "0"), false, ""},
+		{"yes", doc("AuthorizationPolicy", "ALLOW", "yes"), false, "foo/p has annotation istio.io/dry-run with invalid value (yes)"},
+		{"empty", doc("AuthorizationPolicy", "DENY", ""), false, "with invalid value ()"},
+		{"on AUDIT", doc("AuthorizationPolicy", "AUDIT", "true"), false,
+			"the annotation istio.io/dry-run currently only supports action ALLOW/DENY, found action AUDIT in foo/p"},
+		{"false on AUDIT", doc("AuthorizationPolicy", "AUDIT", "false"), false, "currently only supports action ALLOW/DENY"},
+		{"on RequestAuthentication", strings.Replace(doc("RequestAuthentication", "ALLOW", "true"), "  action: ALLOW\n  rules: [{}]\n", "  jwtRules: [{issuer: i}]\n", 1),
+			false, "foo/p has unsupported annotation istio.io/dry-run, please remove the annotation"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var s Set
+			err := s.Parse("x.yaml", []byte(c.file))
+			switch {
+			case c.err != "":
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Errorf("got %v, want %q", err, c.err)
+				}
+			case err != nil:
+				t.Errorf("got %v, want it to load", err)
+			case s.Policies[0].DryRun != c.dryRun:
+				t.Errorf("got dry run %v, want %v", s.Policies[0].DryRun, c.dryRun)
+			}
+		})
+	}
+}
