@@ -88,6 +88,7 @@ func (p *problems) selector(n *yaml.Node) map[string]string {
 func decodeRule(p *problems, n *yaml.Node, field string) Rule {
 	r := Rule{Line: n.Line}
 	if isNull(n) {
+		r.Nil = true
 		return r
 	}
 	fs := p.fields(n, field, "from", "to", "when")

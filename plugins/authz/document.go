@@ -58,6 +58,9 @@ type Rule struct {
 	When []Condition
 	// FromSet and ToSet tell a written empty list from an absent one.
 	FromSet, ToSet bool
+	// Nil is a rule written as null, which istiod refuses: it is not the
+	// empty rule {} that matches every request.
+	Nil bool
 }
 
 // Fields is a source or an operation: its fields by name (principals,

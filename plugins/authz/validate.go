@@ -58,6 +58,10 @@ func validate(p, w *problems, pol *Policy, spec *yaml.Node) {
 func validateRule(p, w *problems, pol *Policy, i int) {
 	r := &pol.Rules[i]
 	rn := &yaml.Node{Line: r.Line, Column: 1}
+	if r.Nil {
+		p.at(rn, "`rule` must not be nil, found at rule %d", i)
+		return
+	}
 	if r.FromSet && len(r.From) == 0 {
 		p.at(rn, "`from` must not be empty, found at rule %d", i)
 	}
@@ -82,7 +86,7 @@ func validateRule(p, w *problems, pol *Policy, i int) {
 				checkServiceAccounts(p, n, name, vals)
 			case "trustDomains", "notTrustDomains":
 				checkEmpty(p, name, vals)
-				checkWildcards(p, name, vals)
+				checkTrustDomains(p, upperFirst(name), vals)
 			case "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks":
 				checkIPs(p, vals)
 				checkEmpty(p, name, vals)
@@ -219,8 +223,29 @@ func checkServiceAccounts(p *problems, n *yaml.Node, key string, vals []str) {
 func checkWildcards(p *problems, key string, vals []str) {
 	for _, s := range vals {
 		n := strings.Count(s.S, "*")
-		if n > 1 || n == 1 && s.S != "*" && !strings.HasPrefix(s.S, "*") && !strings.HasSuffix(s.S, "*") {
-			p.atStr(s, "wildcard must be only at the start or the end, at most once, found %q in %s", s.S, upperFirst(key))
+		switch {
+		case n > 1:
+			p.atStr(s, "at most one wildcard is allowed, found in %s: %q", key, s.S)
+		case n == 1 && s.S != "*" && !strings.HasPrefix(s.S, "*") && !strings.HasSuffix(s.S, "*"):
+			p.atStr(s, "wildcard is only allowed at the start or end, found in %s: %q", key, s.S)
+		default:
+			continue
+		}
+		return
+	}
+}
+
+// checkTrustDomains is Istio's CheckTrustDomainValues: the wildcards of
+// checkWildcards, and no '/', which would make the value a path.
+func checkTrustDomains(p *problems, key string, vals []str) {
+	before := len(p.errs)
+	if checkWildcards(p, key, vals); len(p.errs) > before {
+		return
+	}
+	for _, s := range vals {
+		if strings.Contains(s.S, "/") {
+			p.atStr(s, "trust domain must not contain '/', found in %s: %q", key, s.S)
+			return
 		}
 	}
 }
