@@ -32,9 +32,17 @@ func decodeSpec(p *problems, pol *Policy, spec *yaml.Node) {
 	if n, ok := fs["selector"]; ok && !isNull(n) {
 		pol.Selector = p.selector(n)
 	}
-	_, one := fs["targetRef"]
-	_, many := fs["targetRefs"]
-	pol.TargetRefs = one || many
+	var refs int
+	pol.TargetRefs, refs = targetRefs(fs)
+	if refs > 1 || refs == 1 && pol.Selector != nil {
+		p.at(spec, "only one of targetRefs or workloadSelector can be set")
+	}
+	if v, ok := fs["targetRefs"]; ok && !isNull(v) && resolve(v).Kind != yaml.SequenceNode {
+		p.at(v, "spec.targetRefs: must be of type array")
+	}
+	if v, ok := fs["targetRef"]; ok && !isNull(v) && resolve(v).Kind != yaml.MappingNode {
+		p.at(v, "spec.targetRef: must be of type object")
+	}
 	if n, ok := fs["action"]; ok && !isNull(n) {
 		if a, ok := p.str(n, "spec.action"); ok {
 			switch a.S {
@@ -73,6 +81,23 @@ func decodeSpec(p *problems, pol *Policy, spec *yaml.Node) {
 	for i, rn := range n.Content {
 		pol.Rules = append(pol.Rules, decodeRule(p, rn, fmt.Sprintf("spec.rules[%d]", i)))
 	}
+}
+
+// targetRefs reports whether a spec attaches by target reference, and by
+// how many of the forms targetRef and targetRefs, as Istio's policy
+// attachment reads them: a null targetRef and an empty or null targetRefs
+// are no reference, and the policy attaches by its selector.
+func targetRefs(fs map[string]*yaml.Node) (bool, int) {
+	n := 0
+	if v, ok := fs["targetRef"]; ok && !isNull(v) {
+		n++
+	}
+	if v, ok := fs["targetRefs"]; ok && !isNull(v) {
+		if v = resolve(v); v.Kind != yaml.SequenceNode || len(v.Content) > 0 {
+			n++
+		}
+	}
+	return n > 0, n
 }
 
 // selector reads a WorkloadSelector's matchLabels.

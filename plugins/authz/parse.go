@@ -238,10 +238,9 @@ func (s *Set) requestAuthentication(p *problems, root *yaml.Node, m meta, spec *
 		if sel, ok := fs["selector"]; ok && !isNull(sel) {
 			ra.Selector = p.selector(sel)
 		}
-		_, one := fs["targetRef"]
-		_, many := fs["targetRefs"]
-		ra.TargetRefs = one || many
-		if ra.Selector != nil && ra.TargetRefs {
+		var refs int
+		ra.TargetRefs, refs = targetRefs(fs)
+		if refs > 1 || refs == 1 && ra.Selector != nil {
 			p.at(spec, "RequestAuthentication %s/%s: only one of targetRefs or workloadSelector can be set", m.namespace, m.name)
 		}
 		b, err := yaml.Marshal(spec)

@@ -22,9 +22,6 @@ func validate(p, w *problems, pol *Policy, spec *yaml.Node) {
 	if at == nil {
 		at = &yaml.Node{Line: pol.Line, Column: 1}
 	}
-	if pol.Selector != nil && pol.TargetRefs {
-		p.at(at, "only one of targetRefs or workloadSelector can be set")
-	}
 	for k, v := range pol.Selector {
 		switch {
 		case k == "":

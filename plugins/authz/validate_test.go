@@ -231,3 +231,48 @@ func TestDryRunAnnotation(t *testing.T) {
 		})
 	}
 }
+
+// TestTargetRefsAttach reads targetRef and targetRefs as Istio's policy
+// attachment does: a policy whose list is empty or null has no target
+// reference and guards by its selector; one with a reference guards no
+// upstream; a selector or both forms together are refused.
+func TestTargetRefsAttach(t *testing.T) {
+	for _, c := range []struct {
+		name, spec string
+		applies    bool
+		err        string
+	}{
+		{"no reference", "", true, ""},
+		{"empty targetRefs", "targetRefs: []\n", true, ""},
+		{"null targetRefs", "targetRefs: null\n", true, ""},
+		{"null targetRef", "targetRef: null\n", true, ""},
+		{"empty targetRefs with a selector", "targetRefs: []\nselector: {matchLabels: {app: a}}\n", true, ""},
+		{"targetRefs", "targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: g}]\n", false, ""},
+		{"targetRef", "targetRef: {kind: Gateway, group: gateway.networking.k8s.io, name: g}\n", false, ""},
+		{"targetRefs not a list", "targetRefs: {kind: Gateway, name: g}\n", false, "spec.targetRefs: must be of type array"},
+		{"targetRef not an object", "targetRef: [{kind: Gateway, name: g}]\n", false, "spec.targetRef: must be of type object"},
+		{"targetRef and targetRefs", "targetRef: {kind: Gateway, name: g}\ntargetRefs: [{kind: Gateway, name: h}]\n", false,
+			"only one of targetRefs or workloadSelector can be set"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var s Set
+			err := s.Parse("x.yaml", []byte(policy("p", c.spec+"action: DENY\nrules: [{}]")))
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("got %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := Compile(&s, Mesh{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := !e.ForWorkload("foo", map[string]string{"app": "a"}).Decide(rq{}.request(t)).Allowed; got != c.applies {
+				t.Errorf("got denied %v, want %v", got, c.applies)
+			}
+		})
+	}
+}
