@@ -176,8 +176,10 @@ func (k *cond) matchesPeer(id *plugins.Identity) bool {
 	case attrPrincipal:
 		return k.anyStr(p)
 	case attrNamespace:
+		// Istio's .*/ns/<ns>/.* reads spiffe://<principal>: the '/' before
+		// ns may be the scheme's own, when the trust domain is "ns".
 		for _, g := range k.globs {
-			if glob(g, p) {
+			if glob(g, p) || glob(g[2:], p) {
 				return true
 			}
 		}

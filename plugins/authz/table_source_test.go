@@ -95,6 +95,8 @@ rules:
 				{"star needs a namespace", rq{principal: "spiffe-td/svc", target: "/any-ns"}, denyNone},
 				{"star with a namespace", rq{principal: td + "/ns/q/sa/x", target: "/any-ns"}, a("p", 1)},
 				{"not Istio's shape", rq{principal: "td/workload/exact"}, denyNone},
+				{"the slash of spiffe:// counts", rq{principal: "ns/exact/sa/x"}, a("p", 0)},
+				{"trust domain ns, namespace of its name", rq{principal: "ns/ns/team-a-prod/sa/x"}, a("p", 0)},
 				{"no identity", rq{target: "/any-ns"}, denyNone},
 			}},
 		{name: "notNamespaces",
