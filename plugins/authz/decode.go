@@ -32,9 +32,8 @@ func decodeSpec(p *problems, pol *Policy, spec *yaml.Node) {
 	if n, ok := fs["selector"]; ok && !isNull(n) {
 		pol.Selector = p.selector(n)
 	}
-	var refs int
-	pol.TargetRefs, refs = targetRefs(fs)
-	if refs > 1 || refs == 1 && pol.Selector != nil {
+	var forms int
+	if pol.TargetRefs, forms = targetRefs(fs); forms > 1 {
 		p.at(spec, "only one of targetRefs or workloadSelector can be set")
 	}
 	if v, ok := fs["targetRefs"]; ok && !isNull(v) && resolve(v).Kind != yaml.SequenceNode {
@@ -83,21 +82,27 @@ func decodeSpec(p *problems, pol *Policy, spec *yaml.Node) {
 	}
 }
 
-// targetRefs reports whether a spec attaches by target reference, and by
-// how many of the forms targetRef and targetRefs, as Istio's policy
-// attachment reads them: a null targetRef and an empty or null targetRefs
-// are no reference, and the policy attaches by its selector.
+// targetRefs reports whether a spec attaches by target reference, as
+// Istio's policy attachment reads it (a non-null targetRef, or a
+// targetRefs that is not empty: otherwise the policy attaches by its
+// selector), and how many of selector, targetRef and targetRefs are
+// written, as the CRD's rule counts them (an empty list counts).
 func targetRefs(fs map[string]*yaml.Node) (bool, int) {
-	n := 0
+	refs, forms := false, 0
+	if v, ok := fs["selector"]; ok && !isNull(v) {
+		forms++
+	}
 	if v, ok := fs["targetRef"]; ok && !isNull(v) {
-		n++
+		refs = true
+		forms++
 	}
 	if v, ok := fs["targetRefs"]; ok && !isNull(v) {
 		if v = resolve(v); v.Kind != yaml.SequenceNode || len(v.Content) > 0 {
-			n++
+			refs = true
 		}
+		forms++
 	}
-	return n > 0, n
+	return refs, forms
 }
 
 // selector reads a WorkloadSelector's matchLabels.

@@ -238,9 +238,8 @@ func (s *Set) requestAuthentication(p *problems, root *yaml.Node, m meta, spec *
 		if sel, ok := fs["selector"]; ok && !isNull(sel) {
 			ra.Selector = p.selector(sel)
 		}
-		var refs int
-		ra.TargetRefs, refs = targetRefs(fs)
-		if refs > 1 || refs == 1 && ra.Selector != nil {
+		var forms int
+		if ra.TargetRefs, forms = targetRefs(fs); forms > 1 {
 			p.at(spec, "RequestAuthentication %s/%s: only one of targetRefs or workloadSelector can be set", m.namespace, m.name)
 		}
 		b, err := yaml.Marshal(spec)

@@ -30,6 +30,10 @@ func validate(p, w *problems, pol *Policy, spec *yaml.Node) {
 			p.at(at, "wildcard is not supported in selector")
 		}
 	}
+	if pol.TargetRefs {
+		w.at(at, "the policy attaches by targetRefs, which Istio honours on Gateway API gateways and waypoints only: "+
+			"it guards no upstream here, unless a route names it")
+	}
 	provider := pol.Provider != ""
 	switch {
 	case pol.Action == Custom:

@@ -164,7 +164,8 @@ func TestDocuments(t *testing.T) {
 // TestWarnings covers what loads but deserves a word.
 func TestWarnings(t *testing.T) {
 	docs := policy("deny-admin", "action: DENY\nrules: [ { to: [ { operation: { paths: [/admin, /ok, /ok/] } } ] } ]") +
-		policy("scheme", "rules: [ { from: [ { source: { principals: [\"spiffe://cluster.local/ns/a/sa/b\"] } } ] } ]")
+		policy("scheme", "rules: [ { from: [ { source: { principals: [\"spiffe://cluster.local/ns/a/sa/b\"] } } ] } ]") +
+		policy("gw", "targetRefs: [ { kind: Gateway, group: gateway.networking.k8s.io, name: edge } ]\naction: DENY\nrules: [ {} ]")
 	var s Set
 	if err := s.Parse("w.yaml", []byte(docs)); err != nil {
 		t.Fatal(err)
@@ -176,6 +177,7 @@ func TestWarnings(t *testing.T) {
 	want := []string{
 		`w.yaml:8:43: AuthorizationPolicy foo/deny-admin: DENY on the exact path "/admin" does not deny "/admin/"`,
 		`w.yaml:16:47: AuthorizationPolicy foo/scheme: principals value "spiffe://cluster.local/ns/a/sa/b" never matches`,
+		`w.yaml:24:3: AuthorizationPolicy foo/gw: the policy attaches by targetRefs, which Istio honours on Gateway API gateways and waypoints only: it guards no upstream here`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %q, want %d warnings", got, len(want))
@@ -246,7 +248,7 @@ func TestTargetRefsAttach(t *testing.T) {
 		{"empty targetRefs", "targetRefs: []\n", true, ""},
 		{"null targetRefs", "targetRefs: null\n", true, ""},
 		{"null targetRef", "targetRef: null\n", true, ""},
-		{"empty targetRefs with a selector", "targetRefs: []\nselector: {matchLabels: {app: a}}\n", true, ""},
+		{"empty targetRefs with a selector", "targetRefs: []\nselector: {matchLabels: {app: a}}\n", false, "only one of targetRefs or workloadSelector can be set"},
 		{"targetRefs", "targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: g}]\n", false, ""},
 		{"targetRef", "targetRef: {kind: Gateway, group: gateway.networking.k8s.io, name: g}\n", false, ""},
 		{"targetRefs not a list", "targetRefs: {kind: Gateway, name: g}\n", false, "spec.targetRefs: must be of type array"},
