@@ -71,12 +71,15 @@ func decodeSpec(p *problems, pol *Policy, spec *yaml.Node) {
 	if !ok || isNull(n) {
 		return
 	}
-	pol.RulesSet = true
 	n = resolve(n)
 	if n.Kind != yaml.SequenceNode {
 		p.at(n, "spec.rules: must be of type array")
 		return
 	}
+	// An empty list is no rules, as the proto reads it: a DENY with
+	// `rules: []` is refused like one without rules, not loaded to deny
+	// nothing.
+	pol.RulesSet = len(n.Content) > 0
 	for i, rn := range n.Content {
 		pol.Rules = append(pol.Rules, decodeRule(p, rn, fmt.Sprintf("spec.rules[%d]", i)))
 	}

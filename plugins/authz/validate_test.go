@@ -15,6 +15,7 @@ func TestValidateRefuses(t *testing.T) {
 		want       string
 	}{
 		{"DENY without rules", "  action: DENY\n", 5, "DENY action without `rules` is meaningless"},
+		{"DENY with an empty list of rules", "  action: DENY\n  rules: []\n", 5, "DENY action without `rules` is meaningless"},
 		{"CUSTOM", "  action: CUSTOM\n  provider: {name: ext}\n  rules: [{}]\n", 5, "external authorizer"},
 		{"CUSTOM without rules", "  action: CUSTOM\n  provider: {name: ext}\n", 5, "CUSTOM action without `rules`"},
 		{"CUSTOM without provider name", "  action: CUSTOM\n  provider: {}\n  rules: [{}]\n", 5, "`provider.name` must not be empty"},
