@@ -144,7 +144,7 @@ func (k *cond) matches(r *plugins.Request) bool {
 		}
 		return false
 	case attrHost:
-		return k.anyStr(r.Authority())
+		return k.anyStr(routedHost(r.Authority()))
 	case attrMethod:
 		return k.anyStr(r.Method())
 	case attrPath:
@@ -159,6 +159,26 @@ func (k *cond) matches(r *plugins.Request) bool {
 		return r.SNI != "" && k.anyStr(r.SNI)
 	}
 	return false
+}
+
+// routedHost is the authority with one trailing dot of its name dropped,
+// as the routes read it: "internal.example.com." reaches the virtual host
+// of internal.example.com, so hosts must name it too, or a DENY on the
+// host would let that spelling through to it. The port stays as sent, as
+// Istio compares it. Only an authority with such a dot and a port costs
+// an allocation.
+func routedHost(a string) string {
+	name, port := a, ""
+	if i := strings.LastIndexByte(a, ':'); i >= 0 && !strings.HasSuffix(a, "]") {
+		name, port = a[:i], a[i:]
+	}
+	if !strings.HasSuffix(name, ".") || strings.HasPrefix(name, "[") {
+		return a
+	}
+	if port == "" {
+		return name[:len(name)-1]
+	}
+	return name[:len(name)-1] + port
 }
 
 func (k *cond) anyStr(s string) bool {
