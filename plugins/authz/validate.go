@@ -125,6 +125,10 @@ func validateRule(p, w *problems, pol *Policy, i int) {
 		checkPathTemplates(p, "NotPaths", v["notPaths"])
 		if pol.Action == Deny {
 			warnExactPaths(w, v["paths"])
+			warnPortlessHosts(w, "DENY on the host", "deny", v["hosts"])
+		}
+		if pol.Action == Allow {
+			warnPortlessHosts(w, "ALLOW with notHosts", "exclude", v["notHosts"])
 		}
 	}
 	for _, c := range r.When {
@@ -306,6 +310,30 @@ func isPchar(c byte) bool {
 }
 
 func isTemplate(v string) bool { return strings.Contains(v, "{*}") || strings.Contains(v, "{**}") }
+
+// warnPortlessHosts warns of hosts that a request passes by naming its
+// port: hosts compare the authority as sent, port included, as Istio's do,
+// so "internal.example.com" does not match "internal.example.com:443",
+// which reaches the same virtual host. what says what the policy does
+// with the host, verb what it fails to do with the other spelling.
+func warnPortlessHosts(w *problems, what, verb string, hosts []str) {
+	for _, s := range hosts {
+		v := s.S
+		if v == "" || strings.ContainsAny(v, "*:[") {
+			continue
+		}
+		covered := false
+		for _, o := range hosts {
+			if o.S == v+":*" || o.S == v+"*" {
+				covered = true
+			}
+		}
+		if !covered {
+			w.atStr(s, "%s %q does not %s %q with a port, such as %q (hosts compare the port as sent); add %q",
+				what, v, verb, v, v+":443", v+":*")
+		}
+	}
+}
 
 // warnExactPaths warns of a DENY on an exact path that leaves its spellings
 // with a trailing slash through: /admin denies neither /admin/ nor /ADMIN.

@@ -166,7 +166,9 @@ func TestDocuments(t *testing.T) {
 func TestWarnings(t *testing.T) {
 	docs := policy("deny-admin", "action: DENY\nrules: [ { to: [ { operation: { paths: [/admin, /ok, /ok/] } } ] } ]") +
 		policy("scheme", "rules: [ { from: [ { source: { principals: [\"spiffe://cluster.local/ns/a/sa/b\"] } } ] } ]") +
-		policy("gw", "targetRefs: [ { kind: Gateway, group: gateway.networking.k8s.io, name: edge } ]\naction: DENY\nrules: [ {} ]")
+		policy("gw", "targetRefs: [ { kind: Gateway, group: gateway.networking.k8s.io, name: edge } ]\naction: DENY\nrules: [ {} ]") +
+		policy("hosts", "action: DENY\nrules: [ { to: [ { operation: { hosts: [a.example, \"a.example:*\", b.example, \"*.c.example\", \"d.example:80\"] } } ] } ]") +
+		policy("not-hosts", "rules: [ { to: [ { operation: { notHosts: [internal.example] } } ] } ]")
 	var s Set
 	if err := s.Parse("w.yaml", []byte(docs)); err != nil {
 		t.Fatal(err)
@@ -179,6 +181,8 @@ func TestWarnings(t *testing.T) {
 		`w.yaml:8:43: AuthorizationPolicy foo/deny-admin: DENY on the exact path "/admin" does not deny "/admin/"`,
 		`w.yaml:16:47: AuthorizationPolicy foo/scheme: principals value "spiffe://cluster.local/ns/a/sa/b" never matches`,
 		`w.yaml:24:3: AuthorizationPolicy foo/gw: the policy attaches by targetRefs, which Istio honours on Gateway API gateways and waypoints only: it guards no upstream here`,
+		`w.yaml:35:69: AuthorizationPolicy foo/hosts: DENY on the host "b.example" does not deny "b.example" with a port, such as "b.example:443"`,
+		`w.yaml:43:46: AuthorizationPolicy foo/not-hosts: ALLOW with notHosts "internal.example" does not exclude "internal.example" with a port`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %q, want %d warnings", got, len(want))
