@@ -330,4 +330,15 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 	if a, b := status("/secret"), status("/other"); a != 200 || b != 403 {
 		t.Errorf("after the reload: got /secret %d and /other %d, want 200 and 403", a, b)
 	}
+	// A deleted policy file that leaves its glob matching nothing fails
+	// the reload: the running set stays enforced.
+	if err := os.Remove(policy); err != nil {
+		t.Fatal(err)
+	}
+	if err := next(); err == nil || !strings.Contains(err.Error(), `no file matches "policies/*.yaml"`) {
+		t.Fatalf("deleted policy: got %v, want the glob that matches nothing", err)
+	}
+	if got := status("/other"); got != 403 {
+		t.Errorf("after the deletion: got /other %d, want the running set's 403", got)
+	}
 }
