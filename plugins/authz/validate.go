@@ -123,6 +123,8 @@ func validateRule(p, w *problems, pol *Policy, i int) {
 		}
 		checkPathTemplates(p, "Paths", v["paths"])
 		checkPathTemplates(p, "NotPaths", v["notPaths"])
+		warnUnnormalPaths(w, "paths", v["paths"])
+		warnUnnormalPaths(w, "notPaths", v["notPaths"])
 		if pol.Action == Deny {
 			warnExactPaths(w, v["paths"])
 			warnPortlessHosts(w, "DENY on the host", "deny", v["hosts"])
@@ -333,6 +335,68 @@ func warnPortlessHosts(w *problems, what, verb string, hosts []str) {
 				what, v, verb, v, v+":443", v+":*")
 		}
 	}
+}
+
+// warnUnnormalPaths warns of path values that no request path can equal:
+// paths are compared with the normalised path, in which an escaped
+// unreserved character (%41) is decoded, other escapes have upper-case hex,
+// and a byte a URL holds only escaped (a space, '"', non-ASCII …) is
+// escaped. "/café" is "/caf%C3%A9" once normalised, so a DENY on "/café"
+// would deny nothing.
+func warnUnnormalPaths(w *problems, field string, paths []str) {
+	for _, s := range paths {
+		if n := normalSpelling(s.S); n != s.S {
+			w.atStr(s, "%s value %q is not in the normalised form requests are compared in, %q: "+
+				"it matches no request unless path_normalization is none", field, s.S, n)
+		}
+	}
+}
+
+// normalSpelling is v as the gateway's path normalisation writes it,
+// '*' and template braces kept.
+func normalSpelling(v string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '%' && i+2 < len(v) && isHexDigit(v[i+1]) && isHexDigit(v[i+2]):
+			d := unhexDigit(v[i+1])<<4 | unhexDigit(v[i+2])
+			if isUnreservedByte(d) {
+				b.WriteByte(d)
+			} else {
+				b.WriteByte('%')
+				b.WriteByte(hex[d>>4])
+				b.WriteByte(hex[d&15])
+			}
+			i += 2
+		case c >= 0x80 || c <= ' ' || strings.IndexByte("\"<>[]^`|", c) >= 0:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhexDigit(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+func isUnreservedByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }
 
 // warnExactPaths warns of a DENY on an exact path that leaves its spellings

@@ -168,7 +168,8 @@ func TestWarnings(t *testing.T) {
 		policy("scheme", "rules: [ { from: [ { source: { principals: [\"spiffe://cluster.local/ns/a/sa/b\"] } } ] } ]") +
 		policy("gw", "targetRefs: [ { kind: Gateway, group: gateway.networking.k8s.io, name: edge } ]\naction: DENY\nrules: [ {} ]") +
 		policy("hosts", "action: DENY\nrules: [ { to: [ { operation: { hosts: [a.example, \"a.example:*\", b.example, \"*.c.example\", \"d.example:80\"] } } ] } ]") +
-		policy("not-hosts", "rules: [ { to: [ { operation: { notHosts: [internal.example] } } ] } ]")
+		policy("not-hosts", "rules: [ { to: [ { operation: { notHosts: [internal.example] } } ] } ]") +
+		policy("spelling", "rules: [ { to: [ { operation: { paths: [\"/caf\u00e9\", \"/%61dmin\", \"/a%2fb\", \"/ok%2F*\", \"/x/{*}\"] } } ] } ]")
 	var s Set
 	if err := s.Parse("w.yaml", []byte(docs)); err != nil {
 		t.Fatal(err)
@@ -183,6 +184,9 @@ func TestWarnings(t *testing.T) {
 		`w.yaml:24:3: AuthorizationPolicy foo/gw: the policy attaches by targetRefs, which Istio honours on Gateway API gateways and waypoints only: it guards no upstream here`,
 		`w.yaml:35:69: AuthorizationPolicy foo/hosts: DENY on the host "b.example" does not deny "b.example" with a port, such as "b.example:443"`,
 		`w.yaml:43:46: AuthorizationPolicy foo/not-hosts: ALLOW with notHosts "internal.example" does not exclude "internal.example" with a port`,
+		`w.yaml:51:43: AuthorizationPolicy foo/spelling: paths value "/café" is not in the normalised form requests are compared in, "/caf%C3%A9"`,
+		`w.yaml:51:52: AuthorizationPolicy foo/spelling: paths value "/%61dmin" is not in the normalised form requests are compared in, "/admin"`,
+		`w.yaml:51:64: AuthorizationPolicy foo/spelling: paths value "/a%2fb" is not in the normalised form requests are compared in, "/a%2Fb"`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %q, want %d warnings", got, len(want))
