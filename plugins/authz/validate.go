@@ -360,8 +360,8 @@ func normalSpelling(v string) string {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
-		case c == '%' && i+2 < len(v) && isHexDigit(v[i+1]) && isHexDigit(v[i+2]):
-			d := unhexDigit(v[i+1])<<4 | unhexDigit(v[i+2])
+		case c == '%' && i+2 < len(v) && hexByte(v[i+1:i+3]) >= 0:
+			d := byte(hexByte(v[i+1 : i+3]))
 			if isUnreservedByte(d) {
 				b.WriteByte(d)
 			} else {
@@ -381,18 +381,16 @@ func normalSpelling(v string) string {
 	return b.String()
 }
 
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhexDigit(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
+// hexByte is the value of two hex digits, or -1.
+func hexByte(s string) int {
+	if s[0] == '+' || s[0] == '-' {
+		return -1
 	}
-	return c - 'a' + 10
+	n, err := strconv.ParseUint(s, 16, 8)
+	if err != nil {
+		return -1
+	}
+	return int(n)
 }
 
 func isUnreservedByte(c byte) bool {
