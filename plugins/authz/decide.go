@@ -198,8 +198,9 @@ func (k *cond) matchesPeer(id *plugins.Identity) bool {
 	case attrNamespace:
 		// Istio's .*/ns/<ns>/.* reads spiffe://<principal>: the '/' before
 		// ns may be the scheme's own, when the trust domain is "ns".
+		tdNS := strings.HasPrefix(p, "ns/")
 		for _, g := range k.globs {
-			if glob(g, p) || glob(g[2:], p) {
+			if glob(g, p) || tdNS && glob(g[2:], p) {
 				return true
 			}
 		}
