@@ -62,6 +62,8 @@ func TestValidateRefuses(t *testing.T) {
 		{"destination.labels", "  rules:\n  - when:\n    - {key: \"destination.labels[app]\", values: [a]}\n", 7, "is replaced by the workload selector"},
 		{"destination.user", "  rules:\n  - when:\n    - {key: destination.user, values: [a]}\n", 7, "deprecated attribute destination.user: only supported in v1alpha1"},
 		{"header key without name", "  rules:\n  - when:\n    - {key: \"request.headers[]\", values: [a]}\n", 7, "bad key (request.headers[]): should have format a[b]"},
+		{"header key with a longer prefix", "  rules:\n  - when:\n    - {key: \"request.headersX[a]\", values: [a]}\n", 7, "bad key (request.headersX[a]): want request.headers[<name>]"},
+		{"claims key with a longer prefix", "  rules:\n  - when:\n    - {key: \"request.auth.claimsX[a]\", values: [a]}\n", 7, "bad key (request.auth.claimsX[a]): want request.auth.claims[<name>]"},
 		{"claims key without brackets", "  rules:\n  - when:\n    - {key: request.auth.claims, values: [a]}\n", 7, "should have format a[b]"},
 		{"bad destination.port", "  rules:\n  - when:\n    - {key: destination.port, notValues: [\"99999\"]}\n", 7, "invalid `notValue` for `key` destination.port: bad port (99999)"},
 		{"bad source.ip", "  rules:\n  - when:\n    - {key: source.ip, values: [\"1.2.3\"]}\n", 7, "bad IP address (1.2.3)"},
