@@ -80,6 +80,9 @@ func decodeSpec(p *problems, pol *Policy, spec *yaml.Node) {
 	// `rules: []` is refused like one without rules, not loaded to deny
 	// nothing.
 	pol.RulesSet = len(n.Content) > 0
+	if !p.spend(len(n.Content), n) {
+		return
+	}
 	for i, rn := range n.Content {
 		pol.Rules = append(pol.Rules, decodeRule(p, rn, fmt.Sprintf("spec.rules[%d]", i)))
 	}
@@ -139,6 +142,9 @@ func decodeRule(p *problems, n *yaml.Node, field string) Rule {
 			p.at(v, "%s.when: must be of type array", field)
 			return r
 		}
+		if !p.spend(len(v.Content), v) {
+			return r
+		}
 		for i, c := range v.Content {
 			f := fmt.Sprintf("%s.when[%d]", field, i)
 			cf := p.fields(c, f, "key", "values", "notValues")
@@ -163,6 +169,9 @@ func decodeEntries(p *problems, n *yaml.Node, field, key string, known []string)
 	n = resolve(n)
 	if n.Kind != yaml.SequenceNode {
 		p.at(n, "%s: must be of type array", field)
+		return nil
+	}
+	if !p.spend(len(n.Content), n) {
 		return nil
 	}
 	out := make([]Fields, 0, len(n.Content))

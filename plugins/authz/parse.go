@@ -42,7 +42,7 @@ func (s *Set) Parse(name string, data []byte) error {
 	if len(data) > MaxFileBytes {
 		return Errors{{File: name, Msg: fmt.Sprintf("the file is %d bytes, more than the %d a policy file may hold", len(data), MaxFileBytes)}}
 	}
-	p := &problems{file: name}
+	p := &problems{file: name, budget: expansionBudget(len(data))}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node

@@ -289,3 +289,37 @@ func TestTargetRefsAttach(t *testing.T) {
 		})
 	}
 }
+
+// TestAliasExpansion refuses a file whose YAML aliases expand it past what
+// any set of policies needs: a few kilobytes that name one list of values
+// through aliases of aliases must not cost the gateway its memory at a
+// reload.
+func TestAliasExpansion(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: foo}\nspec:\n  rules: [")
+	b.WriteString("&r {from: [&s {source: {principals: [a")
+	for i := 1; i < 100; i++ {
+		b.WriteString(", a")
+	}
+	b.WriteString("]}}")
+	for i := 1; i < 100; i++ {
+		b.WriteString(", *s")
+	}
+	b.WriteString("]}")
+	for i := 1; i < 100; i++ {
+		b.WriteString(", *r")
+	}
+	b.WriteString("]\n")
+	var s Set
+	err := s.Parse("bomb.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "aliases") {
+		t.Fatalf("got %v, want the expansion refused", err)
+	}
+	// The same aliases, a few times over, load.
+	small := b.String()
+	small = small[:strings.Index(small, ", *r")] + "]\n"
+	s = Set{}
+	if err := s.Parse("small.yaml", []byte(small)); err != nil {
+		t.Errorf("small: %v", err)
+	}
+}
