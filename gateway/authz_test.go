@@ -21,7 +21,8 @@ import (
 )
 
 // authzPolicies are DESIGN.md's seed example, unchanged, a DENY on /admin
-// in the root namespace, and a dry-run DENY and an AUDIT on /audited.
+// in the root namespace, a dry-run DENY and an AUDIT on /audited, and a
+// DENY on the host internal.example in the root namespace.
 const authzPolicies = `apiVersion: security.istio.io/v1beta1
 kind: AuthorizationPolicy
 metadata: { name: allow-specific-namespaces, namespace: target-app-namespace }
@@ -50,6 +51,13 @@ metadata: { name: audit, namespace: target-app-namespace }
 spec:
   action: AUDIT
   rules: [ { to: [ { operation: { paths: ["/allowed-path/audited"] } } ] } ]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: no-internal, namespace: istio-system }
+spec:
+  action: DENY
+  rules: [ { to: [ { operation: { hosts: ["internal.example", "internal.example:*"] } } ] } ]
 `
 
 // authzGateway serves a mesh listener that requires callers' SVIDs of ca,
@@ -102,15 +110,20 @@ func TestAuthzSeedExample(t *testing.T) {
 		path    string
 		status  int
 		details string
+		host    string // the authority sent; default the listener's address
 	}{
-		{"allowed", allowed, "/allowed-path/resource", 200, "via_upstream"},
-		{"other namespace", other, "/allowed-path/resource", 403, "rbac_access_denied_matched_policy[none]"},
-		{"other path", allowed, "/other-path", 403, "rbac_access_denied_matched_policy[none]"},
-		{"root DENY", allowed, "/allowed-path/admin", 403, "rbac_access_denied_matched_policy[ns[istio-system]-policy[no-admin]-rule[0]]"},
-		{"root DENY past merged slashes", allowed, "//allowed-path//admin/x", 403, "rbac_access_denied_matched_policy[ns[istio-system]-policy[no-admin]-rule[0]]"},
-		{"root DENY past dot segments", allowed, "/allowed-path/x/../admin", 403, "rbac_access_denied_matched_policy[ns[istio-system]-policy[no-admin]-rule[0]]"},
-		{"escaped slash refused at the edge", allowed, "/allowed-path/admin%2Fx", 400, "path_normalization_failed"},
-		{"dry-run DENY not enforced", allowed, "/allowed-path/audited", 200, "via_upstream"},
+		{"allowed", allowed, "/allowed-path/resource", 200, "via_upstream", ""},
+		{"other namespace", other, "/allowed-path/resource", 403, "rbac_access_denied_matched_policy[none]", ""},
+		{"other path", allowed, "/other-path", 403, "rbac_access_denied_matched_policy[none]", ""},
+		{"root DENY", allowed, "/allowed-path/admin", 403, "rbac_access_denied_matched_policy[ns[istio-system]-policy[no-admin]-rule[0]]", ""},
+		{"root DENY past merged slashes", allowed, "//allowed-path//admin/x", 403, "rbac_access_denied_matched_policy[ns[istio-system]-policy[no-admin]-rule[0]]", ""},
+		{"root DENY past dot segments", allowed, "/allowed-path/x/../admin", 403, "rbac_access_denied_matched_policy[ns[istio-system]-policy[no-admin]-rule[0]]", ""},
+		{"escaped slash refused at the edge", allowed, "/allowed-path/admin%2Fx", 400, "path_normalization_failed", ""},
+		{"dry-run DENY not enforced", allowed, "/allowed-path/audited", 200, "via_upstream", ""},
+		{"root DENY on a host", allowed, "/allowed-path/x", 403, "rbac_access_denied_matched_policy[ns[istio-system]-policy[no-internal]-rule[0]]", "internal.example"},
+		{"root DENY on a host, upper case", allowed, "/allowed-path/x", 403, "rbac_access_denied_matched_policy[ns[istio-system]-policy[no-internal]-rule[0]]", "Internal.EXAMPLE"},
+		{"root DENY on a host, fully qualified", allowed, "/allowed-path/x", 403, "rbac_access_denied_matched_policy[ns[istio-system]-policy[no-internal]-rule[0]]", "internal.example."},
+		{"root DENY on a host, with a port", allowed, "/allowed-path/x", 403, "rbac_access_denied_matched_policy[ns[istio-system]-policy[no-internal]-rule[0]]", "internal.example:8443"},
 	}
 	for _, proto := range httpVersions {
 		t.Run(proto, func(t *testing.T) {
@@ -123,6 +136,9 @@ func TestAuthzSeedExample(t *testing.T) {
 				before := be.hits.Load()
 				req, _ := http.NewRequest("GET", tg.url("mesh")+c.path, nil)
 				req.Header.Set("X-Request-Id", id)
+				if c.host != "" {
+					req.Host = c.host
+				}
 				resp, err := clients[c.svid].Do(req)
 				if err != nil {
 					t.Fatalf("%s: %v", c.name, err)
@@ -329,5 +345,16 @@ upstreams: [ { name: app, endpoints: [%q] } ]
 	}
 	if a, b := status("/secret"), status("/other"); a != 200 || b != 403 {
 		t.Errorf("after the reload: got /secret %d and /other %d, want 200 and 403", a, b)
+	}
+	// A deleted policy file that leaves its glob matching nothing fails
+	// the reload: the running set stays enforced.
+	if err := os.Remove(policy); err != nil {
+		t.Fatal(err)
+	}
+	if err := next(); err == nil || !strings.Contains(err.Error(), `no file matches "policies/*.yaml"`) {
+		t.Fatalf("deleted policy: got %v, want the glob that matches nothing", err)
+	}
+	if got := status("/other"); got != 403 {
+		t.Errorf("after the deletion: got /other %d, want the running set's 403", got)
 	}
 }

@@ -106,10 +106,7 @@ func (q *checkRequest) check(cfg *routes.Config, target string, out io.Writer) (
 	if err != nil || u.Host == "" {
 		return false, fmt.Errorf("URL %q: want an absolute URL such as https://svc.example.com/path", target)
 	}
-	raw := u.EscapedPath()
-	if raw == "" {
-		raw = "/"
-	}
+	raw := rawPath(target)
 	path, err := routes.NormalizePath(raw, cfg.Table.Paths())
 	if err != nil {
 		fmt.Fprintf(out, "path %q: refused with 400 before any policy (%v)\n", raw, err)
@@ -210,6 +207,23 @@ func (q *checkRequest) request(hr *http.Request, path, query string) (*plugins.R
 		r.Auth = &plugins.RequestAuth{Principal: q.requestPrincipal, Claims: map[string]any{"iss": iss, "sub": sub}}
 	}
 	return r, nil
+}
+
+// rawPath returns the path of an absolute URL as it is written, before
+// any query or fragment: the bytes a client would send, which the gateway
+// normalises itself (net/url would escape a backslash that the gateway
+// reads as a slash).
+func rawPath(target string) string {
+	_, rest, _ := strings.Cut(target, "://")
+	i := strings.IndexAny(rest, "/?#")
+	if i < 0 || rest[i] != '/' {
+		return "/"
+	}
+	p := rest[i:]
+	if j := strings.IndexAny(p, "?#"); j >= 0 {
+		p = p[:j]
+	}
+	return p
 }
 
 func cutLast(s, sep string) (string, string, bool) {

@@ -95,6 +95,12 @@ func TestAuthzCheck(t *testing.T) {
 			"decision: DENY, 403 RBAC: access denied, rbac_access_denied_matched_policy[ns[istio-system]-policy[no-admin]-rule[0]]",
 		}},
 		{"escaped slash refused first", []string{"https://svc/admin%2F"}, 1, []string{"refused with 400 before any policy"}},
+		{"backslashes read as the gateway reads them", []string{"https://svc/x\\..\\admin"}, 1, []string{
+			"decision: DENY, 403 RBAC: access denied, rbac_access_denied_matched_policy[ns[istio-system]-policy[no-admin]-rule[0]]",
+		}},
+		{"the path as sent, escapes kept", []string{"https://svc/%61dmin?x=1"}, 1, []string{
+			"rbac_access_denied_matched_policy[ns[istio-system]-policy[no-admin]-rule[0]]",
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -43,6 +43,7 @@ type cond struct {
 	nets   []netip.Prefix
 	ports  []uint16
 	paths  []pathMatch
+	reqs   []issSub // requestPrincipals: issuer and subject
 	name   string   // header name
 	claim  []string // claim path
 }
@@ -51,6 +52,10 @@ type cond struct {
 // spiffe://.+/ns/<ns>/(.+/|)sa/<sa>(/.+)? reads it, split for a search
 // without one.
 type saMatch struct{ ns, sa string } // "/ns/<ns>/" and "sa/<sa>"
+
+// issSub is a request principal as Istio's generator compiles it: a match
+// on the token's iss claim and one on its sub claim.
+type issSub struct{ iss, sub strMatch }
 
 // clause is the conditions of one source or operation, all of which hold.
 type clause []cond
@@ -132,13 +137,13 @@ func (c *compiler) field(p *Policy, field string, negate bool, vals []string) co
 	case "principals":
 		k.attr, k.strs = attrPrincipal, c.principals(vals)
 	case "requestPrincipals":
-		k.attr, k.strs = attrRequestPrincipal, matches(vals, nonEmpty, false)
+		k.attr, k.reqs = attrRequestPrincipal, requestPrincipals(vals)
 	case "namespaces":
 		k.attr, k.globs = attrNamespace, namespaceGlobs(vals)
 	case "serviceAccounts":
 		k.attr, k.sas = attrServiceAccount, serviceAccounts(p.Namespace, vals)
 	case "trustDomains":
-		k.attr, k.strs = attrTrustDomain, matches(vals, nonEmpty, false)
+		k.attr, k.strs = attrTrustDomain, matches(c.mesh.trustDomains(vals), nonEmpty, false)
 	case "ipBlocks":
 		k.attr, k.nets = attrSourceIP, prefixes(vals)
 	case "remoteIpBlocks":
@@ -197,9 +202,9 @@ func (c *compiler) whenKey(p *Policy, key string, negate bool, vals []string) (c
 	case key == keySourceSA:
 		k.attr, k.sas = attrServiceAccount, serviceAccounts(p.Namespace, vals)
 	case key == keySourceTD:
-		k.attr, k.strs = attrTrustDomain, matches(vals, nonEmpty, false)
+		k.attr, k.strs = attrTrustDomain, matches(c.mesh.trustDomains(vals), nonEmpty, false)
 	case key == keyAuthPrincipal:
-		k.attr, k.strs = attrRequestPrincipal, matches(vals, nonEmpty, false)
+		k.attr, k.reqs = attrRequestPrincipal, requestPrincipals(vals)
 	case key == keyAuthAudiences:
 		k.attr, k.strs = attrAudiences, matches(vals, nonEmpty, false)
 	case key == keyAuthPresenter:
@@ -224,6 +229,46 @@ func matches(vals []string, star matchKind, fold bool) []strMatch {
 	out := make([]strMatch, len(vals))
 	for i, v := range vals {
 		out[i] = newStrMatch(v, star, fold)
+	}
+	return out
+}
+
+// requestPrincipals compiles iss/sub values as Istio's
+// requestPrincipalGenerator does: the value is split at its last '/' (an
+// issuer may be a URL), and each side is matched on its own claim, so that
+// no '/' in an issuer or a subject can move the boundary between them.
+// "*" alone, and a side that is "*" alone, needs a non-empty claim.
+func requestPrincipals(vals []string) []issSub {
+	out := make([]issSub, len(vals))
+	some := strMatch{kind: nonEmpty}
+	for i, v := range vals {
+		cut := strings.LastIndexByte(v, '/')
+		iss, sub := v, ""
+		if cut >= 0 {
+			iss, sub = v[:cut], v[cut+1:]
+		}
+		var m issSub
+		switch {
+		case v == "*":
+			m = issSub{some, some}
+		case strings.HasPrefix(v, "*") && cut >= 0:
+			m.iss, m.sub = some, strMatch{kind: exact, s: sub}
+			if iss != "*" {
+				m.iss = strMatch{kind: suffix, s: iss[1:]}
+			}
+		case strings.HasPrefix(v, "*"):
+			m = issSub{some, strMatch{kind: suffix, s: v[1:]}}
+		case strings.HasSuffix(v, "*") && cut >= 0:
+			m.iss, m.sub = strMatch{kind: exact, s: iss}, some
+			if sub != "*" {
+				m.sub = strMatch{kind: prefix, s: sub[:len(sub)-1]}
+			}
+		case strings.HasSuffix(v, "*"):
+			m = issSub{strMatch{kind: prefix, s: v[:len(v)-1]}, some}
+		default:
+			m = issSub{strMatch{kind: exact, s: iss}, strMatch{kind: exact, s: sub}}
+		}
+		out[i] = m
 	}
 	return out
 }
@@ -297,6 +342,27 @@ func (c *compiler) principals(vals []string) []strMatch {
 	for _, v := range vals {
 		for _, e := range c.mesh.expand(v) {
 			out = append(out, newStrMatch(e, nonEmpty, false))
+		}
+	}
+	return out
+}
+
+// trustDomains expands trust domain values as Istio's
+// trustdomain.Bundle.ExpandTrustDomainAliases does: a value that is the
+// mesh's trust domain or one of its aliases, written exactly, stands for
+// all of them. Unlike a principal's, cluster.local is not special here.
+func (m *Mesh) trustDomains(vals []string) []string {
+	tds := append([]string{m.TrustDomain}, m.TrustDomainAliases...)
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		if contains(tds, v) {
+			for _, td := range tds {
+				if !contains(out, td) {
+					out = append(out, td)
+				}
+			}
+		} else if !contains(out, v) {
+			out = append(out, v)
 		}
 	}
 	return out

@@ -63,7 +63,13 @@ func attributeError(key string, vals []str) string {
 	}
 	switch {
 	case strings.HasPrefix(key, keyHeader):
-		return mapKeyError(key)
+		if msg := mapKeyError(key); msg != "" {
+			return msg
+		}
+		if !strings.HasPrefix(key, keyHeader+"[") {
+			// Istio accepts the key and drops the rule when it builds it.
+			return fmt.Sprintf("bad key (%s): want %s[<name>]", key, keyHeader)
+		}
 	case key == keySourceIP, key == keyRemoteIP, key == keyDestIP:
 		p := &problems{}
 		checkIPs(p, vals)
@@ -85,7 +91,13 @@ func attributeError(key string, vals []str) string {
 	case key == keySourceNamespace, key == keySourcePrincipal, key == keyAuthPrincipal,
 		key == keyAuthAudiences, key == keyAuthPresenter, key == keySNI:
 	case strings.HasPrefix(key, keyAuthClaims):
-		return mapKeyError(key)
+		if msg := mapKeyError(key); msg != "" {
+			return msg
+		}
+		if !strings.HasPrefix(key, keyAuthClaims+"[") {
+			// Istio accepts the key and drops the rule when it builds it.
+			return fmt.Sprintf("bad key (%s): want %s[<name>]", key, keyAuthClaims)
+		}
 	case key == keyDestPort:
 		p := &problems{}
 		checkPorts(p, vals)
@@ -115,21 +127,31 @@ func mapKeyError(key string) string {
 	return fmt.Sprintf("bad key (%s): should have format a[b]", key)
 }
 
-// claimPath splits request.auth.claims[a][b] into [a b]; nil when the key
-// is not of that form.
+// claimPath splits request.auth.claims[a][b] into [a b] as Istio's
+// extractNameInNestedBrackets does: when the brackets do not nest as
+// [a][b]…, the whole of [<name>] is one claim's name (claims[a[b]] is the
+// claim "a[b]"). It is nil when the key is not of either form.
 func claimPath(key string) []string {
-	rest := strings.TrimPrefix(key, keyAuthClaims)
+	s := strings.TrimPrefix(key, keyAuthClaims)
 	var out []string
-	for rest != "" {
-		if rest[0] != '[' {
-			return nil
+	for begin := 0; begin < len(s); {
+		end := -1
+		if s[begin] == '[' {
+			for i := begin + 1; i < len(s) && s[i] != '['; i++ {
+				if s[i] == ']' {
+					end = i
+					break
+				}
+			}
 		}
-		end := strings.IndexByte(rest, ']')
-		if end < 2 {
-			return nil
+		if end < 0 {
+			if !strings.HasPrefix(s, "[") || !strings.HasSuffix(s, "]") {
+				return nil
+			}
+			return []string{s[1 : len(s)-1]}
 		}
-		out = append(out, rest[1:end])
-		rest = rest[end+1:]
+		out = append(out, s[begin+1:end])
+		begin = end + 1
 	}
 	return out
 }

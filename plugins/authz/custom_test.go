@@ -78,10 +78,4 @@ func TestCheckProviders(t *testing.T) {
 	if e := es[0]; e.File != "p.yaml" || e.Line != 11 || !strings.Contains(e.Msg, `provider.name "missing" names no provider of mesh.extension_providers (have: ext)`) {
 		t.Errorf("got %v", e)
 	}
-	dry := "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: dry\n  namespace: foo\n" +
-		"  annotations: {istio.io/dry-run: \"true\"}\nspec:\n  action: CUSTOM\n  provider: {name: ext}\n  rules: [{}]\n"
-	g, err := load(t, dry, Mesh{ExtAuthz: []plugins.ExtAuthz{{Name: "ext"}}}).Guard("foo", nil, nil)
-	if err != nil || g.Provider() != nil || g.Decide(rq{}.request(t)).Custom.Policy != nil {
-		t.Errorf("dry-run CUSTOM: got provider %v, want none asked", g.Provider())
-	}
 }

@@ -46,11 +46,6 @@ type Decision struct {
 	// allowed the request, and by which rule.
 	DryRunAllowApplies, DryRunAllowed bool
 	DryRunAllow                       Match
-	// DryRunAuditApplies says whether dry-run AUDIT policies apply, and
-	// DryRunAudit is the rule of theirs that matched, if any: Envoy's
-	// shadow LOG engine records it and marks nothing for the log.
-	DryRunAuditApplies bool
-	DryRunAudit        Match
 }
 
 // Decide decides r in Istio's order: a matching CUSTOM policy sends it to
@@ -67,10 +62,6 @@ func (g *Guard) Decide(r *plugins.Request) Decision {
 	d.Audit = first(g.audit, r)
 	if len(g.dryDeny) > 0 {
 		d.DryRunDeny = first(g.dryDeny, r)
-	}
-	if len(g.dryAudit) > 0 {
-		d.DryRunAuditApplies = true
-		d.DryRunAudit = first(g.dryAudit, r)
 	}
 	if len(g.dryAllow) > 0 {
 		d.DryRunAllowApplies = true
@@ -162,7 +153,7 @@ func (k *cond) matches(r *plugins.Request) bool {
 		}
 		return false
 	case attrHost:
-		return k.anyStr(r.Authority())
+		return k.anyStr(routedHost(r.Authority()))
 	case attrMethod:
 		return k.anyStr(r.Method())
 	case attrPath:
@@ -177,6 +168,26 @@ func (k *cond) matches(r *plugins.Request) bool {
 		return r.SNI != "" && k.anyStr(r.SNI)
 	}
 	return false
+}
+
+// routedHost is the authority with one trailing dot of its name dropped,
+// as the routes read it: "internal.example.com." reaches the virtual host
+// of internal.example.com, so hosts must name it too, or a DENY on the
+// host would let that spelling through to it. The port stays as sent, as
+// Istio compares it. Only an authority with such a dot and a port costs
+// an allocation.
+func routedHost(a string) string {
+	name, port := a, ""
+	if i := strings.LastIndexByte(a, ':'); i >= 0 && !strings.HasSuffix(a, "]") {
+		name, port = a[:i], a[i:]
+	}
+	if !strings.HasSuffix(name, ".") || strings.HasPrefix(name, "[") {
+		return a
+	}
+	if port == "" {
+		return name[:len(name)-1]
+	}
+	return name[:len(name)-1] + port
 }
 
 func (k *cond) anyStr(s string) bool {
@@ -194,8 +205,11 @@ func (k *cond) matchesPeer(id *plugins.Identity) bool {
 	case attrPrincipal:
 		return k.anyStr(p)
 	case attrNamespace:
+		// Istio's .*/ns/<ns>/.* reads spiffe://<principal>: the '/' before
+		// ns may be the scheme's own, when the trust domain is "ns".
+		tdNS := strings.HasPrefix(p, "ns/")
 		for _, g := range k.globs {
-			if glob(g, p) {
+			if glob(g, p) || tdNS && glob(g[2:], p) {
 				return true
 			}
 		}
@@ -245,7 +259,7 @@ func (s *saMatch) matches(p string) bool {
 func (k *cond) matchesAuth(a *plugins.RequestAuth) bool {
 	switch k.attr {
 	case attrRequestPrincipal:
-		return k.matchesRequestPrincipal(a.Principal)
+		return k.matchesRequestPrincipal(a)
 	case attrAudiences:
 		for _, aud := range a.Audiences {
 			if k.anyStr(aud) {
@@ -259,23 +273,25 @@ func (k *cond) matchesAuth(a *plugins.RequestAuth) bool {
 	return k.matchesClaim(a.Claims)
 }
 
-// matchesRequestPrincipal matches iss/sub as Istio's split at the last '/'
-// does: "*" needs both a non-empty issuer and subject, "iss/*" a non-empty
-// subject.
-func (k *cond) matchesRequestPrincipal(p string) bool {
-	cut := strings.LastIndexByte(p, '/')
-	for i := range k.strs {
-		m := &k.strs[i]
-		switch {
-		case m.kind == nonEmpty:
-			if cut > 0 && cut < len(p)-1 {
-				return true
-			}
-		case m.kind == prefix && strings.HasSuffix(m.s, "/"):
-			if m.match(p) && len(p) > len(m.s) {
-				return true
-			}
-		case p != "" && m.match(p):
+// matchesRequestPrincipal matches the token's iss and sub claims, each
+// a string, as Envoy's metadata matchers on payload.iss and payload.sub
+// do. A request without claims is read from its principal, iss/sub, cut
+// at the last '/'.
+func (k *cond) matchesRequestPrincipal(a *plugins.RequestAuth) bool {
+	iss, okIss := a.Claims["iss"].(string)
+	sub, okSub := a.Claims["sub"].(string)
+	if a.Claims == nil && a.Principal != "" {
+		cut := strings.LastIndexByte(a.Principal, '/')
+		if cut < 0 {
+			return false
+		}
+		iss, sub, okIss, okSub = a.Principal[:cut], a.Principal[cut+1:], true, true
+	}
+	if !okIss || !okSub {
+		return false
+	}
+	for i := range k.reqs {
+		if k.reqs[i].iss.match(iss) && k.reqs[i].sub.match(sub) {
 			return true
 		}
 	}

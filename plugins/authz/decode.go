@@ -32,9 +32,16 @@ func decodeSpec(p *problems, pol *Policy, spec *yaml.Node) {
 	if n, ok := fs["selector"]; ok && !isNull(n) {
 		pol.Selector = p.selector(n)
 	}
-	_, one := fs["targetRef"]
-	_, many := fs["targetRefs"]
-	pol.TargetRefs = one || many
+	var forms int
+	if pol.TargetRefs, forms = targetRefs(fs); forms > 1 {
+		p.at(spec, "only one of targetRefs or workloadSelector can be set")
+	}
+	if v, ok := fs["targetRefs"]; ok && !isNull(v) && resolve(v).Kind != yaml.SequenceNode {
+		p.at(v, "spec.targetRefs: must be of type array")
+	}
+	if v, ok := fs["targetRef"]; ok && !isNull(v) && resolve(v).Kind != yaml.MappingNode {
+		p.at(v, "spec.targetRef: must be of type object")
+	}
 	if n, ok := fs["action"]; ok && !isNull(n) {
 		if a, ok := p.str(n, "spec.action"); ok {
 			switch a.S {
@@ -64,15 +71,44 @@ func decodeSpec(p *problems, pol *Policy, spec *yaml.Node) {
 	if !ok || isNull(n) {
 		return
 	}
-	pol.RulesSet = true
 	n = resolve(n)
 	if n.Kind != yaml.SequenceNode {
 		p.at(n, "spec.rules: must be of type array")
 		return
 	}
+	// An empty list is no rules, as the proto reads it: a DENY with
+	// `rules: []` is refused like one without rules, not loaded to deny
+	// nothing.
+	pol.RulesSet = len(n.Content) > 0
+	if !p.spend(len(n.Content), n) {
+		return
+	}
 	for i, rn := range n.Content {
 		pol.Rules = append(pol.Rules, decodeRule(p, rn, fmt.Sprintf("spec.rules[%d]", i)))
 	}
+}
+
+// targetRefs reports whether a spec attaches by target reference, as
+// Istio's policy attachment reads it (a non-null targetRef, or a
+// targetRefs that is not empty: otherwise the policy attaches by its
+// selector), and how many of selector, targetRef and targetRefs are
+// written, as the CRD's rule counts them (an empty list counts).
+func targetRefs(fs map[string]*yaml.Node) (bool, int) {
+	refs, forms := false, 0
+	if v, ok := fs["selector"]; ok && !isNull(v) {
+		forms++
+	}
+	if v, ok := fs["targetRef"]; ok && !isNull(v) {
+		refs = true
+		forms++
+	}
+	if v, ok := fs["targetRefs"]; ok && !isNull(v) {
+		if v = resolve(v); v.Kind != yaml.SequenceNode || len(v.Content) > 0 {
+			refs = true
+		}
+		forms++
+	}
+	return refs, forms
 }
 
 // selector reads a WorkloadSelector's matchLabels.
@@ -88,6 +124,7 @@ func (p *problems) selector(n *yaml.Node) map[string]string {
 func decodeRule(p *problems, n *yaml.Node, field string) Rule {
 	r := Rule{Line: n.Line}
 	if isNull(n) {
+		r.Nil = true
 		return r
 	}
 	fs := p.fields(n, field, "from", "to", "when")
@@ -103,6 +140,9 @@ func decodeRule(p *problems, n *yaml.Node, field string) Rule {
 		v = resolve(v)
 		if v.Kind != yaml.SequenceNode {
 			p.at(v, "%s.when: must be of type array", field)
+			return r
+		}
+		if !p.spend(len(v.Content), v) {
 			return r
 		}
 		for i, c := range v.Content {
@@ -129,6 +169,9 @@ func decodeEntries(p *problems, n *yaml.Node, field, key string, known []string)
 	n = resolve(n)
 	if n.Kind != yaml.SequenceNode {
 		p.at(n, "%s: must be of type array", field)
+		return nil
+	}
+	if !p.spend(len(n.Content), n) {
 		return nil
 	}
 	out := make([]Fields, 0, len(n.Content))

@@ -37,8 +37,9 @@ type Policy struct {
 	TargetRefs bool
 	// Provider is spec.provider.name, for CUSTOM.
 	Provider string
-	// Rules are spec.rules; RulesSet tells an absent list (which an ALLOW
-	// policy reads as "match nothing") from an empty one.
+	// Rules are spec.rules; RulesSet tells a list of rules from an absent
+	// or empty one (which an ALLOW policy reads as "match nothing", and
+	// which DENY and CUSTOM refuse).
 	Rules    []Rule
 	RulesSet bool
 }
@@ -58,6 +59,9 @@ type Rule struct {
 	When []Condition
 	// FromSet and ToSet tell a written empty list from an absent one.
 	FromSet, ToSet bool
+	// Nil is a rule written as null, which istiod refuses: it is not the
+	// empty rule {} that matches every request.
+	Nil bool
 }
 
 // Fields is a source or an operation: its fields by name (principals,

@@ -162,11 +162,11 @@ func selects(p *Policy, labels map[string]string) bool {
 type Guard struct {
 	// custom are the CUSTOM policies, which ask provider; providers
 	// lists every provider they name, which Istio allows one of.
-	custom                      []*compiled
-	provider                    *plugins.ExtAuthz
-	providers                   []string
-	deny, allow, audit          []*compiled
-	dryDeny, dryAllow, dryAudit []*compiled
+	custom             []*compiled
+	provider           *plugins.ExtAuthz
+	providers          []string
+	deny, allow, audit []*compiled
+	dryDeny, dryAllow  []*compiled
 }
 
 func (e *Engine) newGuard(ps []*compiled) *Guard {
@@ -191,8 +191,6 @@ func (e *Engine) newGuard(ps []*compiled) *Guard {
 			g.dryAllow = append(g.dryAllow, cp)
 		case cp.pol.Action == Allow:
 			g.allow = append(g.allow, cp)
-		case cp.pol.Action == Audit && cp.pol.DryRun:
-			g.dryAudit = append(g.dryAudit, cp)
 		case cp.pol.Action == Audit:
 			g.audit = append(g.audit, cp)
 		}
@@ -203,7 +201,7 @@ func (e *Engine) newGuard(ps []*compiled) *Guard {
 // Empty reports whether no policy applies: every request is allowed and
 // nothing is marked.
 func (g *Guard) Empty() bool {
-	return len(g.custom)+len(g.deny)+len(g.allow)+len(g.audit)+len(g.dryDeny)+len(g.dryAllow)+len(g.dryAudit) == 0
+	return len(g.custom)+len(g.deny)+len(g.allow)+len(g.audit)+len(g.dryDeny)+len(g.dryAllow) == 0
 }
 
 // Policies returns the policies of the guard, enforced first.
@@ -244,7 +242,7 @@ func (e *Engine) Guard(ns string, labels map[string]string, names []string) (*Gu
 // all returns the compiled policies of the guard.
 func (g *Guard) all() []*compiled {
 	var out []*compiled
-	for _, l := range [][]*compiled{g.custom, g.deny, g.allow, g.audit, g.dryDeny, g.dryAllow, g.dryAudit} {
+	for _, l := range [][]*compiled{g.custom, g.deny, g.allow, g.audit, g.dryDeny, g.dryAllow} {
 		out = append(out, l...)
 	}
 	return out

@@ -17,6 +17,33 @@ type str struct {
 type problems struct {
 	file string
 	errs []*Error
+	// spent counts the rules, entries and values read from the file, which
+	// aliases can make far more than its bytes; over says the budget is
+	// spent and reported.
+	spent, budget int
+	over          bool
+}
+
+// expansionBudget bounds the rules, from and to entries, conditions and
+// values a file of size bytes may expand to through YAML aliases. Each of
+// them takes at least a byte in a file without aliases, so such a file
+// never reaches it, and a file that reuses a list through a few aliases
+// stays well within it; a few kilobytes of aliases of aliases, which
+// could name a billion values, do not.
+func expansionBudget(size int) int { return 4*size + 1<<16 }
+
+// spend counts n more things read at node, and reports whether the file
+// is still within its budget; the first time it is not, that is an error.
+func (p *problems) spend(n int, node *yaml.Node) bool {
+	p.spent += n
+	if p.spent <= p.budget {
+		return true
+	}
+	if !p.over {
+		p.over = true
+		p.at(node, "the file expands through its aliases to more than %d rules, entries and values; write it with fewer aliases", p.budget)
+	}
+	return false
 }
 
 func (p *problems) at(n *yaml.Node, format string, args ...any) {
@@ -101,6 +128,9 @@ func (p *problems) list(n *yaml.Node, field string) []str {
 	n = resolve(n)
 	if n.Kind != yaml.SequenceNode {
 		p.at(n, "%s: must be of type array", field)
+		return nil
+	}
+	if !p.spend(len(n.Content), n) {
 		return nil
 	}
 	out := make([]str, 0, len(n.Content))

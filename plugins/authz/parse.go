@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -41,7 +42,7 @@ func (s *Set) Parse(name string, data []byte) error {
 	if len(data) > MaxFileBytes {
 		return Errors{{File: name, Msg: fmt.Sprintf("the file is %d bytes, more than the %d a policy file may hold", len(data), MaxFileBytes)}}
 	}
-	p := &problems{file: name}
+	p := &problems{file: name, budget: expansionBudget(len(data))}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
@@ -104,15 +105,21 @@ func (s *Set) decodeDocument(p *problems, root *yaml.Node) {
 	s.seen[key] = here
 	spec := fs["spec"]
 	if kind.S == KindRequestAuthentication {
+		if meta.dryRunSet {
+			p.atStr(meta.dryRun, "%s/%s has unsupported annotation %s, please remove the annotation", meta.namespace, meta.name, annotationDryRun)
+		}
 		s.requestAuthentication(p, root, meta, spec)
 		return
 	}
 	before := len(p.errs)
-	pol := &Policy{File: p.file, Line: root.Line, Name: meta.name, Namespace: meta.namespace, DryRun: meta.dryRun}
+	pol := &Policy{File: p.file, Line: root.Line, Name: meta.name, Namespace: meta.namespace}
 	decodeSpec(p, pol, spec)
 	if len(p.errs) > before {
 		prefixErrors(p.errs[before:], pol)
 		return
+	}
+	if meta.dryRunSet {
+		pol.DryRun = readDryRun(p, pol, meta.dryRun)
 	}
 	w := &problems{file: p.file}
 	validate(p, w, pol, spec)
@@ -149,7 +156,10 @@ func (p *problems) required(parent *yaml.Node, fs map[string]*yaml.Node, key str
 
 type meta struct {
 	name, namespace string
-	dryRun          bool
+	// dryRun is the istio.io/dry-run annotation, dryRunSet whether it is
+	// there at all.
+	dryRun    str
+	dryRunSet bool
 }
 
 // metadata reads the fields of metadata the gateway uses; the others
@@ -182,14 +192,41 @@ func (s *Set) metadata(p *problems, root, n *yaml.Node) meta {
 			}
 		}
 	}
-	if a, ok := fs["annotations"]; ok {
-		ann := p.strMap(a, "metadata.annotations")
-		m.dryRun = ann["istio.io/dry-run"] == "true"
+	if a, ok := fs["annotations"]; ok && !isNull(a) {
+		if afs := p.fields(a, "metadata.annotations"); afs != nil {
+			for k, v := range afs {
+				s, ok := p.str(v, "metadata.annotations."+k)
+				if ok && k == annotationDryRun {
+					m.dryRun, m.dryRunSet = s, true
+				}
+			}
+		}
 	}
 	if l, ok := fs["labels"]; ok {
 		p.strMap(l, "metadata.labels")
 	}
 	return m
+}
+
+// annotationDryRun marks a policy that is evaluated and logged, never
+// enforced.
+const annotationDryRun = "istio.io/dry-run"
+
+// readDryRun reads the dry-run annotation as istiod does: any value
+// strconv.ParseBool takes, on an ALLOW or DENY policy only. A value it
+// refuses is an error, not "false": a policy its author meant to try out
+// must not be enforced by a typo.
+func readDryRun(p *problems, pol *Policy, v str) bool {
+	if pol.Action != Allow && pol.Action != Deny {
+		p.atStr(v, "the annotation %s currently only supports action ALLOW/DENY, found action %s in %s/%s",
+			annotationDryRun, pol.Action, pol.Namespace, pol.Name)
+		return false
+	}
+	b, err := strconv.ParseBool(v.S)
+	if err != nil {
+		p.atStr(v, "%s/%s has annotation %s with invalid value (%s): %v", pol.Namespace, pol.Name, annotationDryRun, v.S, err)
+	}
+	return b
 }
 
 // requestAuthentication keeps a RequestAuthentication for the jwt plugin:
@@ -201,10 +238,8 @@ func (s *Set) requestAuthentication(p *problems, root *yaml.Node, m meta, spec *
 		if sel, ok := fs["selector"]; ok && !isNull(sel) {
 			ra.Selector = p.selector(sel)
 		}
-		_, one := fs["targetRef"]
-		_, many := fs["targetRefs"]
-		ra.TargetRefs = one || many
-		if ra.Selector != nil && ra.TargetRefs {
+		var forms int
+		if ra.TargetRefs, forms = targetRefs(fs); forms > 1 {
 			p.at(spec, "RequestAuthentication %s/%s: only one of targetRefs or workloadSelector can be set", m.namespace, m.name)
 		}
 		b, err := yaml.Marshal(spec)

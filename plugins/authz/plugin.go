@@ -190,11 +190,6 @@ const (
 	NoteDryRunAllowWhat = "istio_dry_run_allow_shadow_engine_result"
 	NoteDryRunDenyID    = "istio_dry_run_deny_shadow_effective_policy_id"
 	NoteDryRunDenyWhat  = "istio_dry_run_deny_shadow_engine_result"
-	// Dry-run AUDIT policies are the shadow rules of Istio's AUDIT RBAC
-	// filter, whose stat prefix is empty: their keys have none, and a LOG
-	// engine's result is always allowed.
-	NoteDryRunAuditID   = "shadow_effective_policy_id"
-	NoteDryRunAuditWhat = "shadow_engine_result"
 )
 
 // HandleRequest decides the request; a denial is 403 "RBAC: access
@@ -227,13 +222,6 @@ func (h *Authz) HandleRequest(ctx context.Context, req *plugins.Request) error {
 			req.Metadata.Set(NoteRBAC, NoteDryRunDenyID, m.ID)
 		} else {
 			req.Metadata.Set(NoteRBAC, NoteDryRunDenyWhat, "allowed")
-		}
-	}
-	if d.DryRunAuditApplies {
-		req.Metadata.Set(NoteRBAC, NoteDryRunAuditWhat, "allowed")
-		if m := d.DryRunAudit; m.Policy != nil {
-			h.counters[m.Policy].audited.Inc()
-			req.Metadata.Set(NoteRBAC, NoteDryRunAuditID, m.ID)
 		}
 	}
 	if d.DryRunAllowApplies {

@@ -16,7 +16,7 @@ func conditionGroups() []group {
 			"iss": "https://idp.example", "sub": "alice",
 			"groups": []any{"dev", "ops"}, "scope": "read write",
 			"org":   map[string]any{"team": map[string]any{"name": "core"}, "tier": "gold"},
-			"level": 3.0,
+			"level": 3.0, "a[b]": "bracketed",
 		},
 	}
 	return []group{
@@ -100,7 +100,9 @@ rules:
 - when: [ { key: "request.auth.claims[org][tier]", notValues: ["gold"] } ]
   to: [ { operation: { paths: ["/not-gold"] } } ]
 - when: [ { key: "request.auth.claims[level]", values: ["3"] } ]
-  to: [ { operation: { paths: ["/number"] } } ]`),
+  to: [ { operation: { paths: ["/number"] } } ]
+- when: [ { key: "request.auth.claims[a[b]]", values: ["bracketed"] } ]
+  to: [ { operation: { paths: ["/bracketed"] } } ]`),
 			cases: []tableCase{
 				{"principal", rq{auth: claims, target: "/principal"}, a("p", 0)},
 				{"principal, no token", rq{target: "/principal"}, denyNone},
@@ -113,6 +115,7 @@ rules:
 				{"notValues without a token", rq{target: "/not-gold"}, a("p", 6)},
 				{"a number claim is not a string", rq{auth: claims, target: "/number"}, denyNone},
 				{"nested claim, no token", rq{target: "/nested"}, denyNone},
+				{"brackets that do not nest name one claim", rq{auth: claims, target: "/bracketed"}, a("p", 8)},
 			}},
 		{name: "destination and connection",
 			docs: policy("p", `

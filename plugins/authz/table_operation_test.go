@@ -23,6 +23,21 @@ rules:
 				{"host with port as sent", rq{host: "port.com:8443"}, a("p", 1)},
 				{"port host without its port", rq{host: "port.com"}, denyNone},
 				{"other", rq{host: "other.com"}, denyNone},
+				{"exact with a trailing dot, as routes read it", rq{host: "exact.com."}, a("p", 0)},
+				{"suffix with a trailing dot", rq{host: "a.suffix.com."}, a("p", 0)},
+				{"trailing dot before the port", rq{host: "port.com.:8443"}, a("p", 1)},
+				{"two trailing dots", rq{host: "exact.com.."}, denyNone},
+			}},
+		{name: "hosts in a DENY",
+			docs: policy("p", `
+action: DENY
+rules:
+- to: [ { operation: { hosts: ["internal.example.com"] } } ]`),
+			cases: []tableCase{
+				{"exact", rq{host: "internal.example.com"}, d("p", 0)},
+				{"upper case", rq{host: "Internal.Example.COM"}, d("p", 0)},
+				{"trailing dot, routed as the host", rq{host: "internal.example.com."}, d("p", 0)},
+				{"with a port, as Istio reads it", rq{host: "internal.example.com:443"}, allowed},
 			}},
 		{name: "notHosts",
 			docs: policy("p", `
@@ -35,6 +50,8 @@ rules:
 				{"sub passes", rq{host: "api.public.example.com"}, allowed},
 				{"other denied", rq{host: "internal.example.com"}, d("p", 0)},
 				{"public with a port denied", rq{host: "public.example.com:443"}, d("p", 0)},
+				{"public with a trailing dot passes", rq{host: "public.example.com."}, allowed},
+				{"other with a trailing dot denied", rq{host: "internal.example.com."}, d("p", 0)},
 			}},
 		{name: "ports",
 			docs: policy("p", `

@@ -95,6 +95,8 @@ rules:
 				{"star needs a namespace", rq{principal: "spiffe-td/svc", target: "/any-ns"}, denyNone},
 				{"star with a namespace", rq{principal: td + "/ns/q/sa/x", target: "/any-ns"}, a("p", 1)},
 				{"not Istio's shape", rq{principal: "td/workload/exact"}, denyNone},
+				{"the slash of spiffe:// counts", rq{principal: "ns/exact/sa/x"}, a("p", 0)},
+				{"trust domain ns, namespace of its name", rq{principal: "ns/ns/team-a-prod/sa/x"}, a("p", 0)},
 				{"no identity", rq{target: "/any-ns"}, denyNone},
 			}},
 		{name: "notNamespaces",
@@ -155,6 +157,73 @@ rules:
 				{"star needs a subject", rq{auth: jwt("iss", ""), target: "/any-token"}, denyNone},
 				{"no token", rq{target: "/any-token"}, denyNone},
 			}},
+		{name: "requestPrincipals split at the last slash",
+			docs: policy("p", `
+rules:
+- from: [ { source: { requestPrincipals: ["https://accounts.example/*"] } } ]
+- from: [ { source: { requestPrincipals: ["https://issuer.example/team/user-1"] } } ]
+- from: [ { source: { requestPrincipals: ["*.example/admin"] } } ]
+- from: [ { source: { requestPrincipals: ["https://pre.example/ops-*"] } } ]
+- from: [ { source: { requestPrincipals: ["*-svc"] } } ]
+- from: [ { source: { requestPrincipals: ["open-issuer*"] } } ]
+- from: [ { source: { requestPrincipals: ["https://url.example*"] } } ]`),
+			cases: []tableCase{
+				{"issuer with any subject", rq{auth: jwt("https://accounts.example", "x")}, a("p", 0)},
+				{"longer issuer is another issuer", rq{auth: jwt("https://accounts.example/tenant", "x")}, denyNone},
+				{"issuer with a slash, exact", rq{auth: jwt("https://issuer.example/team", "user-1")}, a("p", 1)},
+				{"slash moved into the subject", rq{auth: jwt("https://issuer.example", "team/user-1")}, denyNone},
+				{"issuer suffix, exact subject", rq{auth: jwt("https://a.example", "admin")}, a("p", 2)},
+				{"issuer suffix, subject with a slash", rq{auth: jwt("https://a", "b.example/admin")}, denyNone},
+				{"issuer suffix needs the issuer", rq{auth: jwt("", "admin")}, denyNone},
+				{"subject prefix", rq{auth: jwt("https://pre.example", "ops-1")}, a("p", 3)},
+				{"subject prefix, issuer longer", rq{auth: jwt("https://pre.example/x", "ops-1")}, denyNone},
+				{"no slash: subject suffix", rq{auth: jwt("any", "billing-svc")}, a("p", 4)},
+				{"no slash: subject suffix needs an issuer", rq{auth: jwt("", "billing-svc")}, denyNone},
+				{"no slash: issuer prefix", rq{auth: jwt("open-issuer-2", "u")}, a("p", 5)},
+				{"no slash: issuer prefix needs a subject", rq{auth: jwt("open-issuer-2", "")}, denyNone},
+				{"a URL's slashes split it too", rq{auth: jwt("https://url.example.org", "u")}, denyNone},
+				{"a URL split as Istio splits it", rq{auth: jwt("https:/", "url.example.org")}, a("p", 6)},
+			}},
+		{name: "trustDomains stand for the mesh's aliases",
+			mesh: Mesh{TrustDomain: "new.td", TrustDomainAliases: []string{"old.td"}},
+			docs: policy("p", `
+rules:
+- from: [ { source: { trustDomains: ["old.td"] } } ]`),
+			cases: []tableCase{
+				{"alias written, alias sent", rq{principal: "old.td/ns/x/sa/y"}, a("p", 0)},
+				{"alias written, trust domain sent", rq{principal: "new.td/ns/x/sa/y"}, a("p", 0)},
+				{"other trust domain", rq{principal: "other.td/ns/x/sa/y"}, denyNone},
+			}},
+		{name: "source.trustDomain stands for the mesh's aliases",
+			mesh: Mesh{TrustDomain: "new.td", TrustDomainAliases: []string{"old.td"}},
+			docs: policy("p", `
+rules:
+- when: [ { key: source.trustDomain, values: ["new.td"] } ]`),
+			cases: []tableCase{
+				{"trust domain sent", rq{principal: "new.td/ns/x/sa/y"}, a("p", 0)},
+				{"alias sent", rq{principal: "old.td/ns/x/sa/y"}, a("p", 0)},
+				{"other trust domain", rq{principal: "other.td/ns/x/sa/y"}, denyNone},
+			}},
+		{name: "trustDomains cluster.local is literal when not the mesh's",
+			mesh: Mesh{TrustDomain: "new.td", TrustDomainAliases: []string{"old.td"}},
+			docs: policy("p", `
+rules:
+- from: [ { source: { trustDomains: ["cluster.local"] } } ]`),
+			cases: []tableCase{
+				{"the mesh's trust domain", rq{principal: "new.td/ns/x/sa/y"}, denyNone},
+				{"cluster.local itself", rq{principal: "cluster.local/ns/x/sa/y"}, a("p", 0)},
+			}},
+		{name: "notTrustDomains stand for the mesh's aliases",
+			mesh: Mesh{TrustDomain: "new.td", TrustDomainAliases: []string{"old.td"}},
+			docs: policy("p", `
+action: DENY
+rules:
+- from: [ { source: { notTrustDomains: ["new.td"] } } ]`),
+			cases: []tableCase{
+				{"trust domain passes", rq{principal: "new.td/ns/x/sa/y"}, allowed},
+				{"alias passes", rq{principal: "old.td/ns/x/sa/y"}, allowed},
+				{"other denied", rq{principal: "other.td/ns/x/sa/y"}, d("p", 0)},
+			}},
 		{name: "notRequestPrincipals",
 			docs: policy("p", `
 action: DENY
@@ -202,8 +271,14 @@ rules:
 	}
 }
 
+// jwt is a verified token's request.auth; an empty sub is a token
+// without that claim.
 func jwt(iss, sub string) *plugins.RequestAuth {
-	return &plugins.RequestAuth{Principal: iss + "/" + sub, Claims: map[string]any{"iss": iss, "sub": sub}}
+	claims := map[string]any{"iss": iss}
+	if sub != "" {
+		claims["sub"] = sub
+	}
+	return &plugins.RequestAuth{Principal: iss + "/" + sub, Claims: claims}
 }
 
 func TestDecideSources(t *testing.T) { runGroups(t, sourceGroups()) }

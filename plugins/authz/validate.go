@@ -17,9 +17,6 @@ func validate(p, w *problems, pol *Policy, spec *yaml.Node) {
 	if at == nil {
 		at = &yaml.Node{Line: pol.Line, Column: 1}
 	}
-	if pol.Selector != nil && pol.TargetRefs {
-		p.at(at, "only one of targetRefs or workloadSelector can be set")
-	}
 	for k, v := range pol.Selector {
 		switch {
 		case k == "":
@@ -27,6 +24,10 @@ func validate(p, w *problems, pol *Policy, spec *yaml.Node) {
 		case strings.Contains(k, "*") || strings.Contains(v, "*"):
 			p.at(at, "wildcard is not supported in selector")
 		}
+	}
+	if pol.TargetRefs {
+		w.at(at, "the policy attaches by targetRefs, which Istio honours on Gateway API gateways and waypoints only: "+
+			"it guards no upstream here, unless a route names it")
 	}
 	provider := pol.Provider != ""
 	switch {
@@ -52,6 +53,10 @@ func validate(p, w *problems, pol *Policy, spec *yaml.Node) {
 func validateRule(p, w *problems, pol *Policy, i int) {
 	r := &pol.Rules[i]
 	rn := &yaml.Node{Line: r.Line, Column: 1}
+	if r.Nil {
+		p.at(rn, "`rule` must not be nil, found at rule %d", i)
+		return
+	}
 	if r.FromSet && len(r.From) == 0 {
 		p.at(rn, "`from` must not be empty, found at rule %d", i)
 	}
@@ -76,7 +81,7 @@ func validateRule(p, w *problems, pol *Policy, i int) {
 				checkServiceAccounts(p, n, name, vals)
 			case "trustDomains", "notTrustDomains":
 				checkEmpty(p, name, vals)
-				checkWildcards(p, name, vals)
+				checkTrustDomains(p, upperFirst(name), vals)
 			case "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks":
 				checkIPs(p, vals)
 				checkEmpty(p, name, vals)
@@ -112,8 +117,14 @@ func validateRule(p, w *problems, pol *Policy, i int) {
 		}
 		checkPathTemplates(p, "Paths", v["paths"])
 		checkPathTemplates(p, "NotPaths", v["notPaths"])
+		warnUnnormalPaths(w, "paths", v["paths"])
+		warnUnnormalPaths(w, "notPaths", v["notPaths"])
 		if pol.Action == Deny {
 			warnExactPaths(w, v["paths"])
+			warnPortlessHosts(w, "DENY on the host", "deny", v["hosts"])
+		}
+		if pol.Action == Allow {
+			warnPortlessHosts(w, "ALLOW with notHosts", "exclude", v["notHosts"])
 		}
 	}
 	for _, c := range r.When {
@@ -213,8 +224,29 @@ func checkServiceAccounts(p *problems, n *yaml.Node, key string, vals []str) {
 func checkWildcards(p *problems, key string, vals []str) {
 	for _, s := range vals {
 		n := strings.Count(s.S, "*")
-		if n > 1 || n == 1 && s.S != "*" && !strings.HasPrefix(s.S, "*") && !strings.HasSuffix(s.S, "*") {
-			p.atStr(s, "wildcard must be only at the start or the end, at most once, found %q in %s", s.S, upperFirst(key))
+		switch {
+		case n > 1:
+			p.atStr(s, "at most one wildcard is allowed, found in %s: %q", key, s.S)
+		case n == 1 && s.S != "*" && !strings.HasPrefix(s.S, "*") && !strings.HasSuffix(s.S, "*"):
+			p.atStr(s, "wildcard is only allowed at the start or end, found in %s: %q", key, s.S)
+		default:
+			continue
+		}
+		return
+	}
+}
+
+// checkTrustDomains is Istio's CheckTrustDomainValues: the wildcards of
+// checkWildcards, and no '/', which would make the value a path.
+func checkTrustDomains(p *problems, key string, vals []str) {
+	before := len(p.errs)
+	if checkWildcards(p, key, vals); len(p.errs) > before {
+		return
+	}
+	for _, s := range vals {
+		if strings.Contains(s.S, "/") {
+			p.atStr(s, "trust domain must not contain '/', found in %s: %q", key, s.S)
+			return
 		}
 	}
 }
@@ -274,6 +306,90 @@ func isPchar(c byte) bool {
 }
 
 func isTemplate(v string) bool { return strings.Contains(v, "{*}") || strings.Contains(v, "{**}") }
+
+// warnPortlessHosts warns of hosts that a request passes by naming its
+// port: hosts compare the authority as sent, port included, as Istio's do,
+// so "internal.example.com" does not match "internal.example.com:443",
+// which reaches the same virtual host. what says what the policy does
+// with the host, verb what it fails to do with the other spelling.
+func warnPortlessHosts(w *problems, what, verb string, hosts []str) {
+	for _, s := range hosts {
+		v := s.S
+		if v == "" || strings.ContainsAny(v, "*:[") {
+			continue
+		}
+		covered := false
+		for _, o := range hosts {
+			if o.S == v+":*" || o.S == v+"*" {
+				covered = true
+			}
+		}
+		if !covered {
+			w.atStr(s, "%s %q does not %s %q with a port, such as %q (hosts compare the port as sent); add %q",
+				what, v, verb, v, v+":443", v+":*")
+		}
+	}
+}
+
+// warnUnnormalPaths warns of path values that no request path can equal:
+// paths are compared with the normalised path, in which an escaped
+// unreserved character (%41) is decoded, other escapes have upper-case hex,
+// and a byte a URL holds only escaped (a space, '"', non-ASCII …) is
+// escaped. "/café" is "/caf%C3%A9" once normalised, so a DENY on "/café"
+// would deny nothing.
+func warnUnnormalPaths(w *problems, field string, paths []str) {
+	for _, s := range paths {
+		if n := normalSpelling(s.S); n != s.S {
+			w.atStr(s, "%s value %q is not in the normalised form requests are compared in, %q: "+
+				"it matches no request unless path_normalization is none", field, s.S, n)
+		}
+	}
+}
+
+// normalSpelling is v as the gateway's path normalisation writes it,
+// '*' and template braces kept.
+func normalSpelling(v string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '%' && i+2 < len(v) && hexByte(v[i+1:i+3]) >= 0:
+			d := byte(hexByte(v[i+1 : i+3]))
+			if isUnreservedByte(d) {
+				b.WriteByte(d)
+			} else {
+				b.WriteByte('%')
+				b.WriteByte(hex[d>>4])
+				b.WriteByte(hex[d&15])
+			}
+			i += 2
+		case c >= 0x80 || c <= ' ' || strings.IndexByte("\"<>[]^`|", c) >= 0:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// hexByte is the value of two hex digits, or -1.
+func hexByte(s string) int {
+	if s[0] == '+' || s[0] == '-' {
+		return -1
+	}
+	n, err := strconv.ParseUint(s, 16, 8)
+	if err != nil {
+		return -1
+	}
+	return int(n)
+}
+
+func isUnreservedByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+}
 
 // warnExactPaths warns of a DENY on an exact path that leaves its spellings
 // with a trailing slash through: /admin denies neither /admin/ nor /ADMIN.
