@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +68,7 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	defer conn.Close()
 	if o != nil {
-		if conn, rej = p.originate(ctx, conn, d, o, pol, res); rej != nil {
+		if conn, rej = p.originate(ctx, conn, d, res.Decision.Via, pol, res); rej != nil {
 			return rej
 		}
 	}
@@ -185,21 +183,18 @@ func dropHopHeaders(h http.Header) {
 // originate speaks TLS to the destination over conn, verifying its
 // certificate for the host asked, with the gateway's SVID as a client
 // certificate when the rule says so.
-func (p *Proxy) originate(ctx context.Context, conn net.Conn, d Destination, o *routes.OriginateTLS, pol *Policy, res *Result) (net.Conn, *Reject) {
+func (p *Proxy) originate(ctx context.Context, conn net.Conn, d Destination, via *Rule, pol *Policy, res *Result) (net.Conn, *Reject) {
+	o := via.OriginateTLS
 	cfg := &tls.Config{ServerName: d.Host, MinVersion: tls.VersionTLS12}
 	fail := func(err error) (net.Conn, *Reject) {
 		res.Reason, res.Failure = "tls_origination_failed", err.Error()
 		return nil, &Reject{Status: http.StatusBadGateway, Flag: "UF", Details: "egress_tls_origination_failed"}
 	}
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return fail(err)
+		if via.roots == nil {
+			return fail(fmt.Errorf("%s was not read", o.CAFile))
 		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return fail(fmt.Errorf("%s holds no certificate", o.CAFile))
-		}
+		cfg.RootCAs = via.roots
 	}
 	if o.Identity {
 		cert := pol.ClientCert
