@@ -41,6 +41,12 @@ type Proxy struct {
 	// Opened, when set, is told of each tunnel as it opens, with the
 	// context Serve was given.
 	Opened func(ctx context.Context, res *Result)
+	// Progress, when set, is told every ReportEvery (zero means
+	// DefaultReportEvery) of the bytes an open tunnel carried from the
+	// client (received) and to it (sent) since it was last told; the
+	// tunnel's Result keeps the rest for when it closes.
+	Progress    func(ctx context.Context, received, sent int64)
+	ReportEvery time.Duration
 }
 
 // Reject is an answer in place of a tunnel or request, for the gateway to
