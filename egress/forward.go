@@ -28,15 +28,16 @@ import (
 // client's choosing.
 func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Request, pol *Policy, c Caller, res *Result) *Reject {
 	u := r.URL
-	if r.ProtoMajor != 1 || !strings.HasPrefix(r.RequestURI, "http://") && !strings.HasPrefix(r.RequestURI, "HTTP://") || u.Host == "" {
+	authority, ok := proxiedAuthority(r)
+	if !ok {
 		res.Reason = "invalid_target"
 		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_not_absolute_form"}
 	}
-	if u.User != nil || u.Fragment != "" || strings.ContainsAny(u.Host, "@") {
+	if u.User != nil || u.Fragment != "" || strings.ContainsAny(authority, "@") {
 		res.Reason = "invalid_target"
 		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_invalid_target"}
 	}
-	d, err := ParseAuthority(u.Host, 80)
+	d, err := ParseAuthority(authority, 80)
 	if err != nil {
 		res.Reason = "invalid_target"
 		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_invalid_target"}
@@ -96,6 +97,24 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		res.Termination = "upstream_body_failed"
 	}
 	return nil
+}
+
+// proxiedAuthority returns the authority of a request for an http URL
+// sent to the proxy: over HTTP/1.1 the absolute form's (GET http://host/p),
+// over HTTP/2 :authority, with a :path in origin form (RFC 9113, section
+// 8.3.1), which is how an HTTP/2 client asks a proxy for an http URL and
+// what Envoy's forward proxy takes. An https URL is for a CONNECT tunnel:
+// HTTP/2 requests whose :scheme is not http never reach the proxy, since
+// the server, which does not pass the scheme on, resets their streams.
+func proxiedAuthority(r *http.Request) (string, bool) {
+	switch r.ProtoMajor {
+	case 1:
+		abs := strings.HasPrefix(r.RequestURI, "http://") || strings.HasPrefix(r.RequestURI, "HTTP://")
+		return r.URL.Host, abs && r.URL.Host != ""
+	case 2:
+		return r.Host, r.Host != "" && strings.HasPrefix(r.RequestURI, "/")
+	}
+	return "", false
 }
 
 // readResponse reads the destination's final response, past any
