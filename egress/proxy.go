@@ -35,6 +35,9 @@ type Proxy struct {
 	Dial DialFunc
 	// Limiter counts tunnels by caller and destination across reloads.
 	Limiter *Limiter
+	// Pool keeps the connections of plain requests between requests;
+	// nil opens one for each request.
+	Pool *Pool
 	// Done is closed when every tunnel must end (the drain timeout has
 	// passed); nil never is.
 	Done <-chan struct{}

@@ -16,7 +16,8 @@ import (
 )
 
 // httpsBackend serves HTTPS on loopback with a certificate of ca for name,
-// answering with the protocol, whether it was TLS, and the Host.
+// answering with the protocol, whether it was TLS, and the Host; it closes
+// the connection after a request that says X-Close.
 func httpsBackend(t *testing.T, ca *testCA, name string) string {
 	t.Helper()
 	crt, key := ca.issue(t, name)
@@ -25,6 +26,9 @@ func httpsBackend(t *testing.T, ca *testCA, name string) string {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Close") != "" {
+			w.Header().Set("Connection", "close")
+		}
 		fmt.Fprintf(w, "tls=%v host=%s path=%s", r.TLS != nil, r.Host, r.URL.RequestURI())
 	}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
@@ -173,7 +177,8 @@ egress:
 	tg := serveWithDial(t, loadProxyConfig(t, yaml), d)
 	proxy := tg.Addr("egress").String()
 	get := func(id string) int {
-		status, _ := proxyRequest(t, proxy, "GET http://api.example.com/ HTTP/1.1\r\nHost: api.example.com\r\nX-Request-Id: "+id+"\r\n\r\n")
+		// Each request gets a connection of its own, and a handshake.
+		status, _ := proxyRequest(t, proxy, "GET http://api.example.com/ HTTP/1.1\r\nHost: api.example.com\r\nX-Close: 1\r\nX-Request-Id: "+id+"\r\n\r\n")
 		return status
 	}
 	if got := get("ca-loaded"); got != 200 {
@@ -182,6 +187,9 @@ egress:
 	copyFile(t, other.caFile, caFile)
 	if got := get("ca-changed"); got != 200 {
 		t.Fatalf("after the CA file changed, before a reload: got %d, want 200 (the CA read with the routes file)", got)
+	}
+	if got := d.dialed(); got != 2 {
+		t.Fatalf("got %d dials, want 2: a connection and a handshake for each request", got)
 	}
 	if err := tg.Reload(loadProxyConfig(t, yaml)); err != nil {
 		t.Fatal(err)

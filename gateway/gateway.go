@@ -120,7 +120,7 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	g.upstreamMetrics = metrics.NewUpstreams(g.metrics.Registry())
 	g.egressMetrics = metrics.NewEgress(g.metrics.Registry())
 	g.egressDone = make(chan struct{})
-	g.egress = &egress.Proxy{Dial: opts.EgressDial, Limiter: egress.NewLimiter(), Done: g.egressDone,
+	g.egress = &egress.Proxy{Dial: opts.EgressDial, Limiter: egress.NewLimiter(), Pool: egress.NewPool(), Done: g.egressDone,
 		Opened: g.tunnelOpened, Progress: g.tunnelProgress, ReportEvery: opts.TCPReportEvery}
 	if g.egress.Dial == nil {
 		g.egress.Dial = g.dialEgress
