@@ -152,3 +152,50 @@ egress:
 		}
 	}
 }
+
+// BenchmarkEgressPlainRequests sends plain requests through the forward
+// proxy over one client connection, to a destination that keeps its
+// connections (pooled) and to one that closes each (a connection per
+// request, as before the pool), in the same run.
+//
+//	go test ./gateway -run '^$' -bench EgressPlainRequests -benchtime 2000x
+func BenchmarkEgressPlainRequests(b *testing.B) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Close") != "" {
+			w.Header().Set("Connection", "close")
+		}
+		io.WriteString(w, "ok")
+	}))
+	b.Cleanup(be.Close)
+	d := newLoopDialer()
+	d.route("api.example.com:80", strings.TrimPrefix(be.URL, "http://"))
+	tg := startProxy(b, `
+egress:
+  limits: { per_caller: { per_second: 1000000, burst: 1000000 }, per_destination: { per_second: 1000000, burst: 1000000 } }
+  rules: [{ name: web, to: { hosts: [api.example.com], ports: [80] } }]
+`, d)
+	proxy := tg.Addr("egress").String()
+	for _, bc := range []struct{ name, header string }{{"pooled", ""}, {"connection-per-request", "X-Close: 1\r\n"}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c, err := net.Dial("tcp", proxy)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			req := "GET http://api.example.com/ HTTP/1.1\r\nHost: api.example.com\r\n" + bc.header + "\r\n"
+			b.ResetTimer()
+			for range b.N {
+				if _, err := io.WriteString(c, req); err != nil {
+					b.Fatal(err)
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil || resp.StatusCode != 200 {
+					b.Fatalf("got %v, %v", resp, err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}
