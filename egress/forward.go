@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -30,15 +28,16 @@ import (
 // client's choosing.
 func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Request, pol *Policy, c Caller, res *Result) *Reject {
 	u := r.URL
-	if r.ProtoMajor != 1 || !strings.HasPrefix(r.RequestURI, "http://") && !strings.HasPrefix(r.RequestURI, "HTTP://") || u.Host == "" {
+	authority, ok := proxiedAuthority(r)
+	if !ok {
 		res.Reason = "invalid_target"
 		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_not_absolute_form"}
 	}
-	if u.User != nil || u.Fragment != "" || strings.ContainsAny(u.Host, "@") {
+	if u.User != nil || u.Fragment != "" || strings.ContainsAny(authority, "@") {
 		res.Reason = "invalid_target"
 		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_invalid_target"}
 	}
-	d, err := ParseAuthority(u.Host, 80)
+	d, err := ParseAuthority(authority, 80)
 	if err != nil {
 		res.Reason = "invalid_target"
 		return &Reject{Status: http.StatusBadRequest, Flag: "DPE", Details: "egress_invalid_target"}
@@ -59,32 +58,14 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return rej
 	}
 	defer release()
-	port := d.Port
-	o := res.Decision.Via.originate()
-	if o != nil && o.Port != 0 {
-		port = uint16(o.Port)
-	}
-	conn, rej := p.dial(ctx, pol, d, port, res)
-	if rej != nil {
-		return rej
-	}
-	defer conn.Close()
-	if o != nil {
-		if conn, rej = p.originate(ctx, conn, d, o, pol, res); rej != nil {
-			return rej
-		}
+	key := poolKey{host: d.Name(), port: d.Port, via: res.Decision.Via}
+	if o := res.Decision.Via.originate(); o != nil && o.Port != 0 {
+		key.port = uint16(o.Port)
 	}
 	out := outgoing(ctx, r, d, path, query)
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	if err := out.Write(conn); err != nil {
-		res.Reason, res.Failure = "upstream_write_failed", err.Error()
-		return &Reject{Status: http.StatusBadGateway, Flag: "UC", Details: "egress_upstream_write_failed"}
-	}
-	resp, err := readResponse(bufio.NewReader(conn), out)
-	if err != nil {
-		res.Reason, res.Failure = "upstream_response_failed", err.Error()
-		return &Reject{Status: http.StatusBadGateway, Flag: "UC", Details: "egress_upstream_response_failed"}
+	resp, pc, rej := p.roundTrip(ctx, key, d, pol, out, res)
+	if rej != nil {
+		return rej
 	}
 	defer resp.Body.Close()
 	h := w.Header()
@@ -94,10 +75,91 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	dropHopHeaders(h)
 	res.Details = "via_upstream"
 	w.WriteHeader(resp.StatusCode)
-	if _, err := io.Copy(w, resp.Body); err != nil {
+	_, err = io.Copy(w, resp.Body)
+	if err != nil {
 		res.Termination = "upstream_body_failed"
 	}
+	// The connection serves the next request to the destination once
+	// this one's response was read whole, unless either side said close
+	// or the request's end closed it.
+	if pc.stop() && err == nil && !resp.Close && !out.Close {
+		p.Pool.put(key, pc)
+	} else {
+		pc.Close()
+	}
 	return nil
+}
+
+// roundTrip sends out over a pooled connection for key, or a new one that
+// the guard checked, and reads the response. A pooled connection that the
+// destination closed as the request went is replaced once, for a request
+// without a body, which can be sent again.
+func (p *Proxy) roundTrip(ctx context.Context, key poolKey, d Destination, pol *Policy, out *http.Request, res *Result) (*http.Response, *pooledConn, *Reject) {
+	for {
+		pc := p.Pool.get(key)
+		reused := pc != nil
+		if !reused {
+			var rej *Reject
+			if pc, rej = p.connectUpstream(ctx, key, d, pol, res); rej != nil {
+				return nil, nil, rej
+			}
+		}
+		res.Upstream, res.UpstreamLocal, res.Opened = pc.addr, pc.local, true
+		pc.stop = context.AfterFunc(ctx, func() { pc.Close() })
+		why := "upstream_write_failed"
+		err := out.Write(pc)
+		if err == nil {
+			var resp *http.Response
+			if resp, err = readResponse(pc.br, out); err == nil {
+				return resp, pc, nil
+			}
+			why = "upstream_response_failed"
+		}
+		pc.stop()
+		pc.Close()
+		if reused && out.Body == nil && ctx.Err() == nil {
+			continue
+		}
+		res.Reason, res.Failure = why, err.Error()
+		return nil, nil, &Reject{Status: http.StatusBadGateway, Flag: "UC", Details: "egress_" + why}
+	}
+}
+
+// connectUpstream dials key's destination through the guard and, where
+// the rule says, speaks TLS to it.
+func (p *Proxy) connectUpstream(ctx context.Context, key poolKey, d Destination, pol *Policy, res *Result) (*pooledConn, *Reject) {
+	conn, rej := p.dial(ctx, pol, d, key.port, res)
+	if rej != nil {
+		return nil, rej
+	}
+	if key.via.originate() != nil {
+		tc, rej := p.originate(ctx, conn, d, key.via, pol, res)
+		if rej != nil {
+			conn.Close()
+			return nil, rej
+		}
+		conn = tc
+	}
+	return &pooledConn{Conn: conn, br: bufio.NewReader(conn), addr: res.Upstream, local: res.UpstreamLocal}, nil
+}
+
+// proxiedAuthority returns the authority of a request for an http URL
+// sent to the proxy: over HTTP/1.1 the absolute form's (GET http://host/p),
+// over HTTP/2 :authority, with a :path in origin form (RFC 9113, section
+// 8.3.1), which is how an HTTP/2 client asks a proxy for an http URL and
+// what Envoy's forward proxy takes. The HTTP/2 server does not pass
+// :scheme on (it checks it is http or https): an HTTP/2 request is fetched
+// as http, at the port its authority names or 80, which the rules check;
+// an https URL is for a CONNECT tunnel, as the HTTP/1.1 form says.
+func proxiedAuthority(r *http.Request) (string, bool) {
+	switch r.ProtoMajor {
+	case 1:
+		abs := strings.HasPrefix(r.RequestURI, "http://") || strings.HasPrefix(r.RequestURI, "HTTP://")
+		return r.URL.Host, abs && r.URL.Host != ""
+	case 2:
+		return r.Host, r.Host != "" && strings.HasPrefix(r.RequestURI, "/")
+	}
+	return "", false
 }
 
 // readResponse reads the destination's final response, past any
@@ -150,7 +212,6 @@ func outgoing(ctx context.Context, r *http.Request, d Destination, path, query s
 		Body:          r.Body,
 		ContentLength: r.ContentLength,
 		Host:          authority,
-		Close:         true,
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		out.Body = nil
@@ -185,21 +246,18 @@ func dropHopHeaders(h http.Header) {
 // originate speaks TLS to the destination over conn, verifying its
 // certificate for the host asked, with the gateway's SVID as a client
 // certificate when the rule says so.
-func (p *Proxy) originate(ctx context.Context, conn net.Conn, d Destination, o *routes.OriginateTLS, pol *Policy, res *Result) (net.Conn, *Reject) {
+func (p *Proxy) originate(ctx context.Context, conn net.Conn, d Destination, via *Rule, pol *Policy, res *Result) (net.Conn, *Reject) {
+	o := via.OriginateTLS
 	cfg := &tls.Config{ServerName: d.Host, MinVersion: tls.VersionTLS12}
 	fail := func(err error) (net.Conn, *Reject) {
 		res.Reason, res.Failure = "tls_origination_failed", err.Error()
 		return nil, &Reject{Status: http.StatusBadGateway, Flag: "UF", Details: "egress_tls_origination_failed"}
 	}
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return fail(err)
+		if via.roots == nil {
+			return fail(fmt.Errorf("%s was not read", o.CAFile))
 		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return fail(fmt.Errorf("%s holds no certificate", o.CAFile))
-		}
+		cfg.RootCAs = via.roots
 	}
 	if o.Identity {
 		cert := pol.ClientCert

@@ -2,7 +2,11 @@ package egress
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 
@@ -18,6 +22,9 @@ type Policy struct {
 	// ClientCert is the gateway's SVID, which TLS origination with
 	// identity presents; nil without an identity block.
 	ClientCert *tls.Certificate
+
+	// err is why a rule's CA file could not be read as Compile built it.
+	err error
 }
 
 // Rule is one compiled egress rule.
@@ -31,6 +38,10 @@ type Rule struct {
 	CIDRs []netip.Prefix
 	// OriginateTLS is the rule's TLS origination, or nil.
 	OriginateTLS *routes.OriginateTLS
+	// roots verify the destination of TLS origination: its CA file as
+	// read with the routes file (a reload rereads it), or nil for the
+	// system roots.
+	roots *x509.CertPool
 
 	allow                  bool
 	principals, namespaces []string
@@ -123,6 +134,9 @@ func Compile(e *routes.Egress) *Policy {
 	p.Limits = e.Limits
 	for i := range e.Rules {
 		r := compileRule(&e.Rules[i])
+		if err := r.loadRoots(); err != nil {
+			p.err = errors.Join(p.err, fmt.Errorf("egress rule %q: %w", r.Name, err))
+		}
 		if r.allow {
 			p.allow = append(p.allow, r)
 		} else {
@@ -130,6 +144,28 @@ func Compile(e *routes.Egress) *Policy {
 		}
 	}
 	return p
+}
+
+// Err reports a CA file that Compile could not read, which the routes
+// file's validation read a moment before: the policy must not serve.
+func (p *Policy) Err() error { return p.err }
+
+// loadRoots reads the CA file of the rule's TLS origination once, so that
+// no request reads a file and a change to it takes effect with a reload.
+func (r *Rule) loadRoots() error {
+	o := r.OriginateTLS
+	if o == nil || o.CAFile == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(o.CAFile)
+	if err != nil {
+		return fmt.Errorf("originate_tls.ca_file: %w", err)
+	}
+	r.roots = x509.NewCertPool()
+	if !r.roots.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("originate_tls.ca_file: %s holds no PEM certificate", o.CAFile)
+	}
+	return nil
 }
 
 func compileRule(spec *routes.EgressRule) *Rule {

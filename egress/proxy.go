@@ -35,12 +35,21 @@ type Proxy struct {
 	Dial DialFunc
 	// Limiter counts tunnels by caller and destination across reloads.
 	Limiter *Limiter
+	// Pool keeps the connections of plain requests between requests;
+	// nil opens one for each request.
+	Pool *Pool
 	// Done is closed when every tunnel must end (the drain timeout has
 	// passed); nil never is.
 	Done <-chan struct{}
 	// Opened, when set, is told of each tunnel as it opens, with the
 	// context Serve was given.
 	Opened func(ctx context.Context, res *Result)
+	// Progress, when set, is told every ReportEvery (zero means
+	// DefaultReportEvery) of the bytes an open tunnel carried from the
+	// client (received) and to it (sent) since it was last told; the
+	// tunnel's Result keeps the rest for when it closes.
+	Progress    func(ctx context.Context, received, sent int64)
+	ReportEvery time.Duration
 }
 
 // Reject is an answer in place of a tunnel or request, for the gateway to

@@ -45,12 +45,14 @@ func (p *Proxy) splice(ctx context.Context, client stream, dst net.Conn, idle, l
 		}
 		ended <- endReason("upstream", err)
 	}()
+	stopReport := p.report(ctx, &upN, &downN)
 	why := p.watch(ctx, ended, &last, idle, lifetime)
 	client.Close()
 	dst.Close()
 	// Nothing writes to the client once splice returns: an HTTP/2
 	// stream's response ends with the handler.
 	copies.Wait()
+	stopReport()
 	*up, *down = upN.Load(), downN.Load()
 	return why
 }

@@ -121,7 +121,7 @@ func (g *Gateway) logEgress(ex *exchange, l *metrics.Labels) {
 		l.DestinationService = res.Dest.Name()
 	}
 	if res.Opened && res.Tunnel {
-		g.egressMetrics.Closed(*l, rec.Flags, res.Received, res.Sent)
+		g.egressMetrics.Closed(*l, rec.Flags, res.Received-ex.tcpReported[0], res.Sent-ex.tcpReported[1])
 	}
 }
 
@@ -204,7 +204,24 @@ func (g *Gateway) tunnelOpened(ctx context.Context, res *egress.Result) {
 	if ex == nil {
 		return
 	}
+	g.egressMetrics.Opened(tunnelLabels(ex, res))
+}
+
+// tunnelProgress counts the bytes an open tunnel carried since it was last
+// counted, under the labels of a tunnel without response flags: Istio's
+// periodic report. Its close counts the rest, with its flags.
+func (g *Gateway) tunnelProgress(ctx context.Context, received, sent int64) {
+	ex := exchangeFrom(ctx)
+	if ex == nil {
+		return
+	}
+	g.egressMetrics.Bytes(tunnelLabels(ex, ex.egress), received, sent)
+	ex.tcpReported[0] += received
+	ex.tcpReported[1] += sent
+}
+
+func tunnelLabels(ex *exchange, res *egress.Result) metrics.Labels {
 	l := metricLabels(ex, ex.in)
 	l.DestinationService = res.Dest.Name()
-	g.egressMetrics.Opened(l)
+	return l
 }

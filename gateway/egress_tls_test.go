@@ -8,13 +8,16 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
 // httpsBackend serves HTTPS on loopback with a certificate of ca for name,
-// answering with the protocol, whether it was TLS, and the Host.
+// answering with the protocol, whether it was TLS, and the Host; it closes
+// the connection after a request that says X-Close.
 func httpsBackend(t *testing.T, ca *testCA, name string) string {
 	t.Helper()
 	crt, key := ca.issue(t, name)
@@ -23,6 +26,9 @@ func httpsBackend(t *testing.T, ca *testCA, name string) string {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Close") != "" {
+			w.Header().Set("Connection", "close")
+		}
 		fmt.Fprintf(w, "tls=%v host=%s path=%s", r.TLS != nil, r.Host, r.URL.RequestURI())
 	}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
@@ -147,5 +153,62 @@ egress:
 				t.Errorf("got details %v, want %s", e["response_code_details"], tt.details)
 			}
 		})
+	}
+}
+
+// TestEgressOriginationCAFileReload shows that the CA file of originate_tls
+// is read with the routes file, not on each request: a change to it takes
+// effect with the reload that the change sets off, and only then.
+func TestEgressOriginationCAFileReload(t *testing.T) {
+	ca, other := newTestCA(t), newTestCA(t)
+	d := newLoopDialer()
+	d.route("api.example.com:443", httpsBackend(t, ca, "api.example.com"))
+	caFile := filepath.Join(t.TempDir(), "egress-ca.pem")
+	copyFile(t, ca.caFile, caFile)
+	yaml := fmt.Sprintf(`
+listeners:
+  - { name: egress, address: "127.0.0.1:0", kind: forward_proxy }
+egress:
+  rules:
+    - name: originate
+      to: { hosts: [api.example.com], ports: [80] }
+      originate_tls: { port: 443, ca_file: %q }
+`, caFile)
+	tg := serveWithDial(t, loadProxyConfig(t, yaml), d)
+	proxy := tg.Addr("egress").String()
+	get := func(id string) int {
+		// Each request gets a connection of its own, and a handshake.
+		status, _ := proxyRequest(t, proxy, "GET http://api.example.com/ HTTP/1.1\r\nHost: api.example.com\r\nX-Close: 1\r\nX-Request-Id: "+id+"\r\n\r\n")
+		return status
+	}
+	if got := get("ca-loaded"); got != 200 {
+		t.Fatalf("with the CA loaded: got %d, want 200", got)
+	}
+	copyFile(t, other.caFile, caFile)
+	if got := get("ca-changed"); got != 200 {
+		t.Fatalf("after the CA file changed, before a reload: got %d, want 200 (the CA read with the routes file)", got)
+	}
+	if got := d.dialed(); got != 2 {
+		t.Fatalf("got %d dials, want 2: a connection and a handshake for each request", got)
+	}
+	if err := tg.Reload(loadProxyConfig(t, yaml)); err != nil {
+		t.Fatal(err)
+	}
+	if got := get("ca-reloaded"); got != 502 {
+		t.Fatalf("after the reload with another CA: got %d, want 502", got)
+	}
+	if e := tg.logFor("ca-reloaded"); e["response_code_details"] != "egress_tls_origination_failed" {
+		t.Errorf("got details %v, want egress_tls_origination_failed", e["response_code_details"])
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

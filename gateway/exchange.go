@@ -75,6 +75,9 @@ type exchange struct {
 	// forward_proxy listener; it points at egressResult.
 	egress       *egress.Result
 	egressResult egress.Result
+	// tcpReported are the bytes of an open tunnel, from the client and
+	// to it, that periodic reports counted already (tunnelProgress).
+	tcpReported [2]int64
 	// trace tells the exchange which upstream connection each try got.
 	// Its hook is bound to this exchange once and kept when the exchange
 	// goes back to the pool, so that a request does not build it anew.

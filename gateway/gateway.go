@@ -85,6 +85,10 @@ type Options struct {
 	// address guard's dialer, with the resolver the egress block's dns
 	// describes and a guard that knows the gateway's own listeners.
 	EgressDial egress.DialFunc
+	// TCPReportEvery is how often the TCP byte metrics count what open
+	// tunnels carried, as Istio's tcp_reporting_duration; zero means
+	// egress.DefaultReportEvery (15s).
+	TCPReportEvery time.Duration
 	// WorkloadAPIWait bounds the wait for the first SVID of an identity
 	// from the SPIFFE Workload API, at start and when a reload names
 	// another socket. Zero means 15s, Envoy's initial_fetch_timeout for
@@ -116,7 +120,8 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 	g.upstreamMetrics = metrics.NewUpstreams(g.metrics.Registry())
 	g.egressMetrics = metrics.NewEgress(g.metrics.Registry())
 	g.egressDone = make(chan struct{})
-	g.egress = &egress.Proxy{Dial: opts.EgressDial, Limiter: egress.NewLimiter(), Done: g.egressDone, Opened: g.tunnelOpened}
+	g.egress = &egress.Proxy{Dial: opts.EgressDial, Limiter: egress.NewLimiter(), Pool: egress.NewPool(), Done: g.egressDone,
+		Opened: g.tunnelOpened, Progress: g.tunnelProgress, ReportEvery: opts.TCPReportEvery}
 	if g.egress.Dial == nil {
 		g.egress.Dial = g.dialEgress
 	}

@@ -19,6 +19,12 @@ func h2Raw(t testing.TB, addr string, fields ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h2RawOn(t, c, fields...)
+}
+
+// h2RawOn is h2Raw on c, a connection it closes (over TLS, say).
+func h2RawOn(t testing.TB, c net.Conn, fields ...string) string {
+	t.Helper()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	c.Write([]byte(http2.ClientPreface))

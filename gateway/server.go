@@ -138,6 +138,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		errs = append(errs, adm.srv.Shutdown(ctx))
 	}
 	g.wg.Wait()
+	g.egress.Pool.Close()
 	g.retire(g.snap.Load(), nil)
 	return errors.Join(errs...)
 }

@@ -62,6 +62,9 @@ func (g *Gateway) newSnapshot(cfg *routes.Config, id *identity.Identity, prev *s
 		egress:    egress.Compile(cfg.File.Egress),
 		xfccBy:    xfccBy(cfg.Identity),
 	}
+	if err := s.egress.Err(); err != nil {
+		return nil, err
+	}
 	if id != nil {
 		s.egress.ClientCert = &id.SVID.Certificate
 	}

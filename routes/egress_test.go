@@ -50,6 +50,10 @@ func TestEgressDefaultsAndCanonicalHosts(t *testing.T) {
 	if !filepath.IsAbs(e.Rules[4].OriginateTLS.CAFile) {
 		t.Errorf("got ca_file %q, want it resolved against the file's directory", e.Rules[4].OriginateTLS.CAFile)
 	}
+	// The watcher reloads the routes file when the CA file changes.
+	if files := cfg.Files(); !slices.Contains(files, e.Rules[4].OriginateTLS.CAFile) {
+		t.Errorf("Files() %q lacks the ca_file of originate_tls %q", files, e.Rules[4].OriginateTLS.CAFile)
+	}
 }
 
 func TestCanonicalName(t *testing.T) {

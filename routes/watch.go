@@ -180,7 +180,7 @@ func (w *Watcher) checksum() [32]byte {
 
 // Files returns the absolute paths of the files the configuration names:
 // listener certificates and keys, the identity's SVID and bundles, upstream
-// CA bundles, and the files plugins name (plugins.FilePath).
+// CA bundles and those of egress TLS origination, and the files plugins name (plugins.FilePath).
 func (c *Config) Files() []string {
 	var out []string
 	if id := c.File.Identity; id != nil && id.WorkloadAPI == nil {
@@ -200,6 +200,13 @@ func (c *Config) Files() []string {
 	for _, u := range c.File.Upstreams {
 		if u.TLS != nil && u.TLS.CAFile != "" {
 			out = append(out, absPath(u.TLS.CAFile))
+		}
+	}
+	if e := c.File.Egress; e != nil {
+		for _, r := range e.Rules {
+			if r.OriginateTLS != nil && r.OriginateTLS.CAFile != "" {
+				out = append(out, absPath(r.OriginateTLS.CAFile))
+			}
 		}
 	}
 	out = append(out, c.PolicyFiles...)

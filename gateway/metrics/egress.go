@@ -60,6 +60,16 @@ func (e *Egress) Opened(l Labels) {
 func (e *Egress) Closed(l Labels, flags accesslog.Flags, received, sent int64) {
 	lv := e.values(l, flags)
 	e.closed.WithLabelValues(lv...).Inc()
+	e.add(lv, received, sent)
+}
+
+// Bytes counts what an open tunnel carried each way since it was last
+// counted, without response flags, which only its close knows.
+func (e *Egress) Bytes(l Labels, received, sent int64) {
+	e.add(e.values(l, 0), received, sent)
+}
+
+func (e *Egress) add(lv []string, received, sent int64) {
 	e.received.WithLabelValues(lv...).Add(float64(max(received, 0)))
 	e.sent.WithLabelValues(lv...).Add(float64(max(sent, 0)))
 }
