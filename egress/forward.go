@@ -144,22 +144,19 @@ func (p *Proxy) connectUpstream(ctx context.Context, key poolKey, d Destination,
 }
 
 // proxiedAuthority returns the authority of a request for an http URL
-// sent to the proxy: over HTTP/1.1 the absolute form's (GET http://host/p),
-// over HTTP/2 :authority, with a :path in origin form (RFC 9113, section
-// 8.3.1), which is how an HTTP/2 client asks a proxy for an http URL and
-// what Envoy's forward proxy takes. The HTTP/2 server does not pass
-// :scheme on (it checks it is http or https): an HTTP/2 request is fetched
-// as http, at the port its authority names or 80, which the rules check;
-// an https URL is for a CONNECT tunnel, as the HTTP/1.1 form says.
+// sent to the proxy: the absolute form's (GET http://host/p), over
+// HTTP/1.1 only. Over HTTP/2 a client asks for a URL with :scheme,
+// :authority and :path, but the HTTP/2 server does not pass :scheme on,
+// so the proxy cannot tell a request for an https URL from one for an
+// http URL: fetching the first as the second would send in the clear what
+// the client meant to be encrypted. Such requests get 400; https goes
+// through a CONNECT tunnel, over HTTP/1.1 or HTTP/2.
 func proxiedAuthority(r *http.Request) (string, bool) {
-	switch r.ProtoMajor {
-	case 1:
-		abs := strings.HasPrefix(r.RequestURI, "http://") || strings.HasPrefix(r.RequestURI, "HTTP://")
-		return r.URL.Host, abs && r.URL.Host != ""
-	case 2:
-		return r.Host, r.Host != "" && strings.HasPrefix(r.RequestURI, "/")
+	if r.ProtoMajor != 1 {
+		return "", false
 	}
-	return "", false
+	abs := strings.HasPrefix(r.RequestURI, "http://") || strings.HasPrefix(r.RequestURI, "HTTP://")
+	return r.URL.Host, abs && r.URL.Host != ""
 }
 
 // readResponse reads the destination's final response, past any
