@@ -9,7 +9,6 @@ import (
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
-	re2 "github.com/wasilibs/go-re2"
 	"rsc.io/binaryregexp"
 )
 
@@ -23,8 +22,15 @@ import (
 // pattern's size, where Go's regexp steps through all of the pattern's
 // states at every byte: that bounds what a long value costs.
 type rx struct {
-	re   *re2.Regexp
+	re   matcher
 	need *literals // nil when the pattern requires no literal
+}
+
+// matcher is a compiled pattern: RE2's (rx_re2.go), or Go's regexp in a
+// binary built with the race detector (rx_race.go).
+type matcher interface {
+	MatchString(s string) bool
+	FindStringSubmatchIndex(s string) []int
 }
 
 // registerOperators puts the gateway's operators in Coraza's registry once
@@ -59,7 +65,7 @@ func newRx(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		re, err := re2.Compile(expr)
+		re, err := compileRx(expr)
 		if err != nil {
 			return nil, err
 		}

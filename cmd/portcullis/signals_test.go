@@ -98,7 +98,7 @@ func startChildEnv(t *testing.T, env []string, args ...string) *child {
 // waitLog returns the first log line whose message is msg.
 func (c *child) waitLog(t *testing.T, msg string) map[string]any {
 	t.Helper()
-	timeout := time.After(20 * time.Second)
+	timeout := time.After(60 * time.Second)
 	for {
 		select {
 		case m, ok := <-c.lines:
