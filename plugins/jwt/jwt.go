@@ -151,7 +151,9 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 		results[i] = v
 	}
 	for i := range results {
-		h.output(hdr, &tokens[i], &results[i])
+		if err := h.output(req, &tokens[i], &results[i]); err != nil {
+			return err
+		}
 	}
 	first := &results[0]
 	t := first.tok
@@ -227,7 +229,8 @@ func (h *Handler) verify(ctx context.Context, f *found) (verified, string) {
 
 // output writes a verified token's headers and removes the token unless
 // its rule forwards it.
-func (h *Handler) output(hdr plugins.Header, f *found, v *verified) {
+func (h *Handler) output(req *plugins.Request, f *found, v *verified) error {
+	hdr := req.Header()
 	p := v.p
 	if p.payloadHeader != "" {
 		hdr.Add(p.payloadHeader, strings.TrimRight(v.tok.payload, "="))
@@ -239,9 +242,10 @@ func (h *Handler) output(hdr plugins.Header, f *found, v *verified) {
 			}
 		}
 	}
-	if !p.forward {
-		f.remove(hdr)
+	if p.forward {
+		return nil
 	}
+	return f.remove(req)
 }
 
 // corsPreflight reports whether req is a CORS preflight: OPTIONS with
