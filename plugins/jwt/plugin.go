@@ -34,15 +34,6 @@ type Config struct {
 	Policies []string `yaml:"policies"`
 }
 
-// Section is the top-level `jwt:` block. It has no settings of its own; it
-// takes the routes file's `policies:` files and `mesh:` block.
-type Section struct {
-	policies plugins.Policies
-}
-
-// SetPolicies gives the section the routes file's policy files and mesh.
-func (s *Section) SetPolicies(p plugins.Policies) { s.policies = p }
-
 // Factory returns the jwt plugin's factory, for the binary's registry.
 func (p *Plugin) Factory() plugins.Factory {
 	return plugins.Factory{
@@ -73,6 +64,9 @@ func (p *Plugin) open(section any) (plugins.Scope, error) {
 	}
 	opts := p.opts
 	opts.RootNamespace = sec.policies.RootNamespace
+	if err := sec.JWKSFetch.apply(&opts); err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	opts.Previous = p.last
 	p.mu.Unlock()
