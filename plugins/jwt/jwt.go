@@ -131,7 +131,9 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 	for _, name := range h.sanitize {
 		hdr.Del(name)
 	}
+	m := h.opts.metrics
 	if corsPreflight(req) {
+		m.preflight.Inc()
 		return nil // a preflight carries no credentials (Envoy's bypass_cors_preflight, on in Istio)
 	}
 	var buf [2]found
@@ -140,6 +142,7 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 		return h.reject(req, statusMultipleTokens)
 	}
 	if len(tokens) == 0 {
+		m.missing.Inc()
 		return nil
 	}
 	results := make([]verified, len(tokens))
@@ -166,6 +169,7 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 		req.Auth.Presenter = azp
 	}
 	req.Metadata.Set(MetadataNamespace, "principal", req.Auth.Principal)
+	m.allowed.Inc()
 	return nil
 }
 
@@ -184,7 +188,10 @@ func (h *Handler) verify(ctx context.Context, f *found) (verified, string) {
 	}
 	c, hit := h.cache.Get(f.raw)
 	t := c.tok
-	if !hit {
+	if hit {
+		h.opts.metrics.hit.Inc()
+	} else {
+		h.opts.metrics.miss.Inc()
 		var st string
 		// The cache keeps the token past this request: it must not share
 		// the request's bytes, which the engine reuses.
@@ -266,6 +273,7 @@ const maxRealmPath = 256
 // challenge naming the request's URI, and the status in the access log's
 // details with '_' for ' '.
 func (h *Handler) reject(req *plugins.Request, st string) error {
+	h.opts.metrics.deny(st)
 	code := http.StatusUnauthorized
 	if st == statusAudience {
 		code = http.StatusForbidden

@@ -17,14 +17,18 @@ const Name = "jwt"
 // RequestAuthentication documents of the files the routes file's
 // `policies:` names, and each route's handler from the Set.
 type Plugin struct {
-	opts Options
+	opts Options // with the metrics, made once
 	mu   sync.Mutex
 	last *Set // the last Set built, whose fetched keys the next starts with
 }
 
 // New returns a Plugin whose Sets use opts; the routes file's mesh block
-// sets RootNamespace.
-func New(opts Options) *Plugin { return &Plugin{opts: opts} }
+// sets RootNamespace, and its jwt block what it names. Its metrics join
+// opts.Metrics (nil keeps them unregistered).
+func New(opts Options) *Plugin {
+	opts.metrics = newMetrics(opts.Metrics)
+	return &Plugin{opts: opts}
+}
 
 // Config is a route's (or virtual host's) `jwt:` entry: RequestAuthentication
 // documents it names on top of those that select its upstream.

@@ -16,6 +16,12 @@ import (
 // there.
 func openSection(t *testing.T, sec *Section, jwksURI string) (*Handler, *Set) {
 	t.Helper()
+	return openWith(t, New(Options{Now: func() time.Time { return t0 }, RetryInterval: time.Hour}), sec, jwksURI)
+}
+
+// openWith is openSection with the plugin p.
+func openWith(t *testing.T, p *Plugin, sec *Section, jwksURI string) (*Handler, *Set) {
+	t.Helper()
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	ra := "apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: { name: ra, namespace: shop }\n" +
 		"spec:\n  jwtRules:\n  - issuer: " + issuer + "\n    jwksUri: " + jwksURI + "\n"
@@ -23,7 +29,7 @@ func openSection(t *testing.T, sec *Section, jwksURI string) (*Handler, *Set) {
 		t.Fatal(err)
 	}
 	sec.SetPolicies(plugins.Policies{Files: []string{policy}})
-	sc, err := New(Options{Now: func() time.Time { return t0 }, RetryInterval: time.Hour}).open(sec)
+	sc, err := p.open(sec)
 	if err != nil {
 		t.Fatal(err)
 	}
