@@ -223,6 +223,12 @@ func (g *Gateway) serve(w *responseWriter, r *http.Request, ex *exchange) {
 		g.fail(w, ex, err)
 		return
 	}
+	if q := ex.view.Query(); q != query {
+		if !g.pluginQuery(w, r, ex, q) {
+			return
+		}
+		query = q
+	}
 	switch {
 	case rule.Direct != nil:
 		g.direct(w, r, ex, rule.Direct)
@@ -362,3 +368,18 @@ func headerCount(h http.Header) int {
 }
 
 var errNoExchange = errors.New("request carries no exchange")
+
+// pluginQuery takes the query a plugin set (RequestView.SetQuery) as the
+// one forwarded, and logged, after checking it as a client's is checked: a
+// query that routes.NormalizeQuery refuses or would change fails the
+// request as the plugin's error, whatever view let it through.
+func (g *Gateway) pluginQuery(w *responseWriter, r *http.Request, ex *exchange, q string) bool {
+	if nq, err := routes.NormalizeQuery(q); err != nil || nq != q {
+		g.fail(w, ex, errors.New("a plugin set a query that is not in the form forwarded"))
+		return false
+	}
+	ex.query = q
+	r.URL.RawQuery = q
+	ex.rec.Path = withQuery(ex.path, q)
+	return true
+}

@@ -80,9 +80,9 @@ type RequestAuth struct {
 // RequestView is an HTTP request as a plugin reads and edits it, whichever
 // engine parsed it: net/http and quic-go's HTTP/3 server (StdRequest), or
 // another that keeps its header fields in its own buffers. Only the header,
-// the body and the trailers can be changed: what the route matched (method,
-// authority, path) is fixed, so that a plugin cannot make the gateway forward
-// what it did not route.
+// the query, the body and the trailers can be changed: what the route
+// matched (method, authority, path) is fixed, so that a plugin cannot make
+// the gateway forward what it did not route.
 type RequestView interface {
 	// Method is the request method, such as GET.
 	Method() string
@@ -98,6 +98,14 @@ type RequestView interface {
 	Path() string
 	// Query is the raw query, without '?', in the form forwarded.
 	Query() string
+	// SetQuery replaces the query forwarded upstream with raw, without
+	// '?', which must already be in the form forwarded, as Query gives it:
+	// every byte that a URL carries only escaped (a control byte, a space,
+	// '#', '\', a non-ASCII byte, and " < > [ ] ^ ` { | }) written as %XX.
+	// Any other query is refused with an error and the query stays as it
+	// was, so that no plugin can forward what would split an upstream's
+	// request line. The route, chosen before the plugins ran, stays.
+	SetQuery(raw string) error
 	// Protocol is "HTTP/1.0", "HTTP/1.1", "HTTP/2" or "HTTP/3".
 	Protocol() string
 	// Header is the request's header fields.

@@ -18,7 +18,7 @@ func registry(w *waf.Plugin, a *authz.Plugin) (*plugins.Registry, error) {
 }
 
 // registryWith is registry with the jwt plugin j, which serve gives the
-// gateway's log for its key fetches.
+// gateway's log for its key fetches and its metrics registry.
 func registryWith(w *waf.Plugin, a *authz.Plugin, j *jwt.Plugin) (*plugins.Registry, error) {
 	return plugins.NewRegistry(
 		a.Factory(),

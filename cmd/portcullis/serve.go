@@ -60,7 +60,7 @@ func serve(o serveOptions, stderr io.Writer) int {
 	// the plugin has it before the routes file is loaded.
 	m := metrics.NewVersion(appVersion())
 	wafPlugin := waf.New(waf.Options{Metrics: m.Registry()})
-	reg, err := registryWith(wafPlugin, authz.New(m.Registry()), jwt.New(jwt.Options{Log: &log}))
+	reg, err := registryWith(wafPlugin, authz.New(m.Registry()), jwt.New(jwt.Options{Log: &log, Metrics: m.Registry()}))
 	if err != nil {
 		log.Error().Err(err).Msg("plugin registry")
 		return 1

@@ -174,14 +174,9 @@ func queryParam(query, name string) (string, bool) {
 	for query != "" {
 		var kv string
 		kv, query, _ = strings.Cut(query, "&")
-		k, v, _ := strings.Cut(kv, "=")
-		if k != name {
-			if !strings.Contains(k, "%") {
-				continue
-			}
-			if dk, err := url.QueryUnescape(k); err != nil || dk != name {
-				continue
-			}
+		_, v, _ := strings.Cut(kv, "=")
+		if paramKey(kv) != name {
+			continue
 		}
 		if strings.ContainsAny(v, "%+") {
 			dv, err := url.QueryUnescape(v)
@@ -216,16 +211,54 @@ func cookie(values []string, name string) (string, bool) {
 }
 
 // remove takes the token found at f out of the request forwarded upstream:
-// the whole header, or the cookie from the Cookie header. A query
-// parameter stays: the plugin contract lets no plugin change the path or
-// query the route matched.
-func (f *found) remove(h plugins.Header) {
+// the whole header, the cookie from the Cookie header, or every pair of the
+// query parameter from the query, the rest of which is kept byte for byte.
+func (f *found) remove(req *plugins.Request) error {
 	switch f.loc.kind {
 	case inHeader:
-		h.Del(f.loc.name)
+		req.Header().Del(f.loc.name)
 	case inCookie:
-		removeCookie(h, f.loc.name)
+		removeCookie(req.Header(), f.loc.name)
+	case inParam:
+		if q := req.Query(); q != "" {
+			if kept := removeParam(q, f.loc.name); kept != q {
+				return req.SetQuery(kept)
+			}
+		}
 	}
+	return nil
+}
+
+// removeParam returns query without the pairs whose key is name, as sent
+// or decoded (the keys queryParam reads a token from), keeping every other
+// byte as it is.
+func removeParam(query, name string) string {
+	var b strings.Builder
+	first := true
+	for rest, more := query, true; more; {
+		var kv string
+		kv, rest, more = strings.Cut(rest, "&")
+		if paramKey(kv) == name {
+			continue
+		}
+		if !first {
+			b.WriteByte('&')
+		}
+		first = false
+		b.WriteString(kv)
+	}
+	return b.String()
+}
+
+// paramKey is a pair's key, decoded when it holds an escape.
+func paramKey(kv string) string {
+	k, _, _ := strings.Cut(kv, "=")
+	if strings.Contains(k, "%") {
+		if dk, err := url.QueryUnescape(k); err == nil {
+			return dk
+		}
+	}
+	return k
 }
 
 // removeCookie rewrites the Cookie header without the named cookie.

@@ -35,7 +35,7 @@ func TestThroughGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	up := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "authorization=%q user=%q", r.Header.Get("Authorization"), r.Header.Get("X-User"))
+		fmt.Fprintf(w, "authorization=%q user=%q query=%q", r.Header.Get("Authorization"), r.Header.Get("X-User"), r.URL.RawQuery)
 	})}
 	go up.Serve(ln)
 	defer up.Close()
@@ -106,8 +106,12 @@ virtual_hosts:
 	}
 
 	resp, body := get("/orders", token(time.Now().Add(time.Hour)))
-	if resp.StatusCode != 200 || body != `authorization="" user="alice"` {
+	if resp.StatusCode != 200 || body != `authorization="" user="alice" query=""` {
 		t.Errorf("valid token: got %d %q, want 200 and the upstream seeing no token and user alice", resp.StatusCode, body)
+	}
+	resp, body = get("/orders?id=7&access_token="+token(time.Now().Add(time.Hour))+"&x=%C3%A9", "")
+	if resp.StatusCode != 200 || body != `authorization="" user="alice" query="id=7&x=%C3%A9"` {
+		t.Errorf("token in the query: got %d %q, want 200 and the upstream seeing the query without it", resp.StatusCode, body)
 	}
 	resp, body = get("/orders?id=1", token(time.Now().Add(-time.Hour)))
 	if resp.StatusCode != 401 || body != "Jwt is expired" {
@@ -121,7 +125,11 @@ virtual_hosts:
 		t.Errorf("no token: got %d %q, want 403 %s: the policy requires a token", resp.StatusCode, body, authz.DeniedBody)
 	}
 
-	records := readRecords(t, logPath, 3)
+	records := readRecords(t, logPath, 4)
+	if got := records[1]["path"]; got != "/orders?id=7&x=%C3%A9" {
+		t.Errorf("got path %v in the access log, want the query without the token", got)
+	}
+	records = append(records[:1], records[2:]...)
 	if md, _ := records[0]["dynamic_metadata"].(map[string]any); md == nil || md[jwt.MetadataNamespace].(map[string]any)["principal"] != "https://issuer.example.com/alice" {
 		t.Errorf("got dynamic_metadata %v, want the principal under %s", records[0]["dynamic_metadata"], jwt.MetadataNamespace)
 	}

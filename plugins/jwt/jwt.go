@@ -131,7 +131,9 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 	for _, name := range h.sanitize {
 		hdr.Del(name)
 	}
+	m := h.opts.metrics
 	if corsPreflight(req) {
+		m.preflight.Inc()
 		return nil // a preflight carries no credentials (Envoy's bypass_cors_preflight, on in Istio)
 	}
 	var buf [2]found
@@ -140,6 +142,7 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 		return h.reject(req, statusMultipleTokens)
 	}
 	if len(tokens) == 0 {
+		m.missing.Inc()
 		return nil
 	}
 	results := make([]verified, len(tokens))
@@ -151,7 +154,9 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 		results[i] = v
 	}
 	for i := range results {
-		h.output(hdr, &tokens[i], &results[i])
+		if err := h.output(req, &tokens[i], &results[i]); err != nil {
+			return err
+		}
 	}
 	first := &results[0]
 	t := first.tok
@@ -164,6 +169,7 @@ func (h *Handler) HandleRequest(ctx context.Context, req *plugins.Request) error
 		req.Auth.Presenter = azp
 	}
 	req.Metadata.Set(MetadataNamespace, "principal", req.Auth.Principal)
+	m.allowed.Inc()
 	return nil
 }
 
@@ -182,7 +188,10 @@ func (h *Handler) verify(ctx context.Context, f *found) (verified, string) {
 	}
 	c, hit := h.cache.Get(f.raw)
 	t := c.tok
-	if !hit {
+	if hit {
+		h.opts.metrics.hit.Inc()
+	} else {
+		h.opts.metrics.miss.Inc()
 		var st string
 		// The cache keeps the token past this request: it must not share
 		// the request's bytes, which the engine reuses.
@@ -227,7 +236,8 @@ func (h *Handler) verify(ctx context.Context, f *found) (verified, string) {
 
 // output writes a verified token's headers and removes the token unless
 // its rule forwards it.
-func (h *Handler) output(hdr plugins.Header, f *found, v *verified) {
+func (h *Handler) output(req *plugins.Request, f *found, v *verified) error {
+	hdr := req.Header()
 	p := v.p
 	if p.payloadHeader != "" {
 		hdr.Add(p.payloadHeader, strings.TrimRight(v.tok.payload, "="))
@@ -239,9 +249,10 @@ func (h *Handler) output(hdr plugins.Header, f *found, v *verified) {
 			}
 		}
 	}
-	if !p.forward {
-		f.remove(hdr)
+	if p.forward {
+		return nil
 	}
+	return f.remove(req)
 }
 
 // corsPreflight reports whether req is a CORS preflight: OPTIONS with
@@ -262,6 +273,7 @@ const maxRealmPath = 256
 // challenge naming the request's URI, and the status in the access log's
 // details with '_' for ' '.
 func (h *Handler) reject(req *plugins.Request, st string) error {
+	h.opts.metrics.deny(st)
 	code := http.StatusUnauthorized
 	if st == statusAudience {
 		code = http.StatusForbidden

@@ -17,14 +17,18 @@ const Name = "jwt"
 // RequestAuthentication documents of the files the routes file's
 // `policies:` names, and each route's handler from the Set.
 type Plugin struct {
-	opts Options
+	opts Options // with the metrics, made once
 	mu   sync.Mutex
 	last *Set // the last Set built, whose fetched keys the next starts with
 }
 
 // New returns a Plugin whose Sets use opts; the routes file's mesh block
-// sets RootNamespace.
-func New(opts Options) *Plugin { return &Plugin{opts: opts} }
+// sets RootNamespace, and its jwt block what it names. Its metrics join
+// opts.Metrics (nil keeps them unregistered).
+func New(opts Options) *Plugin {
+	opts.metrics = newMetrics(opts.Metrics)
+	return &Plugin{opts: opts}
+}
 
 // Config is a route's (or virtual host's) `jwt:` entry: RequestAuthentication
 // documents it names on top of those that select its upstream.
@@ -33,15 +37,6 @@ type Config struct {
 	// documents.
 	Policies []string `yaml:"policies"`
 }
-
-// Section is the top-level `jwt:` block. It has no settings of its own; it
-// takes the routes file's `policies:` files and `mesh:` block.
-type Section struct {
-	policies plugins.Policies
-}
-
-// SetPolicies gives the section the routes file's policy files and mesh.
-func (s *Section) SetPolicies(p plugins.Policies) { s.policies = p }
 
 // Factory returns the jwt plugin's factory, for the binary's registry.
 func (p *Plugin) Factory() plugins.Factory {
@@ -73,6 +68,9 @@ func (p *Plugin) open(section any) (plugins.Scope, error) {
 	}
 	opts := p.opts
 	opts.RootNamespace = sec.policies.RootNamespace
+	if err := sec.JWKSFetch.apply(&opts); err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	opts.Previous = p.last
 	p.mu.Unlock()

@@ -46,6 +46,13 @@ func readmeRoutes(t *testing.T, readme []byte) {
 	if err := os.WriteFile(path, block[1], 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir(filepath.Join(dir, "tls"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	issuerCA := newJWKSServer(t, "{}").caPEM
+	if err := os.WriteFile(filepath.Join(dir, "tls", "issuer-ca.pem"), issuerCA, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	reg, err := plugins.NewRegistry(authz.New(nil).Factory(), New(Options{}).Factory())
 	if err != nil {
 		t.Fatal(err)

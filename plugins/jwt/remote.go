@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -53,6 +54,8 @@ type remoteKeys struct {
 	log      zerolog.Logger
 	// stop is closed with the Set, cancelling a fetch under way.
 	stop <-chan struct{}
+	// fetched and failed count the fetches.
+	fetched, failed prometheus.Counter
 
 	set atomic.Pointer[keySet]
 
@@ -149,6 +152,9 @@ func (r *remoteKeys) fetch(done chan struct{}) {
 	ks, err := r.get()
 	if err == nil {
 		r.set.Store(ks) // before the fetch is seen to end
+		r.fetched.Inc()
+	} else {
+		r.failed.Inc()
 	}
 	r.mu.Lock()
 	wasFailing := r.failing

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"net"
 	"net/http"
 	"strings"
@@ -25,6 +26,7 @@ type jwksServer struct {
 	base  string // https://127.0.0.1:port
 	url   string
 	roots *x509.CertPool
+	caPEM []byte // the CA of roots, as a routes file's ca_file holds it
 	body  atomic.Pointer[string]
 	down  atomic.Bool
 	hits  atomic.Int64
@@ -46,6 +48,7 @@ func newJWKSServer(t *testing.T, body string) *jwksServer {
 	}
 	s.roots = x509.NewCertPool()
 	s.roots.AddCert(ca.Root())
+	s.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Root().Raw})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

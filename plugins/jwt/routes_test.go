@@ -139,3 +139,44 @@ virtual_hosts:
 		cfg.Close()
 	}
 }
+
+// TestRoutesSection loads the top-level jwt block and reports each fault
+// of it at its line, with the field.
+func TestRoutesSection(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, block string
+		line        int
+		msg         string // "" for a file that loads
+	}{
+		{"defaults", "jwt: {}\n", 0, ""},
+		{"timeout", "jwt:\n  jwks_fetch: { timeout: 2s }\n", 0, ""},
+		{"negative timeout", "jwt:\n  jwks_fetch:\n    timeout: -1s\n", 15, "jwt.jwks_fetch.timeout: invalid duration \"-1s\": must not be negative"},
+		{"timeout not a duration", "jwt:\n  jwks_fetch:\n    timeout: soon\n", 15, "soon"},
+		{"missing ca_file", "jwt:\n  jwks_fetch:\n    ca_file: none.pem\n", 15, "jwt.jwks_fetch.ca_file: open "},
+		{"ca_file without a certificate", "jwt:\n  jwks_fetch:\n    ca_file: " + notPEM + "\n", 15, "holds no PEM certificate"},
+		{"unknown key", "jwt:\n  jwks_fetch:\n    ca: x.pem\n", 15, "ca"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := load(t, twoRoutes+tt.block, apiTokens)
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatalf("got %v, want the file loaded", err)
+				}
+				cfg.Close()
+				return
+			}
+			var errs routes.Errors
+			if !errors.As(err, &errs) || len(errs) != 1 {
+				t.Fatalf("got %v, want one error", err)
+			}
+			if e := errs[0]; e.Line != tt.line || !strings.Contains(e.Msg, tt.msg) {
+				t.Errorf("got line %d: %s, want line %d and %q", e.Line, e.Msg, tt.line, tt.msg)
+			}
+		})
+	}
+}

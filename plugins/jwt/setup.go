@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -66,10 +67,16 @@ type Options struct {
 	Now func() time.Time
 	// Log receives fetch failures; default none.
 	Log *zerolog.Logger
+	// Metrics is the registry that a Plugin's metrics join (see
+	// metrics.go); New reads it, and a Set compiled without a Plugin
+	// counts into metrics of its own that are never registered.
+	Metrics prometheus.Registerer
 	// Previous is the Set that the new one replaces on a reload, if any:
 	// the new Set starts with the keys it fetched from the same URIs, so
 	// that a reload makes no request wait for a fetch.
 	Previous *Set
+
+	metrics *metrics // the Plugin's
 }
 
 func (o *Options) defaults() {
@@ -92,6 +99,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.metrics == nil {
+		o.metrics = newMetrics(nil)
 	}
 }
 
@@ -170,7 +180,8 @@ func Compile(docs []Document, opts Options) (*Set, error) {
 				}
 				rk := remotes[id]
 				if rk == nil {
-					rk = &remoteKeys{uri: uri, discover: discover, timeout: timeout, opts: &s.opts, client: client, log: log, stop: s.stop}
+					rk = &remoteKeys{uri: uri, discover: discover, timeout: timeout, opts: &s.opts, client: client, log: log, stop: s.stop,
+						fetched: s.opts.metrics.fetches.WithLabelValues(uri, "success"), failed: s.opts.metrics.fetches.WithLabelValues(uri, "failed")}
 					remotes[id] = rk
 					if old := prev.remote(id); old != nil {
 						rk.set.Store(old.set.Load())
