@@ -2,9 +2,11 @@ package egress
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,11 +24,25 @@ func (p *Proxy) splice(ctx context.Context, client stream, dst net.Conn, idle, l
 	var upN, downN atomic.Int64
 	var clientDone atomic.Bool
 	ended := make(chan string, 2)
+	// Between two TCP sockets the copies splice in the kernel: the client's
+	// buffered bytes go first, then both ways run on the raw sockets.
+	upCopy := func() error { return copyCounting(dst, client, &upN, &last) }
+	downCopy := func() error { return copyCounting(client, dst, &downN, &last) }
+	if rawClient, rawDst := rawTCP(client), rawTCP(dst); rawClient != nil && rawDst != nil {
+		every := checkpoint(idle)
+		upCopy = func() error {
+			if err := flushBuffered(dst, client, &upN); err != nil {
+				return err
+			}
+			return spliceCounting(rawDst, rawClient, &upN, &last, every)
+		}
+		downCopy = func() error { return spliceCounting(rawClient, rawDst, &downN, &last, every) }
+	}
 	var copies sync.WaitGroup
 	copies.Add(2)
 	go func() {
 		defer copies.Done()
-		err := copyCounting(dst, client, &upN, &last)
+		err := upCopy()
 		if cw, ok := dst.(interface{ CloseWrite() error }); ok && err == nil {
 			// The client is done sending; the destination may still
 			// answer, and its close then ends what the client ended.
@@ -38,7 +54,7 @@ func (p *Proxy) splice(ctx context.Context, client stream, dst net.Conn, idle, l
 	}()
 	go func() {
 		defer copies.Done()
-		err := copyCounting(client, dst, &downN, &last)
+		err := downCopy()
 		if err == nil && clientDone.Load() {
 			ended <- "downstream_closed"
 			return
@@ -112,5 +128,81 @@ func copyCounting(dst io.Writer, src io.Reader, n, last *atomic.Int64) error {
 		if err != nil {
 			return err
 		}
+	}
+}
+
+// rawTCP returns the TCP socket under c when every layer between them
+// passes bytes through unchanged: the connection left by a hijack, once
+// the HTTP/1 guard has stepped aside (Passthrough) and past connection
+// limits (NetConn). It returns nil for a TLS connection, whose bytes on the
+// socket are not the tunnel's, and for an HTTP/2 stream.
+func rawTCP(c io.Reader) *net.TCPConn {
+	for {
+		switch x := c.(type) {
+		case *net.TCPConn:
+			return x
+		case *bufferedConn:
+			c = x.Conn
+		case interface{ Passthrough() net.Conn }:
+			inner := x.Passthrough()
+			if inner == nil {
+				return nil
+			}
+			c = inner
+		case interface{ ConnectionState() tls.ConnectionState }:
+			return nil
+		case interface{ NetConn() net.Conn }:
+			c = x.NetConn()
+		default:
+			return nil
+		}
+	}
+}
+
+// flushBuffered writes to dst what the server had read past the CONNECT,
+// before the copy goes on from the socket.
+func flushBuffered(dst io.Writer, client stream, n *atomic.Int64) error {
+	b, ok := client.(*bufferedConn)
+	if !ok || b.r.Buffered() == 0 {
+		return nil
+	}
+	rest, _ := b.r.Peek(b.r.Buffered())
+	w, err := dst.Write(rest)
+	n.Add(int64(w))
+	b.r.Discard(w)
+	return err
+}
+
+// checkpoint is how often a spliced copy comes back to say that bytes
+// moved: a quarter of the idle timeout, so that an idle tunnel ends
+// between idle and 1.25 × idle after its last byte.
+func checkpoint(idle time.Duration) time.Duration {
+	if idle <= 0 {
+		return 0
+	}
+	return max(idle/4, time.Millisecond)
+}
+
+// spliceCounting copies src to dst in the kernel (TCPConn.ReadFrom splices
+// on Linux), counting bytes into n. The copy cannot stamp last at each
+// chunk, so it stops every interval (a read deadline) to stamp it when
+// bytes moved, and goes on. It returns nil at src's end.
+func spliceCounting(dst, src *net.TCPConn, n, last *atomic.Int64, every time.Duration) error {
+	for {
+		if every > 0 {
+			src.SetReadDeadline(time.Now().Add(every))
+		}
+		k, err := dst.ReadFrom(src)
+		if k > 0 {
+			n.Add(k)
+			last.Store(time.Now().UnixNano())
+		}
+		if err == nil {
+			return nil
+		}
+		if every > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+			continue
+		}
+		return err
 	}
 }

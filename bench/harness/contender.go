@@ -42,16 +42,22 @@ type contender struct {
 	// wafModule is nginx's ModSecurity module; crsSetup and crsRules the
 	// CRS's setup file and rules (a glob) it runs.
 	wafModule, crsSetup, crsRules string
+	// egress says it runs the egress scenarios (a forward proxy, or the
+	// backend reached directly), egressOnly that it runs nothing else.
+	egress, egressOnly bool
 }
 
 // runs says whether the contender takes part in the scenario at all: the
 // WAF scenarios are for the contenders with a WAF, and those that exist
 // for them sit the others out.
 func (c *contender) runs(sc scenario) bool {
-	if sc.waf != nil {
+	switch {
+	case sc.waf != nil:
 		return c.waf
+	case sc.egress:
+		return c.egress
 	}
-	return !c.wafOnly
+	return !c.wafOnly && !c.egressOnly
 }
 
 // reloads says whether the contender can run the reload scenario.
@@ -67,20 +73,23 @@ type addrs struct {
 	// variant is the configuration variant in the reload scenario, and
 	// admin Caddy's admin address there; both empty elsewhere.
 	variant, admin string
+	// upstreamTLS is the backend's TLS address, which the egress
+	// scenarios' tunnels reach.
+	upstreamTLS string
 }
 
 // contenderOrder is the order contenders run in each round and appear in
 // the report: the baseline first, then the gateway, then its peers.
-var contenderOrder = []string{"backend", "portcullis", "nginx", "nginx-modsec", "nginx-modsec-crs3", "haproxy", "caddy", "bareproxy"}
+var contenderOrder = []string{"backend", "portcullis", "nginx", "nginx-modsec", "nginx-modsec-crs3", "squid", "haproxy", "caddy", "bareproxy"}
 
 // find builds the contenders asked for, noting those that cannot run.
 // nginx with ModSecurity is looked for only when a WAF scenario runs.
 func (h *harness) find(scs []scenario) []*contender {
 	all := map[string]*contender{
-		"backend":   {name: "backend", version: "bench/cmd/backend, " + goVersion(), h3: true},
+		"backend":   {name: "backend", version: "bench/cmd/backend, " + goVersion(), h3: true, egress: true},
 		"bareproxy": {name: "bareproxy", version: "httputil.ReverseProxy, " + goVersion(), h3: true, bin: h.bins.bareproxy, launch: launchBareproxy},
 		"portcullis": {name: "portcullis", h3: true, bin: h.bins.gateway, missing: h.bins.gatewayErr,
-			launch: launchGateway, tmpl: peers.Portcullis, conf: "routes.yaml", reloadSig: syscall.SIGHUP, waf: true},
+			launch: launchGateway, tmpl: peers.Portcullis, conf: "routes.yaml", reloadSig: syscall.SIGHUP, waf: true, egress: true},
 		"nginx":   detectNginx(),
 		"haproxy": detectHAProxy(),
 		"caddy":   detectCaddy(),
@@ -91,6 +100,9 @@ func (h *harness) find(scs []scenario) []*contender {
 		if len(h.opt.Contenders) == 0 || slices.Contains(h.opt.Contenders, "caddy") {
 			h.notef("caddy with coraza-caddy is not run in the WAF scenarios: Debian has no Caddy built with it, and the bench runs the peers as Debian packages them")
 		}
+	}
+	if slices.ContainsFunc(scs, func(sc scenario) bool { return sc.egress }) {
+		all["squid"] = detectSquid()
 	}
 	if g := all["portcullis"]; g.missing == "" {
 		g.version = firstLine(run(g.bin, "version")) + checkout(h.opt.Repo)
@@ -137,6 +149,18 @@ func detectHAProxy() *contender {
 	}
 	c.version = firstLine(run(c.bin, "-v"))
 	c.h3 = strings.Contains(run(c.bin, "-vv"), "+QUIC")
+	return c
+}
+
+// detectSquid finds squid, the forward proxy of the egress scenarios.
+func detectSquid() *contender {
+	c := &contender{name: "squid", launch: launchSquid, tmpl: peers.Squid, conf: "squid.conf", egress: true, egressOnly: true,
+		noH3: "a forward proxy"}
+	if c.bin = lookPath("squid"); c.bin == "" {
+		c.missing = "not installed (package squid; task bench:peers installs it)"
+		return c
+	}
+	c.version = firstLine(run(c.bin, "-v"))
 	return c
 }
 

@@ -12,7 +12,7 @@ import (
 // params fills the peers' template values for one instance.
 func (h *harness) params(dir string, a addrs) peers.Params {
 	return peers.Params{
-		Dir: dir, Listen: a.plain, ListenTLS: a.tls, Upstream: a.upstream,
+		Dir: dir, Listen: a.plain, ListenTLS: a.tls, Upstream: a.upstream, UpstreamTLS: a.upstreamTLS,
 		Cert: h.certs.cert, Key: h.certs.key, CertKey: h.certs.both,
 		AccessLog: filepath.Join(dir, "access.log"),
 		Workers:   h.serverCores(),
@@ -89,7 +89,11 @@ func launchCaddy(h *harness, dir string, a addrs) (*process, error) {
 
 func launchGateway(h *harness, dir string, a addrs) (*process, error) {
 	c := h.contender("portcullis")
-	conf, err := writeConfig(c.tmpl, dir, c.conf, h.params(dir, a))
+	tmpl := c.tmpl
+	if a.upstreamTLS != "" {
+		tmpl = peers.PortcullisEgress
+	}
+	conf, err := writeConfig(tmpl, dir, c.conf, h.params(dir, a))
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,14 @@ func (h *harness) loadArgs(sc scenario, a addrs, d time.Duration, idle int) []st
 	if sc.tls {
 		scheme, addr = "https", a.tls
 	}
+	var proxy string
+	if sc.egress && a.upstream != "" {
+		// Through the forward proxy's tunnels to the backend.
+		proxy, addr = a.plain, a.upstream
+		if sc.tls {
+			addr = a.upstreamTLS
+		}
+	}
 	argv := []string{h.bins.load, "-q", "-mark",
 		"-url", scheme + "://" + addr + sc.path, "-proto", sc.proto,
 		"-c", strconv.Itoa(sc.conns), "-streams", strconv.Itoa(sc.streams),
@@ -27,6 +35,9 @@ func (h *harness) loadArgs(sc scenario, a addrs, d time.Duration, idle int) []st
 		"-sni", serverName, "-cacert", h.certs.cert, "-timeout", "10s"}
 	if sc.newConn {
 		argv = append(argv, "-new-conn")
+	}
+	if proxy != "" {
+		argv = append(argv, "-proxy", proxy)
 	}
 	for _, h := range sc.header {
 		argv = append(argv, "-H", h)

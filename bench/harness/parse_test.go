@@ -135,6 +135,7 @@ func TestPick(t *testing.T) {
 		{"the waf group", []string{"waf"}, []string{"waf-get-pl1", "waf-json-pl1", "waf-attack-pl1", "waf-get-pl2", "waf-json-pl2", "waf-attack-pl2"}, false},
 		{"the waf group and a name in it", []string{"waf-json-pl2", "waf", "h1"}, []string{"h1", "waf-get-pl1", "waf-json-pl1", "waf-attack-pl1", "waf-get-pl2", "waf-json-pl2", "waf-attack-pl2"}, false},
 		{"one waf scenario", []string{"waf-attack-pl2", "h2"}, []string{"h2", "waf-attack-pl2"}, false},
+		{"the egress group", []string{"egress"}, []string{"egress-bytes", "egress-tls"}, false},
 		{"a waf scenario that is not there", []string{"waf-post-pl3"}, nil, true},
 	}
 	for _, tc := range tests {

@@ -54,6 +54,9 @@ func (h *harness) scenario(ctx context.Context, sc scenario) *report.Scenario {
 	if sc.waf != nil {
 		out.Baseline = "nginx-modsec"
 	}
+	if sc.egress {
+		out.Baseline = "squid"
+	}
 	backend, ba, err := h.startBackend(ctx, dir)
 	if err != nil {
 		out.Skipped = "the backend did not start: " + err.Error()
@@ -150,6 +153,9 @@ func (h *harness) launch(ctx context.Context, dir string, sc scenario, in *insta
 	if sc.waf != nil {
 		a.paranoia = sc.waf.paranoia
 	}
+	if sc.egress {
+		a.upstreamTLS = ba.tls
+	}
 	if sc.reload {
 		a.variant = variants[0]
 		if c.reloadAPI {
@@ -166,9 +172,19 @@ func (h *harness) launch(ctx context.Context, dir string, sc scenario, in *insta
 	if err != nil {
 		return err
 	}
-	if err := waitReady(ctx, p, a); err != nil {
+	ready := waitReady
+	if sc.egress {
+		ready = waitEgressReady
+	}
+	if err := ready(ctx, p, a); err != nil {
 		p.stop()
 		return err
+	}
+	if sc.egress {
+		if err := checkEgress(ctx, a); err != nil {
+			p.stop()
+			return fmt.Errorf("not measured, it failed a check: %w", err)
+		}
 	}
 	if sc.waf != nil {
 		if err := checkWAF(ctx, a); err != nil {

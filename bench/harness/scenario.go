@@ -40,6 +40,10 @@ type scenario struct {
 	// waf marks the WAF scenarios, run by the contenders with a WAF only,
 	// each checked first with wafChecks.
 	waf *wafLoad
+	// egress marks the egress scenarios: the load reaches the backend
+	// through CONNECT tunnels of the contender, a forward proxy, and the
+	// backend alone is reached directly.
+	egress bool
 	// header are extra request header lines, bodyText the request body
 	// (written to bodyFile for the load generator), expect the status
 	// every answer must have; load.Seq in the path's query, the header
@@ -71,14 +75,16 @@ var scenarios = slices.Concat([]scenario{
 }, wafScenarios(), []scenario{
 	{name: "policy", title: "AuthorizationPolicy on SPIFFE identities from mutual TLS",
 		missing: "not built yet: the gateway has no AuthorizationPolicy; a later issue adds it and this scenario"},
-	{name: "egress", title: "egress: CONNECT through the forward proxy",
-		missing: "not built yet: the gateway has no egress proxy; a later issue adds it and this scenario"},
+	{name: "egress-bytes", title: "egress: bytes through a CONNECT tunnel (GET 1 MiB, × 1 MiB = bytes/s)", proto: "h1",
+		method: "GET", path: "/1m", conns: 4, streams: 1, egress: true},
+	{name: "egress-tls", title: "egress: new TLS tunnels per second (CONNECT, TLS handshake, one request)", proto: "h1",
+		tls: true, method: "GET", path: "/0", conns: 16, streams: 1, newConn: true, egress: true},
 })
 
 // inGroup says whether the scenario is in the group -scenario names:
-// "waf" is every WAF scenario.
+// "waf" is every WAF scenario, "egress" both egress scenarios.
 func (s scenario) inGroup(name string) bool {
-	return name == "waf" && s.waf != nil
+	return (name == "waf" && s.waf != nil) || (name == "egress" && s.egress)
 }
 
 // describe says what load the scenario sends, for the report; idle is the
@@ -113,6 +119,9 @@ func (s scenario) describe(idle int, every time.Duration) string {
 	if s.reload {
 		out += fmt.Sprintf(", while the contender reloads its configuration every %v", every)
 	}
+	if s.egress {
+		out += ", each connection a CONNECT tunnel through the forward proxy to the backend (the backend alone: direct)"
+	}
 	return out
 }
 
@@ -143,9 +152,12 @@ func pick(names []string) ([]scenario, error) {
 		if s.waf != nil {
 			delete(want, "waf")
 		}
+		if s.egress {
+			delete(want, "egress")
+		}
 	}
 	if len(want) > 0 {
-		known := []string{"waf"}
+		known := []string{"waf", "egress"}
 		for _, s := range scenarios {
 			known = append(known, s.name)
 		}

@@ -31,6 +31,10 @@ func (w logWriter) Write(b []byte) (int, error) {
 // gateway and nginx with ModSecurity on the CRS v4 and on CRS 3, which
 // must pass the checks and answer every request with 403; nginx with
 // ModSecurity is skipped, naming the package, where it is not installed.
+// The egress scenarios run the backend directly and, through CONNECT
+// tunnels, the gateway's forward proxy and squid, each of which must
+// first refuse tunnels that are not to the backend; squid is skipped,
+// naming the package, where it is not installed.
 // The other peers are left out: they are not installed everywhere the
 // tests run.
 func TestSmoke(t *testing.T) {
@@ -54,7 +58,7 @@ func TestSmoke(t *testing.T) {
 		}
 	}
 	rep, err := Run(ctx, Options{
-		Repo: repo, Scenarios: names, Contenders: []string{"backend", "portcullis", "bareproxy", "nginx-modsec", "nginx-modsec-crs3"},
+		Repo: repo, Scenarios: names, Contenders: []string{"backend", "portcullis", "bareproxy", "nginx-modsec", "nginx-modsec-crs3", "squid"},
 		Rounds: 1, Duration: 500 * time.Millisecond, Idle: 200, ReloadEvery: 250 * time.Millisecond,
 		// A reload is a handful of milliseconds on an idle machine; on a
 		// loaded one the gateway's CPU may be taken for a while, and
@@ -78,7 +82,7 @@ func TestSmoke(t *testing.T) {
 			continue
 		}
 		ran++
-		if sc.Baseline != "" && len(sc.Contenders) != 3 {
+		if sc.Baseline != "" && sc.Baseline != "squid" && len(sc.Contenders) != 3 {
 			t.Errorf("%s: got %d contenders, want the gateway and nginx with ModSecurity on the CRS v4 and CRS 3", sc.Name, len(sc.Contenders))
 		}
 		for _, c := range sc.Contenders {
@@ -86,14 +90,16 @@ func TestSmoke(t *testing.T) {
 			switch {
 			case sc.ReloadEvery != "":
 				check = checkReloading
+			case sc.Baseline == "squid":
+				check = checkEgressContender
 			case sc.Baseline != "":
 				check = checkWAFContender
 			}
 			t.Run(sc.Name+"/"+c.Name, func(t *testing.T) { check(t, c) })
 		}
 	}
-	if ran < 9 {
-		t.Errorf("scenarios run: got %d, want the 9 asked for that are built", ran)
+	if ran < 11 {
+		t.Errorf("scenarios run: got %d, want the 11 asked for that are built", ran)
 	}
 	md, err := report.Write(t.TempDir(), rep)
 	if err != nil {
@@ -131,6 +137,15 @@ func checkContender(t *testing.T, c *report.Contender) {
 // installed, naming the package.
 func checkWAFContender(t *testing.T, c *report.Contender) {
 	if c.Name != "portcullis" && strings.Contains(c.Skipped, "not installed (package ") {
+		t.Skipf("%s", c.Skipped)
+	}
+	checkContender(t, c)
+}
+
+// checkEgressContender checks a contender of an egress scenario as any
+// other, and skips squid where Debian's package is not installed.
+func checkEgressContender(t *testing.T, c *report.Contender) {
+	if c.Name == "squid" && strings.Contains(c.Skipped, "not installed (package squid") {
 		t.Skipf("%s", c.Skipped)
 	}
 	checkContender(t, c)

@@ -21,6 +21,11 @@ type statusError struct{ code int }
 
 func (e *statusError) Error() string { return fmt.Sprintf("status %d", e.code) }
 
+// connectError is a forward proxy's refusal of a CONNECT.
+type connectError struct{ code int }
+
+func (e *connectError) Error() string { return fmt.Sprintf("CONNECT answered %d", e.code) }
+
 // checkStatus judges an answer's status: with expect zero any status below
 // 400 counts, else only expect does.
 func checkStatus(code, expect int) error {
@@ -34,6 +39,7 @@ func checkStatus(code, expect int) error {
 // proxy that refuses connections from one that answers 502.
 func classify(err error) string {
 	var se *statusError
+	var ce *connectError
 	var ne net.Error
 	var op *net.OpError
 	var alert tls.AlertError
@@ -46,6 +52,8 @@ func classify(err error) string {
 	switch {
 	case errors.As(err, &se):
 		return fmt.Sprintf("status_%d", se.code)
+	case errors.As(err, &ce):
+		return fmt.Sprintf("connect_%d", ce.code)
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
 		return "fd_limit"
 	case errors.Is(err, syscall.ECONNREFUSED):

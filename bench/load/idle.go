@@ -16,7 +16,7 @@ func holdIdle(ctx context.Context, u *url.URL, cfg Config, tlsConf *tls.Config) 
 		return nil, 0
 	}
 	head := h1Head("GET", u.RequestURI(), u.Host, nil, 0, false)
-	dial := dialer(u, tlsConf, cfg.Timeout)
+	dial := dialer(u, tlsConf, cfg.Timeout, cfg.Proxy)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	gate := make(chan struct{}, 200)

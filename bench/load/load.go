@@ -60,6 +60,10 @@ type Config struct {
 	ServerName, CAFile string
 	// Timeout bounds each request.
 	Timeout time.Duration
+	// Proxy, when set, is a forward proxy's host:port: every connection
+	// is a CONNECT tunnel through it to the URL's address, with TLS inside
+	// the tunnel for https. HTTP/1.1 only.
+	Proxy string
 	// Progress, when set, receives a progress line every second.
 	Progress io.Writer
 	// OnStart, when set, is called once the connections are up, just
@@ -103,6 +107,9 @@ func (c *Config) validate() (*url.URL, error) {
 	}
 	if c.Body != nil && c.Method != "POST" {
 		errs = append(errs, fmt.Errorf("a body needs method POST, got %s", c.Method))
+	}
+	if c.Proxy != "" && c.Proto != "h1" {
+		errs = append(errs, fmt.Errorf("a proxy needs proto h1, got %s", c.Proto))
 	}
 	if c.Expect != 0 && (c.Expect < 100 || c.Expect > 599) {
 		errs = append(errs, fmt.Errorf("expected status must be 100 to 599, got %d", c.Expect))

@@ -1,11 +1,14 @@
 package load
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -107,13 +110,30 @@ func clientTLS(u *url.URL, cfg Config) (*tls.Config, error) {
 	return conf, nil
 }
 
-// dialer returns the dial function of raw HTTP/1.1 connections to u.
-func dialer(u *url.URL, tlsConf *tls.Config, timeout time.Duration) func() (net.Conn, error) {
+// dialer returns the dial function of raw HTTP/1.1 connections to u,
+// each a CONNECT tunnel through proxy when it is set.
+func dialer(u *url.URL, tlsConf *tls.Config, timeout time.Duration, proxy string) func() (net.Conn, error) {
 	addr := u.Host
 	if u.Port() == "" {
 		addr = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
 	}
 	d := &net.Dialer{Timeout: timeout}
+	if proxy != "" {
+		return func() (net.Conn, error) {
+			c, err := connectVia(d, proxy, addr, timeout)
+			if err != nil || u.Scheme != "https" {
+				return c, err
+			}
+			tc := tls.Client(c, tlsConf)
+			c.SetDeadline(time.Now().Add(timeout))
+			if err := tc.Handshake(); err != nil {
+				c.Close()
+				return nil, err
+			}
+			c.SetDeadline(time.Time{})
+			return tc, nil
+		}
+	}
 	if u.Scheme == "https" {
 		td := &tls.Dialer{NetDialer: d, Config: tlsConf}
 		return func() (net.Conn, error) { return td.Dial("tcp", addr) }
@@ -134,7 +154,7 @@ func workers(u *url.URL, cfg Config, tlsConf *tls.Config) (dos []func() (int64, 
 	if cfg.Proto == "h1" {
 		body, bodyAt := slots(body)
 		head, headAt := slots(h1Head(cfg.Method, u.RequestURI(), u.Host, cfg.Header, len(body), cfg.NewConn))
-		dial := dialer(u, tlsConf, cfg.Timeout)
+		dial := dialer(u, tlsConf, cfg.Timeout, cfg.Proxy)
 		for i := range cfg.Conns {
 			c := &h1Conn{dial: dial, head: head, body: body, timeout: cfg.Timeout, fresh: cfg.NewConn, bufSize: 32 << 10,
 				expect: cfg.Expect}
@@ -169,3 +189,36 @@ func warm(dos []func() (int64, error), streams int) {
 	}
 	wg.Wait()
 }
+
+// connectVia opens a CONNECT tunnel to addr through the forward proxy at
+// proxy; a proxy that does not answer 200 fails the dial with its status.
+func connectVia(d *net.Dialer, proxy, addr string, timeout time.Duration) (net.Conn, error) {
+	c, err := d.Dial("tcp", proxy)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", addr, addr); err != nil {
+		c.Close()
+		return nil, err
+	}
+	// The answer is read a byte at a time, so that nothing of the tunnel
+	// is read with it.
+	br := bufio.NewReaderSize(oneByte{c}, 16)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		c.Close()
+		return nil, &connectError{code: resp.StatusCode}
+	}
+	c.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// oneByte reads at most one byte at a time.
+type oneByte struct{ r io.Reader }
+
+func (o oneByte) Read(p []byte) (int, error) { return o.r.Read(p[:min(len(p), 1)]) }

@@ -4,7 +4,9 @@
 // with the ports, files and worker count of one run, and for the reload
 // scenario with one of two variants that differ only in a response header.
 // In the WAF scenarios the gateway runs a WAF profile and nginx runs
-// ModSecurity v3 with the same settings (modsecurity.conf.tmpl).
+// ModSecurity v3 with the same settings (modsecurity.conf.tmpl). In the
+// egress scenarios the gateway's forward proxy and squid allow tunnels to
+// the backend only.
 // install.sh beside them installs the peers from Debian's packages.
 package peers
 
@@ -26,8 +28,9 @@ type Params struct {
 	// Listen is the plain HTTP/1.1 address, ListenTLS the TLS one (HTTP/1.1
 	// and HTTP/2, and HTTP/3 on UDP when H3 is set).
 	Listen, ListenTLS string
-	// Upstream is the backend's plain HTTP/1.1 address.
-	Upstream string
+	// Upstream is the backend's plain HTTP/1.1 address, UpstreamTLS its TLS
+	// one (the egress scenarios' forward proxies allow tunnels to both).
+	Upstream, UpstreamTLS string
 	// Cert and Key are PEM files; CertKey is both in one file, as HAProxy
 	// wants them.
 	Cert, Key, CertKey string
@@ -83,6 +86,10 @@ const (
 	HAProxy    = "haproxy.cfg.tmpl"
 	Caddy      = "Caddyfile.tmpl"
 	Portcullis = "portcullis.yaml.tmpl"
+	// PortcullisEgress and Squid are the forward proxies of the egress
+	// scenarios.
+	PortcullisEgress = "portcullis-egress.yaml.tmpl"
+	Squid            = "squid.conf.tmpl"
 	// ModSecurity is nginx's ModSecurity configuration in the WAF
 	// scenarios.
 	ModSecurity = "modsecurity.conf.tmpl"

@@ -20,7 +20,7 @@ import (
 func params(t *testing.T, h3 bool) Params {
 	dir := t.TempDir()
 	return Params{
-		Dir: dir, Listen: "127.0.0.1:18080", ListenTLS: "127.0.0.1:18443", Upstream: "127.0.0.1:19000",
+		Dir: dir, Listen: "127.0.0.1:18080", ListenTLS: "127.0.0.1:18443", Upstream: "127.0.0.1:19000", UpstreamTLS: "127.0.0.1:19443",
 		Cert: filepath.Join(dir, "c.pem"), Key: filepath.Join(dir, "k.pem"), CertKey: filepath.Join(dir, "ck.pem"),
 		AccessLog: filepath.Join(dir, "access.log"), Workers: 2, MaxConns: 11000, NoFile: 20000, H3: h3,
 	}
@@ -44,6 +44,11 @@ func TestRender(t *testing.T) {
 		{"caddy", Caddy, false, false, nil, []string{"http://:18080 {", "https://:18443 {", "protocols h1 h2\n", "reverse_proxy 127.0.0.1:19000 {", "admin off"}, []string{"header X-Bench-Config"}},
 		{"caddy h3", Caddy, true, false, nil, []string{"protocols h1 h2 h3"}, nil},
 		{"portcullis", Portcullis, true, false, nil, []string{`address: "127.0.0.1:18080"`, "protocols: [http1, http2, http3]", `endpoints: ["127.0.0.1:19000"]`}, []string{"x-bench-config"}},
+		{"portcullis egress", PortcullisEgress, false, false, nil, []string{`address: "127.0.0.1:18080"
+    kind: forward_proxy`,
+			"to: { cidrs: [127.0.0.1/32], ports: [19000, 19443] }", "per_caller: { max_tunnels: 11000, per_second: 1000000 }"}, []string{"upstreams:", "tls:"}},
+		{"squid", Squid, false, false, nil, []string{"http_port 127.0.0.1:18080\n", "acl backend dst 127.0.0.1/32\n",
+			"acl backend_ports port 19000 19443\n", "http_access allow CONNECT backend backend_ports\nhttp_access deny all\n"}, nil},
 		{"nginx variant", Nginx, false, true, nil, []string{"add_header X-Bench-Config b always;"}, nil},
 		{"haproxy variant", HAProxy, false, true, nil, []string{"http-response set-header X-Bench-Config b", "expose-fd listeners"}, nil},
 		{"caddy variant", Caddy, false, true, nil, []string{"admin 127.0.0.1:12019\n", "header X-Bench-Config b"}, []string{"admin off"}},
@@ -116,6 +121,7 @@ func TestPeersAcceptTheirConfig(t *testing.T) {
 		{"caddy", Caddy, "Caddyfile", func(_ Params, conf string) []string {
 			return []string{"caddy", "validate", "--config", conf, "--adapter", "caddyfile"}
 		}},
+		{"squid", Squid, "squid.conf", func(_ Params, conf string) []string { return []string{"squid", "-k", "parse", "-f", conf} }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,6 +15,10 @@ var targetText = map[string]string{
 	"h3":     "req/s ≥ 0.8× the gateway's own h2",
 	"conns":  "peak RSS < 100 MiB holding 10,000 idle keep-alive connections",
 	"reload": "no errors during reloads",
+	// The forward proxy's: a tunnel beside a direct connection, and new
+	// TLS tunnels beside squid's.
+	"egress-bytes": "bytes/s through a CONNECT tunnel ≥ 0.9× direct (the backend alone)",
+	"egress-tls":   "new TLS tunnels per second ≥ squid's",
 	// The WAF's, over nginx with ModSecurity v3 on the same CRS v4.
 	"waf-get-pl1":    "WAF, benign GET, PL1: req/s ≥ 2× nginx + ModSecurity's (target 3×)",
 	"waf-json-pl1":   "WAF, 4 KiB JSON POST, PL1: req/s ≥ 5× nginx + ModSecurity's (target 10×)",

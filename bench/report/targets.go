@@ -16,6 +16,8 @@ const (
 	// idleRSSLimit: 10,000 idle keep-alive connections under 100 MiB.
 	idleRSSLimit = 100
 	idleConns    = 10_000
+	// egressOverDirect: bytes through a tunnel at least 0.9× direct.
+	egressOverDirect = 0.9
 )
 
 // The WAF's floors and targets: req/s over nginx with ModSecurity on the
@@ -89,6 +91,10 @@ func (r *Report) judge() {
 			}
 		case "reload":
 			s.Target, s.TargetNote = judgeReload(g)
+		case "egress-bytes":
+			judgeOver(s, sc.find("backend"), "direct", egressOverDirect)
+		case "egress-tls":
+			judgeOver(s, sc.find("squid"), "squid", 1)
 		}
 		if strings.HasPrefix(sc.Name, "waf-") {
 			judgeWAF(sc, g)
@@ -158,4 +164,20 @@ func judgeWAF(sc *Scenario, g *Contender) {
 	if ok {
 		s.TargetWide = unsettled(s.RPS, b.RPS, goal.floor)
 	}
+}
+
+// judgeOver judges "req/s ≥ factor × other's", other being named name in
+// the note.
+func judgeOver(s *Summary, other *Contender, name string, factor float64) {
+	if other == nil {
+		s.Target, s.TargetNote = NotJudged, name+" did not run"
+		return
+	}
+	o := other.Summary
+	s.Target = verdict(s.RPS.Median >= factor*o.RPS.Median)
+	s.TargetNote = fmt.Sprintf("req/s %.2f× %s (≥ %g)", s.RPS.Median/o.RPS.Median, name, factor)
+	if o.CPUPer10k > 0 && s.CPUPer10k > 0 {
+		s.TargetNote += fmt.Sprintf("; CPU per request %.2f× its", s.CPUPer10k/o.CPUPer10k)
+	}
+	s.TargetWide = unsettled(s.RPS, o.RPS, factor)
 }

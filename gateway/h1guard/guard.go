@@ -147,6 +147,17 @@ func (c *conn) SetDeadline(t time.Time) error {
 	return c.Conn.SetDeadline(t)
 }
 
+// Passthrough returns the wrapped connection once the guard has stepped
+// aside for good (after a hijack, or for HTTP/2) with no violation found, so
+// that a hijacker can copy between raw sockets (splice(2) on Linux); it
+// returns nil while the guard still checks the bytes or after a violation.
+func (c *conn) Passthrough() net.Conn {
+	if !c.pass.Load() || c.kind.Load() != 0 {
+		return nil
+	}
+	return c.Conn
+}
+
 // CloseWrite shuts the writing side, when the wrapped connection can.
 // net/http does it before closing after some errors, so that the client
 // reads the whole answer instead of a reset.

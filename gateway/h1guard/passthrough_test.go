@@ -85,3 +85,51 @@ func TestH2CPriorKnowledge(t *testing.T) {
 		t.Errorf("got violations %v, want none", v)
 	}
 }
+
+// TestPassthroughOnlyAfterHijack hands the raw connection out only once the
+// guard has stepped aside, and never after a violation.
+func TestPassthroughOnlyAfterHijack(t *testing.T) {
+	pair := func(t *testing.T) (net.Conn, net.Conn) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		peer, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { peer.Close() })
+		c, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c, peer
+	}
+	type passer interface{ Passthrough() net.Conn }
+
+	raw, peer := pair(t)
+	g := Conn(raw, Options{}).(passer)
+	if g.Passthrough() != nil {
+		t.Error("a connection still checked was handed out raw")
+	}
+	io.WriteString(peer, "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n")
+	g.(net.Conn).Read(make([]byte, 256))
+	if g.Passthrough() != nil {
+		t.Error("a connection still checked was handed out raw")
+	}
+	g.(net.Conn).SetDeadline(time.Time{})
+	if g.Passthrough() != raw {
+		t.Error("a hijacked connection was not handed out raw")
+	}
+
+	raw, peer = pair(t)
+	g = Conn(raw, Options{}).(passer)
+	io.WriteString(peer, "GET / HTTP/1.1\nHost: x\n\n")
+	g.(net.Conn).Read(make([]byte, 256))
+	g.(net.Conn).SetDeadline(time.Time{})
+	if g.Passthrough() != nil {
+		t.Error("a connection with a violation was handed out raw")
+	}
+}

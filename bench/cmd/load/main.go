@@ -46,6 +46,7 @@ func main() {
 	flag.StringVar(&cfg.ServerName, "sni", "", "TLS server name (default: the URL's host)")
 	flag.StringVar(&cfg.CAFile, "cacert", "", "PEM file of the CA to verify the server with (default: no verification)")
 	flag.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "timeout of each request")
+	flag.StringVar(&cfg.Proxy, "proxy", "", "forward proxy host:port: each connection is a CONNECT tunnel through it (h1)")
 	flag.BoolVar(&quiet, "q", false, "no progress line")
 	flag.BoolVar(&mark, "mark", false, "print a line on stderr when the measured part starts and ends")
 	flag.Parse()
