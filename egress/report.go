@@ -20,10 +20,7 @@ func (p *Proxy) report(ctx context.Context, up, down *atomic.Int64) (stop func()
 	if p.Progress == nil {
 		return func() {}
 	}
-	every := p.ReportEvery
-	if every <= 0 {
-		every = DefaultReportEvery
-	}
+	every := p.reportEvery()
 	var (
 		mu       sync.Mutex
 		stopped  bool
@@ -54,4 +51,12 @@ func (p *Proxy) report(ctx context.Context, up, down *atomic.Int64) (stop func()
 		stopped = true
 		t.Stop()
 	}
+}
+
+// reportEvery is how often an open tunnel's bytes are reported.
+func (p *Proxy) reportEvery() time.Duration {
+	if p.ReportEvery <= 0 {
+		return DefaultReportEvery
+	}
+	return p.ReportEvery
 }

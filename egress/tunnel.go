@@ -30,6 +30,11 @@ func (p *Proxy) splice(ctx context.Context, client stream, dst net.Conn, idle, l
 	downCopy := func() error { return copyCounting(client, dst, &downN, &last) }
 	if rawClient, rawDst := rawTCP(client), rawTCP(dst); rawClient != nil && rawDst != nil {
 		every := checkpoint(idle)
+		if p.Progress != nil && (every == 0 || p.reportEvery() < every) {
+			// A spliced copy's bytes are counted when it comes back:
+			// often enough for the reports of an open tunnel too.
+			every = p.reportEvery()
+		}
 		upCopy = func() error {
 			if err := flushBuffered(dst, client, &upN); err != nil {
 				return err
