@@ -214,8 +214,11 @@ func (r *Rule) matchesCaller(c Caller) bool {
 }
 
 // matchesDestination: an IP literal matches only the rule's CIDRs, a name
-// only its hosts; a rule with methods or path prefixes never matches a
-// tunnel, whose requests it cannot see.
+// only its hosts. A tunnel hides the requests it carries: an allow rule
+// with methods or path prefixes never matches one, and a deny rule with
+// them matches every tunnel to its hosts and ports, as Istio's DENY drops
+// its HTTP-only fields on TCP, since the tunnel could carry a request it
+// denies.
 func (r *Rule) matchesDestination(d Destination) bool {
 	if !slices.Contains(r.ports, d.Port) {
 		return false
@@ -231,7 +234,7 @@ func (r *Rule) matchesDestination(d Destination) bool {
 		return true
 	}
 	if d.Tunnel {
-		return false
+		return !r.allow
 	}
 	if len(r.methods) > 0 && !slices.Contains(r.methods, d.Method) {
 		return false

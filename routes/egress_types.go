@@ -108,8 +108,10 @@ type EgressTo struct {
 	CIDRs []CIDR `yaml:"cidrs" json:"cidrs,omitempty"`
 	// Ports are required.
 	Ports []int `yaml:"ports" json:"ports"`
-	// Methods and PathPrefixes apply to plain HTTP requests only; a rule
-	// with either never matches a CONNECT tunnel.
+	// Methods and PathPrefixes apply to plain HTTP requests only: an allow
+	// rule with either never matches a CONNECT tunnel, and a deny rule
+	// with either denies every tunnel to its hosts and ports, which could
+	// carry the requests it denies.
 	Methods      []string `yaml:"methods" json:"methods,omitempty"`
 	PathPrefixes []string `yaml:"path_prefixes" json:"path_prefixes,omitempty"`
 }
