@@ -113,6 +113,38 @@ listeners:
 	}
 }
 
+// TestEgressCallerHeaderLastValue: a trusted proxy that appends the
+// caller's address, on a line of its own or after a comma, puts it last;
+// a value the client sent before it is the client's word, not the proxy's.
+func TestEgressCallerHeaderLastValue(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	tg := serveWithDial(t, loadProxyConfig(t, `
+trusted_proxies: [127.0.0.1/32]
+listeners:
+  - { name: egress, address: "127.0.0.1:0", kind: forward_proxy, caller_header: X-Caller-Ip }
+egress:
+  rules: [{ name: office, from: { source_cidrs: [192.0.2.0/24] }, to: { hosts: [a.example.com], ports: [7000] } }]
+`), d)
+	for _, tt := range []struct {
+		name   string
+		header []string
+		want   int
+	}{
+		{"spoofed line before the appended one", []string{"X-Caller-Ip: 192.0.2.9", "X-Caller-Ip: 198.51.100.7"}, 403},
+		{"spoofed value before the appended one", []string{"X-Caller-Ip: 192.0.2.9, 198.51.100.7"}, 403},
+		{"appended value allowed", []string{"X-Caller-Ip: 198.51.100.7, 192.0.2.9"}, 200},
+		{"appended line allowed", []string{"X-Caller-Ip: 198.51.100.7", "X-Caller-Ip: 192.0.2.9"}, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, resp := connectH1(t, tg.Addr("egress").String(), "a.example.com:7000", "hdr-"+tt.name, tt.header...); resp.StatusCode != tt.want {
+				t.Errorf("got %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
+
 // TestEgressReloadUnderOpenTunnel removes the rule that allowed an open
 // tunnel: the tunnel goes on, and a new one is refused at once.
 func TestEgressReloadUnderOpenTunnel(t *testing.T) {
