@@ -61,6 +61,12 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	defer release()
 	port := d.Port
 	o := res.Decision.Via.originate()
+	if o == nil && res.Decision.Via.ChecksSNI(d) {
+		// The rule lets only a TLS handshake for the host reach this
+		// port; a plain request would be the non-TLS bytes it refuses.
+		res.Reason = "not_tls"
+		return &Reject{Status: http.StatusForbidden, Details: "egress_not_tls"}
+	}
 	if o != nil && o.Port != 0 {
 		port = uint16(o.Port)
 	}

@@ -187,3 +187,37 @@ egress:
 		t.Errorf("got termination %v, want max_tunnel_lifetime", e["connection_termination_details"])
 	}
 }
+
+// TestEgressPlainRequestToTLSPort: a rule that lets only a TLS handshake
+// for its host through a tunnel to its TLS ports lets no plain request
+// there either, unless the gateway originates the TLS itself; the refused
+// request opens no connection.
+func TestEgressPlainRequestToTLSPort(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain") }))
+	t.Cleanup(be.Close)
+	d := newLoopDialer()
+	addr := strings.TrimPrefix(be.URL, "http://")
+	d.route("a.example.com:443", addr)
+	d.route("b.example.com:443", addr)
+	tg := startProxy(t, `
+egress:
+  rules:
+    - { name: strict, to: { hosts: [a.example.com], ports: [443] } }
+    - { name: any, to: { hosts: [b.example.com], ports: [443] }, tls: any }
+`, d)
+	proxy := tg.Addr("egress").String()
+	status, _ := proxyRequest(t, proxy, "GET http://a.example.com:443/ HTTP/1.1\r\nHost: a.example.com:443\r\nX-Request-Id: plain-tls-port\r\n\r\n")
+	if status != http.StatusForbidden {
+		t.Errorf("plain request to a port where the rule checks TLS: got %d, want 403", status)
+	}
+	if n := d.dialed(); n != 0 {
+		t.Errorf("the refused request dialled %d times, want 0", n)
+	}
+	if status, body := proxyRequest(t, proxy, "GET http://b.example.com:443/ HTTP/1.1\r\nHost: b.example.com:443\r\n\r\n"); status != 200 || body != "plain" {
+		t.Errorf("plain request where the rule says tls: any: got %d %q, want 200 \"plain\"", status, body)
+	}
+	e := tg.logFor("plain-tls-port")
+	if got := egressField(e, "reason"); got != "not_tls" {
+		t.Errorf("reason: got %v, want not_tls", got)
+	}
+}

@@ -75,7 +75,8 @@ type EgressRule struct {
 	// TLS is what a tunnel to one of TLSPorts must carry: sni_must_match
 	// (the default for rules by host name) asks for a TLS ClientHello
 	// whose server name is the host asked for; any (the default for rules
-	// by CIDR alone) lets any bytes through.
+	// by CIDR alone) lets any bytes through. Under sni_must_match a plain
+	// request to one of TLSPorts is refused unless the rule originates TLS.
 	TLS string `yaml:"tls" json:"tls"`
 	// TLSPorts are the ports where TLS is checked; default [443].
 	TLSPorts []int `yaml:"tls_ports" json:"tls_ports,omitempty"`
