@@ -38,6 +38,10 @@ type Proxy struct {
 	// Done is closed when every tunnel must end (the drain timeout has
 	// passed); nil never is.
 	Done <-chan struct{}
+	// Policies, when set, holds the policy in force: an open tunnel that
+	// a reload's rules no longer allow ends at once. Nil leaves open
+	// tunnels to the rules they opened under.
+	Policies *Policies
 	// Opened, when set, is told of each tunnel as it opens, with the
 	// context Serve was given.
 	Opened func(ctx context.Context, res *Result)

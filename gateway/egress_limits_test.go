@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 )
@@ -146,33 +148,47 @@ egress:
 }
 
 // TestEgressReloadUnderOpenTunnel removes the rule that allowed an open
-// tunnel: the tunnel goes on, and a new one is refused at once.
+// tunnel: that tunnel ends at once, a new one is refused, and a tunnel
+// whose rule stays goes on.
 func TestEgressReloadUnderOpenTunnel(t *testing.T) {
 	echo := newEchoServer(t)
 	d := newLoopDialer()
 	d.route("a.example.com:7000", echo.addr())
+	d.route("b.example.com:7000", echo.addr())
 	listeners := `
 listeners: [{ name: egress, address: "127.0.0.1:0", kind: forward_proxy }]
 `
+	keep := `{ name: kept, to: { hosts: [b.example.com], ports: [7000] } }`
 	tg := serveWithDial(t, loadProxyConfig(t, listeners+`
-egress: { rules: [{ name: echo, to: { hosts: [a.example.com], ports: [7000] } }] }
+egress: { rules: [{ name: echo, to: { hosts: [a.example.com], ports: [7000] } }, `+keep+`] }
 `), d)
 	proxy := tg.Addr("egress").String()
 	c, br, resp := connectH1(t, proxy, "a.example.com:7000", "before-reload")
 	if resp.StatusCode != 200 {
 		t.Fatalf("got %d, want 200", resp.StatusCode)
 	}
-	if err := tg.Reload(loadProxyConfig(t, listeners+"egress: { rules: [] }\n")); err != nil {
+	kc, kbr, resp := connectH1(t, proxy, "b.example.com:7000", "kept-rule")
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	if err := tg.Reload(loadProxyConfig(t, listeners+"egress: { rules: ["+keep+"] }\n")); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, resp := connectH1(t, proxy, "a.example.com:7000", "after-reload"); resp.StatusCode != 403 {
 		t.Errorf("new tunnel after the reload: got %d, want 403", resp.StatusCode)
 	}
-	io.WriteString(c, "still here")
-	got := make([]byte, 10)
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.ReadFull(br, got); err != nil || string(got) != "still here" {
-		t.Errorf("open tunnel after the reload: got %q, %v", got, err)
+	if n, err := br.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("tunnel whose rule was removed: read %d bytes, %v; want it closed", n, err)
+	}
+	if e := tg.logFor("before-reload"); e["connection_termination_details"] != "egress_rule_revoked" {
+		t.Errorf("termination: got %v, want egress_rule_revoked", e["connection_termination_details"])
+	}
+	io.WriteString(kc, "still here")
+	got := make([]byte, 10)
+	kc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(kbr, got); err != nil || string(got) != "still here" {
+		t.Errorf("tunnel whose rule stays, after the reload: got %q, %v", got, err)
 	}
 }
 
