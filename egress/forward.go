@@ -75,6 +75,9 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return rej
 	}
 	defer conn.Close()
+	if idle := time.Duration(pol.Limits.IdleTimeout); idle > 0 {
+		conn = &idleConn{Conn: conn, idle: idle}
+	}
 	if o != nil {
 		if conn, rej = p.originate(ctx, conn, d, o, pol, res); rej != nil {
 			return rej
@@ -88,6 +91,10 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return &Reject{Status: http.StatusBadGateway, Flag: "UC", Details: "egress_upstream_write_failed"}
 	}
 	resp, err := readResponse(bufio.NewReader(conn), out)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		res.Reason, res.Failure = "idle_timeout", err.Error()
+		return &Reject{Status: http.StatusGatewayTimeout, Flag: "UT", Details: "egress_idle_timeout"}
+	}
 	if err != nil {
 		res.Reason, res.Failure = "upstream_response_failed", err.Error()
 		return &Reject{Status: http.StatusBadGateway, Flag: "UC", Details: "egress_upstream_response_failed"}
@@ -100,10 +107,30 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	dropHopHeaders(h)
 	res.Details = "via_upstream"
 	w.WriteHeader(resp.StatusCode)
-	if _, err := io.Copy(w, resp.Body); err != nil {
+	if _, err := io.Copy(w, resp.Body); errors.Is(err, os.ErrDeadlineExceeded) {
+		res.Termination = "idle_timeout"
+	} else if err != nil {
 		res.Termination = "upstream_body_failed"
 	}
 	return nil
+}
+
+// idleConn ends a plain request whose destination moves no byte for idle,
+// as a tunnel's idle timeout ends a tunnel: without it a destination that
+// never answers would hold the caller's place under the limits for good.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	return c.Conn.Read(p)
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
+	return c.Conn.Write(p)
 }
 
 // readResponse reads the destination's final response, past any

@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -219,5 +221,53 @@ egress:
 	e := tg.logFor("plain-tls-port")
 	if got := egressField(e, "reason"); got != "not_tls" {
 		t.Errorf("reason: got %v, want not_tls", got)
+	}
+}
+
+// TestEgressRequestIdleTimeout: a destination that accepts a plain request
+// and never answers, or stops in the middle of its body, holds the
+// caller's place only for the egress block's idle timeout.
+func TestEgressRequestIdleTimeout(t *testing.T) {
+	silent := serveConns(t, nil, func(c net.Conn) {
+		defer c.Close()
+		io.Copy(io.Discard, c)
+	})
+	stalls := serveConns(t, nil, func(c net.Conn) {
+		defer c.Close()
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart")
+		io.Copy(io.Discard, c)
+	})
+	d := newLoopDialer()
+	d.route("silent.example.com:80", silent.Addr().String())
+	d.route("stalls.example.com:80", stalls.Addr().String())
+	tg := startProxy(t, `
+egress:
+  limits: { idle_timeout: 300ms }
+  rules: [{ name: web, to: { hosts: [silent.example.com, stalls.example.com], ports: [80] } }]
+`, d)
+	proxy := tg.Addr("egress").String()
+	if status, _ := proxyRequest(t, proxy, "GET http://silent.example.com/ HTTP/1.1\r\nHost: silent.example.com\r\nX-Request-Id: silent\r\n\r\n"); status != http.StatusGatewayTimeout {
+		t.Errorf("silent destination: got %d, want 504", status)
+	}
+	if e := tg.logFor("silent"); egressField(e, "reason") != "idle_timeout" {
+		t.Errorf("silent destination: reason %v, want idle_timeout", egressField(e, "reason"))
+	}
+	c, err := net.Dial("tcp", proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "GET http://stalls.example.com/ HTTP/1.1\r\nHost: stalls.example.com\r\nX-Request-Id: stalls\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, err := io.ReadAll(resp.Body); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("stalled body: got %q, %v; want the response cut short", body, err)
+	}
+	if e := tg.logFor("stalls"); e["connection_termination_details"] != "idle_timeout" {
+		t.Errorf("stalled body: termination %v, want idle_timeout", e["connection_termination_details"])
 	}
 }

@@ -34,7 +34,8 @@ type EgressLimits struct {
 	// ConnectTimeout bounds the dial to a destination; default 5s.
 	ConnectTimeout Duration `yaml:"connect_timeout" json:"connect_timeout"`
 	// IdleTimeout ends a tunnel in which no byte crossed either way for
-	// this long; default 5m.
+	// this long, and a plain request whose destination moved no byte for
+	// this long (504 before its response); default 5m.
 	IdleTimeout Duration `yaml:"idle_timeout" json:"idle_timeout"`
 	// MaxTunnelLifetime ends any tunnel this long after it opened; default 1h.
 	MaxTunnelLifetime Duration `yaml:"max_tunnel_lifetime" json:"max_tunnel_lifetime"`
