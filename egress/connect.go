@@ -39,7 +39,7 @@ func (p *Proxy) connect(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	checkSNI := res.Decision.Via.ChecksSNI(d)
 	var up net.Conn
 	if !checkSNI {
-		if up, rej = p.dial(ctx, pol, d, d.Port, res); rej != nil {
+		if up, rej = p.dial(ctx, pol, c, d, d.Port, res); rej != nil {
 			return rej
 		}
 		defer up.Close()
@@ -57,7 +57,7 @@ func (p *Proxy) connect(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		if first, ok = checkHello(ctx, client, d, res); !ok {
 			return nil
 		}
-		if up, rej = p.dial(ctx, pol, d, d.Port, res); rej != nil {
+		if up, rej = p.dial(ctx, pol, c, d, d.Port, res); rej != nil {
 			res.Details, res.Flag = rej.Details, rej.Flag
 			return nil
 		}

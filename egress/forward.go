@@ -70,7 +70,7 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if o != nil && o.Port != 0 {
 		port = uint16(o.Port)
 	}
-	conn, rej := p.dial(ctx, pol, d, port, res)
+	conn, rej := p.dial(ctx, pol, c, d, port, res)
 	if rej != nil {
 		return rej
 	}

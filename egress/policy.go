@@ -200,6 +200,19 @@ func (p *Policy) Decide(c Caller, d Destination) Decision {
 	return Decision{Outcome: Deny}
 }
 
+// DenyingAddr returns the enforced deny rule that names addr's range for c
+// and the rest of d, or nil: a name the rules allow is still refused when
+// it resolves into a range a deny rule names, as an IP literal would be.
+func (p *Policy) DenyingAddr(c Caller, d Destination, addr netip.Addr) *Rule {
+	d.Host, d.Addr = "", addr
+	for _, r := range p.deny {
+		if !r.Report && len(r.CIDRs) > 0 && r.matchesCaller(c) && r.matchesDestination(d) {
+			return r
+		}
+	}
+	return nil
+}
+
 func (r *Rule) matchesCaller(c Caller) bool {
 	id := c.Identity
 	if len(r.principals) > 0 {

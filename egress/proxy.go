@@ -127,8 +127,9 @@ func (p *Proxy) admit(pol *Policy, c Caller, d Destination, res *Result) (releas
 }
 
 // dial reaches d through the guard within the connect timeout, and says
-// what went wrong when it cannot.
-func (p *Proxy) dial(ctx context.Context, pol *Policy, d Destination, port uint16, res *Result) (net.Conn, *Reject) {
+// what went wrong when it cannot. A name that resolved into a range a deny
+// rule names for c is refused once dialled, before a byte is sent.
+func (p *Proxy) dial(ctx context.Context, pol *Policy, c Caller, d Destination, port uint16, res *Result) (net.Conn, *Reject) {
 	var allowed []netip.Prefix
 	if v := res.Decision.Via; v != nil {
 		allowed = v.CIDRs
@@ -136,6 +137,14 @@ func (p *Proxy) dial(ctx context.Context, pol *Policy, d Destination, port uint1
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(pol.Limits.ConnectTimeout))
 	defer cancel()
 	conn, addr, err := p.Dial(ctx, d.Name(), port, allowed)
+	if err == nil && d.Host != "" {
+		if r := pol.DenyingAddr(c, d, addr.Addr()); r != nil {
+			conn.Close()
+			res.Decision, res.Reason = Decision{Outcome: Deny, Rule: r}, "denied"
+			res.Failure = fmt.Sprintf("%s resolved to %s, in a range rule %q denies", d.Host, addr.Addr(), r.Name)
+			return nil, &Reject{Status: http.StatusForbidden, Details: "egress_denied"}
+		}
+	}
 	if err == nil {
 		res.Upstream, res.Opened = addr, true
 		res.UpstreamLocal = conn.LocalAddr().String()

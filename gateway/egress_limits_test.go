@@ -239,3 +239,33 @@ egress: { rules: [{ name: echo, to: { hosts: [a.example.com], ports: [7000] } }]
 		t.Fatal("shutdown did not return")
 	}
 }
+
+// TestEgressDenyRuleCIDRCoversResolvedAddress: a deny rule that names a
+// range refuses a name the rules allow once it resolves into that range,
+// for tunnels and plain requests alike; another port is not covered.
+func TestEgressDenyRuleCIDRCoversResolvedAddress(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	d.route("a.example.com:7001", echo.addr())
+	d.route("a.example.com:80", echo.addr())
+	tg := startProxy(t, `
+egress:
+  rules:
+    - { name: no-lab, action: deny, to: { cidrs: [127.0.0.0/8], ports: [7000, 80] } }
+    - { name: a, to: { hosts: [a.example.com], ports: [7000, 7001, 80] } }
+`, d)
+	proxy := tg.Addr("egress").String()
+	if _, _, resp := connectH1(t, proxy, "a.example.com:7000", "resolved-denied"); resp.StatusCode != 403 {
+		t.Errorf("tunnel to a name resolving into a denied range: got %d, want 403", resp.StatusCode)
+	}
+	if e := tg.logFor("resolved-denied"); egressField(e, "rule") != "no-lab" || egressField(e, "decision") != "deny" {
+		t.Errorf("logged rule %v decision %v, want no-lab deny", egressField(e, "rule"), egressField(e, "decision"))
+	}
+	if status, _ := proxyRequest(t, proxy, "GET http://a.example.com/ HTTP/1.1\r\nHost: a.example.com\r\n\r\n"); status != 403 {
+		t.Errorf("plain request to a name resolving into a denied range: got %d, want 403", status)
+	}
+	if _, _, resp := connectH1(t, proxy, "a.example.com:7001", "other-port"); resp.StatusCode != 200 {
+		t.Errorf("port the deny rule does not name: got %d, want 200", resp.StatusCode)
+	}
+}

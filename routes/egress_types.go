@@ -106,7 +106,8 @@ type EgressTo struct {
 	// not suffix itself. IP addresses belong in CIDRs.
 	Hosts []string `yaml:"hosts" json:"hosts,omitempty"`
 	// CIDRs are the addresses a caller may name as IP literals; naming a
-	// range here is also what lets the address guard dial into it.
+	// range here is also what lets the address guard dial into it. In a
+	// deny rule they also refuse a name that resolves into them.
 	CIDRs []CIDR `yaml:"cidrs" json:"cidrs,omitempty"`
 	// Ports are required.
 	Ports []int `yaml:"ports" json:"ports"`
