@@ -73,7 +73,7 @@ func (p *Proxy) connect(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	lim := pol.Limits
 	tctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stop := revokeOnReload(p.Policies, pol, c, d, cancel)
+	stop := revokeOnReload(p.Policies, pol, c, d, res.Upstream, cancel)
 	res.Termination = p.splice(tctx, client, up, time.Duration(lim.IdleTimeout), time.Duration(lim.MaxTunnelLifetime), &res.Received, &res.Sent)
 	stop()
 	if res.Termination == "downstream_gone" && ctx.Err() == nil && errors.Is(context.Cause(tctx), errRevoked) {

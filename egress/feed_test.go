@@ -3,6 +3,7 @@ package egress
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -20,11 +21,9 @@ egress: { rules: [{ name: ab, to: { hosts: [a.example.com, b.example.com], ports
 `)
 	none := loadPolicy(t, "")
 	a := Destination{Host: "a.example.com", Port: 7000, Tunnel: true}
+	public := netip.MustParseAddrPort("93.184.215.14:7000")
 	watch := func(f *Policies, opened *Policy) context.Context {
-		ctx, cancel := context.WithCancelCause(context.Background())
-		stop := revokeOnReload(f, opened, Caller{}, a, cancel)
-		t.Cleanup(func() { stop(); cancel(nil) })
-		return ctx
+		return watchAt(t, f, opened, a, public)
 	}
 	revoked := func(ctx context.Context) bool {
 		select {
@@ -48,4 +47,26 @@ egress: { rules: [{ name: ab, to: { hosts: [a.example.com, b.example.com], ports
 		t.Error("rule removed by a later reload: not revoked")
 	}
 
+	withRange := loadPolicy(t, `
+egress: { rules: [{ name: db, to: { hosts: [db.example], cidrs: [10.20.0.0/16], ports: [5432] } }] }
+`)
+	withoutRange := loadPolicy(t, `
+egress: { rules: [{ name: db, to: { hosts: [db.example], ports: [5432] } }] }
+`)
+	db := Destination{Host: "db.example", Port: 5432, Tunnel: true}
+	f = NewPolicies(withRange)
+	ctx = watchAt(t, f, withRange, db, netip.MustParseAddrPort("10.20.0.5:5432"))
+	f.Store(withoutRange)
+	if !revoked(ctx) {
+		t.Error("range that let the guard dial an internal address removed: not revoked")
+	}
+
+}
+
+// watchAt watches a tunnel of d dialled at addr that opened under opened.
+func watchAt(t *testing.T, f *Policies, opened *Policy, d Destination, addr netip.AddrPort) context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := revokeOnReload(f, opened, Caller{}, d, addr, cancel)
+	t.Cleanup(func() { stop(); cancel(nil) })
+	return ctx
 }
