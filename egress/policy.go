@@ -200,17 +200,25 @@ func (p *Policy) Decide(c Caller, d Destination) Decision {
 	return Decision{Outcome: Deny}
 }
 
-// DenyingAddr returns the enforced deny rule that names addr's range for c
-// and the rest of d, or nil: a name the rules allow is still refused when
-// it resolves into a range a deny rule names, as an IP literal would be.
+// DenyingAddr returns the deny rule that names addr's range for c and the
+// rest of d, an enforced one before one in report mode, or nil: a name the
+// rules allow is still refused when it resolves into a range a deny rule
+// names, as an IP literal would be, and reported under one in report mode.
 func (p *Policy) DenyingAddr(c Caller, d Destination, addr netip.Addr) *Rule {
 	d.Host, d.Addr = "", addr
+	var reported *Rule
 	for _, r := range p.deny {
-		if !r.Report && len(r.CIDRs) > 0 && r.matchesCaller(c) && r.matchesDestination(d) {
+		if len(r.CIDRs) == 0 || !r.matchesCaller(c) || !r.matchesDestination(d) {
+			continue
+		}
+		if !r.Report {
 			return r
 		}
+		if reported == nil {
+			reported = r
+		}
 	}
-	return nil
+	return reported
 }
 
 func (r *Rule) matchesCaller(c Caller) bool {

@@ -269,3 +269,26 @@ egress:
 		t.Errorf("port the deny rule does not name: got %d, want 200", resp.StatusCode)
 	}
 }
+
+// TestEgressReportDenyRuleCIDRReportsResolvedAddress: a deny rule in report
+// mode that names a range lets a name resolving into it pass, and the
+// access log says which rule would have denied it.
+func TestEgressReportDenyRuleCIDRReportsResolvedAddress(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	tg := startProxy(t, `
+egress:
+  rules:
+    - { name: shadow-lab, action: deny, mode: report, to: { cidrs: [127.0.0.0/8], ports: [7000] } }
+    - { name: a, to: { hosts: [a.example.com], ports: [7000] } }
+`, d)
+	c, _, resp := connectH1(t, tg.Addr("egress").String(), "a.example.com:7000", "resolved-reported")
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	c.Close()
+	if e := tg.logFor("resolved-reported"); egressField(e, "rule") != "shadow-lab" || egressField(e, "decision") != "report" {
+		t.Errorf("logged rule %v decision %v, want shadow-lab report", egressField(e, "rule"), egressField(e, "decision"))
+	}
+}
