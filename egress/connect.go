@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// errRevoked ends a tunnel whose rule a reload took away.
+var errRevoked = errors.New("a reload revoked the rule that allowed the tunnel")
+
 // helloTimeout bounds the wait for a tunnel's ClientHello.
 const helloTimeout = 10 * time.Second
 
@@ -36,7 +39,7 @@ func (p *Proxy) connect(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	checkSNI := res.Decision.Via.ChecksSNI(d)
 	var up net.Conn
 	if !checkSNI {
-		if up, rej = p.dial(ctx, pol, d, d.Port, res); rej != nil {
+		if up, rej = p.dial(ctx, pol, c, d, d.Port, res); rej != nil {
 			return rej
 		}
 		defer up.Close()
@@ -54,7 +57,7 @@ func (p *Proxy) connect(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		if first, ok = checkHello(ctx, client, d, res); !ok {
 			return nil
 		}
-		if up, rej = p.dial(ctx, pol, d, d.Port, res); rej != nil {
+		if up, rej = p.dial(ctx, pol, c, d, d.Port, res); rej != nil {
 			res.Details, res.Flag = rej.Details, rej.Flag
 			return nil
 		}
@@ -68,7 +71,14 @@ func (p *Proxy) connect(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		p.Opened(ctx, res)
 	}
 	lim := pol.Limits
-	res.Termination = p.splice(ctx, client, up, time.Duration(lim.IdleTimeout), time.Duration(lim.MaxTunnelLifetime), &res.Received, &res.Sent)
+	tctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := revokeOnReload(p.Policies, pol, c, d, res.Upstream, cancel)
+	res.Termination = p.splice(tctx, client, up, time.Duration(lim.IdleTimeout), time.Duration(lim.MaxTunnelLifetime), &res.Received, &res.Sent)
+	stop()
+	if res.Termination == "downstream_gone" && ctx.Err() == nil && errors.Is(context.Cause(tctx), errRevoked) {
+		res.Termination = "egress_rule_revoked"
+	}
 	res.Received += int64(len(first))
 	return nil
 }

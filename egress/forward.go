@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -58,12 +59,21 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return rej
 	}
 	defer release()
-	key := poolKey{host: d.Name(), port: d.Port, via: res.Decision.Via}
-	if o := res.Decision.Via.originate(); o != nil && o.Port != 0 {
+	o := res.Decision.Via.originate()
+	if o == nil && res.Decision.Via.ChecksSNI(d) {
+		// The rule lets only a TLS handshake for the host reach this
+		// port; a plain request would be the non-TLS bytes it refuses.
+		res.Reason = "not_tls"
+		return &Reject{Status: http.StatusForbidden, Details: "egress_not_tls"}
+	}
+	// A connection is shared only by requests of one caller: whether an
+	// address may be reached depends on who asks (a deny rule's from).
+	key := poolKey{host: d.Name(), port: d.Port, via: res.Decision.Via, caller: callerKey(c)}
+	if o != nil && o.Port != 0 {
 		key.port = uint16(o.Port)
 	}
 	out := outgoing(ctx, r, d, path, query)
-	resp, pc, rej := p.roundTrip(ctx, key, d, pol, out, res)
+	resp, pc, rej := p.roundTrip(ctx, key, c, d, pol, out, res)
 	if rej != nil {
 		return rej
 	}
@@ -75,8 +85,9 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	dropHopHeaders(h)
 	res.Details = "via_upstream"
 	w.WriteHeader(resp.StatusCode)
-	_, err = io.Copy(w, resp.Body)
-	if err != nil {
+	if _, err := io.Copy(w, resp.Body); errors.Is(err, os.ErrDeadlineExceeded) {
+		res.Termination = "idle_timeout"
+	} else if err != nil {
 		res.Termination = "upstream_body_failed"
 	}
 	// The connection serves the next request to the destination once
@@ -94,13 +105,13 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 // the guard checked, and reads the response. A pooled connection that the
 // destination closed as the request went is replaced once, for a request
 // without a body, which can be sent again.
-func (p *Proxy) roundTrip(ctx context.Context, key poolKey, d Destination, pol *Policy, out *http.Request, res *Result) (*http.Response, *pooledConn, *Reject) {
+func (p *Proxy) roundTrip(ctx context.Context, key poolKey, c Caller, d Destination, pol *Policy, out *http.Request, res *Result) (*http.Response, *pooledConn, *Reject) {
 	for {
 		pc := p.Pool.get(key)
 		reused := pc != nil
 		if !reused {
 			var rej *Reject
-			if pc, rej = p.connectUpstream(ctx, key, d, pol, res); rej != nil {
+			if pc, rej = p.connectUpstream(ctx, key, c, d, pol, res); rej != nil {
 				return nil, nil, rej
 			}
 		}
@@ -117,6 +128,10 @@ func (p *Proxy) roundTrip(ctx context.Context, key poolKey, d Destination, pol *
 		}
 		pc.stop()
 		pc.Close()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			res.Reason, res.Failure = "idle_timeout", err.Error()
+			return nil, nil, &Reject{Status: http.StatusGatewayTimeout, Flag: "UT", Details: "egress_idle_timeout"}
+		}
 		if reused && out.Body == nil && ctx.Err() == nil {
 			continue
 		}
@@ -125,12 +140,17 @@ func (p *Proxy) roundTrip(ctx context.Context, key poolKey, d Destination, pol *
 	}
 }
 
-// connectUpstream dials key's destination through the guard and, where
-// the rule says, speaks TLS to it.
-func (p *Proxy) connectUpstream(ctx context.Context, key poolKey, d Destination, pol *Policy, res *Result) (*pooledConn, *Reject) {
-	conn, rej := p.dial(ctx, pol, d, key.port, res)
+// connectUpstream dials key's destination through the guard for c and,
+// where the rule says, speaks TLS to it. The egress idle timeout holds on
+// every read and write, so that a destination that never answers cannot
+// hold the caller's place under the limits for good.
+func (p *Proxy) connectUpstream(ctx context.Context, key poolKey, c Caller, d Destination, pol *Policy, res *Result) (*pooledConn, *Reject) {
+	conn, rej := p.dial(ctx, pol, c, d, key.port, res)
 	if rej != nil {
 		return nil, rej
+	}
+	if idle := time.Duration(pol.Limits.IdleTimeout); idle > 0 {
+		conn = &idleConn{Conn: conn, idle: idle}
 	}
 	if key.via.originate() != nil {
 		tc, rej := p.originate(ctx, conn, d, key.via, pol, res)
@@ -157,6 +177,24 @@ func proxiedAuthority(r *http.Request) (string, bool) {
 	}
 	abs := strings.HasPrefix(r.RequestURI, "http://") || strings.HasPrefix(r.RequestURI, "HTTP://")
 	return r.URL.Host, abs && r.URL.Host != ""
+}
+
+// idleConn ends a plain request whose destination moves no byte for idle,
+// as a tunnel's idle timeout ends a tunnel: without it a destination that
+// never answers would hold the caller's place under the limits for good.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	return c.Conn.Read(p)
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
+	return c.Conn.Write(p)
 }
 
 // readResponse reads the destination's final response, past any

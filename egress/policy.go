@@ -236,6 +236,27 @@ func (p *Policy) Decide(c Caller, d Destination) Decision {
 	return Decision{Outcome: Deny}
 }
 
+// DenyingAddr returns the deny rule that names addr's range for c and the
+// rest of d, an enforced one before one in report mode, or nil: a name the
+// rules allow is still refused when it resolves into a range a deny rule
+// names, as an IP literal would be, and reported under one in report mode.
+func (p *Policy) DenyingAddr(c Caller, d Destination, addr netip.Addr) *Rule {
+	d.Host, d.Addr = "", addr
+	var reported *Rule
+	for _, r := range p.deny {
+		if len(r.CIDRs) == 0 || !r.matchesCaller(c) || !r.matchesDestination(d) {
+			continue
+		}
+		if !r.Report {
+			return r
+		}
+		if reported == nil {
+			reported = r
+		}
+	}
+	return reported
+}
+
 func (r *Rule) matchesCaller(c Caller) bool {
 	id := c.Identity
 	if len(r.principals) > 0 {
@@ -250,8 +271,11 @@ func (r *Rule) matchesCaller(c Caller) bool {
 }
 
 // matchesDestination: an IP literal matches only the rule's CIDRs, a name
-// only its hosts; a rule with methods or path prefixes never matches a
-// tunnel, whose requests it cannot see.
+// only its hosts. A tunnel hides the requests it carries: an allow rule
+// with methods or path prefixes never matches one, and a deny rule with
+// them matches every tunnel to its hosts and ports, as Istio's DENY drops
+// its HTTP-only fields on TCP, since the tunnel could carry a request it
+// denies.
 func (r *Rule) matchesDestination(d Destination) bool {
 	if !slices.Contains(r.ports, d.Port) {
 		return false
@@ -267,7 +291,7 @@ func (r *Rule) matchesDestination(d Destination) bool {
 		return true
 	}
 	if d.Tunnel {
-		return false
+		return !r.allow
 	}
 	if len(r.methods) > 0 && !slices.Contains(r.methods, d.Method) {
 		return false

@@ -87,7 +87,7 @@ func TestDecide(t *testing.T) {
 		{"method allowed", nil, other, get("api.example.com", "GET", "/v1/x"), Allow, "api-read"},
 		{"method refused", nil, other, get("api.example.com", "POST", "/v1/x"), Deny, DefaultRule},
 		{"deny rule first", nil, other, get("api.example.com", "GET", "/admin/users"), Deny, "no-admin"},
-		{"method rule never allows a tunnel", nil, other, name("api.example.com", 80), Deny, DefaultRule},
+		{"method rule never allows a tunnel, path deny rule denies it", nil, other, name("api.example.com", 80), Deny, "no-admin"},
 		{"cidr by principal", shop, other, ip("10.20.3.4", 5432), Allow, "db"},
 		{"ipv4-mapped literal is the ipv4 address", shop, other, ip("::ffff:10.20.3.4", 5432), Allow, "db"},
 		{"cidr outside", shop, other, ip("10.21.0.1", 5432), Deny, DefaultRule},
@@ -136,5 +136,38 @@ egress:
 		if got := dec.Via.ChecksSNI(d); got != tt.want {
 			t.Errorf("%s:%d: got %v, want %v", tt.host, tt.port, got, tt.want)
 		}
+	}
+}
+
+// TestDenyRuleForRequestsCoversTunnels: a tunnel hides the requests it
+// carries, so a deny rule that names methods or paths denies a tunnel to
+// its hosts and ports, as Istio's DENY drops its HTTP-only fields on TCP;
+// otherwise CONNECT api.example.com:80 would carry GET /admin past it.
+func TestDenyRuleForRequestsCoversTunnels(t *testing.T) {
+	pol := loadPolicy(t, `
+egress:
+  rules:
+    - { name: no-admin, action: deny, to: { hosts: [api.example.com], ports: [80], path_prefixes: [/admin] } }
+    - { name: no-delete, action: deny, mode: report, to: { hosts: [b.example.com], ports: [80], methods: [DELETE] } }
+    - { name: api, to: { hosts: [api.example.com, b.example.com], ports: [80, 8080] } }
+`)
+	for _, tt := range []struct {
+		name    string
+		dest    Destination
+		outcome string
+		rule    string
+	}{
+		{"tunnel to a port a path deny rule covers", Destination{Host: "api.example.com", Port: 80, Tunnel: true}, Deny, "no-admin"},
+		{"tunnel to a port it does not cover", Destination{Host: "api.example.com", Port: 8080, Tunnel: true}, Allow, "api"},
+		{"request outside the denied paths", Destination{Host: "api.example.com", Port: 80, Method: "GET", Path: "/v1"}, Allow, "api"},
+		{"request inside them", Destination{Host: "api.example.com", Port: 80, Method: "GET", Path: "/admin/x"}, Deny, "no-admin"},
+		{"tunnel under a method deny rule in report mode", Destination{Host: "b.example.com", Port: 80, Tunnel: true}, Report, "no-delete"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := pol.Decide(Caller{}, tt.dest)
+			if d.Outcome != tt.outcome || d.RuleName() != tt.rule {
+				t.Errorf("got %s by %s, want %s by %s", d.Outcome, d.RuleName(), tt.outcome, tt.rule)
+			}
+		})
 	}
 }

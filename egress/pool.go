@@ -32,9 +32,19 @@ type Pool struct {
 }
 
 type poolKey struct {
-	host string
-	port uint16
-	via  *Rule
+	host   string
+	port   uint16
+	via    *Rule
+	caller string // callerKey
+}
+
+// callerKey is the caller as the rules read it: its address and, with
+// one, its principal.
+func callerKey(c Caller) string {
+	if c.Identity != nil {
+		return c.Addr.String() + " " + c.Identity.Principal
+	}
+	return c.Addr.String()
 }
 
 // pooledConn is an upstream connection with the reader that reads its

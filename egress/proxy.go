@@ -41,6 +41,10 @@ type Proxy struct {
 	// Done is closed when every tunnel must end (the drain timeout has
 	// passed); nil never is.
 	Done <-chan struct{}
+	// Policies, when set, holds the policy in force: an open tunnel that
+	// a reload's rules no longer allow ends at once. Nil leaves open
+	// tunnels to the rules they opened under.
+	Policies *Policies
 	// Opened, when set, is told of each tunnel as it opens, with the
 	// context Serve was given.
 	Opened func(ctx context.Context, res *Result)
@@ -132,8 +136,10 @@ func (p *Proxy) admit(pol *Policy, c Caller, d Destination, res *Result) (releas
 }
 
 // dial reaches d through the guard within the connect timeout, and says
-// what went wrong when it cannot.
-func (p *Proxy) dial(ctx context.Context, pol *Policy, d Destination, port uint16, res *Result) (net.Conn, *Reject) {
+// what went wrong when it cannot. A name that resolved into a range a deny
+// rule names for c is refused once dialled, before a byte is sent (see
+// checkResolved).
+func (p *Proxy) dial(ctx context.Context, pol *Policy, c Caller, d Destination, port uint16, res *Result) (net.Conn, *Reject) {
 	var allowed []netip.Prefix
 	if v := res.Decision.Via; v != nil {
 		allowed = v.CIDRs
@@ -141,6 +147,12 @@ func (p *Proxy) dial(ctx context.Context, pol *Policy, d Destination, port uint1
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(pol.Limits.ConnectTimeout))
 	defer cancel()
 	conn, addr, err := p.Dial(ctx, d.Name(), port, allowed)
+	if err == nil {
+		if rej := checkResolved(pol, c, d, addr.Addr(), res); rej != nil {
+			conn.Close()
+			return nil, rej
+		}
+	}
 	if err == nil {
 		res.Upstream, res.Opened = addr, true
 		res.UpstreamLocal = conn.LocalAddr().String()
@@ -163,4 +175,26 @@ func (p *Proxy) dial(ctx context.Context, pol *Policy, d Destination, port uint1
 		res.Reason = "connect_failed"
 		return nil, &Reject{Status: http.StatusBadGateway, Flag: "UF", Details: "egress_connect_failed"}
 	}
+}
+
+// checkResolved applies the deny rules that name ranges to the address a
+// name was dialled at: an enforced one refuses it, one in report mode
+// marks an allowed destination reported.
+func checkResolved(pol *Policy, c Caller, d Destination, addr netip.Addr, res *Result) *Reject {
+	if d.Host == "" {
+		return nil // an IP literal met the rules' CIDRs in Decide
+	}
+	r := pol.DenyingAddr(c, d, addr)
+	switch {
+	case r == nil:
+		return nil
+	case r.Report:
+		if res.Decision.Outcome == Allow {
+			res.Decision.Outcome, res.Decision.Rule, res.Reason = Report, r, "reported"
+		}
+		return nil
+	}
+	res.Decision, res.Reason = Decision{Outcome: Deny, Rule: r}, "denied"
+	res.Failure = fmt.Sprintf("%s resolved to %s, in a range rule %q denies", d.Host, addr, r.Name)
+	return &Reject{Status: http.StatusForbidden, Details: "egress_denied"}
 }

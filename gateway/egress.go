@@ -31,8 +31,8 @@ func (g *Gateway) forwardProxy(w *responseWriter, r *http.Request, ex *exchange)
 	caller := egress.Caller{Identity: ex.req.Identity, Addr: ex.req.Client}
 	if l.callerHeader != "" {
 		if ex.peerTrusted {
-			if a, err := netip.ParseAddr(strings.TrimSpace(r.Header.Get(l.callerHeader))); err == nil && a.Zone() == "" {
-				caller.Addr = a.Unmap()
+			if a, ok := lastCallerAddr(r.Header.Values(l.callerHeader)); ok {
+				caller.Addr = a
 			}
 		}
 		r.Header.Del(l.callerHeader)
@@ -65,6 +65,24 @@ func (g *Gateway) forwardProxy(w *responseWriter, r *http.Request, ex *exchange)
 	if res.Tunnel && res.Details == "" {
 		ex.rec.ResponseCodeDetails = "egress_tunnel"
 	}
+}
+
+// lastCallerAddr reads the caller's address from the caller header's
+// lines: the last value, on its own line or after a comma, since a
+// trusted proxy that appends puts its word after whatever the client sent.
+func lastCallerAddr(lines []string) (netip.Addr, bool) {
+	if len(lines) == 0 {
+		return netip.Addr{}, false
+	}
+	last := lines[len(lines)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(last))
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
 }
 
 // logEgress fills the access-log record of a forward-proxy exchange and

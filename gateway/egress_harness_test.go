@@ -198,7 +198,14 @@ func labeled(t testing.TB, g *Gateway, name string, match map[string]string) flo
 // the final response's status and body.
 func proxyRequest(t testing.TB, proxy, raw string) (int, string) {
 	t.Helper()
-	c, err := net.Dial("tcp", proxy)
+	return proxyRequestFrom(t, nil, proxy, raw)
+}
+
+// proxyRequestFrom is proxyRequest from the loopback address from (nil:
+// any).
+func proxyRequestFrom(t testing.TB, from *net.TCPAddr, proxy, raw string) (int, string) {
+	t.Helper()
+	c, err := (&net.Dialer{LocalAddr: from}).Dial("tcp", proxy)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -185,5 +187,87 @@ egress:
 	}
 	if e := tg.logFor("outlive"); e["connection_termination_details"] != "max_tunnel_lifetime" {
 		t.Errorf("got termination %v, want max_tunnel_lifetime", e["connection_termination_details"])
+	}
+}
+
+// TestEgressPlainRequestToTLSPort: a rule that lets only a TLS handshake
+// for its host through a tunnel to its TLS ports lets no plain request
+// there either, unless the gateway originates the TLS itself; the refused
+// request opens no connection.
+func TestEgressPlainRequestToTLSPort(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain") }))
+	t.Cleanup(be.Close)
+	d := newLoopDialer()
+	addr := strings.TrimPrefix(be.URL, "http://")
+	d.route("a.example.com:443", addr)
+	d.route("b.example.com:443", addr)
+	tg := startProxy(t, `
+egress:
+  rules:
+    - { name: strict, to: { hosts: [a.example.com], ports: [443] } }
+    - { name: any, to: { hosts: [b.example.com], ports: [443] }, tls: any }
+`, d)
+	proxy := tg.Addr("egress").String()
+	status, _ := proxyRequest(t, proxy, "GET http://a.example.com:443/ HTTP/1.1\r\nHost: a.example.com:443\r\nX-Request-Id: plain-tls-port\r\n\r\n")
+	if status != http.StatusForbidden {
+		t.Errorf("plain request to a port where the rule checks TLS: got %d, want 403", status)
+	}
+	if n := d.dialed(); n != 0 {
+		t.Errorf("the refused request dialled %d times, want 0", n)
+	}
+	if status, body := proxyRequest(t, proxy, "GET http://b.example.com:443/ HTTP/1.1\r\nHost: b.example.com:443\r\n\r\n"); status != 200 || body != "plain" {
+		t.Errorf("plain request where the rule says tls: any: got %d %q, want 200 \"plain\"", status, body)
+	}
+	e := tg.logFor("plain-tls-port")
+	if got := egressField(e, "reason"); got != "not_tls" {
+		t.Errorf("reason: got %v, want not_tls", got)
+	}
+}
+
+// TestEgressRequestIdleTimeout: a destination that accepts a plain request
+// and never answers, or stops in the middle of its body, holds the
+// caller's place only for the egress block's idle timeout.
+func TestEgressRequestIdleTimeout(t *testing.T) {
+	silent := serveConns(t, nil, func(c net.Conn) {
+		defer c.Close()
+		io.Copy(io.Discard, c)
+	})
+	stalls := serveConns(t, nil, func(c net.Conn) {
+		defer c.Close()
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart")
+		io.Copy(io.Discard, c)
+	})
+	d := newLoopDialer()
+	d.route("silent.example.com:80", silent.Addr().String())
+	d.route("stalls.example.com:80", stalls.Addr().String())
+	tg := startProxy(t, `
+egress:
+  limits: { idle_timeout: 300ms }
+  rules: [{ name: web, to: { hosts: [silent.example.com, stalls.example.com], ports: [80] } }]
+`, d)
+	proxy := tg.Addr("egress").String()
+	if status, _ := proxyRequest(t, proxy, "GET http://silent.example.com/ HTTP/1.1\r\nHost: silent.example.com\r\nX-Request-Id: silent\r\n\r\n"); status != http.StatusGatewayTimeout {
+		t.Errorf("silent destination: got %d, want 504", status)
+	}
+	if e := tg.logFor("silent"); egressField(e, "reason") != "idle_timeout" {
+		t.Errorf("silent destination: reason %v, want idle_timeout", egressField(e, "reason"))
+	}
+	c, err := net.Dial("tcp", proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "GET http://stalls.example.com/ HTTP/1.1\r\nHost: stalls.example.com\r\nX-Request-Id: stalls\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, err := io.ReadAll(resp.Body); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("stalled body: got %q, %v; want the response cut short", body, err)
+	}
+	if e := tg.logFor("stalls"); e["connection_termination_details"] != "idle_timeout" {
+		t.Errorf("stalled body: termination %v, want idle_timeout", e["connection_termination_details"])
 	}
 }

@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 )
@@ -113,34 +115,80 @@ listeners:
 	}
 }
 
+// TestEgressCallerHeaderLastValue: a trusted proxy that appends the
+// caller's address, on a line of its own or after a comma, puts it last;
+// a value the client sent before it is the client's word, not the proxy's.
+func TestEgressCallerHeaderLastValue(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	tg := serveWithDial(t, loadProxyConfig(t, `
+trusted_proxies: [127.0.0.1/32]
+listeners:
+  - { name: egress, address: "127.0.0.1:0", kind: forward_proxy, caller_header: X-Caller-Ip }
+egress:
+  rules: [{ name: office, from: { source_cidrs: [192.0.2.0/24] }, to: { hosts: [a.example.com], ports: [7000] } }]
+`), d)
+	for _, tt := range []struct {
+		name   string
+		header []string
+		want   int
+	}{
+		{"spoofed line before the appended one", []string{"X-Caller-Ip: 192.0.2.9", "X-Caller-Ip: 198.51.100.7"}, 403},
+		{"spoofed value before the appended one", []string{"X-Caller-Ip: 192.0.2.9, 198.51.100.7"}, 403},
+		{"appended value allowed", []string{"X-Caller-Ip: 198.51.100.7, 192.0.2.9"}, 200},
+		{"appended line allowed", []string{"X-Caller-Ip: 198.51.100.7", "X-Caller-Ip: 192.0.2.9"}, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, resp := connectH1(t, tg.Addr("egress").String(), "a.example.com:7000", "hdr-"+tt.name, tt.header...); resp.StatusCode != tt.want {
+				t.Errorf("got %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
+
 // TestEgressReloadUnderOpenTunnel removes the rule that allowed an open
-// tunnel: the tunnel goes on, and a new one is refused at once.
+// tunnel: that tunnel ends at once, a new one is refused, and a tunnel
+// whose rule stays goes on.
 func TestEgressReloadUnderOpenTunnel(t *testing.T) {
 	echo := newEchoServer(t)
 	d := newLoopDialer()
 	d.route("a.example.com:7000", echo.addr())
+	d.route("b.example.com:7000", echo.addr())
 	listeners := `
 listeners: [{ name: egress, address: "127.0.0.1:0", kind: forward_proxy }]
 `
+	keep := `{ name: kept, to: { hosts: [b.example.com], ports: [7000] } }`
 	tg := serveWithDial(t, loadProxyConfig(t, listeners+`
-egress: { rules: [{ name: echo, to: { hosts: [a.example.com], ports: [7000] } }] }
+egress: { rules: [{ name: echo, to: { hosts: [a.example.com], ports: [7000] } }, `+keep+`] }
 `), d)
 	proxy := tg.Addr("egress").String()
 	c, br, resp := connectH1(t, proxy, "a.example.com:7000", "before-reload")
 	if resp.StatusCode != 200 {
 		t.Fatalf("got %d, want 200", resp.StatusCode)
 	}
-	if err := tg.Reload(loadProxyConfig(t, listeners+"egress: { rules: [] }\n")); err != nil {
+	kc, kbr, resp := connectH1(t, proxy, "b.example.com:7000", "kept-rule")
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	if err := tg.Reload(loadProxyConfig(t, listeners+"egress: { rules: ["+keep+"] }\n")); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, resp := connectH1(t, proxy, "a.example.com:7000", "after-reload"); resp.StatusCode != 403 {
 		t.Errorf("new tunnel after the reload: got %d, want 403", resp.StatusCode)
 	}
-	io.WriteString(c, "still here")
-	got := make([]byte, 10)
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.ReadFull(br, got); err != nil || string(got) != "still here" {
-		t.Errorf("open tunnel after the reload: got %q, %v", got, err)
+	if n, err := br.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("tunnel whose rule was removed: read %d bytes, %v; want it closed", n, err)
+	}
+	if e := tg.logFor("before-reload"); e["connection_termination_details"] != "egress_rule_revoked" {
+		t.Errorf("termination: got %v, want egress_rule_revoked", e["connection_termination_details"])
+	}
+	io.WriteString(kc, "still here")
+	got := make([]byte, 10)
+	kc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(kbr, got); err != nil || string(got) != "still here" {
+		t.Errorf("tunnel whose rule stays, after the reload: got %q, %v", got, err)
 	}
 }
 
@@ -189,5 +237,58 @@ egress: { rules: [{ name: echo, to: { hosts: [a.example.com], ports: [7000] } }]
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("shutdown did not return")
+	}
+}
+
+// TestEgressDenyRuleCIDRCoversResolvedAddress: a deny rule that names a
+// range refuses a name the rules allow once it resolves into that range,
+// for tunnels and plain requests alike; another port is not covered.
+func TestEgressDenyRuleCIDRCoversResolvedAddress(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	d.route("a.example.com:7001", echo.addr())
+	d.route("a.example.com:80", echo.addr())
+	tg := startProxy(t, `
+egress:
+  rules:
+    - { name: no-lab, action: deny, to: { cidrs: [127.0.0.0/8], ports: [7000, 80] } }
+    - { name: a, to: { hosts: [a.example.com], ports: [7000, 7001, 80] } }
+`, d)
+	proxy := tg.Addr("egress").String()
+	if _, _, resp := connectH1(t, proxy, "a.example.com:7000", "resolved-denied"); resp.StatusCode != 403 {
+		t.Errorf("tunnel to a name resolving into a denied range: got %d, want 403", resp.StatusCode)
+	}
+	if e := tg.logFor("resolved-denied"); egressField(e, "rule") != "no-lab" || egressField(e, "decision") != "deny" {
+		t.Errorf("logged rule %v decision %v, want no-lab deny", egressField(e, "rule"), egressField(e, "decision"))
+	}
+	if status, _ := proxyRequest(t, proxy, "GET http://a.example.com/ HTTP/1.1\r\nHost: a.example.com\r\n\r\n"); status != 403 {
+		t.Errorf("plain request to a name resolving into a denied range: got %d, want 403", status)
+	}
+	if _, _, resp := connectH1(t, proxy, "a.example.com:7001", "other-port"); resp.StatusCode != 200 {
+		t.Errorf("port the deny rule does not name: got %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestEgressReportDenyRuleCIDRReportsResolvedAddress: a deny rule in report
+// mode that names a range lets a name resolving into it pass, and the
+// access log says which rule would have denied it.
+func TestEgressReportDenyRuleCIDRReportsResolvedAddress(t *testing.T) {
+	echo := newEchoServer(t)
+	d := newLoopDialer()
+	d.route("a.example.com:7000", echo.addr())
+	tg := startProxy(t, `
+egress:
+  rules:
+    - { name: shadow-lab, action: deny, mode: report, to: { cidrs: [127.0.0.0/8], ports: [7000] } }
+    - { name: a, to: { hosts: [a.example.com], ports: [7000] } }
+`, d)
+	c, _, resp := connectH1(t, tg.Addr("egress").String(), "a.example.com:7000", "resolved-reported")
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d, want 200", resp.StatusCode)
+	}
+	c.Close()
+	if e := tg.logFor("resolved-reported"); egressField(e, "rule") != "shadow-lab" || egressField(e, "decision") != "report" {
+		t.Errorf("logged rule %v decision %v, want shadow-lab report", egressField(e, "rule"), egressField(e, "decision"))
 	}
 }

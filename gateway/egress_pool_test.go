@@ -74,6 +74,18 @@ egress:
 			}
 		})
 	}
+	// Another caller never gets a connection dialled for the first: the
+	// guard's verdict may depend on who asks (a deny rule's from).
+	other := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
+	for i := range 2 {
+		raw := "GET http://api.example.com/h HTTP/1.1\r\nHost: api.example.com\r\n\r\n"
+		if status, body := proxyRequestFrom(t, other, proxy, raw); status != 200 {
+			t.Fatalf("another caller: got %d %q, want 200", status, body)
+		}
+		if got := d.dialed(); got != 4 {
+			t.Errorf("another caller's request %d: got %d dials, want 4 (one of its own, then reused)", i, got)
+		}
+	}
 }
 
 // TestEgressPooledConnectionClosedByDestination has the destination close

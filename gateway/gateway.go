@@ -146,6 +146,7 @@ func New(cfg *routes.Config, opts Options) (*Gateway, error) {
 		return nil, fmt.Errorf("build configuration: %w", err)
 	}
 	g.snap.Store(s)
+	g.egress.Policies = egress.NewPolicies(s.egress)
 	g.useSource(src)
 	// The first load is the first successful one, for /config and the
 	// metrics alike; generation 0 is the configuration loaded at start.

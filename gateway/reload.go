@@ -127,6 +127,7 @@ func (g *Gateway) swap(cfg *routes.Config, id *identity.Identity) error {
 	}
 	next.start()
 	g.snap.Store(next)
+	g.egress.Policies.Store(next.egress)
 	g.listeners = append(kept, opened...)
 	g.countCallerRefusals(cfg)
 	httpsPort := g.httpsPort(cfg)

@@ -92,7 +92,9 @@ type Listener struct {
 	// CallerHeader, on a forward_proxy listener, names a request header
 	// that holds the caller's IP address when the direct peer is in
 	// trusted_proxies (a proxy in front of this one); from anyone else the
-	// header is ignored and the peer's own address is the caller's.
+	// header is ignored and the peer's own address is the caller's. The
+	// last value counts, as a proxy that appends writes it after any the
+	// client sent.
 	CallerHeader string `yaml:"caller_header" json:"caller_header,omitempty"`
 	// Protocols are among http1, http2, http3. Default: http1 and http2 with
 	// TLS, http1 without. http3 needs TLS and listens on UDP at the same

@@ -34,7 +34,8 @@ type EgressLimits struct {
 	// ConnectTimeout bounds the dial to a destination; default 5s.
 	ConnectTimeout Duration `yaml:"connect_timeout" json:"connect_timeout"`
 	// IdleTimeout ends a tunnel in which no byte crossed either way for
-	// this long; default 5m.
+	// this long, and a plain request whose destination moved no byte for
+	// this long (504 before its response); default 5m.
 	IdleTimeout Duration `yaml:"idle_timeout" json:"idle_timeout"`
 	// MaxTunnelLifetime ends any tunnel this long after it opened; default 1h.
 	MaxTunnelLifetime Duration `yaml:"max_tunnel_lifetime" json:"max_tunnel_lifetime"`
@@ -75,7 +76,8 @@ type EgressRule struct {
 	// TLS is what a tunnel to one of TLSPorts must carry: sni_must_match
 	// (the default for rules by host name) asks for a TLS ClientHello
 	// whose server name is the host asked for; any (the default for rules
-	// by CIDR alone) lets any bytes through.
+	// by CIDR alone) lets any bytes through. Under sni_must_match a plain
+	// request to one of TLSPorts is refused unless the rule originates TLS.
 	TLS string `yaml:"tls" json:"tls"`
 	// TLSPorts are the ports where TLS is checked; default [443].
 	TLSPorts []int `yaml:"tls_ports" json:"tls_ports,omitempty"`
@@ -104,12 +106,15 @@ type EgressTo struct {
 	// not suffix itself. IP addresses belong in CIDRs.
 	Hosts []string `yaml:"hosts" json:"hosts,omitempty"`
 	// CIDRs are the addresses a caller may name as IP literals; naming a
-	// range here is also what lets the address guard dial into it.
+	// range here is also what lets the address guard dial into it. In a
+	// deny rule they also refuse a name that resolves into them.
 	CIDRs []CIDR `yaml:"cidrs" json:"cidrs,omitempty"`
 	// Ports are required.
 	Ports []int `yaml:"ports" json:"ports"`
-	// Methods and PathPrefixes apply to plain HTTP requests only; a rule
-	// with either never matches a CONNECT tunnel.
+	// Methods and PathPrefixes apply to plain HTTP requests only: an allow
+	// rule with either never matches a CONNECT tunnel, and a deny rule
+	// with either denies every tunnel to its hosts and ports, which could
+	// carry the requests it denies.
 	Methods      []string `yaml:"methods" json:"methods,omitempty"`
 	PathPrefixes []string `yaml:"path_prefixes" json:"path_prefixes,omitempty"`
 }

@@ -166,6 +166,14 @@ func printDecision(w io.Writer, pol *egress.Policy, c egress.Caller, d egress.De
 	}
 	code := 0
 	for _, v := range verdicts {
+		if r := pol.DenyingAddr(c, d, v.Addr); r != nil && v.Allowed && d.Host != "" {
+			// As the proxy does once dialled.
+			if r.Report {
+				v.Reason += fmt.Sprintf(", reported: in a range rule %q would deny", r.Name)
+			} else {
+				v.Allowed, v.Reason = false, fmt.Sprintf("in a range rule %q denies", r.Name)
+			}
+		}
 		if !v.Allowed {
 			code = 1
 		}

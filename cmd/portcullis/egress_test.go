@@ -30,6 +30,13 @@ egress:
       to: { hosts: [db.internal.example], cidrs: [10.20.0.0/16], ports: [5432] }
     - name: read
       to: { hosts: [docs.example.org], ports: [80], methods: [GET] }
+    - name: no-one-net
+      action: deny
+      to: { cidrs: [1.1.1.0/24], ports: [443] }
+    - name: shadow-one
+      action: deny
+      mode: report
+      to: { cidrs: [1.0.0.0/24], ports: [443] }
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +50,10 @@ egress:
 			[]string{"destination: api.stripe.com:443", `decision: allow by rule "stripe"`, "must open with a TLS ClientHello for api.stripe.com", "address 93.184.215.14 allowed: public"}},
 		{"allowed, but the name resolves inside", []string{"--principal", "cluster.local/ns/payments/sa/pay", "--resolve", "93.184.215.14", "--resolve", "169.254.169.254", "api.stripe.com:443"}, 1,
 			[]string{`decision: allow by rule "stripe"`, "address 169.254.169.254 refused: link_local address in 169.254.0.0/16"}},
+		{"allowed, but the name resolves into a denied range", []string{"--principal", "cluster.local/ns/payments/sa/pay", "--resolve", "1.1.1.7", "api.stripe.com:443"}, 1,
+			[]string{`decision: allow by rule "stripe"`, `address 1.1.1.7 refused: in a range rule "no-one-net" denies`}},
+		{"allowed, and reported for a range a deny rule in report mode names", []string{"--principal", "cluster.local/ns/payments/sa/pay", "--resolve", "1.0.0.7", "api.stripe.com:443"}, 0,
+			[]string{`address 1.0.0.7 allowed: public, reported: in a range rule "shadow-one" would deny`}},
 		{"denied", []string{"--principal", "cluster.local/ns/shop/sa/api", "api.stripe.com:443"}, 1,
 			[]string{"decision: deny (no rule allows it)"}},
 		{"a range the rule names", []string{"--from", "10.1.2.3", "--resolve", "10.20.0.5", "db.internal.example:5432"}, 0,
