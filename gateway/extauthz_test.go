@@ -19,8 +19,10 @@ import (
 )
 
 // extAuthzPolicies send /check/* of namespace shop to provider ext, every
-// request of namespace open to a provider that is down and fails open, and
-// every request of namespace closed to one that is down and fails closed.
+// request of namespace slow to the same authorizer with a short timeout,
+// every request of namespace open to a provider that is down and fails
+// open, and every request of namespace closed to one that is down and
+// fails closed.
 const extAuthzPolicies = `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: { name: ask, namespace: shop }
@@ -28,6 +30,11 @@ spec:
   action: CUSTOM
   provider: { name: ext }
   rules: [ { to: [ { operation: { paths: ["/check/*"] } } ] } ]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: ask, namespace: slow }
+spec: { action: CUSTOM, provider: { name: ext-slow }, rules: [ {} ] }
 ---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -43,7 +50,7 @@ spec: { action: CUSTOM, provider: { name: down-closed }, rules: [ {} ] }
 // authorizerAnswer is the test's external authorizer: it allows
 // /authz/check/allow (naming the user upstream) and a body of "payload",
 // denies /authz/check/deny with its own body and headers, and answers
-// /authz/check/slow after the gateway has given up.
+// /authz/slow/… after the gateway has given up.
 func authorizerAnswer(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	switch {
@@ -51,7 +58,7 @@ func authorizerAnswer(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-User", "alice")
 	case r.URL.Path == "/authz/check/body" && string(body) == "payload" && r.Header.Get("Content-Length") == "7":
 		w.Header().Set("X-User", "bob")
-	case r.URL.Path == "/authz/check/slow":
+	case strings.HasPrefix(r.URL.Path, "/authz/slow/"):
 		select {
 		case <-r.Context().Done():
 		case <-time.After(10 * time.Second):
@@ -90,22 +97,25 @@ mesh:
       envoy_ext_authz_http:
         service: authorizer
         path_prefix: /authz
-        timeout: 300ms
+        timeout: 10s # generous: a loaded machine must not make a check time out
         include_request_headers_in_check: [ "x-want" ]
         headers_to_upstream_on_allow: [ "x-user" ]
         headers_to_downstream_on_deny: [ "x-reason" ]
         include_request_body_in_check: { max_request_bytes: 1024 }
+    - { name: ext-slow, envoy_ext_authz_http: { service: authorizer, path_prefix: /authz, timeout: 300ms } }
     - { name: down-open, envoy_ext_authz_http: { service: nowhere, fail_open: true } }
     - { name: down-closed, envoy_ext_authz_http: { service: nowhere, status_on_error: "503" } }
 virtual_hosts:
   - name: all
     hosts: ["*"]
     routes:
+      - { name: slow, match: { path_prefix: /slow/ }, upstream: app-slow }
       - { name: open, match: { path_prefix: /open/ }, upstream: app-open }
       - { name: closed, match: { path_prefix: /closed/ }, upstream: app-closed }
       - { name: main, match: { path_prefix: / }, upstream: app }
 upstreams:
   - { name: app, endpoints: [%[2]q], namespace: shop }
+  - { name: app-slow, endpoints: [%[2]q], namespace: slow }
   - { name: app-open, endpoints: [%[2]q], namespace: open }
   - { name: app-closed, endpoints: [%[2]q], namespace: closed }
   - { name: authorizer, endpoints: [%[3]q] }
@@ -139,7 +149,7 @@ func TestExtAuthz(t *testing.T) {
 	}{
 		{"allow", "GET", "/check/allow", "", 200, true, "-", "via_upstream", "alice"},
 		{"deny", "GET", "/check/deny", "", 401, true, "UAEX", "ext_authz_denied", ""},
-		{"timeout", "GET", "/check/slow", "", 403, true, "UAEX", "ext_authz_error", ""},
+		{"timeout", "GET", "/slow/x", "", 403, true, "UAEX", "ext_authz_error", ""},
 		{"body", "POST", "/check/body", "payload", 200, true, "-", "via_upstream", "bob"},
 		{"no CUSTOM rule", "GET", "/public", "", 200, false, "-", "via_upstream", "forged"},
 		{"down, fail open", "GET", "/open/x", "", 200, false, "-", "via_upstream", "forged"},
@@ -201,7 +211,7 @@ func TestExtAuthz(t *testing.T) {
 		provider, result string
 		want             float64
 	}{
-		{"ext", "ok", 2 * n}, {"ext", "denied", n}, {"ext", "error", n},
+		{"ext", "ok", 2 * n}, {"ext", "denied", n}, {"ext", "error", 0}, {"ext-slow", "error", n},
 		{"down-open", "failure_mode_allowed", n}, {"down-closed", "error", n},
 	} {
 		if got := extAuthzChecks(t, reg, w.provider, w.result); got != w.want {
