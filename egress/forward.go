@@ -77,7 +77,6 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if rej != nil {
 		return rej
 	}
-	defer resp.Body.Close()
 	h := w.Header()
 	for k, vs := range resp.Header {
 		h[k] = vs
@@ -85,15 +84,24 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	dropHopHeaders(h)
 	res.Details = "via_upstream"
 	w.WriteHeader(resp.StatusCode)
-	if _, err := io.Copy(w, resp.Body); errors.Is(err, os.ErrDeadlineExceeded) {
+	_, copyErr := io.Copy(w, resp.Body)
+	if errors.Is(copyErr, os.ErrDeadlineExceeded) {
 		res.Termination = "idle_timeout"
-	} else if err != nil {
+	} else if copyErr != nil {
 		res.Termination = "upstream_body_failed"
 	}
 	// The connection serves the next request to the destination once
 	// this one's response was read whole, unless either side said close
-	// or the request's end closed it.
-	if pc.stop() && err == nil && !resp.Close && !out.Close {
+	// or the request's end closed it. The body is closed before the
+	// connection can go back to the pool, whose watch then reads the same
+	// buffered reader; a connection that is not kept is closed first, so
+	// that closing a body cut short does not wait to drain it.
+	keep := copyErr == nil && !resp.Close && !out.Close
+	if !keep {
+		pc.Close()
+	}
+	resp.Body.Close()
+	if pc.stop() && keep {
 		p.Pool.put(key, pc)
 	} else {
 		pc.Close()

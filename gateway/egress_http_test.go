@@ -270,4 +270,20 @@ egress:
 	if e := tg.logFor("stalls"); e["connection_termination_details"] != "idle_timeout" {
 		t.Errorf("stalled body: termination %v, want idle_timeout", e["connection_termination_details"])
 	}
+	// A connection whose response was cut short is never lent to the
+	// next request: it dials anew.
+	before := d.dialed()
+	again, err := net.Dial("tcp", proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	again.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(again, "GET http://stalls.example.com/ HTTP/1.1\r\nHost: stalls.example.com\r\nX-Request-Id: stalls-again\r\n\r\n")
+	if _, err := http.ReadResponse(bufio.NewReader(again), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.dialed(); got != before+1 {
+		t.Errorf("the request after a cut response made %d dials, want 1 of its own", got-before)
+	}
 }
