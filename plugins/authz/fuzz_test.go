@@ -31,15 +31,17 @@ func templateRegexp(t string) *regexp.Regexp {
 }
 
 // stringRegexp is Istio's reading of a path value without a template:
-// "*" is .+, a leading '*' a suffix, a trailing one a prefix.
+// "*" is .+, a leading '*' a suffix, a trailing one a prefix. A '*' stands
+// for any bytes, a newline among them ((?s)): no path the gateway forwards
+// holds one, and the matcher does not look.
 func stringRegexp(v string) *regexp.Regexp {
 	switch {
 	case v == "*":
-		return regexp.MustCompile(`^.+$`)
+		return regexp.MustCompile(`(?s)^.+$`)
 	case strings.HasPrefix(v, "*"):
-		return regexp.MustCompile(`^.*` + regexp.QuoteMeta(v[1:]) + `$`)
+		return regexp.MustCompile(`(?s)^.*` + regexp.QuoteMeta(v[1:]) + `$`)
 	case strings.HasSuffix(v, "*"):
-		return regexp.MustCompile(`^` + regexp.QuoteMeta(v[:len(v)-1]) + `.*$`)
+		return regexp.MustCompile(`(?s)^` + regexp.QuoteMeta(v[:len(v)-1]) + `.*$`)
 	}
 	return regexp.MustCompile(`^` + regexp.QuoteMeta(v) + `$`)
 }
