@@ -66,9 +66,7 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		res.Reason = "not_tls"
 		return &Reject{Status: http.StatusForbidden, Details: "egress_not_tls"}
 	}
-	// A connection is shared only by requests of one caller: whether an
-	// address may be reached depends on who asks (a deny rule's from).
-	key := poolKey{host: d.Name(), port: d.Port, via: res.Decision.Via, caller: callerKey(c)}
+	key := poolKeyFor(c, d.Name(), d.Port, res.Decision.Via)
 	if o != nil && o.Port != 0 {
 		key.port = uint16(o.Port)
 	}

@@ -32,19 +32,24 @@ type Pool struct {
 }
 
 type poolKey struct {
-	host   string
-	port   uint16
-	via    *Rule
-	caller string // callerKey
+	host string
+	port uint16
+	via  *Rule
+	// from and principal are the caller as the rules read it (see
+	// poolKeyFor): comparable values, so a key costs no allocation.
+	from      netip.Addr
+	principal string
 }
 
-// callerKey is the caller as the rules read it: its address and, with
-// one, its principal.
-func callerKey(c Caller) string {
+// poolKeyFor is the key of a request by c to host and port that rule via
+// allowed. A connection serves one caller alone: whether its address may
+// be reached depends on who asks (a deny rule's from).
+func poolKeyFor(c Caller, host string, port uint16, via *Rule) poolKey {
+	k := poolKey{host: host, port: port, via: via, from: c.Addr}
 	if c.Identity != nil {
-		return c.Addr.String() + " " + c.Identity.Principal
+		k.principal = c.Identity.Principal
 	}
-	return c.Addr.String()
+	return k
 }
 
 // pooledConn is an upstream connection with the reader that reads its
