@@ -55,10 +55,18 @@ type Decision struct {
 // are evaluated for the record and never change the outcome. It allocates
 // nothing.
 func (g *Guard) Decide(r *plugins.Request) Decision {
-	var d Decision
+	d := g.decideAfterCustom(r)
 	if len(g.custom) > 0 {
 		d.Custom = first(g.custom, r)
 	}
+	return d
+}
+
+// decideAfterCustom is Decide but for Decision.Custom: the handler matches
+// the CUSTOM policies itself, before the provider's answer has changed the
+// request the others are decided on, and does not match them twice.
+func (g *Guard) decideAfterCustom(r *plugins.Request) Decision {
+	var d Decision
 	d.Audit = first(g.audit, r)
 	if len(g.dryDeny) > 0 {
 		d.DryRunDeny = first(g.dryDeny, r)

@@ -209,7 +209,7 @@ func (h *Authz) HandleRequest(ctx context.Context, req *plugins.Request) error {
 			h.counters[m.Policy].allowed.Inc()
 		}
 	}
-	d := h.guard.Decide(req)
+	d := h.guard.decideAfterCustom(req)
 	if m := d.Audit; m.Policy != nil {
 		h.counters[m.Policy].audited.Inc()
 		req.Metadata.Set(NoteCommon, NoteAccessLogHint, "true")
