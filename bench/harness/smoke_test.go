@@ -48,8 +48,11 @@ func TestSmoke(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(repo, "go.mod")); err != nil {
 		t.Fatalf("repository root: %v", err)
 	}
-	// A hard bound, so a hung server fails the test instead of CI.
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// A hard bound, so a hung server fails the test instead of CI. It is
+	// generous: where squid and nginx with ModSecurity are installed, the
+	// egress and WAF scenarios run them too, which took three minutes on a
+	// loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	var names []string
 	for _, sc := range scenarios {
