@@ -75,7 +75,7 @@ func compile(chunks []chunk, log *errorLog) (coraza.WAF, error) {
 }
 
 func newWAF(chunks []chunk, log *errorLog) (coraza.WAF, error) {
-	cfg := coraza.NewWAFConfig().WithRootFS(rootFS{})
+	cfg := coraza.NewWAFConfig().WithRootFS(rootFS{stock: updatesTransformations(chunks)})
 	if log != nil {
 		cfg = cfg.WithErrorCallback(func(r types.MatchedRule) { log.write(r.ErrorLog()) })
 	}
@@ -98,6 +98,20 @@ func newWAF(chunks []chunk, log *errorLog) (coraza.WAF, error) {
 		cfg = cfg.WithDirectives(own.String())
 	}
 	return coraza.NewWAF(cfg)
+}
+
+// updatesTransformations reports whether a profile's directives may change
+// a rule's transformations (SecRuleUpdateActionById with a t: action):
+// those add to the transformations Coraza runs before the operator, so
+// the CRS is then read as shipped (see fused.go).
+func updatesTransformations(chunks []chunk) bool {
+	for _, c := range chunks {
+		l := strings.ToLower(c.text)
+		if i := strings.Index(l, "secruleupdateaction"); i >= 0 && strings.Contains(l[i:], "t:") {
+			return true
+		}
+	}
+	return false
 }
 
 // where says where in its field or file a chunk starts, for messages.

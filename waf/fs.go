@@ -13,8 +13,9 @@ import (
 // start with '@' (@owasp_crs/…, @crs-setup.conf.example), and the files of
 // the machine for absolute paths. A relative path is refused, since the
 // directory it would be read from (the gateway's working directory) is not
-// one a profile can know.
-type rootFS struct{}
+// one a profile can know. The CRS's rule files are read with their @rx
+// rules written anew (fused.go), unless stock.
+type rootFS struct{ stock bool }
 
 func (rootFS) Open(name string) (fs.File, error) {
 	if crs, ok := crsName(name); ok {
@@ -28,6 +29,9 @@ func (rootFS) Open(name string) (fs.File, error) {
 
 func (r rootFS) ReadFile(name string) ([]byte, error) {
 	if crs, ok := crsName(name); ok {
+		if !r.stock && strings.HasPrefix(crs, "@owasp_crs/") && strings.HasSuffix(crs, ".conf") {
+			return fusedCRS(crs)
+		}
 		return fs.ReadFile(coreruleset.FS, crs)
 	}
 	if !filepath.IsAbs(name) {

@@ -37,7 +37,10 @@ type matcher interface {
 // per process, before the first engine is built: Coraza's registry is a
 // plain map that its parser reads while it builds an engine.
 func registerOperators() {
-	operatorsOnce.Do(func() { plugins.RegisterOperator("rx", newRx) })
+	operatorsOnce.Do(func() {
+		plugins.RegisterOperator("rx", newRx)
+		plugins.RegisterOperator("transformed", newTransformed)
+	})
 }
 
 var operatorsOnce sync.Once

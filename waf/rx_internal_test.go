@@ -70,7 +70,7 @@ var crsPatterns = sync.OnceValues(func() ([]string, error) {
 		return newRx(o)
 	})
 	defer plugins.RegisterOperator("rx", newRx)
-	_, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(rootFS{}).
+	_, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(rootFS{stock: true}).
 		WithDirectives("Include @coraza.conf-recommended\nInclude @crs-setup.conf.example\nInclude @owasp_crs/*.conf"))
 	var out []string
 	for p := range seen {
