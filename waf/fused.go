@@ -61,10 +61,12 @@ func newTransformed(o plugintypes.OperatorOptions) (plugintypes.Operator, error)
 		}
 		t.fns = append(t.fns, f)
 	}
-	if opName != "rx" {
+	inner, ok := innerOperators[opName]
+	if !ok {
 		return nil, fmt.Errorf("@transformed: no operator %q", opName)
 	}
-	op, err := newRx(plugintypes.OperatorOptions{Arguments: args, Memoizer: o.Memoizer})
+	o.Arguments = args
+	op, err := inner(o)
 	if err != nil {
 		return nil, err
 	}
@@ -203,15 +205,15 @@ func fuseRule(args string, may bool) (written string, chains bool) {
 		return "", chains
 	}
 	operator := op[1 : len(op)-1] // still escaped as in the file
-	pattern, isRx := strings.CutPrefix(operator, "@rx ")
 	negated := ""
-	if !isRx {
-		if pattern, isRx = strings.CutPrefix(operator, "!@rx "); !isRx {
-			return "", false
-		}
-		negated = "!"
+	if operator != "" && operator[0] == '!' {
+		negated, operator = "!", operator[1:]
 	}
-	pattern = strings.TrimSpace(pattern)
+	name, opArgs, _ := strings.Cut(strings.TrimPrefix(operator, "@"), " ")
+	if operator == "" || operator[0] != '@' || innerOperators[name] == nil {
+		return "", false
+	}
+	opArgs = strings.TrimSpace(opArgs)
 	var kept []string
 	for i, a := range list {
 		key, _, _ := strings.Cut(a, ":")
@@ -222,7 +224,10 @@ func fuseRule(args string, may bool) (written string, chains bool) {
 			kept = append(kept, a)
 		}
 	}
-	return fmt.Sprintf(`%s "%s@transformed %s rx %s" "%s"`, vars, negated, strings.Join(ts, ","), pattern, strings.Join(kept, ",")), false
+	if opArgs != "" {
+		name += " " + opArgs
+	}
+	return fmt.Sprintf(`%s "%s@transformed %s %s" "%s"`, vars, negated, strings.Join(ts, ","), name, strings.Join(kept, ",")), false
 }
 
 // cutQuoted cuts a double-quoted string from the start of s as Coraza's

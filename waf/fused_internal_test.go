@@ -57,7 +57,9 @@ func TestFuseRule(t *testing.T) {
 		{"default transformations", `ARGS "@rx a" "id:5,t:lowercase"`, ""},
 		{"chain", `ARGS "@rx a" "id:6,t:none,t:lowercase,chain"`, ""},
 		{"multiMatch", `ARGS "@rx a" "id:7,t:none,t:lowercase,multiMatch"`, ""},
-		{"other operator", `ARGS "@pm a b" "id:8,t:none,t:lowercase"`, ""},
+		{"pm", `ARGS "@pm a b" "id:8,t:none,t:lowercase"`, `ARGS "@transformed lowercase pm a b" "id:8,t:none"`},
+		{"no arguments", `ARGS "@detectXSS" "id:8,t:none,t:lowercase"`, `ARGS "@transformed lowercase detectXSS" "id:8,t:none"`},
+		{"other operator", `ARGS "@within %{tx.a}" "id:8,t:none,t:lowercase"`, ""},
 		{"unknown transformation", `ARGS "@rx a" "id:9,t:none,t:md5"`, ""},
 		{"quoted comma", `ARGS "@rx a" "id:10,t:none,msg:'t:lowercase, not one',t:lowercase"`,
 			`ARGS "@transformed lowercase rx a" "id:10,t:none,msg:'t:lowercase, not one'"`},
@@ -66,6 +68,17 @@ func TestFuseRule(t *testing.T) {
 		got, _ := fuseRule(tc.in, true)
 		if got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+	for raw, want := range map[string]bool{
+		`SecRule ARGS "@transformed lowercase rx a" "id:1,capture"`:  true,
+		`SecRule ARGS "!@pm a b" "id:1,capture"`:                     true,
+		`SecRule ARGS "@transformed lowercase detectXSS " "capture"`: false,
+		`SecRule ARGS "@contains a" "id:1,capture"`:                  false,
+		`SecRule ARGS "@rx a" "id:1"`:                                false,
+	} {
+		if capturing(raw) != want {
+			t.Errorf("capturing(%s) = %v", raw, !want)
 		}
 	}
 	// The rule after a chain's start is in the chain.
@@ -224,9 +237,8 @@ func matchLines(m types.MatchedRule) []string {
 		case strings.HasSuffix(data, ": "+v) || strings.HasSuffix(data, "="+v):
 			data = data[:len(data)-len(v)] + "<value>"
 		}
-		if raw := m.Rule().Raw(); !strings.Contains(raw, "capture") || !strings.Contains(raw, "@rx ") && !strings.Contains(raw, "@transformed ") {
-			// TX.0 in its data is what another rule captured last:
-			// only @rx captures of the operators these rules use.
+		if !capturing(m.Rule().Raw()) {
+			// TX.0 in its data is what another rule captured last.
 			data = ""
 		}
 		if strings.Contains(m.Rule().Raw(), "%{MATCHED_VAR} found within") {
@@ -236,6 +248,15 @@ func matchLines(m types.MatchedRule) []string {
 	}
 	return out
 }
+
+// capturing reports whether a rule sets TX.0: it says capture and its
+// operator (or @transformed's) is one that captures.
+func capturing(raw string) bool {
+	m := ruleOperator.FindStringSubmatch(raw)
+	return strings.Contains(raw, "capture") && m != nil && slices.Contains([]string{"rx", "pm", "pmFromFile", "pmf", "detectSQLi"}, m[1])
+}
+
+var ruleOperator = regexp.MustCompile(`^\S+ \S+ "!?@(?:transformed \S+ )?(\w+)`)
 
 // totalScore is the anomaly score in the messages of the blocking and
 // reporting rules, which the chains matched add to.
