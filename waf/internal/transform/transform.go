@@ -5,7 +5,10 @@
 // TestTransformsMatchCoraza holds each to Coraza's own, through an engine.
 package transform
 
-import "strings"
+import (
+	"encoding/binary"
+	"strings"
+)
 
 // Func is a transformation: the value transformed, whether it changed,
 // and an error that leaves the value as it was.
@@ -29,9 +32,49 @@ var byName = map[string]Func{
 	"removenulls":        removeNulls,
 	"removewhitespace":   removeWhitespace,
 	"replacecomments":    replaceComments,
-	"urldecode":          urlDecode,
-	"urldecodeuni":       urlDecodeUni,
-	"utf8tounicode":      utf8ToUnicode,
+	"urldecode":          unlessBytes(urlDecode, '%', '+'),
+	"urldecodeuni":       unlessBytes(urlDecodeUni, '%', '+'),
+	"utf8tounicode":      unlessASCII(utf8ToUnicode),
+}
+
+// unlessBytes passes over a value that holds neither a nor b, which f
+// leaves as it is but finds byte by byte: IndexByte finds them several
+// bytes at a time, which tells on long values. FuzzFastPaths holds each
+// to the transformation alone.
+func unlessBytes(f Func, a, b byte) Func {
+	return func(v string) (string, bool, error) {
+		if strings.IndexByte(v, a) < 0 && strings.IndexByte(v, b) < 0 {
+			return v, false, nil
+		}
+		return f(v)
+	}
+}
+
+// unlessASCII passes over a value of ASCII, which f leaves as it is.
+func unlessASCII(f Func) Func {
+	return func(v string) (string, bool, error) {
+		if isASCII(v) {
+			return v, false, nil
+		}
+		return f(v)
+	}
+}
+
+// isASCII reports whether s holds no byte past 0x7f, reading eight bytes
+// at a time.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // Get returns the transformation of a name, spelled in any case as
