@@ -3,6 +3,8 @@ package waf
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 
@@ -100,14 +102,47 @@ func newWAF(chunks []chunk, log *errorLog) (coraza.WAF, error) {
 	return coraza.NewWAF(cfg)
 }
 
-// updatesTransformations reports whether a profile's directives may change
-// a rule's transformations (SecRuleUpdateActionById with a t: action):
-// those add to the transformations Coraza runs before the operator, so
-// the CRS is then read as shipped (see fused.go).
+// updatesTransformations reports whether a profile's directives, or the
+// files they Include, may change how a rule transforms what it reads:
+// SecRuleUpdateActionById with a t: action or multiMatch. Coraza adds
+// those to the rule, where the CRS written anew (fused.go) has moved the
+// rule's own transformations into its operator, so the order would
+// differ: such a profile reads the CRS as shipped. A file that cannot be
+// read, or Includes nested past any reason, count as such updates too.
 func updatesTransformations(chunks []chunk) bool {
+	var scan func(text string, depth int) bool
+	scan = func(text string, depth int) bool {
+		l := strings.ToLower(text)
+		if i := strings.Index(l, "secruleupdateaction"); i >= 0 && (strings.Contains(l[i:], "t:") || strings.Contains(l[i:], "multimatch")) {
+			return true
+		}
+		for _, line := range strings.Split(text, "\n") {
+			name, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+			if !strings.EqualFold(name, "Include") {
+				continue
+			}
+			arg = strings.Trim(strings.TrimSpace(arg), `"'`)
+			if _, embedded := crsName(arg); embedded {
+				continue // the CRS's own files update no rule
+			}
+			if depth == 8 {
+				return true
+			}
+			files, err := filepath.Glob(arg)
+			if err != nil || len(files) == 0 {
+				return true
+			}
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil || scan(string(b), depth+1) {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	for _, c := range chunks {
-		l := strings.ToLower(c.text)
-		if i := strings.Index(l, "secruleupdateaction"); i >= 0 && strings.Contains(l[i:], "t:") {
+		if scan(c.text, 0) {
 			return true
 		}
 	}

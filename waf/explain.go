@@ -54,8 +54,9 @@ type VarMatch struct {
 	// Variable is the collection and key as SecLang writes them,
 	// ARGS:q or REQUEST_URI.
 	Variable string
-	// Value is the value the operator matched, after the rule's
-	// transformations.
+	// Value is the value the operator matched: after the rule's
+	// transformations, but for the CRS's rules that run them in their
+	// operator (fused.go), where it is the value as the request holds it.
 	Value string
 }
 

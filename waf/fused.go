@@ -38,8 +38,9 @@ import (
 // One thing reads differently: MATCHED_VAR, which Coraza sets to the
 // value its operator read, is the value as the request sent it, not as
 // transformed. So no rule of a chain is written anew (a chained rule may
-// read its parent's MATCHED_VAR), and the only other readers are the
-// rules' logdata, which then quotes the request's own bytes.
+// read its parent's MATCHED_VAR); the other readers are the rules'
+// logdata, `portcullis waf test` and a profile's own rules that read
+// MATCHED_VAR after them, which all see the request's own bytes.
 // TestFusedMatchesStock holds the written CRS to the CRS as shipped.
 
 // transformed is the @transformed operator: transformations, then an
@@ -105,7 +106,8 @@ var fusedFiles sync.Map // name → func() ([]byte, error)
 // multiMatch, and with transformations that start from t:none and that
 // internal/transform holds. Each directive keeps its lines, so Coraza
 // reports the same file:line for every rule: a directive written anew
-// takes its first line, and the lines it ran on are left empty.
+// takes its last line, the one Coraza gives the rule, and the lines
+// before it are left empty.
 func fuse(src string) string {
 	lines := strings.Split(src, "\n")
 	var joined strings.Builder
@@ -147,10 +149,11 @@ func fuse(src string) string {
 		if written == "" {
 			continue
 		}
-		lines[first] = name + " " + written
-		for j := first + 1; j <= i; j++ {
+		// Coraza gives a rule the line its directive ends on.
+		for j := first; j < i; j++ {
 			lines[j] = ""
 		}
+		lines[i] = name + " " + written
 	}
 	return strings.Join(lines, "\n")
 }
@@ -185,13 +188,16 @@ func fuseRule(args string, may bool) (written string, chains bool) {
 			multi = true
 		case "t":
 			val = strings.TrimSpace(val)
+			// Coraza clears the list for "none" spelled so only; any
+			// other spelling is a transformation that does nothing,
+			// which internal/transform does not hold.
 			if firstT < 0 {
 				firstT = i
-				if !strings.EqualFold(val, "none") {
+				if val != "none" {
 					multi = true // depends on the default transformations
 				}
 			}
-			if strings.EqualFold(val, "none") {
+			if val == "none" {
 				ts = ts[:0]
 				continue
 			}

@@ -3,7 +3,10 @@ package waf
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,35 +14,110 @@ import (
 
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/experimental"
 	"github.com/corazawaf/coraza/v3/types"
 )
 
-// TestFuseKeepsLines checks that the CRS written anew has the lines of the
-// CRS as shipped, so that every rule keeps its file:line, and counts the
-// rules written anew.
+// TestFuseKeepsLines checks that every rule of the CRS written anew has
+// the file and line it has in the CRS as shipped, and counts the rules
+// written anew.
 func TestFuseKeepsLines(t *testing.T) {
+	where := func(stock bool) map[int]string {
+		out := map[int]string{}
+		registerOperators()
+		cfg := coraza.NewWAFConfig().WithRootFS(rootFS{stock: stock}).
+			WithDirectives("Include @coraza.conf-recommended\nInclude @crs-setup.conf.example\nInclude @owasp_crs/*.conf")
+		cfg = experimental.WAFConfigWithRuleObserver(cfg, func(r types.RuleMetadata) {
+			out[r.ID()] = fmt.Sprintf("%s:%d", r.File(), r.Line())
+		})
+		if _, err := coraza.NewWAF(cfg); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	stock, fused := where(true), where(false)
+	if len(stock) < 500 || !maps.Equal(stock, fused) {
+		for id, w := range stock {
+			if fused[id] != w {
+				t.Errorf("rule %d: at %s written anew, %s as shipped", id, fused[id], w)
+			}
+		}
+		t.Fatalf("%d rules as shipped, %d written anew", len(stock), len(fused))
+	}
 	files, err := fs.Glob(coreruleset.FS, "@owasp_crs/*.conf")
 	if err != nil || len(files) < 20 {
 		t.Fatalf("got %d CRS files: %v", len(files), err)
 	}
 	n := 0
 	for _, f := range files {
-		b, err := fs.ReadFile(coreruleset.FS, f)
+		b, err := fusedCRS(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := fuse(string(b))
-		if got, want := strings.Count(out, "\n"), strings.Count(string(b), "\n"); got != want {
-			t.Fatalf("%s: %d lines, want %d", f, got, want)
-		}
-		n += strings.Count(out, "@transformed")
+		n += strings.Count(string(b), "@transformed")
 	}
-	// The CRS v4.25 has 138 such rules; a new release may have a few
+	// The CRS v4.25 has 156 such rules; a new release may have a few
 	// more or fewer, but not none.
 	if n < 100 {
-		t.Fatalf("%d rules written anew, want the CRS's @rx rules with transformations", n)
+		t.Fatalf("%d rules written anew, want the CRS's rules with transformations", n)
 	}
-	t.Logf("%d rules written anew", n)
+	t.Logf("%d rules written anew, each at its line", n)
+}
+
+// TestUpdatesTransformations checks which profiles read the CRS as
+// shipped: those whose directives, or the files they Include, add
+// transformations or multiMatch to a rule.
+func TestUpdatesTransformations(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	upd := write("upd.conf", `SecRuleUpdateActionById 941100 "t:none"`+"\n")
+	nested := write("nested.conf", "Include "+upd+"\n")
+	plain := write("plain.conf", `SecRuleUpdateActionById 941100 "nolog"`+"\n")
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{`SecRuleUpdateActionById 941100 "t:none,t:lowercase"`, true},
+		{`SecRuleUpdateActionById 941100 "multiMatch"`, true},
+		{"SecRuleUpdateActionById 941100 \\\n  \"T:lowercase\"", true},
+		{"Include " + upd, true},
+		{"Include " + nested, true},
+		{"Include " + filepath.Join(dir, "*.conf"), true},
+		{"Include " + filepath.Join(dir, "missing.conf"), true},
+		{`SecRuleUpdateActionById 941100 "nolog"`, false},
+		{"Include " + plain, false},
+		{"Include @owasp_crs/*.conf", false},
+		{`SecRule ARGS "@rx a" "id:99001,t:none,t:lowercase,pass"`, false},
+	} {
+		if got := updatesTransformations([]chunk{{text: tc.text, field: "rules[0]"}}); got != tc.want {
+			t.Errorf("%q: got %v, want %v", tc.text, got, tc.want)
+		}
+	}
+
+	// Such a profile matches as the CRS as shipped does: multiMatch
+	// added to 941100, through an Include, has it match the value as
+	// sent and as decoded.
+	multi := write("multi.conf", `SecRuleUpdateActionById 941100 "multiMatch"`+"\n")
+	base := []chunk{{text: "Include @coraza.conf-recommended\nSecRuleEngine DetectionOnly\nInclude @crs-setup.conf.example\nInclude @owasp_crs/*.conf"}}
+	w, err := newWAF(append(base, chunk{text: "Include " + multi, field: "rules[0]"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range runValues(t, w, "query", []string{"<script>alert(1)</script>%41"}) {
+		if strings.HasPrefix(l, "941100 ") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("941100 matched %d values with multiMatch added, want 2 (as shipped)", n)
+	}
 }
 
 // TestFuseRule checks which rules are written anew, and how.
@@ -53,6 +131,7 @@ func TestFuseRule(t *testing.T) {
 			`ARGS "!@transformed lowercase rx ^\d+$" "id:2,t:none,pass"`},
 		{"none again", `ARGS "@rx a" "id:3,t:none,t:lowercase,t:none,t:removeNulls"`,
 			`ARGS "@transformed removeNulls rx a" "id:3,t:none"`},
+		{"None, which clears nothing", `ARGS "@rx a" "id:3,t:none,t:lowercase,t:None"`, ""},
 		{"no transformation", `ARGS "@rx a" "id:4,t:none"`, ""},
 		{"default transformations", `ARGS "@rx a" "id:5,t:lowercase"`, ""},
 		{"chain", `ARGS "@rx a" "id:6,t:none,t:lowercase,chain"`, ""},
@@ -87,7 +166,7 @@ func TestFuseRule(t *testing.T) {
 		"SecRule ARGS \"@rx c\" \\\n  \"id:2,t:none,t:lowercase\"\n"
 	want := "SecRule ARGS \"@rx a\" \"id:1,t:none,t:lowercase,chain\"\n" +
 		"SecRule MATCHED_VARS \"@rx b\" \\\n  \"t:none,t:lowercase\"\n" +
-		"SecRule ARGS \"@transformed lowercase rx c\" \"id:2,t:none\"\n\n"
+		"\nSecRule ARGS \"@transformed lowercase rx c\" \"id:2,t:none\"\n"
 	if got := fuse(in); got != want {
 		t.Errorf("chain:\n got %q\nwant %q", got, want)
 	}

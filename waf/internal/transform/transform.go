@@ -2,7 +2,9 @@
 // from Coraza v3.8.1's internal/transformations (Apache-2.0, see NOTICE),
 // so that the gateway's operators can run a rule's transformations
 // themselves (see ../../fused.go). Coraza keeps its own package internal.
-// TestTransformsMatchCoraza holds each to Coraza's own, through an engine.
+// TestTransformsMatchCoraza and FuzzTransformsMatchCoraza hold each to
+// Coraza's own, run by a Coraza engine; TestCopiedFromCorazaVersion fails
+// when go.mod moves to another Coraza, so that they are copied again.
 package transform
 
 import (
