@@ -87,6 +87,7 @@ func engineSettings(p *Profile, audit string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Include @coraza.conf-recommended\nSecRuleEngine %s\n", engine)
+	b.WriteString(distinctKeysRules())
 	// Rules of the response and logging phases log their matches too, as
 	// in ModSecurity, whose default action holds for every phase (and as
 	// the CRS's own setup says from v4.25.1 on): the CRS's reporting rule,

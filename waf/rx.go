@@ -40,6 +40,7 @@ func registerOperators() {
 	operatorsOnce.Do(func() {
 		plugins.RegisterOperator("rx", newRx)
 		plugins.RegisterOperator("transformed", newTransformed)
+		plugins.RegisterOperator("distinctKeys", newDistinctKeys)
 	})
 }
 
