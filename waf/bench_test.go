@@ -66,8 +66,13 @@ const (
 )
 
 // busyText is text that keeps many of the CRS's expressions busy: it holds
-// the characters their literals start with.
-func busyText(i int) string { return fmt.Sprintf("a b c;d'(e)<f>/g%d ", i%10) }
+// the characters their literals start with, and a percent sign and a
+// letter beyond ASCII (in a form, %25 and %C3%A9) for the URL and UTF-8
+// decodings to work on.
+func busyText(i int) string { return fmt.Sprintf("a b c;d'(e)<f>/g%d %%25x%%C3%%A9 ", i%10) }
+
+// verbatim is s in a format string for many.
+func verbatim(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 
 // fill repeats s to n bytes.
 func fill(s string, n int) string { return strings.Repeat(s, n/len(s)+1)[:n] }
@@ -102,18 +107,18 @@ var benchRequests = map[string]func(prefix string, i int) string{
 	// and captures), cookies the fields as cookies, headers as header
 	// fields.
 	"fields": func(p string, i int) string {
-		return raw("POST", p+"/comment", "application/x-www-form-urlencoded", many(worstValues, "f%d="+fill(busyText(i), worstValueBytes), "&"))
+		return raw("POST", p+"/comment", "application/x-www-form-urlencoded", many(worstValues, "f%d="+verbatim(fill(busyText(i), worstValueBytes)), "&"))
 	},
 	"attacks": func(p string, i int) string {
-		v := fmt.Sprintf("%d' or 1=1 union select <script>alert(1)</script>../../etc/passwd;cat /etc/passwd|`id`$(id){{7*7}}${jndi:ldap://x} ", i%10)
-		return raw("POST", p+"/comment", "application/x-www-form-urlencoded", many(worstValues, "f%d="+fill(v, worstValueBytes), "&"))
+		v := fmt.Sprintf("%d' or 1=1 union select <script>alert(1)</script>../../etc/passwd;cat /etc/passwd|`id`$(id){{7*7}}${jndi:ldap://x} %%25x%%C3%%A9 ", i%10)
+		return raw("POST", p+"/comment", "application/x-www-form-urlencoded", many(worstValues, "f%d="+verbatim(fill(v, worstValueBytes)), "&"))
 	},
 	"cookies": func(p string, i int) string {
 		v := strings.ReplaceAll(fill(busyText(i), worstValueBytes), ";", ",")
-		return withHeader(raw("GET", p+"/account", "", ""), "Cookie: "+many(worstValues, "c%d="+v, "; "))
+		return withHeader(raw("GET", p+"/account", "", ""), "Cookie: "+many(worstValues, "c%d="+verbatim(v), "; "))
 	},
 	"headers": func(p string, i int) string {
-		return withHeader(raw("GET", p+"/account", "", ""), many(worstValues, "X-Field-%d: "+fill(busyText(i), worstValueBytes), "\r\n"))
+		return withHeader(raw("GET", p+"/account", "", ""), many(worstValues, "X-Field-%d: "+verbatim(fill(busyText(i), worstValueBytes)), "\r\n"))
 	},
 	// form128k is the field that costs stock Coraza seconds: refused for
 	// its size before any rule reads it.
