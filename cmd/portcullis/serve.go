@@ -56,6 +56,7 @@ func serve(o serveOptions, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "portcullis:", err)
 		return 2
 	}
+	gc := tuneGC()
 	// The WAF's metrics join the gateway's registry, made here so that
 	// the plugin has it before the routes file is loaded.
 	m := metrics.NewVersion(appVersion())
@@ -94,6 +95,7 @@ func serve(o serveOptions, stderr io.Writer) int {
 		log.Error().Err(err).Msg("watching the routes file; reload on SIGHUP only")
 	}
 	announce(log, gw, cfg, o.configPath)
+	logGC(log, gc)
 	if o.configPath == "" && gw.Addr("mesh") != nil {
 		issue, curl := demoMeshCommands(o.stateDir, gw.Addr("mesh").String())
 		log.Info().Str("state_dir", o.stateDir).Str("issue", issue).Str("curl", curl).

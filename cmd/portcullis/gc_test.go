@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestDecideGC checks the garbage collector's settings for each
+// environment and cgroup the gateway may run in, hostile files included.
+func TestDecideGC(t *testing.T) {
+	const gib = 1 << 30
+	tests := []struct {
+		name       string
+		env        map[string]string
+		files      map[string]string
+		percent    string
+		setPercent bool
+		limit      int64
+		source     string
+	}{
+		{"nothing set, no cgroup", nil, nil, "400", true, 0, ""},
+		{"GOGC set", map[string]string{"GOGC": "100"}, nil, "100", false, 0, ""},
+		{"GOGC off", map[string]string{"GOGC": "off"}, nil, "off", false, 0, ""},
+		{"cgroup v2 in a container", nil, map[string]string{"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/memory.max": "1073741824\n"},
+			"400", true, gib * 9 / 10, "/sys/fs/cgroup/memory.max"},
+		{"GOMEMLIMIT wins over the cgroup", map[string]string{"GOMEMLIMIT": "512MiB"}, map[string]string{"sys/fs/cgroup/memory.max": "1073741824"},
+			"400", true, 0, "GOMEMLIMIT"},
+		{"cgroup v2 without a limit", nil, map[string]string{"sys/fs/cgroup/memory.max": "max\n"}, "400", true, 0, ""},
+		{"cgroup v2, the process's own cgroup", nil, map[string]string{"proc/self/cgroup": "0::/kubepods/pod1/c1\n", "sys/fs/cgroup/kubepods/pod1/c1/memory.max": "2147483648"},
+			"400", true, 2 * gib * 9 / 10, "/sys/fs/cgroup/kubepods/pod1/c1/memory.max"},
+		{"a cgroup path that climbs out", nil, map[string]string{"proc/self/cgroup": "0::/../../etc\n", "etc/memory.max": "1024"}, "400", true, 0, ""},
+		{"cgroup v1 with a limit", nil, map[string]string{"sys/fs/cgroup/memory/memory.limit_in_bytes": "536870912\n"}, "400", true, gib / 2 * 9 / 10, "/sys/fs/cgroup/memory/memory.limit_in_bytes"},
+		{"cgroup v1 without a limit", nil, map[string]string{"sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712"}, "400", true, 0, ""},
+		{"a limit that is no number", nil, map[string]string{"sys/fs/cgroup/memory.max": "lots"}, "400", true, 0, ""},
+		{"a negative limit", nil, map[string]string{"sys/fs/cgroup/memory.max": "-5"}, "400", true, 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for name, text := range tc.files {
+				p := filepath.Join(root, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			getenv := func(k string) string { return tc.env[k] }
+			s, setPercent, setLimit := decideGC(getenv, os.ReadFile, root)
+			if s.Percent != tc.percent || setPercent != tc.setPercent || s.MemoryLimit != tc.limit || setLimit != (tc.limit > 0) || s.Source != tc.source {
+				t.Errorf("got %+v, set percent %v, set limit %v; want percent %s (set %v), limit %d from %q",
+					s, setPercent, setLimit, tc.percent, tc.setPercent, tc.limit, tc.source)
+			}
+		})
+	}
+}
+
+// TestStartLogsGC starts the gateway with GOGC unset and set, and reads
+// the garbage collector's settings from its start-up log.
+func TestStartLogsGC(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "routes.yaml")
+	if err := os.WriteFile(cfgPath, []byte(`
+admin: { address: "off" }
+access_log: { path: off }
+listeners: [ { name: web, address: "127.0.0.1:0" } ]
+virtual_hosts:
+  - { name: all, hosts: ["*"], routes: [ { name: ok, direct_response: { status: 200 } } ] }
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ gogc, want string }{{"", "400"}, {"150", "150"}} {
+		c := startChildEnv(t, []string{"GOGC=" + tc.gogc, "GOMEMLIMIT="}, "--config", cfgPath)
+		if got := c.waitLog(t, "garbage collector")["gc_percent"]; got != tc.want {
+			t.Errorf("GOGC=%q: gc_percent %v, want %s", tc.gogc, got, tc.want)
+		}
+	}
+}
