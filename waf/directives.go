@@ -28,6 +28,13 @@ type chunk struct {
 // gateway's, within the range that ModSecurity leaves for local rules.
 const firstOwnRuleID = 99000
 
+const lastOwnRuleID = 99999
+
+// maxExclusions bounds a profile's exclusions, so that the ids of the
+// rules for those on a path (firstOwnRuleID on) stay below the ids of the
+// gateway's rules that give names their own keys (distinct.go).
+const maxExclusions = distinctKeysRuleID - firstOwnRuleID
+
 // directives returns a profile's SecLang in the order Coraza loads it:
 // the engine's settings, the CRS's setup and the profile's tx variables,
 // what must come before the CRS's rules, the CRS's rules with its plugins

@@ -1,8 +1,10 @@
 package waf
 
 import (
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -13,8 +15,8 @@ import (
 
 // checkOwnKeys runs giveOwnKeys over m and checks that it kept every key
 // with its values in their order, and left no two values a key at one
-// address.
-func checkOwnKeys(t *testing.T, m collection.Map, what string) {
+// address, in m or among those of seen, and no key without an address.
+func checkOwnKeys(t *testing.T, m collection.Map, what string, seen map[*byte]bool) {
 	t.Helper()
 	valuesOf := func(k string) []string {
 		var out []string
@@ -34,17 +36,19 @@ func checkOwnKeys(t *testing.T, m collection.Map, what string) {
 	for _, d := range before {
 		want[d.Key()] = valuesOf(d.Key())
 	}
-	giveOwnKeys(m)
+	earlier := maps.Clone(seen)
+	giveOwnKeys(m, seen)
 	after := m.FindAll()
 	if len(after) != len(before) {
 		t.Fatalf("%s: %d values before, %d after", what, len(before), len(after))
 	}
-	seen := map[*byte]string{}
+	mine := map[*byte]string{}
 	for _, d := range after {
-		if k, ok := seen[unsafe.StringData(d.Key())]; ok {
-			t.Fatalf("%s: keys %q and %q share an address", what, k, d.Key())
+		p := unsafe.StringData(d.Key())
+		if k, ok := mine[p]; ok || earlier[p] || p == nil {
+			t.Fatalf("%s: key %q shares an address (with %q in it, or one read before it: %v)", what, d.Key(), k, earlier[p])
 		}
-		seen[unsafe.StringData(d.Key())] = d.Key()
+		mine[p] = d.Key()
 	}
 	for k, vs := range want {
 		if got := valuesOf(k); !slices.Equal(got, vs) {
@@ -53,10 +57,15 @@ func checkOwnKeys(t *testing.T, m collection.Map, what string) {
 	}
 }
 
+// bareWAF is an engine without rules that reads request bodies.
+var bareWAF = sync.OnceValues(func() (coraza.WAF, error) {
+	return coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\nSecRequestBodyAccess On"))
+})
+
 // ownKeysTx is a transaction that has read query, the Cookie headers and
 // a form body, with header twice under one key string, and no rule.
 func ownKeysTx(t testing.TB, query string, cookies []string, body string) types.Transaction {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\nSecRequestBodyAccess On"))
+	w, err := bareWAF()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,32 +89,44 @@ func ownKeysTx(t testing.TB, query string, cookies []string, body string) types.
 	return tx
 }
 
+// checkAllOwnKeys runs giveOwnKeys as the rule of each phase does, over
+// the collections it names, in order.
 func checkAllOwnKeys(t *testing.T, tx types.Transaction) {
 	t.Helper()
 	v := state(tx).Variables()
-	for name, f := range keyedCollections {
-		checkOwnKeys(t, f(v), name)
+	for _, phase := range [][]string{
+		{"ARGS_GET", "REQUEST_COOKIES", "REQUEST_HEADERS"},
+		{"ARGS_GET", "ARGS_POST", "FILES", "MULTIPART_PART_HEADERS", "XML"},
+	} {
+		seen := map[*byte]bool{}
+		for _, name := range phase {
+			checkOwnKeys(t, keyedCollections[name](v), name, seen)
+		}
 	}
 }
 
 func TestGiveOwnKeys(t *testing.T) {
 	for _, c := range []struct {
+		name    string
 		query   string
 		cookies []string
 		body    string
 	}{
-		{"a=1&a=2", []string{"a=1; a=2"}, "a=1&a=2"},
-		{"=1&=2&=3", []string{"=1; =2", "=3"}, "=1&=2"},
-		{"A=1&a=2&b=3&a=4", []string{"A=1; a=2; b=3; a=4"}, "A=1&a=2&b=3&a=4"},
-		{"%61=1&a=2&a", []string{"a=1", "a=2"}, "%61=1&a=2&a&a"},
-		{"a&a&a&&&b", []string{";;a;a;"}, "a&&a"},
-		{strings.Repeat("k=v&", 300), []string{strings.Repeat("k=v; ", 300)}, strings.Repeat("k=v&x=y&", 200)},
-		{"", nil, ""},
-		{"one=1", []string{"one=1"}, "one=1"},
+		{"repeated", "a=1&a=2", []string{"a=1; a=2"}, "a=1&a=2"},
+		{"empty names", "=1&=2&=3", []string{"=1; =2", "=3"}, "=1&=2"},
+		{"one empty name in the query and one in the form", "foo=1&=benign", nil, "=attack"},
+		{"case variants", "A=1&a=2&b=3&a=4", []string{"A=1; a=2; b=3; a=4"}, "A=1&a=2&b=3&a=4"},
+		{"escaped and bare names", "%61=1&a=2&a", []string{"a=1", "a=2"}, "%61=1&a=2&a&a"},
+		{"names without values", "a&a&a&&&b", []string{";;a;a;"}, "a&&a"},
+		{"300 repeats", strings.Repeat("k=v&", 300), []string{strings.Repeat("k=v; ", 300)}, strings.Repeat("k=v&x=y&", 200)},
+		{"nothing", "", nil, ""},
+		{"no repeat", "one=1", []string{"one=1"}, "one=1"},
 	} {
-		tx := ownKeysTx(t, c.query, c.cookies, c.body)
-		checkAllOwnKeys(t, tx)
-		finish(tx)
+		t.Run(c.name, func(t *testing.T) {
+			tx := ownKeysTx(t, c.query, c.cookies, c.body)
+			defer finish(tx)
+			checkAllOwnKeys(t, tx)
+		})
 	}
 }
 
@@ -119,4 +140,49 @@ func FuzzGiveOwnKeys(f *testing.F) {
 		defer finish(tx)
 		checkAllOwnKeys(t, tx)
 	})
+}
+
+// TestEmptyNamesAcrossQueryAndForm sends an attack under an empty name in
+// a form, beside a harmless value under an empty name in the query, to a
+// rule that reads ARGS but one argument, after a rule with the same
+// transformations that reads them all: the two values' keys have no
+// address, and the exclusion shifts their places, so without keys of
+// their own the second rule can be handed the harmless value's
+// transformed form. With distinctKeysRules it must match every time.
+func TestEmptyNamesAcrossQueryAndForm(t *testing.T) {
+	registerOperators()
+	rules := `SecRuleEngine On
+SecRequestBodyAccess On
+SecRule ARGS "@rx never-there" "id:1,phase:2,pass,nolog,t:none,t:lowercase"
+SecRule ARGS|!ARGS:foo "@rx attack" "id:2,phase:2,deny,status:403,log,t:none,t:lowercase"
+`
+	missed := func(directives string) int {
+		w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(directives))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for range 100 {
+			tx := w.NewTransaction()
+			tx.ProcessURI("/?foo=1&=benign", "POST", "HTTP/1.1")
+			tx.AddRequestHeader("Content-Type", "application/x-www-form-urlencoded")
+			tx.ProcessRequestHeaders()
+			if _, _, err := tx.WriteRequestBody([]byte("=ATTACK")); err != nil {
+				t.Fatal(err)
+			}
+			if it, _ := tx.ProcessRequestBody(); it == nil {
+				n++
+			}
+			finish(tx)
+		}
+		return n
+	}
+	if n := missed(distinctKeysRules() + rules); n != 0 {
+		t.Errorf("with keys of their own, the attack passed %d of 100 times", n)
+	}
+	n := missed(rules)
+	t.Logf("without, it passed %d of 100 times", n)
+	if n == 0 {
+		t.Errorf("without keys of their own, the attack never passed: has Coraza stopped confusing values in its transformation cache?")
+	}
 }

@@ -230,11 +230,22 @@ func TestFusedMatchesStock(t *testing.T) {
 	t.Logf("%d values, %d of them alone; %d matches compared", len(sample), alone, compared)
 }
 
-func crsEngine(t *testing.T, stock bool) coraza.WAF {
+func crsEngine(t testing.TB, stock bool) coraza.WAF {
 	t.Helper()
+	w, err := crsEngineOf(stock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func crsEngineOf(stock bool) (coraza.WAF, error) {
 	registerOperators()
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(rootFS{stock: stock}).WithDirectives(`
+	// As the gateway runs them: names that repeat get keys of their own
+	// (distinct.go).
+	return coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(rootFS{stock: stock}).WithDirectives(`
 Include @coraza.conf-recommended
+` + distinctKeysRules() + `
 SecRuleEngine DetectionOnly
 SecArgumentsLimit 2000
 Include @crs-setup.conf.example
@@ -242,10 +253,6 @@ SecAction "id:900000,phase:1,pass,t:none,nolog,setvar:'tx.blocking_paranoia_leve
 SecAction "id:900001,phase:1,pass,t:none,nolog,setvar:'tx.detection_paranoia_level=4'"
 Include @owasp_crs/*.conf
 `))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
 }
 
 // runValues sends values in one request, each in its own part of the

@@ -28,6 +28,9 @@ type literals struct {
 	pairs  [pairBits / 64]uint64
 	rank   [pairBits / 64]uint16
 	byPair [][]string
+	// plainFree says that no plain value holds one of the strings
+	// (plain.go).
+	plainFree bool
 }
 
 const pairBits = 4096
@@ -42,7 +45,7 @@ func newLiterals(s litSet) *literals {
 	strs := slices.Clone(s.strs)
 	slices.Sort(strs)
 	strs = slices.Compact(strs)
-	l := &literals{fold: s.fold, shortest: shortest(s)}
+	l := &literals{fold: s.fold, shortest: shortest(s), plainFree: plainFree(strs, s.fold)}
 	if len(strs) == 1 && !s.fold {
 		l.only = strs[0]
 		return l

@@ -36,6 +36,8 @@ var innerOperators = map[string]plugintypes.OperatorFactory{
 type pm struct {
 	matcher ahocorasick.AhoCorasick
 	minLen  int // of the shortest phrase: a shorter value cannot match
+	// plainFree says that no plain value holds a phrase (plain.go).
+	plainFree bool
 }
 
 func newPM(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
@@ -45,7 +47,7 @@ func newPM(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pm{matcher: m.(ahocorasick.AhoCorasick), minLen: minLen(dict)}, nil
+	return &pm{matcher: m.(ahocorasick.AhoCorasick), minLen: minLen(dict), plainFree: plainFree(dict, true)}, nil
 }
 
 // newPMFromFile reads the phrases from a file beside the rule's, a line
@@ -68,7 +70,7 @@ func newPMFromFile(o plugintypes.OperatorOptions) (plugintypes.Operator, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &pm{matcher: m.(ahocorasick.AhoCorasick), minLen: minLen(lines)}, nil
+	return &pm{matcher: m.(ahocorasick.AhoCorasick), minLen: minLen(lines), plainFree: plainFree(lines, true)}, nil
 }
 
 func buildPM(dict []string, dfa bool) ahocorasick.AhoCorasick {

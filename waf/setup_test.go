@@ -108,6 +108,7 @@ func TestHostileExclusions(t *testing.T) {
         - { ids: [942100], path: "relative" }
         - { ids: [942100], path: /a, path_prefix: /b }
         - { target: ARGS:a }
+        - { ids: ["99997", "1-999999", "98000-99000", "99999-100000", "98000-98999"] }
 `, "x")
 	checkErrors(t, "routes.yaml", src, []line{
 		{7, `exclusions[0].ids[0]: "942100\" \"id:1,phase:1,deny" is not a rule id`},
@@ -126,6 +127,10 @@ func TestHostileExclusions(t *testing.T) {
 		{16, `exclusions[9].path: "relative" is not a path`},
 		{17, `exclusions[10].path: set path or path_prefix, not both`},
 		{18, `exclusions[11]: needs ids or tags to exclude`},
+		{19, `exclusions[12].ids[0]: "99997" reaches into 99000-99999, the ids of the gateway's own rules`},
+		{19, `exclusions[12].ids[1]: "1-999999" reaches into 99000-99999`},
+		{19, `exclusions[12].ids[2]: "98000-99000" reaches into 99000-99999`},
+		{19, `exclusions[12].ids[3]: "99999-100000" reaches into 99000-99999`},
 	})
 }
 
@@ -237,5 +242,14 @@ func TestPromoteErrors(t *testing.T) {
 		{6, "waf.profiles.p.crs.promote[2]: 123456 is not a rule of the embedded CRS with a paranoia level"},
 		{8, "waf.profiles.q.crs.promote[0]: rule 942130 is of paranoia level 2, which the profile runs already"},
 		{10, "waf.profiles.r.crs.promote: cannot be combined with an executing_paranoia above paranoia"},
+	})
+}
+
+// TestTooManyExclusions refuses a profile with more exclusions than leave
+// room for the ids of the gateway's own rules.
+func TestTooManyExclusions(t *testing.T) {
+	src := routesFile("  profiles:\n    x:\n      exclusions:\n"+strings.Repeat("        - { ids: [942100], path: /a }\n", 997), "x")
+	checkErrors(t, "routes.yaml", src, []line{
+		{7, `waf.profiles.x.exclusions: has 997 exclusions, more than the 996 a profile may have`},
 	})
 }

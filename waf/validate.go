@@ -113,6 +113,9 @@ func (c *checker) profile(at string, p *Profile) {
 	for i := range p.Exclusions {
 		c.exclusion(fmt.Sprintf("%s.exclusions[%d]", at, i), &p.Exclusions[i])
 	}
+	if n := len(p.Exclusions); n > maxExclusions {
+		c.fail(at+".exclusions", "has %d exclusions, more than the %d a profile may have", n, maxExclusions)
+	}
 	for i, r := range p.RulesBeforeCRS {
 		if strings.TrimSpace(r) == "" {
 			c.fail(fmt.Sprintf("%s.rules_before_crs[%d]", at, i), "is empty")
@@ -184,8 +187,15 @@ func (c *checker) exclusion(at string, e *Exclusion) {
 			c.fail(fmt.Sprintf("%s.ids[%d]", at, i), "%q is not a rule id or a range such as 942100-942199", id)
 			continue
 		}
-		if lo, hi := atoi(m[1]), atoi(m[2]); m[2] != "" && hi < lo {
+		lo, hi := atoi(m[1]), atoi(m[2])
+		if m[2] == "" {
+			hi = lo
+		}
+		switch {
+		case hi < lo:
 			c.fail(fmt.Sprintf("%s.ids[%d]", at, i), "range %q ends before it starts", id)
+		case lo <= lastOwnRuleID && hi >= firstOwnRuleID:
+			c.fail(fmt.Sprintf("%s.ids[%d]", at, i), "%q reaches into %d-%d, the ids of the gateway's own rules", id, firstOwnRuleID, lastOwnRuleID)
 		}
 	}
 	c.each(at+".tags", e.Tags, ruleTag, "a rule tag such as attack-sqli")

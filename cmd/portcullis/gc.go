@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 
@@ -53,36 +55,52 @@ func decideGC(getenv func(string) string, readFile func(string) ([]byte, error),
 	return s, setPercent, setLimit
 }
 
-// cgroupMemoryLimit reads the memory limit of the process's cgroup: cgroup
-// v2's memory.max, at the root of the namespace a container sees or under
-// the process's own cgroup, or cgroup v1's memory.limit_in_bytes. It
-// returns 0 when there is none ("max", or v1's near-2⁶³ for none).
+// cgroupMemoryLimit reads the memory limit of the process's cgroup: the
+// smallest of cgroup v2's memory.max at the root of the namespace a
+// container sees and in the process's own cgroup and each of its parents
+// (a systemd slice may hold the limit), or else cgroup v1's
+// memory.limit_in_bytes. It returns 0 when there is none ("max", or v1's
+// near-2⁶³ for none), with the file the limit came from.
 func cgroupMemoryLimit(readFile func(string) ([]byte, error), root string) (int64, string) {
 	files := []string{"sys/fs/cgroup/memory.max"}
 	if b, err := readFile(filepath.Join(root, "proc/self/cgroup")); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
-			if p, ok := strings.CutPrefix(line, "0::"); ok && p != "/" && !strings.Contains(p, "..") {
+			p, ok := strings.CutPrefix(line, "0::")
+			if !ok || strings.Contains(p, "..") {
+				continue
+			}
+			for p = filepath.Clean("/" + p); p != "/"; p = filepath.Dir(p) {
 				files = append(files, filepath.Join("sys/fs/cgroup", p, "memory.max"))
 			}
 		}
 	}
-	files = append(files, "sys/fs/cgroup/memory/memory.limit_in_bytes")
+	limit, from := int64(0), ""
 	for _, f := range files {
-		b, err := readFile(filepath.Join(root, f))
-		if err != nil {
-			continue
+		if n := readLimit(readFile, filepath.Join(root, f)); n > 0 && (limit == 0 || n < limit) {
+			limit, from = n, "/"+f
 		}
-		v := string(bytes.TrimSpace(b))
-		if v == "max" {
-			return 0, ""
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 || n >= 1<<62 {
-			return 0, ""
-		}
-		return n, "/" + f
 	}
-	return 0, ""
+	if limit == 0 {
+		f := "sys/fs/cgroup/memory/memory.limit_in_bytes"
+		if n := readLimit(readFile, filepath.Join(root, f)); n > 0 {
+			limit, from = n, "/"+f
+		}
+	}
+	return limit, from
+}
+
+// readLimit reads a cgroup's memory limit file: 0 for none, for "max",
+// for v1's near-2⁶³, and for what is not a positive number.
+func readLimit(readFile func(string) ([]byte, error), path string) int64 {
+	b, err := readFile(path)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(string(bytes.TrimSpace(b)), 10, 64)
+	if err != nil || n <= 0 || n >= 1<<62 {
+		return 0
+	}
+	return n
 }
 
 // tuneGC applies decideGC's settings to the process.
@@ -97,10 +115,17 @@ func tuneGC() gcSettings {
 	return s
 }
 
+// logGC logs the collector's settings in force, as the runtime reports
+// them, and where the memory limit came from.
 func logGC(log zerolog.Logger, s gcSettings) {
-	e := log.Info().Str("gc_percent", s.Percent)
-	if s.MemoryLimit > 0 {
-		e = e.Int64("memory_limit_bytes", s.MemoryLimit)
+	samples := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
+	metrics.Read(samples)
+	e := log.Info()
+	if v := samples[0].Value; v.Kind() == metrics.KindUint64 {
+		e = e.Uint64("gc_percent", v.Uint64())
+	}
+	if v := samples[1].Value; v.Kind() == metrics.KindUint64 && v.Uint64() < math.MaxInt64 {
+		e = e.Uint64("memory_limit_bytes", v.Uint64())
 	}
 	if s.Source != "" {
 		e = e.Str("memory_limit_from", s.Source)

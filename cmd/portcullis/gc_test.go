@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,6 +33,12 @@ func TestDecideGC(t *testing.T) {
 		{"a cgroup path that climbs out", nil, map[string]string{"proc/self/cgroup": "0::/../../etc\n", "etc/memory.max": "1024"}, "400", true, 0, ""},
 		{"cgroup v1 with a limit", nil, map[string]string{"sys/fs/cgroup/memory/memory.limit_in_bytes": "536870912\n"}, "400", true, gib / 2 * 9 / 10, "/sys/fs/cgroup/memory/memory.limit_in_bytes"},
 		{"cgroup v1 without a limit", nil, map[string]string{"sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712"}, "400", true, 0, ""},
+		{"cgroup v2, the namespace root without a limit, the process's own with one", nil, map[string]string{"proc/self/cgroup": "0::/app\n", "sys/fs/cgroup/memory.max": "max", "sys/fs/cgroup/app/memory.max": "1073741824"},
+			"400", true, gib * 9 / 10, "/sys/fs/cgroup/app/memory.max"},
+		{"cgroup v2, the limit on a parent slice", nil, map[string]string{"proc/self/cgroup": "0::/system.slice/portcullis.service\n", "sys/fs/cgroup/system.slice/portcullis.service/memory.max": "max", "sys/fs/cgroup/system.slice/memory.max": "2147483648"},
+			"400", true, 2 * gib * 9 / 10, "/sys/fs/cgroup/system.slice/memory.max"},
+		{"cgroup v2, the smallest of the limits", nil, map[string]string{"proc/self/cgroup": "0::/a/b\n", "sys/fs/cgroup/memory.max": "4294967296", "sys/fs/cgroup/a/memory.max": "1073741824", "sys/fs/cgroup/a/b/memory.max": "2147483648"},
+			"400", true, gib * 9 / 10, "/sys/fs/cgroup/a/memory.max"},
 		{"a limit that is no number", nil, map[string]string{"sys/fs/cgroup/memory.max": "lots"}, "400", true, 0, ""},
 		{"a negative limit", nil, map[string]string{"sys/fs/cgroup/memory.max": "-5"}, "400", true, 0, ""},
 	}
@@ -70,10 +77,17 @@ virtual_hosts:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ gogc, want string }{{"", "400"}, {"150", "150"}} {
-		c := startChildEnv(t, []string{"GOGC=" + tc.gogc, "GOMEMLIMIT="}, "--config", cfgPath)
-		if got := c.waitLog(t, "garbage collector")["gc_percent"]; got != tc.want {
-			t.Errorf("GOGC=%q: gc_percent %v, want %s", tc.gogc, got, tc.want)
-		}
+	for _, tc := range []struct{ gogc, memlimit, percent, limit string }{
+		{"", "", "400", "<nil>"},
+		{"150", "", "150", "<nil>"},
+		{"", "1GiB", "400", "1.073741824e+09"},
+	} {
+		t.Run(fmt.Sprintf("GOGC=%s GOMEMLIMIT=%s", tc.gogc, tc.memlimit), func(t *testing.T) {
+			c := startChildEnv(t, []string{"GOGC=" + tc.gogc, "GOMEMLIMIT=" + tc.memlimit}, "--config", cfgPath)
+			got := c.waitLog(t, "garbage collector")
+			if p, l := fmt.Sprint(got["gc_percent"]), fmt.Sprint(got["memory_limit_bytes"]); p != tc.percent || (l != tc.limit && tc.limit != "<nil>") {
+				t.Errorf("got gc_percent %s and memory_limit_bytes %s, want %s and %s", p, l, tc.percent, tc.limit)
+			}
+		})
 	}
 }
