@@ -20,7 +20,7 @@ import (
 // query and the form alike, which ARGS reads as one) a rule can be handed
 // the transformed form of another value with that name, and not read its
 // own. A request that repeats a name next to other names slipped past a
-// rule that way about one time in five (TestRepeatedNames).
+// rule that way about one time in eight (TestRepeatedNames logs it).
 //
 // The rules the gateway writes anew (fused.go) and multiMatch rules skip
 // the cache, but chains and a profile's own rules use it. So, before the

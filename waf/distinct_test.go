@@ -83,7 +83,7 @@ func TestRepeatedNames(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		rounds = 10
 	}
-	missedWithSharedKeys, checked := 0, 0
+	missedWithSharedKeys, checked, tries := 0, 0, 0
 	missedIn := map[string]int{}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -103,6 +103,7 @@ func TestRepeatedNames(t *testing.T) {
 				}
 				got := ids(sharedKeys, c.repeated)
 				for _, id := range want {
+					tries++
 					if !slices.Contains(got, id) {
 						missedWithSharedKeys++
 						missedIn[strings.Fields(c.name)[0]]++
@@ -111,7 +112,8 @@ func TestRepeatedNames(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d placements × %d rounds; with keys shared, the rules missed the attack %d times %v", checked, rounds, missedWithSharedKeys, missedIn)
+	t.Logf("%d placements × %d rounds; with keys shared, the rules missed the attack %d times of %d (%.0f%%) %v",
+		checked, rounds, missedWithSharedKeys, tries, 100*float64(missedWithSharedKeys)/float64(max(tries, 1)), missedIn)
 	if checked < len(cases)*3/4 {
 		t.Errorf("only %d of %d placements match alone", checked, len(cases))
 	}
