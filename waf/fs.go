@@ -13,7 +13,7 @@ import (
 // start with '@' (@owasp_crs/…, @crs-setup.conf.example), and the files of
 // the machine for absolute paths. A relative path is refused, since the
 // directory it would be read from (the gateway's working directory) is not
-// one a profile can know. The CRS's rule files are read with their @rx
+// one a profile can know. The CRS's rule files are read with their
 // rules written anew (fused.go), unless stock.
 type rootFS struct{ stock bool }
 

@@ -24,8 +24,10 @@ import (
 // issue 1681). Transforming again costs less than that bookkeeping, since
 // most values hold nothing a transformation changes.
 //
-// So the gateway hands the transformations of the CRS's @rx rules to the
-// operator: as it reads the embedded CRS, it writes each such rule
+// So the gateway hands the transformations of the CRS's rules to the
+// operator (rules of @rx, @pm, @pmFromFile, @detectSQLi, @detectXSS and
+// @validateByteRange: innerOperators): as it reads the embedded CRS, it
+// writes each such rule
 //
 //	SecRule ARGS "@rx PATTERN" "id:1,t:none,t:urlDecodeUni,t:lowercase,…"
 //
@@ -35,7 +37,7 @@ import (
 //
 // The operator runs the same transformations (Coraza's own, copied into
 // internal/transform) in the same order on the same value, then the same
-// @rx, with the same captures, so the rule matches exactly when it did.
+// operator, with the same captures, so the rule matches exactly when it did.
 // One thing reads differently: MATCHED_VAR, which Coraza sets to the
 // value its operator read, is the value as the request sent it, not as
 // transformed. So no rule of a chain is written anew (a chained rule may
@@ -109,8 +111,8 @@ func (o *transformed) evaluate(tx plugintypes.TransactionState, value string) bo
 	return o.op.Evaluate(tx, value)
 }
 
-// fusedCRS returns a file of the embedded CRS with its @rx rules written
-// anew as fuse does, once per process.
+// fusedCRS returns a file of the embedded CRS with its rules written anew
+// as fuse does, once per process.
 func fusedCRS(name string) ([]byte, error) {
 	v, _ := fusedFiles.LoadOrStore(name, sync.OnceValues(func() ([]byte, error) {
 		b, err := fs.ReadFile(coreruleset.FS, name)
@@ -124,8 +126,8 @@ func fusedCRS(name string) ([]byte, error) {
 
 var fusedFiles sync.Map // name → func() ([]byte, error)
 
-// fuse writes anew each SecRule of a rule file that reads an @rx after
-// transformations, alone (neither starting a chain nor in one), with no
+// fuse writes anew each SecRule of a rule file that runs one of
+// innerOperators after transformations, alone (neither starting a chain nor in one), with no
 // multiMatch, and with transformations that start from t:none and that
 // internal/transform holds. Each directive keeps its lines, so Coraza
 // reports the same file:line for every rule: a directive written anew
@@ -201,14 +203,16 @@ func fuseRule(args string, may bool) (written string, chains bool) {
 	}
 	list := splitActions(acts[1 : len(acts)-1])
 	var ts []string
-	firstT, multi := -1, false
+	// asShipped: multiMatch, transformations that do not start from
+	// t:none, or one internal/transform does not hold.
+	firstT, asShipped := -1, false
 	for i, a := range list {
 		key, val, _ := strings.Cut(a, ":")
 		switch strings.ToLower(strings.TrimSpace(key)) {
 		case "chain":
 			chains = true
 		case "multimatch":
-			multi = true
+			asShipped = true
 		case "t":
 			val = strings.TrimSpace(val)
 			// Coraza clears the list for "none" spelled so only; any
@@ -217,7 +221,7 @@ func fuseRule(args string, may bool) (written string, chains bool) {
 			if firstT < 0 {
 				firstT = i
 				if val != "none" {
-					multi = true // depends on the default transformations
+					asShipped = true // depends on the default transformations
 				}
 			}
 			if val == "none" {
@@ -225,12 +229,12 @@ func fuseRule(args string, may bool) (written string, chains bool) {
 				continue
 			}
 			if _, known := transform.Get(val); !known {
-				multi = true
+				asShipped = true
 			}
 			ts = append(ts, val)
 		}
 	}
-	if !may || chains || multi || len(ts) == 0 || op == "" {
+	if !may || chains || asShipped || len(ts) == 0 || op == "" {
 		return "", chains
 	}
 	operator := op[1 : len(op)-1] // still escaped as in the file
