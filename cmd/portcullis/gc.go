@@ -29,30 +29,28 @@ const defaultGCPercent = 400
 // the larger target cannot take the process past its limit.
 const memoryLimitShare = 0.9
 
-// gcSettings are the garbage collector's settings and where they came
+// gcSettings are what the gateway sets of the garbage collector's
+// settings: the GC percent (defaultGCPercent) when SetPercent, and the
+// memory limit when MemoryLimit is not 0; and where the memory limit came
 // from, for the start-up log.
 type gcSettings struct {
-	Percent     string // the GC percent, or GOGC's value
-	MemoryLimit int64  // bytes; 0 for none set here
+	SetPercent  bool
+	MemoryLimit int64  // bytes
 	Source      string // "GOMEMLIMIT", a cgroup file, or empty
 }
 
 // decideGC chooses the settings from the environment and the cgroup's
 // memory limit, read through readFile from root (/ but in tests).
-func decideGC(getenv func(string) string, readFile func(string) ([]byte, error), root string) (s gcSettings, setPercent, setLimit bool) {
-	if v := getenv("GOGC"); v != "" {
-		s.Percent = v
-	} else {
-		s.Percent, setPercent = strconv.Itoa(defaultGCPercent), true
-	}
+func decideGC(getenv func(string) string, readFile func(string) ([]byte, error), root string) gcSettings {
+	s := gcSettings{SetPercent: getenv("GOGC") == ""}
 	if getenv("GOMEMLIMIT") != "" {
 		s.Source = "GOMEMLIMIT"
-		return s, setPercent, false
+		return s
 	}
 	if limit, file := cgroupMemoryLimit(readFile, root); limit > 0 {
-		s.MemoryLimit, s.Source, setLimit = int64(float64(limit)*memoryLimitShare), file, true
+		s.MemoryLimit, s.Source = int64(float64(limit)*memoryLimitShare), file
 	}
-	return s, setPercent, setLimit
+	return s
 }
 
 // cgroupMemoryLimit reads the memory limit of the process's cgroup: the
@@ -105,11 +103,11 @@ func readLimit(readFile func(string) ([]byte, error), path string) int64 {
 
 // tuneGC applies decideGC's settings to the process.
 func tuneGC() gcSettings {
-	s, setPercent, setLimit := decideGC(os.Getenv, os.ReadFile, "/")
-	if setPercent {
+	s := decideGC(os.Getenv, os.ReadFile, "/")
+	if s.SetPercent {
 		debug.SetGCPercent(defaultGCPercent)
 	}
-	if setLimit {
+	if s.MemoryLimit > 0 {
 		debug.SetMemoryLimit(s.MemoryLimit)
 	}
 	return s

@@ -15,32 +15,31 @@ func TestDecideGC(t *testing.T) {
 		name       string
 		env        map[string]string
 		files      map[string]string
-		percent    string
 		setPercent bool
 		limit      int64
 		source     string
 	}{
-		{"nothing set, no cgroup", nil, nil, "400", true, 0, ""},
-		{"GOGC set", map[string]string{"GOGC": "100"}, nil, "100", false, 0, ""},
-		{"GOGC off", map[string]string{"GOGC": "off"}, nil, "off", false, 0, ""},
+		{"nothing set, no cgroup", nil, nil, true, 0, ""},
+		{"GOGC set", map[string]string{"GOGC": "100"}, nil, false, 0, ""},
+		{"GOGC off", map[string]string{"GOGC": "off"}, nil, false, 0, ""},
 		{"cgroup v2 in a container", nil, map[string]string{"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/memory.max": "1073741824\n"},
-			"400", true, gib * 9 / 10, "/sys/fs/cgroup/memory.max"},
+			true, gib * 9 / 10, "/sys/fs/cgroup/memory.max"},
 		{"GOMEMLIMIT wins over the cgroup", map[string]string{"GOMEMLIMIT": "512MiB"}, map[string]string{"sys/fs/cgroup/memory.max": "1073741824"},
-			"400", true, 0, "GOMEMLIMIT"},
-		{"cgroup v2 without a limit", nil, map[string]string{"sys/fs/cgroup/memory.max": "max\n"}, "400", true, 0, ""},
+			true, 0, "GOMEMLIMIT"},
+		{"cgroup v2 without a limit", nil, map[string]string{"sys/fs/cgroup/memory.max": "max\n"}, true, 0, ""},
 		{"cgroup v2, the process's own cgroup", nil, map[string]string{"proc/self/cgroup": "0::/kubepods/pod1/c1\n", "sys/fs/cgroup/kubepods/pod1/c1/memory.max": "2147483648"},
-			"400", true, 2 * gib * 9 / 10, "/sys/fs/cgroup/kubepods/pod1/c1/memory.max"},
-		{"a cgroup path that climbs out", nil, map[string]string{"proc/self/cgroup": "0::/../../etc\n", "etc/memory.max": "1024"}, "400", true, 0, ""},
-		{"cgroup v1 with a limit", nil, map[string]string{"sys/fs/cgroup/memory/memory.limit_in_bytes": "536870912\n"}, "400", true, gib / 2 * 9 / 10, "/sys/fs/cgroup/memory/memory.limit_in_bytes"},
-		{"cgroup v1 without a limit", nil, map[string]string{"sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712"}, "400", true, 0, ""},
+			true, 2 * gib * 9 / 10, "/sys/fs/cgroup/kubepods/pod1/c1/memory.max"},
+		{"a cgroup path that climbs out", nil, map[string]string{"proc/self/cgroup": "0::/../../etc\n", "etc/memory.max": "1024"}, true, 0, ""},
+		{"cgroup v1 with a limit", nil, map[string]string{"sys/fs/cgroup/memory/memory.limit_in_bytes": "536870912\n"}, true, gib / 2 * 9 / 10, "/sys/fs/cgroup/memory/memory.limit_in_bytes"},
+		{"cgroup v1 without a limit", nil, map[string]string{"sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712"}, true, 0, ""},
 		{"cgroup v2, the namespace root without a limit, the process's own with one", nil, map[string]string{"proc/self/cgroup": "0::/app\n", "sys/fs/cgroup/memory.max": "max", "sys/fs/cgroup/app/memory.max": "1073741824"},
-			"400", true, gib * 9 / 10, "/sys/fs/cgroup/app/memory.max"},
+			true, gib * 9 / 10, "/sys/fs/cgroup/app/memory.max"},
 		{"cgroup v2, the limit on a parent slice", nil, map[string]string{"proc/self/cgroup": "0::/system.slice/portcullis.service\n", "sys/fs/cgroup/system.slice/portcullis.service/memory.max": "max", "sys/fs/cgroup/system.slice/memory.max": "2147483648"},
-			"400", true, 2 * gib * 9 / 10, "/sys/fs/cgroup/system.slice/memory.max"},
+			true, 2 * gib * 9 / 10, "/sys/fs/cgroup/system.slice/memory.max"},
 		{"cgroup v2, the smallest of the limits", nil, map[string]string{"proc/self/cgroup": "0::/a/b\n", "sys/fs/cgroup/memory.max": "4294967296", "sys/fs/cgroup/a/memory.max": "1073741824", "sys/fs/cgroup/a/b/memory.max": "2147483648"},
-			"400", true, gib * 9 / 10, "/sys/fs/cgroup/a/memory.max"},
-		{"a limit that is no number", nil, map[string]string{"sys/fs/cgroup/memory.max": "lots"}, "400", true, 0, ""},
-		{"a negative limit", nil, map[string]string{"sys/fs/cgroup/memory.max": "-5"}, "400", true, 0, ""},
+			true, gib * 9 / 10, "/sys/fs/cgroup/a/memory.max"},
+		{"a limit that is no number", nil, map[string]string{"sys/fs/cgroup/memory.max": "lots"}, true, 0, ""},
+		{"a negative limit", nil, map[string]string{"sys/fs/cgroup/memory.max": "-5"}, true, 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,10 +54,9 @@ func TestDecideGC(t *testing.T) {
 				}
 			}
 			getenv := func(k string) string { return tc.env[k] }
-			s, setPercent, setLimit := decideGC(getenv, os.ReadFile, root)
-			if s.Percent != tc.percent || setPercent != tc.setPercent || s.MemoryLimit != tc.limit || setLimit != (tc.limit > 0) || s.Source != tc.source {
-				t.Errorf("got %+v, set percent %v, set limit %v; want percent %s (set %v), limit %d from %q",
-					s, setPercent, setLimit, tc.percent, tc.setPercent, tc.limit, tc.source)
+			s := decideGC(getenv, os.ReadFile, root)
+			if s.SetPercent != tc.setPercent || s.MemoryLimit != tc.limit || s.Source != tc.source {
+				t.Errorf("got %+v; want the percent set %v, limit %d from %q", s, tc.setPercent, tc.limit, tc.source)
 			}
 		})
 	}
