@@ -57,13 +57,17 @@ func checkOwnKeys(t *testing.T, m collection.Map, what string, seen map[*byte]bo
 	}
 }
 
-// bareWAF is an engine without rules that reads request bodies.
+// bareWAF is an engine that reads request bodies, XML by its Content-Type
+// and any other as a form, and has no other rule.
 var bareWAF = sync.OnceValues(func() (coraza.WAF, error) {
-	return coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\nSecRequestBodyAccess On"))
+	return coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`SecRuleEngine On
+SecRequestBodyAccess On
+SecRule REQUEST_HEADERS:Content-Type "@streq text/xml" "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=XML"`))
 })
 
 // ownKeysTx is a transaction that has read query, the Cookie headers and
-// a form body, with header twice under one key string, and no rule.
+// a body (XML when it starts with '<', else a form), with header twice
+// under one key string, and no rule.
 func ownKeysTx(t testing.TB, query string, cookies []string, body string) types.Transaction {
 	w, err := bareWAF()
 	if err != nil {
@@ -78,7 +82,11 @@ func ownKeysTx(t testing.TB, query string, cookies []string, body string) types.
 	for _, c := range cookies {
 		tx.AddRequestHeader("Cookie", c)
 	}
-	tx.AddRequestHeader("Content-Type", "application/x-www-form-urlencoded")
+	ctype := "application/x-www-form-urlencoded"
+	if strings.HasPrefix(body, "<") {
+		ctype = "text/xml"
+	}
+	tx.AddRequestHeader("Content-Type", ctype)
 	tx.ProcessRequestHeaders()
 	if _, _, err := tx.WriteRequestBody([]byte(body)); err != nil {
 		t.Fatal(err)
@@ -119,6 +127,7 @@ func TestGiveOwnKeys(t *testing.T) {
 		{"escaped and bare names", "%61=1&a=2&a", []string{"a=1", "a=2"}, "%61=1&a=2&a&a"},
 		{"names without values", "a&a&a&&&b", []string{";;a;a;"}, "a&&a"},
 		{"300 repeats", strings.Repeat("k=v&", 300), []string{strings.Repeat("k=v; ", 300)}, strings.Repeat("k=v&x=y&", 200)},
+		{"XML", "", nil, "<r><a>1</a><a>2</a><b x='1' y='2'>3</b><a/></r>"},
 		{"nothing", "", nil, ""},
 		{"no repeat", "one=1", []string{"one=1"}, "one=1"},
 	} {
@@ -135,6 +144,7 @@ func TestGiveOwnKeys(t *testing.T) {
 func FuzzGiveOwnKeys(f *testing.F) {
 	f.Add("a=1&a=2&=3&=4", "a=1; a=2; =x", "A=1&a=2")
 	f.Add("%00=1&%00=2", "\x01=1; =2", "a")
+	f.Add("", "", "<r><a>1</a><a>2</a><b x='1'/></r>")
 	f.Fuzz(func(t *testing.T, query, cookie, body string) {
 		tx := ownKeysTx(t, query, []string{cookie, cookie}, body)
 		defer finish(tx)
