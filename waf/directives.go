@@ -32,8 +32,9 @@ const lastOwnRuleID = 99999
 
 // maxExclusions bounds a profile's exclusions, so that the ids of the
 // rules for those on a path (firstOwnRuleID on) stay below the ids of the
-// gateway's rules that give names their own keys (distinct.go).
-const maxExclusions = distinctKeysRuleID - firstOwnRuleID
+// gateway's rules that gate the CRS's (gate.go) and give names their own
+// keys (distinct.go).
+const maxExclusions = gateRuleID - firstOwnRuleID
 
 // directives returns a profile's SecLang in the order Coraza loads it:
 // the engine's settings, the CRS's setup and the profile's tx variables,
@@ -95,6 +96,7 @@ func engineSettings(p *Profile, audit string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Include @coraza.conf-recommended\nSecRuleEngine %s\n", engine)
 	b.WriteString(distinctKeysRules())
+	b.WriteString(gateRules(detectionLevel(&p.CRS)))
 	// Rules of the response and logging phases log their matches too, as
 	// in ModSecurity, whose default action holds for every phase (and as
 	// the CRS's own setup says from v4.25.1 on): the CRS's reporting rule,
@@ -141,7 +143,7 @@ func crsSettings(c *CRS) string {
 	}
 	level, _ := promotion(c)
 	set(900000, fmt.Sprintf("blocking_paranoia_level=%d", level))
-	set(900001, fmt.Sprintf("detection_paranoia_level=%d", max(level, c.ExecutingParanoia)))
+	set(900001, fmt.Sprintf("detection_paranoia_level=%d", detectionLevel(c)))
 	set(900110, fmt.Sprintf("inbound_anomaly_score_threshold=%d", c.InboundThreshold),
 		fmt.Sprintf("outbound_anomaly_score_threshold=%d", c.OutboundThreshold))
 	if c.AllowedMethods != nil {
@@ -157,6 +159,12 @@ func crsSettings(c *CRS) string {
 		set(900240, "restricted_extensions="+strings.Join(c.RestrictedExtensions, "/ ")+"/")
 	}
 	return b.String()
+}
+
+// detectionLevel is the paranoia level up to which the CRS's rules run.
+func detectionLevel(c *CRS) int {
+	level, _ := promotion(c)
+	return max(level, c.ExecutingParanoia)
 }
 
 // pluginFiles reads the files of the profile's CRS plugins from dir, by

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 
@@ -77,7 +78,11 @@ func compile(chunks []chunk, log *errorLog) (coraza.WAF, error) {
 }
 
 func newWAF(chunks []chunk, log *errorLog) (coraza.WAF, error) {
-	cfg := coraza.NewWAFConfig().WithRootFS(rootFS{stock: updatesTransformations(chunks)})
+	root := rootFS{stock: updatesTransformations(chunks)}
+	if !root.stock && !gateUnsettled(chunks) {
+		root.gates = newGates(chunks)
+	}
+	cfg := coraza.NewWAFConfig().WithRootFS(root)
 	if log != nil {
 		cfg = cfg.WithErrorCallback(func(r types.MatchedRule) { log.write(r.ErrorLog()) })
 	}
@@ -107,13 +112,74 @@ func newWAF(chunks []chunk, log *errorLog) (coraza.WAF, error) {
 // SecRuleUpdateActionById with a t: action or multiMatch. Coraza adds
 // those to the rule, where the CRS written anew (fused.go) has moved the
 // rule's own transformations into its operator, so the order would
-// differ: such a profile reads the CRS as shipped. A file that cannot be
-// read, or Includes nested past any reason, count as such updates too.
+// differ: such a profile reads the CRS as shipped.
 func updatesTransformations(chunks []chunk) bool {
+	return ownTextHolds(chunks, func(l string) bool {
+		i := strings.Index(l, "secruleupdateaction")
+		return i >= 0 && (strings.Contains(l[i:], "t:") || strings.Contains(l[i:], "multimatch"))
+	})
+}
+
+// gateUnsettled reports whether a profile's directives, or the files they
+// Include, may change what the gate (gate.go) knows of the CRS's rules:
+// an action updated (a rule's phase, say), a target added to a rule, or
+// a skip:N action, which would count the rules the gate removes.
+func gateUnsettled(chunks []chunk) bool {
+	return ownTextHolds(chunks, func(l string) bool {
+		if strings.Contains(l, "secruleupdateaction") || skipAction.MatchString(l) {
+			return true
+		}
+		for _, line := range strings.Split(strings.ReplaceAll(l, "\\\n", " "), "\n") {
+			_, rest, found := strings.Cut(line, "secruleupdatetarget")
+			if found && addsTarget(rest) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+var skipAction = regexp.MustCompile(`(^|[^a-z0-9_])skip\s*:`)
+
+// addsTarget reads what follows SecRuleUpdateTargetBy: the rest of the
+// directive's name, the rules it names, and targets. It reports whether a
+// target is one that is not an exclusion (!ARGS:foo), or the line does
+// not read plainly.
+func addsTarget(rest string) bool {
+	var args []string
+	for s := strings.TrimSpace(rest); s != ""; s = strings.TrimSpace(s) {
+		if s[0] == '"' {
+			q, after, ok := cutQuoted(s)
+			if !ok {
+				return true
+			}
+			args, s = append(args, q[1:len(q)-1]), after
+			continue
+		}
+		f, after, _ := strings.Cut(s, " ")
+		args, s = append(args, f), after
+	}
+	if len(args) < 3 { // byid, the rules, one target at least
+		return true
+	}
+	for _, a := range args[2:] {
+		for _, t := range strings.Split(a, "|") {
+			if t = strings.TrimSpace(t); t == "" || t[0] != '!' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ownTextHolds reports whether test holds for the text of a profile's
+// directives, lower-cased, or that of a file they Include. A file that
+// cannot be read, or Includes nested past any reason, count as holding
+// it.
+func ownTextHolds(chunks []chunk, test func(lower string) bool) bool {
 	var scan func(text string, depth int) bool
 	scan = func(text string, depth int) bool {
-		l := strings.ToLower(text)
-		if i := strings.Index(l, "secruleupdateaction"); i >= 0 && (strings.Contains(l[i:], "t:") || strings.Contains(l[i:], "multimatch")) {
+		if test(strings.ToLower(text)) {
 			return true
 		}
 		for _, line := range strings.Split(text, "\n") {

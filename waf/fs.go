@@ -14,8 +14,12 @@ import (
 // the machine for absolute paths. A relative path is refused, since the
 // directory it would be read from (the gateway's working directory) is not
 // one a profile can know. The CRS's rule files are read with their
-// rules written anew (fused.go), unless stock.
-type rootFS struct{ stock bool }
+// rules written anew (fused.go), unless stock. gates, when set, learns
+// the operators of the rules the gate reads (gate.go).
+type rootFS struct {
+	stock bool
+	gates *gates
+}
 
 func (rootFS) Open(name string) (fs.File, error) {
 	if crs, ok := crsName(name); ok {

@@ -3,6 +3,7 @@ package waf
 import (
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,13 +57,29 @@ type transformed struct {
 	skipPlain bool
 }
 
-// newTransformed reads "t1,t2,… operator arguments".
+// newTransformed reads "[#ID] t1,t2,… operator arguments", where "-"
+// stands for no transformation and #ID is the id of a rule the gate reads
+// (gate.go).
 func newTransformed(o plugintypes.OperatorOptions) (plugintypes.Operator, error) {
-	names, rest, _ := strings.Cut(o.Arguments, " ")
+	args := o.Arguments
+	id := 0
+	if rest, ok := strings.CutPrefix(args, "#"); ok {
+		idText, after, _ := strings.Cut(rest, " ")
+		n, err := strconv.Atoi(idText)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("@transformed: bad rule id %q", idText)
+		}
+		id, args = n, after
+	}
+	names, rest, _ := strings.Cut(args, " ")
 	opName, args, _ := strings.Cut(rest, " ")
 	t := &transformed{}
 	closed := true
-	for _, n := range strings.Split(names, ",") {
+	var list []string
+	if names != "-" {
+		list = strings.Split(names, ",")
+	}
+	for _, n := range list {
 		f, ok := transform.Get(n)
 		if !ok {
 			return nil, fmt.Errorf("@transformed: no transformation %q", n)
@@ -84,6 +101,9 @@ func newTransformed(o plugintypes.OperatorOptions) (plugintypes.Operator, error)
 	t.skipPlain = closed && ok && m.missesPlain()
 	if f := transformedBuilt.Load(); f != nil {
 		(*f)(t)
+	}
+	if r, ok := o.Root.(rootFS); ok && r.gates != nil && id > 0 {
+		r.gates.claim(id, t)
 	}
 	return t, nil
 }
@@ -114,29 +134,60 @@ func (o *transformed) evaluate(tx plugintypes.TransactionState, value string) bo
 // fusedCRS returns a file of the embedded CRS with its rules written anew
 // as fuse does, once per process.
 func fusedCRS(name string) ([]byte, error) {
-	v, _ := fusedFiles.LoadOrStore(name, sync.OnceValues(func() ([]byte, error) {
+	f, err := crsFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return f.text, nil
+}
+
+// fusedFile is a file of the embedded CRS as fuse writes it, with the
+// rules the gate may read (gate.go).
+type fusedFile struct {
+	text  []byte
+	gated []gateSpec
+	// skipsPastEnd says that a skip:N action may reach past the file's
+	// end.
+	skipsPastEnd bool
+}
+
+func crsFile(name string) (*fusedFile, error) {
+	v, _ := fusedFiles.LoadOrStore(name, sync.OnceValues(func() (*fusedFile, error) {
 		b, err := fs.ReadFile(coreruleset.FS, name)
 		if err != nil {
 			return nil, err
 		}
-		return []byte(fuse(string(b))), nil
+		f := fuseFile(string(b))
+		return &f, nil
 	}))
-	return v.(func() ([]byte, error))()
+	return v.(func() (*fusedFile, error))()
 }
 
-var fusedFiles sync.Map // name → func() ([]byte, error)
+var fusedFiles sync.Map // name → func() (*fusedFile, error)
 
-// fuse writes anew each SecRule of a rule file that runs one of
+// fuse is fuseFile's text.
+func fuse(src string) string { return string(fuseFile(src).text) }
+
+// fuseFile writes anew each SecRule of a rule file that runs one of
 // innerOperators after transformations, alone (neither starting a chain nor in one), with no
 // multiMatch, and with transformations that start from t:none and that
-// internal/transform holds. Each directive keeps its lines, so Coraza
+// internal/transform holds; and each rule the gate reads (gate.go), with
+// its id. Each directive keeps its lines, so Coraza
 // reports the same file:line for every rule: a directive written anew
 // takes its last line, the one Coraza gives the rule, and the lines
 // before it are left empty.
-func fuse(src string) string {
+func fuseFile(src string) fusedFile {
+	var out fusedFile
 	lines := strings.Split(src, "\n")
 	var joined strings.Builder
 	start, inChain, inBackticks := -1, false, false
+	// skipWindow counts the SecMarkers still to pass before a skip:N
+	// action can no longer reach a rule. It counts the rules after it
+	// that were not removed, and the markers (which no exclusion
+	// removes); were the gate to remove one of them, the skip would reach
+	// one rule further. So no rule before the Nth marker after a skip:N
+	// is gated.
+	skipWindow := 0
 	for i, raw := range lines {
 		line := strings.TrimSpace(raw)
 		if line == "" || line[0] == '#' {
@@ -165,14 +216,33 @@ func fuse(src string) string {
 		first := start
 		start = -1
 		name, rest, _ := strings.Cut(d, " ")
+		if strings.EqualFold(name, "SecMarker") && skipWindow > 0 {
+			skipWindow--
+		}
 		if !strings.EqualFold(name, "SecRule") && !strings.EqualFold(name, "SecAction") {
 			continue
 		}
 		child := inChain
-		written, chains := fuseRule(rest, strings.EqualFold(name, "SecRule") && !child)
-		inChain = chains
+		r, ok := parseRule(rest)
+		inChain = ok && r.chains
+		if !ok {
+			continue
+		}
+		mayGate := skipWindow == 0
+		if !child {
+			skipWindow = max(skipWindow, r.skip)
+		}
+		if child || !strings.EqualFold(name, "SecRule") {
+			continue
+		}
+		spec, gated := r.gateSpec()
+		gated = gated && mayGate
+		written := r.write(gated)
 		if written == "" {
 			continue
+		}
+		if gated {
+			out.gated = append(out.gated, spec)
 		}
 		// Coraza gives a rule the line its directive ends on.
 		for j := first; j < i; j++ {
@@ -180,77 +250,151 @@ func fuse(src string) string {
 		}
 		lines[i] = name + " " + written
 	}
-	return strings.Join(lines, "\n")
+	out.text = []byte(strings.Join(lines, "\n"))
+	out.skipsPastEnd = skipWindow > 0
+	return out
 }
 
-// fuseRule reads a SecRule's (or SecAction's) arguments: variables, a
-// quoted operator and quoted actions. It reports whether the rule starts
-// or goes on with a chain, and, when may and the rule qualifies, returns
-// its arguments written anew.
-func fuseRule(args string, may bool) (written string, chains bool) {
+// secRule is what fuse reads of a SecRule's or a SecAction's arguments.
+type secRule struct {
+	vars     string
+	operator string // quoted, still escaped as in the file; empty for a SecAction
+	actions  []string
+	// ts are the transformations after the last t:none; firstT is the
+	// index in actions of the first t: action, or -1.
+	ts     []string
+	firstT int
+	// asShipped: multiMatch, transformations that do not start from
+	// t:none, or one internal/transform does not hold.
+	asShipped bool
+	chains    bool
+	// id, phase (1 to 5, or 0 when not given), paranoia level (its tag's,
+	// or 0) and skip:N.
+	id, phase, level, skip int
+}
+
+// parseRule reads a SecRule's (or SecAction's) arguments: variables, a
+// quoted operator and quoted actions.
+func parseRule(args string) (r secRule, ok bool) {
 	args = strings.Trim(args, " ")
 	acts := args // a SecAction's only argument
 	vars, rest, ok := strings.Cut(args, " ")
-	var op string
 	if ok {
 		rest = strings.TrimLeft(rest, " ")
 		if q, after, ok := cutQuoted(rest); ok {
-			op, acts = q, strings.TrimLeft(after, " ")
+			r.vars, r.operator, acts = vars, q, strings.TrimLeft(after, " ")
 		}
 	}
 	if len(acts) < 2 || acts[0] != '"' || acts[len(acts)-1] != '"' {
-		return "", false
+		return r, false
 	}
-	list := splitActions(acts[1 : len(acts)-1])
-	var ts []string
-	// asShipped: multiMatch, transformations that do not start from
-	// t:none, or one internal/transform does not hold.
-	firstT, asShipped := -1, false
-	for i, a := range list {
+	r.actions = splitActions(acts[1 : len(acts)-1])
+	r.firstT = -1
+	for i, a := range r.actions {
 		key, val, _ := strings.Cut(a, ":")
+		val = strings.TrimSpace(val)
 		switch strings.ToLower(strings.TrimSpace(key)) {
 		case "chain":
-			chains = true
+			r.chains = true
 		case "multimatch":
-			asShipped = true
+			r.asShipped = true
+		case "id":
+			r.id, _ = strconv.Atoi(val)
+		case "phase":
+			r.phase = phaseNumber(val)
+		case "skip":
+			// A skip that does not read as a number reaches far.
+			if r.skip, _ = strconv.Atoi(val); r.skip <= 0 {
+				r.skip = 1 << 20
+			}
+		case "tag":
+			if l, ok := strings.CutPrefix(strings.Trim(val, "'"), "paranoia-level/"); ok {
+				r.level, _ = strconv.Atoi(l)
+			}
 		case "t":
-			val = strings.TrimSpace(val)
 			// Coraza clears the list for "none" spelled so only; any
 			// other spelling is a transformation that does nothing,
 			// which internal/transform does not hold.
-			if firstT < 0 {
-				firstT = i
+			if r.firstT < 0 {
+				r.firstT = i
 				if val != "none" {
-					asShipped = true // depends on the default transformations
+					r.asShipped = true // depends on the default transformations
 				}
 			}
 			if val == "none" {
-				ts = ts[:0]
+				r.ts = r.ts[:0]
 				continue
 			}
 			if _, known := transform.Get(val); !known {
-				asShipped = true
+				r.asShipped = true
 			}
-			ts = append(ts, val)
+			r.ts = append(r.ts, val)
 		}
 	}
-	if !may || chains || asShipped || len(ts) == 0 || op == "" {
-		return "", chains
+	return r, true
+}
+
+// phaseNumber reads a phase action's value as Coraza does; 0 for one it
+// would not take.
+func phaseNumber(v string) int {
+	switch strings.ToLower(strings.Trim(v, "'")) {
+	case "1":
+		return 1
+	case "2", "request":
+		return 2
+	case "3":
+		return 3
+	case "4", "response":
+		return 4
+	case "5", "logging":
+		return 5
 	}
-	operator := op[1 : len(op)-1] // still escaped as in the file
-	negated := ""
+	return 0
+}
+
+// operatorOf splits the rule's operator into negation, name and
+// arguments (still escaped); ok when it is one of innerOperators.
+func (r *secRule) operatorOf() (negated bool, name, args string, ok bool) {
+	if len(r.operator) < 2 {
+		return false, "", "", false
+	}
+	operator := r.operator[1 : len(r.operator)-1]
 	if operator != "" && operator[0] == '!' {
-		negated, operator = "!", operator[1:]
+		negated, operator = true, operator[1:]
 	}
-	name, opArgs, _ := strings.Cut(strings.TrimPrefix(operator, "@"), " ")
+	name, args, _ = strings.Cut(strings.TrimPrefix(operator, "@"), " ")
 	if operator == "" || operator[0] != '@' || innerOperators[name] == nil {
-		return "", false
+		return false, "", "", false
 	}
-	opArgs = strings.TrimSpace(opArgs)
+	return negated, name, strings.TrimSpace(args), true
+}
+
+// gateSpec reports whether the gate may read the rule (gate.go), and
+// what it reads.
+func (r *secRule) gateSpec() (gateSpec, bool) {
+	negated, _, _, ok := r.operatorOf()
+	if !ok || negated || r.asShipped || r.firstT < 0 || r.id <= 0 || r.phase < 1 || r.phase > 4 || (r.chains && len(r.ts) > 0) {
+		return gateSpec{}, false
+	}
+	vars, ok := readGateVars(r.vars)
+	if !ok {
+		return gateSpec{}, false
+	}
+	return gateSpec{id: r.id, phase: r.phase, level: r.level, vars: vars}, true
+}
+
+// write returns the rule's arguments written anew with @transformed, or
+// "" for a rule that stays as it is: one with no transformations, or the
+// start of a chain, unless the gate reads it.
+func (r *secRule) write(gated bool) string {
+	negated, name, opArgs, ok := r.operatorOf()
+	if !ok || r.asShipped || r.firstT < 0 || (!gated && (r.chains || len(r.ts) == 0)) {
+		return ""
+	}
 	var kept []string
-	for i, a := range list {
+	for i, a := range r.actions {
 		key, _, _ := strings.Cut(a, ":")
-		if i == firstT {
+		if i == r.firstT {
 			kept = append(kept, "t:none")
 		}
 		if !strings.EqualFold(strings.TrimSpace(key), "t") {
@@ -260,7 +404,31 @@ func fuseRule(args string, may bool) (written string, chains bool) {
 	if opArgs != "" {
 		name += " " + opArgs
 	}
-	return fmt.Sprintf(`%s "%s@transformed %s %s" "%s"`, vars, negated, strings.Join(ts, ","), name, strings.Join(kept, ",")), false
+	not, id, ts := "", "", "-"
+	if negated {
+		not = "!"
+	}
+	if gated {
+		id = "#" + strconv.Itoa(r.id) + " "
+	}
+	if len(r.ts) > 0 {
+		ts = strings.Join(r.ts, ",")
+	}
+	return fmt.Sprintf(`%s "%s@transformed %s%s %s" "%s"`, r.vars, not, id, ts, name, strings.Join(kept, ","))
+}
+
+// fuseRule reads a SecRule's (or SecAction's) arguments. It reports
+// whether the rule starts or goes on with a chain, and, when may and the
+// rule qualifies, returns its arguments written anew.
+func fuseRule(args string, may bool) (written string, chains bool) {
+	r, ok := parseRule(args)
+	if !ok {
+		return "", false
+	}
+	if !may {
+		return "", r.chains
+	}
+	return r.write(false), r.chains
 }
 
 // cutQuoted cuts a double-quoted string from the start of s as Coraza's

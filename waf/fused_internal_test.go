@@ -243,9 +243,14 @@ func crsEngineOf(stock bool) (coraza.WAF, error) {
 	registerOperators()
 	// As the gateway runs them: names that repeat get keys of their own
 	// (distinct.go).
-	return coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(rootFS{stock: stock}).WithDirectives(`
+	// and the CRS written anew runs with the gate (gate.go).
+	root := rootFS{stock: stock}
+	if !stock {
+		root.gates = newGates(nil)
+	}
+	return coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(root).WithDirectives(`
 Include @coraza.conf-recommended
-` + distinctKeysRules() + `
+` + distinctKeysRules() + gateRules(4) + `
 SecRuleEngine DetectionOnly
 SecArgumentsLimit 2000
 Include @crs-setup.conf.example
@@ -408,7 +413,7 @@ func capturing(raw string) bool {
 	return strings.Contains(raw, "capture") && m != nil && slices.Contains([]string{"rx", "pm", "pmFromFile", "pmf", "detectSQLi"}, m[1])
 }
 
-var ruleOperator = regexp.MustCompile(`^\S+ \S+ "!?@(?:transformed \S+ )?(\w+)`)
+var ruleOperator = regexp.MustCompile(`^\S+ \S+ "!?@(?:transformed (?:#\d+ )?\S+ )?(\w+)`)
 
 // totalScore is the anomaly score in the messages of the blocking and
 // reporting rules, which the chains matched add to.

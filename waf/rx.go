@@ -41,6 +41,7 @@ func registerOperators() {
 		plugins.RegisterOperator("rx", newRx)
 		plugins.RegisterOperator("transformed", newTransformed)
 		plugins.RegisterOperator("distinctKeys", newDistinctKeys)
+		plugins.RegisterOperator("gate", newGate)
 	})
 }
 

@@ -1,0 +1,223 @@
+package waf
+
+import (
+	"maps"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/types/variables"
+)
+
+// TestReadGateVars checks what the gate reads of a rule's variables: a
+// superset of what Coraza reads, or nothing.
+func TestReadGateVars(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []gateVar // nil: the gate leaves the rule to Coraza
+	}{
+		{"ARGS", []gateVar{{variables.Args, ""}}},
+		{"args|Request_Headers", []gateVar{{variables.Args, ""}, {variables.RequestHeaders, ""}}},
+		{"REQUEST_HEADERS:User-Agent", []gateVar{{variables.RequestHeaders, "User-Agent"}}},
+		// Exclusions are not taken off: the gate reads more.
+		{"ARGS|!ARGS:password|!REQUEST_COOKIES:/__utm/", []gateVar{{variables.Args, ""}}},
+		// A regular expression or a quoted key: the whole collection.
+		{"REQUEST_COOKIES:/^sess/", []gateVar{{variables.RequestCookies, ""}}},
+		{"XML:/*", []gateVar{{variables.XML, ""}}},
+		{"ARGS:'a b'", []gateVar{{variables.Args, ""}}},
+		{"ARGS:a%20b", []gateVar{{variables.Args, ""}}},
+		// A '|' within a regular expression splits it into parts that
+		// are not variables.
+		{"ARGS:/a|b/|REQUEST_HEADERS", nil},
+		{"ARGS:/a|!b/", []gateVar{{variables.Args, ""}}},
+		// Counted, changing within a phase, unknown or empty.
+		{"&ARGS", nil},
+		{"ARGS|&REQUEST_HEADERS", nil},
+		{"TX:foo", nil},
+		{"ARGS|MATCHED_VARS", nil},
+		{"ENV", nil},
+		{"REQBODY_PROCESSOR", nil},
+		{"NOPE", nil},
+		{"ARGS||ARGS_NAMES", nil},
+		{"!ARGS:a", nil},
+		{"", nil},
+	} {
+		got, ok := readGateVars(tc.in)
+		if ok != (tc.want != nil) || !reflect.DeepEqual(got, tc.want) && tc.want != nil {
+			t.Errorf("%q: got %v %v, want %v", tc.in, got, ok, tc.want)
+		}
+	}
+}
+
+// TestGateSpecs checks which rules of a file the gate reads, and that a
+// skip:N action keeps it from the rules it may reach.
+func TestGateSpecs(t *testing.T) {
+	src := strings.Join([]string{
+		`SecRule ARGS "@rx a" "id:1,phase:2,block,t:none,t:lowercase,tag:'paranoia-level/2'"`,
+		`SecRule ARGS "@rx b" "id:2,phase:1,block,t:none"`,
+		`SecRule ARGS "!@rx c" "id:3,phase:2,block,t:none"`,
+		`SecRule TX:x "@rx d" "id:4,phase:2,block,t:none"`,
+		`SecRule ARGS "@within e" "id:5,phase:2,block,t:none"`,
+		`SecRule ARGS "@rx f" "id:6,phase:2,block,t:lowercase"`,
+		`SecRule ARGS "@rx g" "id:7,phase:2,block,t:none,multiMatch"`,
+		`SecRule ARGS "@rx h" "id:8,phase:5,block,t:none"`,
+		`SecRule ARGS "@rx i" "id:9,block,t:none"`,
+		// The start of a chain without transformations, and one with.
+		`SecRule ARGS "@rx j" "id:10,phase:2,block,t:none,chain"`,
+		`SecRule ARGS "@rx j" "t:none,t:lowercase"`,
+		`SecRule ARGS "@rx k" "id:11,phase:2,block,t:none,t:lowercase,chain"`,
+		`SecRule ARGS "@rx k" "t:none"`,
+		`SecRule REQBODY_PROCESSOR "@streq JSON" "id:12,phase:2,pass,t:none,nolog,skip:2"`,
+		`SecRule ARGS "@rx l" "id:13,phase:2,block,t:none"`,
+		`SecMarker "A"`,
+		`SecRule ARGS "@rx m" "id:14,phase:1,block,t:none"`,
+		`SecMarker "B"`,
+		`SecRule ARGS "@rx n" "id:15,phase:2,block,t:none"`,
+	}, "\n")
+	f := fuseFile(src)
+	var ids []int
+	for _, s := range f.gated {
+		ids = append(ids, s.id)
+	}
+	if want := []int{1, 2, 10, 15}; !slices.Equal(ids, want) {
+		t.Errorf("gated %v, want %v", ids, want)
+	}
+	if f.gated[0].level != 2 || f.gated[0].phase != 2 || f.gated[1].phase != 1 {
+		t.Errorf("got %+v", f.gated[:2])
+	}
+	if f.skipsPastEnd {
+		t.Error("skips past the end")
+	}
+	text := string(f.text)
+	for _, want := range []string{`"@transformed #1 lowercase rx a"`, `"@transformed #2 - rx b"`, `"@transformed #10 - rx j"`, `"@rx k"`, `"@rx l"`, `"@transformed #15 - rx n"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %s in\n%s", want, text)
+		}
+	}
+	// A skip that reaches past the file's last marker (the rule that
+	// skips may be gated: if it matches nothing it skips nothing).
+	if f := fuseFile(`SecRule ARGS "@rx a" "id:1,phase:2,pass,t:none,skip:2"` + "\nSecMarker A\n" + `SecRule ARGS "@rx b" "id:2,phase:2,t:none"`); !f.skipsPastEnd || len(f.gated) != 1 {
+		t.Errorf("got %+v", f)
+	}
+	// In the CRS, 920539 skips 920540 for JSON bodies.
+	cf, err := crsFile("@owasp_crs/REQUEST-920-PROTOCOL-ENFORCEMENT.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cf.gated {
+		if s.id == 920540 {
+			t.Error("920540, which 920539 skips, is gated")
+		}
+	}
+}
+
+// TestGateUnsettled checks which of a profile's directives turn the gate
+// off.
+func TestGateUnsettled(t *testing.T) {
+	dir := t.TempDir()
+	inc := filepath.Join(dir, "inc.conf")
+	if err := os.WriteFile(inc, []byte(`SecRuleUpdateTargetById 942100 "REQUEST_HEADERS:X-Foo"`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]bool{
+		`SecRuleUpdateTargetById 942100 "!ARGS:foo"`:                             false,
+		`SecRuleUpdateTargetByTag "attack-sqli" "!ARGS:foo|!REQUEST_COOKIES"`:    false,
+		`SecRuleUpdateTargetById 942100 "REQUEST_HEADERS:X-Foo"`:                 true,
+		`SecRuleUpdateTargetById 942100 REQUEST_HEADERS`:                         true,
+		`SecRuleUpdateTargetById 942100 "!ARGS:a|REQUEST_HEADERS"`:               true,
+		`SecRuleUpdateTargetById 942100 "!ARGS:a" REQUEST_URI`:                   true,
+		`SecRuleUpdateTargetByMsg "a \" b" "!ARGS:a"`:                            false,
+		"SecRuleUpdateTargetById 942100 \\\n  \"REQUEST_HEADERS\"":               true,
+		`SecRuleUpdateTargetById 942100 "!ARGS:a`:                                true,
+		`SecRuleUpdateTargetById 942100`:                                         true,
+		`SecRuleUpdateActionById 942100 "phase:1"`:                               true,
+		`SecRule ARGS "@rx a" "id:10001,phase:2,pass,skip:1"`:                    true,
+		`SecRule ARGS "@rx a" "id:10001,phase:2,pass,Skip : 1"`:                  true,
+		`SecRule ARGS "@rx a" "id:10001,phase:2,pass,skipAfter:END"`:             false,
+		`SecRuleRemoveById 942100`:                                               false,
+		`SecRule ARGS "@rx a" "id:10001,phase:2,pass,ctl:ruleRemoveById=942100"`: false,
+		"Include " + inc: true,
+	} {
+		if got := gateUnsettled([]chunk{{text: text, field: "rules[0]"}}); got != want {
+			t.Errorf("%q: got %v, want %v", text, got, want)
+		}
+	}
+}
+
+// TestGateKeepsWhatMatches runs the gate end to end: a request that
+// matches nothing has the rules the gate reads removed, an attack keeps
+// the rule that catches it, and a profile that adds a target to a rule
+// runs without the gate, so that the rule reads the target.
+func TestGateKeepsWhatMatches(t *testing.T) {
+	var mu sync.Mutex
+	removed := map[int]bool{}
+	f := func(id int) {
+		mu.Lock()
+		removed[id] = true
+		mu.Unlock()
+	}
+	gateRemoved.Store(&f)
+	t.Cleanup(func() { gateRemoved.Store(nil) })
+	build := func(extra string) coraza.WAF {
+		t.Helper()
+		registerOperators()
+		ch := []chunk{{text: "Include @coraza.conf-recommended\nSecRuleEngine DetectionOnly\n" + gateRules(1) + "Include @crs-setup.conf.example\nInclude @owasp_crs/*.conf"}}
+		if extra != "" {
+			ch = append(ch, chunk{text: extra, field: "rules[0]"})
+		}
+		w, err := newWAF(ch, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	run := func(w coraza.WAF, header, query string) (matched []int, gone map[int]bool) {
+		t.Helper()
+		mu.Lock()
+		clear(removed)
+		mu.Unlock()
+		tx := w.NewTransaction()
+		defer tx.Close()
+		tx.ProcessConnection("127.0.0.1", 40000, "127.0.0.1", 80)
+		tx.ProcessURI("/search?"+query, "GET", "HTTP/1.1")
+		tx.AddRequestHeader("Host", "shop.example.com")
+		tx.AddRequestHeader("User-Agent", "Mozilla/5.0")
+		tx.AddRequestHeader("Accept", "*/*")
+		tx.AddRequestHeader("X-Foo", header)
+		tx.ProcessRequestHeaders()
+		if _, err := tx.ProcessRequestBody(); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range tx.MatchedRules() {
+			matched = append(matched, m.Rule().ID())
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return matched, maps.Clone(removed)
+	}
+	xss := "<script>alert(1)</script>"
+
+	w := build("")
+	_, gone := run(w, "x", "q=shoes")
+	if len(gone) < 80 || !gone[941110] || !gone[920270] {
+		t.Errorf("a request that matches nothing: %d rules removed (941110 %v, 920270 %v), want every rule the gate reads at paranoia level 1",
+			len(gone), gone[941110], gone[920270])
+	}
+	matched, gone := run(w, "x", "q="+url.QueryEscape(xss))
+	if !slices.Contains(matched, 941110) || gone[941110] || len(gone) < 70 {
+		t.Errorf("an XSS in the query: 941110 removed %v, matched %v; %d rules removed", gone[941110], matched, len(gone))
+	}
+
+	add := `SecRuleUpdateTargetById 941110 "REQUEST_HEADERS:X-Foo"`
+	w = build(add)
+	matched, gone = run(w, xss, "q=shoes")
+	if !slices.Contains(matched, 941110) || len(gone) != 0 {
+		t.Errorf("with %s: 941110 did not match the header (%v), or %d rules were removed", add, matched, len(gone))
+	}
+}
