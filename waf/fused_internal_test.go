@@ -239,13 +239,16 @@ func crsEngine(t testing.TB, stock bool) coraza.WAF {
 	return w
 }
 
-func crsEngineOf(stock bool) (coraza.WAF, error) {
+func crsEngineOf(stock bool) (coraza.WAF, error) { return crsEngineGated(stock, !stock) }
+
+// crsEngineGated is crsEngineOf with or without the gate.
+func crsEngineGated(stock, gated bool) (coraza.WAF, error) {
 	registerOperators()
 	// As the gateway runs them: names that repeat get keys of their own
-	// (distinct.go).
-	// and the CRS written anew runs with the gate (gate.go).
+	// (distinct.go), and the CRS written anew runs with the gate
+	// (gate.go).
 	root := rootFS{stock: stock}
-	if !stock {
+	if gated {
 		root.gates = newGates(nil)
 	}
 	return coraza.NewWAF(coraza.NewWAFConfig().WithRootFS(root).WithDirectives(`

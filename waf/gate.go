@@ -190,6 +190,15 @@ func plainKey(k string) bool {
 	return k != ""
 }
 
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // gate is the @gate operator of one phase of one engine.
 type gate struct {
 	plan func() *gatePlan
@@ -298,7 +307,10 @@ func (g *gate) Evaluate(tx plugintypes.TransactionState, _ string) bool {
 			return whole
 		}
 		for _, m := range whole {
-			if k := m.Key(); strings.EqualFold(k, v.key) || strings.ToLower(k) == strings.ToLower(v.key) {
+			// Coraza compares keys lower-cased; for a key of ASCII
+			// (plainKey), EqualFold holds wherever that does, and
+			// more, but not for every byte of what is not ASCII.
+			if k := m.Key(); strings.EqualFold(k, v.key) || !ascii(k) && strings.ToLower(k) == strings.ToLower(v.key) {
 				values[i] = append(values[i], m)
 			}
 		}
