@@ -3,6 +3,7 @@ package waf
 import (
 	"fmt"
 	"io/fs"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +41,9 @@ import (
 //     it reads a superset of them: all of a collection for a key given as a
 //     regular expression, keys of any case for one given as a string, and
 //     no exclusion (!ARGS:foo) taken off;
-//   - its phase is 1 to 4 and its paranoia level at most the profile's;
+//   - its phase is 1 to 4, its paranoia level at most the profile's, and
+//     the profile neither removes it (SecRuleRemoveById) nor names its id
+//     in its own directives (a rule of its own under a removed rule's id);
 //   - it is not within the reach of a skip:N action, which counts the
 //     rules after it that were not removed (skipWindow).
 //
@@ -70,11 +73,33 @@ type gates struct {
 	// removed are the ranges of ids the profile removes as it loads
 	// (SecRuleRemoveById), which the gate need not read.
 	removed [][2]int
+	// own are the ids the profile's own directives name: a profile may
+	// remove a rule of the CRS (by tag, say) and write one of its own
+	// with the same id, which the gate must not take for the CRS's.
+	own map[int]bool
 }
 
 func newGates(chunks []chunk) *gates {
-	return &gates{ops: map[int]*transformed{}, removed: removedIDs(chunks)}
+	return &gates{ops: map[int]*transformed{}, removed: removedIDs(chunks), own: ownRuleIDs(chunks)}
 }
+
+// ownRuleIDs returns every id:N in the text of chunks and of the files
+// they Include. A file that cannot be read turns the gate off before
+// this (gateUnsettled).
+func ownRuleIDs(chunks []chunk) map[int]bool {
+	ids := map[int]bool{}
+	ownTextHolds(chunks, func(l string) bool {
+		for _, m := range idAction.FindAllStringSubmatch(l, -1) {
+			if n, err := strconv.Atoi(m[1]); err == nil {
+				ids[n] = true
+			}
+		}
+		return false
+	})
+	return ids
+}
+
+var idAction = regexp.MustCompile(`\bid\s*:\s*'?\s*(\d+)`)
 
 // removedIDs reads the ids and ranges of the SecRuleRemoveById directives
 // among chunks. What it misses costs only time: the gate reads a rule that
@@ -103,7 +128,12 @@ func removedIDs(chunks []chunk) [][2]int {
 	return out
 }
 
-func (g *gates) isRemoved(id int) bool {
+// leaves reports whether the gate leaves rule id to Coraza: the profile
+// removes it, or names its id in its own directives.
+func (g *gates) leaves(id int) bool {
+	if g.own[id] {
+		return true
+	}
 	for _, r := range g.removed {
 		if id >= r[0] && id <= r[1] {
 			return true
@@ -260,7 +290,7 @@ func makePlan(g *gates, phase, level int) *gatePlan {
 	index := map[gateVar]int{}
 	for _, s := range specs {
 		op := g.ops[s.id]
-		if s.phase != phase || s.level > level || op == nil || g.isRemoved(s.id) {
+		if s.phase != phase || s.level > level || op == nil || g.leaves(s.id) {
 			continue
 		}
 		r := gatedRule{id: s.id, op: op}

@@ -152,8 +152,10 @@ func TestGateUnsettled(t *testing.T) {
 
 // TestGateKeepsWhatMatches runs the gate end to end: a request that
 // matches nothing has the rules the gate reads removed, an attack keeps
-// the rule that catches it, and a profile that adds a target to a rule
-// runs without the gate, so that the rule reads the target.
+// the rule that catches it, a rule of the profile's own with the id of
+// a CRS rule it removed is left to Coraza, and a profile that adds a
+// target to a rule runs without the gate, so that the rule reads the
+// target.
 func TestGateKeepsWhatMatches(t *testing.T) {
 	var mu sync.Mutex
 	removed := map[int]bool{}
@@ -212,6 +214,14 @@ func TestGateKeepsWhatMatches(t *testing.T) {
 	matched, gone := run(w, "x", "q="+url.QueryEscape(xss))
 	if !slices.Contains(matched, 941110) || gone[941110] || len(gone) < 70 {
 		t.Errorf("an XSS in the query: 941110 removed %v, matched %v; %d rules removed", gone[941110], matched, len(gone))
+	}
+
+	// A rule of the profile's own with the id of a CRS rule it removed.
+	own := "SecRuleRemoveByTag attack-xss\n" + `SecRule REQUEST_HEADERS:X-Foo "@rx evil" "id:941110,phase:2,pass,log,t:none"`
+	w = build(own)
+	matched, gone = run(w, "evil", "q=shoes")
+	if !slices.Contains(matched, 941110) || gone[941110] || len(gone) < 60 {
+		t.Errorf("with %q: 941110 removed %v, matched %v; %d rules removed", own, gone[941110], matched, len(gone))
 	}
 
 	add := `SecRuleUpdateTargetById 941110 "REQUEST_HEADERS:X-Foo"`
