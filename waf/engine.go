@@ -129,8 +129,8 @@ func gateUnsettled(chunks []chunk) bool {
 		if strings.Contains(l, "secruleupdateaction") || skipAction.MatchString(l) {
 			return true
 		}
-		for _, line := range strings.Split(strings.ReplaceAll(l, "\\\n", " "), "\n") {
-			_, rest, found := strings.Cut(line, "secruleupdatetarget")
+		for _, d := range strings.Split(l, "\n") {
+			_, rest, found := strings.Cut(d, "secruleupdatetarget")
 			if found && addsTarget(rest) {
 				return true
 			}
@@ -141,10 +141,12 @@ func gateUnsettled(chunks []chunk) bool {
 
 var skipAction = regexp.MustCompile(`(^|[^a-z0-9_])skip\s*:`)
 
-// addsTarget reads what follows SecRuleUpdateTargetBy: the rest of the
-// directive's name, the rules it names, and targets. It reports whether a
-// target is one that is not an exclusion (!ARGS:foo), or the line does
-// not read plainly.
+// addsTarget reads what follows SecRuleUpdateTargetBy, lower-cased: the
+// rest of the directive's name, the rules it names, and targets. It
+// reports whether the targets may be more than exclusions: each must be
+// one or more of !NAME, !NAME:key or !NAME:/regexp/ joined by '|', spelled
+// plainly (Coraza's parser reads what follows a regular expression's
+// closing '/' as a variable of its own), or the gate is turned off.
 func addsTarget(rest string) bool {
 	var args []string
 	for s := strings.TrimSpace(rest); s != ""; s = strings.TrimSpace(s) {
@@ -163,27 +165,34 @@ func addsTarget(rest string) bool {
 		return true
 	}
 	for _, a := range args[2:] {
-		for _, t := range strings.Split(a, "|") {
-			if t = strings.TrimSpace(t); t == "" || t[0] != '!' {
-				return true
-			}
+		if !exclusions.MatchString(a) {
+			return true
 		}
 	}
 	return false
 }
 
-// ownTextHolds reports whether test holds for the text of a profile's
-// directives, lower-cased, or that of a file they Include. A file that
-// cannot be read, or Includes nested past any reason, count as holding
-// it.
+var exclusions = regexp.MustCompile(`^![a-z_]+(?::(?:[^/'"|,\s\\]+|/[^/|\\]*/))?(?:\|![a-z_]+(?::(?:[^/'"|,\s\\]+|/[^/|\\]*/))?)*$`)
+
+// ownTextHolds reports whether test holds for the directives of a
+// profile (ownDirectives), or a file they Include cannot be read.
 func ownTextHolds(chunks []chunk, test func(lower string) bool) bool {
+	dirs, ok := ownDirectives(chunks)
+	return !ok || test(strings.Join(dirs, "\n"))
+}
+
+// ownDirectives returns a profile's directives and those of the files
+// they Include, lower-cased, one to a line, read as Coraza's parser reads
+// them: lines trimmed, empty lines and comments skipped, a line that ends
+// with '\\' joined to the next with nothing between. ok is false when a
+// file cannot be read or Includes nest past any reason.
+func ownDirectives(chunks []chunk) (dirs []string, ok bool) {
 	var scan func(text string, depth int) bool
 	scan = func(text string, depth int) bool {
-		if test(strings.ToLower(text)) {
-			return true
-		}
-		for _, line := range strings.Split(text, "\n") {
-			name, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+		for _, dir := range seclangDirectives(text) {
+			d := dir.text
+			dirs = append(dirs, strings.ToLower(d))
+			name, arg, _ := strings.Cut(d, " ")
 			if !strings.EqualFold(name, "Include") {
 				continue
 			}
@@ -192,27 +201,75 @@ func ownTextHolds(chunks []chunk, test func(lower string) bool) bool {
 				continue // the CRS's own files update no rule
 			}
 			if depth == 8 {
-				return true
+				return false
 			}
 			files, err := filepath.Glob(arg)
 			if err != nil || len(files) == 0 {
-				return true
+				return false
 			}
 			for _, f := range files {
 				b, err := os.ReadFile(f)
-				if err != nil || scan(string(b), depth+1) {
-					return true
+				if err != nil || !scan(string(b), depth+1) {
+					return false
 				}
 			}
 		}
-		return false
+		return true
 	}
 	for _, c := range chunks {
-		if scan(c.text, 0) {
-			return true
+		if !scan(c.text, 0) {
+			return dirs, false
 		}
 	}
-	return false
+	return dirs, true
+}
+
+// directive is one of a rule file's directives, with the indexes of its
+// first and last lines.
+type directive struct {
+	text        string
+	first, last int
+}
+
+// seclangDirectives splits text into directives as Coraza v3.8.1's
+// parser does (parseString): lines trimmed, empty lines and comments
+// skipped, a line that ends with '\\' joined to the next with nothing
+// between, and a list between backticks (SecDataset) kept whole.
+func seclangDirectives(text string) []directive {
+	var out []directive
+	var b strings.Builder
+	first, inBackticks := -1, false
+	for i, raw := range strings.Split(text, "\n") {
+		line := strings.TrimSpace(raw)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		if !inBackticks && line[len(line)-1] == '`' {
+			inBackticks = true
+		} else if inBackticks && line[0] == '`' {
+			inBackticks = false
+		}
+		if inBackticks {
+			b.WriteString(line)
+			b.WriteString(" ")
+			continue
+		}
+		if line[len(line)-1] == '\\' {
+			b.WriteString(strings.TrimSuffix(line, "\\"))
+			continue
+		}
+		b.WriteString(line)
+		out = append(out, directive{b.String(), first, i})
+		b.Reset()
+		first = -1
+	}
+	if b.Len() > 0 {
+		out = append(out, directive{b.String(), first, -1})
+	}
+	return out
 }
 
 // where says where in its field or file a chunk starts, for messages.

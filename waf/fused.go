@@ -179,8 +179,7 @@ func fuse(src string) string { return string(fuseFile(src).text) }
 func fuseFile(src string) fusedFile {
 	var out fusedFile
 	lines := strings.Split(src, "\n")
-	var joined strings.Builder
-	start, inChain, inBackticks := -1, false, false
+	inChain := false
 	// skipWindow counts the SecMarkers still to pass before a skip:N
 	// action can no longer reach a rule. It counts the rules after it
 	// that were not removed, and the markers (which no exclusion
@@ -188,33 +187,11 @@ func fuseFile(src string) fusedFile {
 	// one rule further. So no rule before the Nth marker after a skip:N
 	// is gated.
 	skipWindow := 0
-	for i, raw := range lines {
-		line := strings.TrimSpace(raw)
-		if line == "" || line[0] == '#' {
-			continue
+	for _, dir := range seclangDirectives(src) {
+		d, first, i := dir.text, dir.first, dir.last
+		if i < 0 {
+			break // a continuation left open at the end
 		}
-		// A list between backticks (SecDataset) is left as it is.
-		if !inBackticks && line[len(line)-1] == '`' {
-			inBackticks = true
-		} else if inBackticks && line[0] == '`' {
-			inBackticks = false
-			continue
-		}
-		if inBackticks {
-			continue
-		}
-		if start < 0 {
-			start = i
-			joined.Reset()
-		}
-		if line[len(line)-1] == '\\' {
-			joined.WriteString(line[:len(line)-1])
-			continue
-		}
-		joined.WriteString(line)
-		d := joined.String()
-		first := start
-		start = -1
 		name, rest, _ := strings.Cut(d, " ")
 		if strings.EqualFold(name, "SecMarker") && skipWindow > 0 {
 			skipWindow--
@@ -271,6 +248,9 @@ type secRule struct {
 	// id, phase (1 to 5, or 0 when not given), paranoia level (its tag's,
 	// or 0) and skip:N.
 	id, phase, level, skip int
+	// tags and msg, lower-cased and unquoted.
+	tags []string
+	msg  string
 }
 
 // parseRule reads a SecRule's (or SecAction's) arguments: variables, a
@@ -311,6 +291,9 @@ func parseRule(args string) (r secRule, ok bool) {
 			if l, ok := strings.CutPrefix(strings.Trim(val, "'"), "paranoia-level/"); ok {
 				r.level, _ = strconv.Atoi(l)
 			}
+			r.tags = append(r.tags, strings.ToLower(unquote(val)))
+		case "msg":
+			r.msg = strings.ToLower(unquote(val))
 		case "t":
 			// Coraza clears the list for "none" spelled so only; any
 			// other spelling is a transformation that does nothing,
@@ -380,7 +363,7 @@ func (r *secRule) gateSpec() (gateSpec, bool) {
 	if !ok {
 		return gateSpec{}, false
 	}
-	return gateSpec{id: r.id, phase: r.phase, level: r.level, vars: vars}, true
+	return gateSpec{id: r.id, phase: r.phase, level: r.level, vars: vars, tags: r.tags, msg: r.msg}, true
 }
 
 // write returns the rule's arguments written anew with @transformed, or

@@ -42,13 +42,13 @@ import (
 //     regular expression, keys of any case for one given as a string, and
 //     no exclusion (!ARGS:foo) taken off;
 //   - its phase is 1 to 4, its paranoia level at most the profile's, and
-//     the profile neither removes it (SecRuleRemoveById) nor names its id
-//     in its own directives (a rule of its own under a removed rule's id);
+//     the profile neither removes it nor names its id (newGates);
 //   - it is not within the reach of a skip:N action, which counts the
 //     rules after it that were not removed (skipWindow).
 //
 // A profile whose own directives may change what a rule reads, its phase
-// or what skip:N reaches (gateUnsettled) runs without the gate.
+// or what skip:N reaches (gateUnsettled, which reads them as Coraza's
+// parser does) runs without the gate.
 
 // gateRuleID is the id of the first of the gate's rules, one per phase.
 const gateRuleID = 99992
@@ -71,75 +71,51 @@ type gates struct {
 	mu  sync.Mutex
 	ops map[int]*transformed // nil for an id claimed twice
 	// removed are the ranges of ids the profile removes as it loads
-	// (SecRuleRemoveById), which the gate need not read.
-	removed [][2]int
-	// own are the ids the profile's own directives name: a profile may
-	// remove a rule of the CRS (by tag, say) and write one of its own
-	// with the same id, which the gate must not take for the CRS's.
+	// (SecRuleRemoveById), and removedTags and removedMsgs the tags and
+	// messages (SecRuleRemoveByTag, SecRuleRemoveByMsg), lower-cased.
+	removed                  [][2]int
+	removedTags, removedMsgs map[string]bool
+	// own are the ids the profile's own directives name.
 	own map[int]bool
 }
 
+// newGates reads what the gate must know of a profile's directives. A
+// rule the profile removes does not run: the gate need not read it. But
+// it must not read it either: a profile may remove a CRS rule and write
+// one of its own under the same id, which the gate would take for the
+// CRS's. So the gate leaves to Coraza every rule the profile removes,
+// and every id its directives name.
 func newGates(chunks []chunk) *gates {
-	return &gates{ops: map[int]*transformed{}, removed: removedIDs(chunks), own: ownRuleIDs(chunks)}
-}
-
-// ownRuleIDs returns every id:N in the text of chunks and of the files
-// they Include. A file that cannot be read turns the gate off before
-// this (gateUnsettled).
-func ownRuleIDs(chunks []chunk) map[int]bool {
-	ids := map[int]bool{}
-	ownTextHolds(chunks, func(l string) bool {
-		for _, m := range idAction.FindAllStringSubmatch(l, -1) {
+	g := &gates{ops: map[int]*transformed{}, removedTags: map[string]bool{}, removedMsgs: map[string]bool{}, own: map[int]bool{}}
+	dirs, _ := ownDirectives(chunks) // a file it cannot read turns the gate off (gateUnsettled)
+	for _, d := range dirs {
+		for _, m := range idAction.FindAllStringSubmatch(d, -1) {
 			if n, err := strconv.Atoi(m[1]); err == nil {
-				ids[n] = true
+				g.own[n] = true
 			}
 		}
-		return false
-	})
-	return ids
-}
-
-var idAction = regexp.MustCompile(`\bid\s*:\s*'?\s*(\d+)`)
-
-// removedIDs reads the ids and ranges of the SecRuleRemoveById directives
-// among chunks. What it misses costs only time: the gate reads a rule that
-// does not run.
-func removedIDs(chunks []chunk) [][2]int {
-	var out [][2]int
-	for _, c := range chunks {
-		for _, line := range strings.Split(c.text, "\n") {
-			f := strings.Fields(line)
-			if len(f) < 2 || !strings.EqualFold(f[0], "SecRuleRemoveById") {
-				continue
-			}
-			for _, a := range f[1:] {
-				lo, hi, isRange := strings.Cut(strings.Trim(a, `"'`), "-")
+		name, arg, _ := strings.Cut(d, " ")
+		arg = unquote(arg)
+		switch name {
+		case "secruleremovebytag":
+			g.removedTags[arg] = true
+		case "secruleremovebymsg":
+			g.removedMsgs[arg] = true
+		case "secruleremovebyid":
+			for _, a := range strings.Fields(arg) {
+				lo, hi, isRange := strings.Cut(unquote(a), "-")
 				if !isRange {
 					hi = lo
 				}
 				l, err1 := strconv.Atoi(lo)
 				h, err2 := strconv.Atoi(hi)
 				if err1 == nil && err2 == nil {
-					out = append(out, [2]int{l, h})
+					g.removed = append(g.removed, [2]int{l, h})
 				}
 			}
 		}
 	}
-	return out
-}
-
-// leaves reports whether the gate leaves rule id to Coraza: the profile
-// removes it, or names its id in its own directives.
-func (g *gates) leaves(id int) bool {
-	if g.own[id] {
-		return true
-	}
-	for _, r := range g.removed {
-		if id >= r[0] && id <= r[1] {
-			return true
-		}
-	}
-	return false
+	return g
 }
 
 // claim records the operator of rule id; an id claimed twice (a profile's
@@ -153,10 +129,39 @@ func (g *gates) claim(id int, op *transformed) {
 	g.ops[id] = op
 }
 
+// idAction is an id action as Coraza reads it (strconv.Atoi takes a
+// sign, and leading zeros).
+var idAction = regexp.MustCompile(`\bid\s*:\s*'?\s*[+-]?(\d+)`)
+
+// unquote trims spaces and quotes, as a superset of what Coraza trims.
+func unquote(s string) string { return strings.Trim(s, " \t\"'") }
+
+// leaves reports whether the gate leaves a rule to Coraza: the profile
+// removes it, or names its id in its own directives.
+func (g *gates) leaves(s gateSpec) bool {
+	if g.own[s.id] || g.removedMsgs[s.msg] {
+		return true
+	}
+	for _, t := range s.tags {
+		if g.removedTags[t] {
+			return true
+		}
+	}
+	for _, r := range g.removed {
+		if s.id >= r[0] && s.id <= r[1] {
+			return true
+		}
+	}
+	return false
+}
+
 // gateSpec is what fuse reads of a rule the gate may read.
 type gateSpec struct {
 	id, phase, level int
 	vars             []gateVar
+	// tags and msg are the rule's, lower-cased and unquoted.
+	tags []string
+	msg  string
 }
 
 // gateVar is a collection and, when a rule reads one key of it, the key.
@@ -290,7 +295,7 @@ func makePlan(g *gates, phase, level int) *gatePlan {
 	index := map[gateVar]int{}
 	for _, s := range specs {
 		op := g.ops[s.id]
-		if s.phase != phase || s.level > level || op == nil || g.leaves(s.id) {
+		if s.phase != phase || s.level > level || op == nil || g.leaves(s) {
 			continue
 		}
 		r := gatedRule{id: s.id, op: op}

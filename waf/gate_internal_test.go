@@ -142,7 +142,15 @@ func TestGateUnsettled(t *testing.T) {
 		`SecRule ARGS "@rx a" "id:10001,phase:2,pass,skipAfter:END"`:             false,
 		`SecRuleRemoveById 942100`:                                               false,
 		`SecRule ARGS "@rx a" "id:10001,phase:2,pass,ctl:ruleRemoveById=942100"`: false,
-		"Include " + inc: true,
+		"Include " + inc:     true,
+		"Inc\\\nlude " + inc: true,
+		"SecRuleUpdateTar\\\ngetById 941100 \"REQUEST_HEADERS:X-Foo\"":        true,
+		"SecRuleUpdateTargetById 941100 \\\n# a comment\n\"REQUEST_HEADERS\"": true,
+		`SecRuleUpdateTargetById 941100 "!ARGS:/a/,REQUEST_HEADERS:X-Foo"`:    true,
+		`SecRuleUpdateTargetById 941100 "!ARGS:/a|b/"`:                        true,
+		`SecRuleUpdateTargetById 941100 "!ARGS:'a'"`:                          true,
+		`SecRuleUpdateTargetById 941100 "!ARGS:/^a/|!REQUEST_COOKIES:b"`:      false,
+		"SecAction \"id:10001,phase:2,pass,sk\\\nip:1\"":                      true,
 	} {
 		if got := gateUnsettled([]chunk{{text: text, field: "rules[0]"}}); got != want {
 			t.Errorf("%q: got %v, want %v", text, got, want)
@@ -166,39 +174,13 @@ func TestGateKeepsWhatMatches(t *testing.T) {
 	}
 	gateRemoved.Store(&f)
 	t.Cleanup(func() { gateRemoved.Store(nil) })
-	build := func(extra string) coraza.WAF {
-		t.Helper()
-		registerOperators()
-		ch := []chunk{{text: "Include @coraza.conf-recommended\nSecRuleEngine DetectionOnly\n" + gateRules(1) + "Include @crs-setup.conf.example\nInclude @owasp_crs/*.conf"}}
-		if extra != "" {
-			ch = append(ch, chunk{text: extra, field: "rules[0]"})
-		}
-		w, err := newWAF(ch, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return w
-	}
+	build := func(extra string) coraza.WAF { return gateEngine(t, true, "", extra) }
 	run := func(w coraza.WAF, header, query string) (matched []int, gone map[int]bool) {
 		t.Helper()
 		mu.Lock()
 		clear(removed)
 		mu.Unlock()
-		tx := w.NewTransaction()
-		defer tx.Close()
-		tx.ProcessConnection("127.0.0.1", 40000, "127.0.0.1", 80)
-		tx.ProcessURI("/search?"+query, "GET", "HTTP/1.1")
-		tx.AddRequestHeader("Host", "shop.example.com")
-		tx.AddRequestHeader("User-Agent", "Mozilla/5.0")
-		tx.AddRequestHeader("Accept", "*/*")
-		tx.AddRequestHeader("X-Foo", header)
-		tx.ProcessRequestHeaders()
-		if _, err := tx.ProcessRequestBody(); err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range tx.MatchedRules() {
-			matched = append(matched, m.Rule().ID())
-		}
+		matched = sendGET(t, w, header, query)
 		mu.Lock()
 		defer mu.Unlock()
 		return matched, maps.Clone(removed)
@@ -269,4 +251,33 @@ func FuzzGate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestGateLeaves checks which rules a profile's directives keep the gate
+// from reading: those it removes by id, range, tag or message, and every
+// id it names, however spelled.
+func TestGateLeaves(t *testing.T) {
+	g := newGates([]chunk{{text: strings.Join([]string{
+		`SecRuleRemoveByTag "Attack-XSS"`,
+		`SecRuleRemoveByMsg 'Some Message'`,
+		`SecRuleRemoveById 942100-942110 "942200"`,
+		`SecRule ARGS "@rx a" "id:+941110,pass"`,
+		"SecRule ARGS \"@rx a\" \"id: '0941120',\\\n pass\"",
+	}, "\n"), field: "rules[0]"}})
+	for _, tc := range []struct {
+		spec gateSpec
+		want bool
+	}{
+		{gateSpec{id: 1, tags: []string{"attack-xss"}}, true},
+		{gateSpec{id: 2, msg: "some message"}, true},
+		{gateSpec{id: 942105}, true},
+		{gateSpec{id: 942200}, true},
+		{gateSpec{id: 941110}, true},
+		{gateSpec{id: 941120}, true},
+		{gateSpec{id: 942111, tags: []string{"attack-sqli"}, msg: "other"}, false},
+	} {
+		if got := g.leaves(tc.spec); got != tc.want {
+			t.Errorf("%+v: got %v, want %v", tc.spec, got, tc.want)
+		}
+	}
 }
