@@ -172,7 +172,7 @@ func addsTarget(rest string) bool {
 	return false
 }
 
-var exclusions = regexp.MustCompile(`^![a-z_]+(?::(?:[^/'"|,\s\\]+|/[^/|\\]*/))?(?:\|![a-z_]+(?::(?:[^/'"|,\s\\]+|/[^/|\\]*/))?)*$`)
+var exclusions = regexp.MustCompile(`^![a-z_]+(?::(?:[^/'"|,\s\\]+|/[^/|\s\\]*/))?(?:\|![a-z_]+(?::(?:[^/'"|,\s\\]+|/[^/|\s\\]*/))?)*$`)
 
 // ownTextHolds reports whether test holds for the directives of a
 // profile (ownDirectives), or a file they Include cannot be read.
@@ -187,10 +187,15 @@ func ownTextHolds(chunks []chunk, test func(lower string) bool) bool {
 // with '\\' joined to the next with nothing between. ok is false when a
 // file cannot be read or Includes nest past any reason.
 func ownDirectives(chunks []chunk) (dirs []string, ok bool) {
-	var scan func(text string, depth int) bool
-	scan = func(text string, depth int) bool {
-		for _, dir := range seclangDirectives(text) {
-			d := dir.text
+	// scan reads text, from a file in dir ("" for the profile's own
+	// text), and the files it Includes, found as Coraza v3.8.1's parser
+	// finds them (FromFile): a pattern with '*' is a glob through the
+	// engine's files (rootFS: the CRS's, or absolute paths), any other
+	// path is joined to dir unless absolute.
+	var scan func(text, dir string, depth int) bool
+	scan = func(text, dir string, depth int) bool {
+		for _, dv := range seclangDirectives(text) {
+			d := dv.text
 			dirs = append(dirs, strings.ToLower(d))
 			name, arg, _ := strings.Cut(d, " ")
 			if !strings.EqualFold(name, "Include") {
@@ -203,13 +208,30 @@ func ownDirectives(chunks []chunk) (dirs []string, ok bool) {
 			if depth == 8 {
 				return false
 			}
-			files, err := filepath.Glob(arg)
-			if err != nil || len(files) == 0 {
-				return false
+			var files []string
+			switch {
+			case strings.Contains(arg, "*"):
+				if !filepath.IsAbs(arg) {
+					return false
+				}
+				var err error
+				if files, err = filepath.Glob(arg); err != nil || len(files) == 0 {
+					return false
+				}
+			case strings.HasPrefix(arg, "/"):
+				files = []string{arg}
+			case dir != "":
+				files = []string{filepath.Join(dir, arg)}
+			default:
+				return false // Coraza refuses it too: rootFS reads no relative path
 			}
 			for _, f := range files {
+				f = strings.TrimSpace(f)
+				if _, embedded := crsName(f); embedded {
+					continue
+				}
 				b, err := os.ReadFile(f)
-				if err != nil || !scan(string(b), depth+1) {
+				if err != nil || !scan(string(b), filepath.Dir(f), depth+1) {
 					return false
 				}
 			}
@@ -217,7 +239,7 @@ func ownDirectives(chunks []chunk) (dirs []string, ok bool) {
 		return true
 	}
 	for _, c := range chunks {
-		if !scan(c.text, 0) {
+		if !scan(c.text, "", 0) {
 			return dirs, false
 		}
 	}

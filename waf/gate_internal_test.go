@@ -143,6 +143,7 @@ func TestGateUnsettled(t *testing.T) {
 		`SecRuleRemoveById 942100`:                                               false,
 		`SecRule ARGS "@rx a" "id:10001,phase:2,pass,ctl:ruleRemoveById=942100"`: false,
 		"Include " + inc:     true,
+		"Include inc.conf":   true,
 		"Inc\\\nlude " + inc: true,
 		"SecRuleUpdateTar\\\ngetById 941100 \"REQUEST_HEADERS:X-Foo\"":        true,
 		"SecRuleUpdateTargetById 941100 \\\n# a comment\n\"REQUEST_HEADERS\"": true,
