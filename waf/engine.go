@@ -172,7 +172,10 @@ func addsTarget(rest string) bool {
 	return false
 }
 
-var exclusions = regexp.MustCompile(`^![a-z_]+(?::(?:[^/'"|,\s\\]+|/[^/|\s\\]*/))?(?:\|![a-z_]+(?::(?:[^/'"|,\s\\]+|/[^/|\s\\]*/))?)*$`)
+var exclusions = regexp.MustCompile(`^` + exclusion + `(?:\|` + exclusion + `)*$`)
+
+// exclusion is !NAME, !NAME:key or !NAME:/regexp/, lower-cased.
+const exclusion = `![a-z_]+(?::(?:[^/'"|,\s\\]+|/[^/|\s\\]*/))?`
 
 // ownTextHolds reports whether test holds for the directives of a
 // profile (ownDirectives), or a file they Include cannot be read.

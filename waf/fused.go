@@ -132,7 +132,7 @@ func (o *transformed) evaluate(tx plugintypes.TransactionState, value string) bo
 }
 
 // fusedCRS returns a file of the embedded CRS with its rules written anew
-// as fuse does, once per process.
+// as fuseFile does, once per process.
 func fusedCRS(name string) ([]byte, error) {
 	f, err := crsFile(name)
 	if err != nil {
@@ -164,9 +164,6 @@ func crsFile(name string) (*fusedFile, error) {
 }
 
 var fusedFiles sync.Map // name → func() (*fusedFile, error)
-
-// fuse is fuseFile's text.
-func fuse(src string) string { return string(fuseFile(src).text) }
 
 // fuseFile writes anew each SecRule of a rule file that runs one of
 // innerOperators after transformations, alone (neither starting a chain nor in one), with no
@@ -232,7 +229,7 @@ func fuseFile(src string) fusedFile {
 	return out
 }
 
-// secRule is what fuse reads of a SecRule's or a SecAction's arguments.
+// secRule is what fuseFile reads of a SecRule's or a SecAction's arguments.
 type secRule struct {
 	vars     string
 	operator string // quoted, still escaped as in the file; empty for a SecAction

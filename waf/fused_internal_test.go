@@ -444,3 +444,6 @@ func diff(got, want []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// fuse is fuseFile's text.
+func fuse(src string) string { return string(fuseFile(src).text) }

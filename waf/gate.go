@@ -13,6 +13,8 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
 	"github.com/corazawaf/coraza/v3/types/variables"
+
+	"github.com/portcullis-gw/portcullis/waf/internal/transform"
 )
 
 // Most of what Coraza spends on a request that matches nothing is not in
@@ -155,7 +157,7 @@ func (g *gates) leaves(s gateSpec) bool {
 	return false
 }
 
-// gateSpec is what fuse reads of a rule the gate may read.
+// gateSpec is what fuseFile reads of a rule the gate may read.
 type gateSpec struct {
 	id, phase, level int
 	vars             []gateVar
@@ -223,15 +225,6 @@ func plainKey(k string) bool {
 		}
 	}
 	return k != ""
-}
-
-func ascii(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // gate is the @gate operator of one phase of one engine.
@@ -345,7 +338,7 @@ func (g *gate) Evaluate(tx plugintypes.TransactionState, _ string) bool {
 			// Coraza compares keys lower-cased; for a key of ASCII
 			// (plainKey), EqualFold holds wherever that does, and
 			// more, but not for every byte of what is not ASCII.
-			if k := m.Key(); strings.EqualFold(k, v.key) || !ascii(k) && strings.ToLower(k) == strings.ToLower(v.key) {
+			if k := m.Key(); strings.EqualFold(k, v.key) || !transform.IsASCII(k) && strings.ToLower(k) == strings.ToLower(v.key) {
 				values[i] = append(values[i], m)
 			}
 		}

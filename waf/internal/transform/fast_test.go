@@ -26,8 +26,8 @@ func FuzzFastPaths(f *testing.F) {
 
 func TestIsASCII(t *testing.T) {
 	for s, want := range map[string]bool{"": true, "abc": true, "abcdefghijklmnop": true, "abcdefgh\x80": false, "\xffabcdefgh": false, "abcdefghijklmno\xc3": false} {
-		if isASCII(s) != want {
-			t.Errorf("isASCII(%q) = %v", s, !want)
+		if IsASCII(s) != want {
+			t.Errorf("IsASCII(%q) = %v", s, !want)
 		}
 	}
 }

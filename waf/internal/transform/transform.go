@@ -55,16 +55,16 @@ func unlessBytes(f Func, a, b byte) Func {
 // unlessASCII passes over a value of ASCII, which f leaves as it is.
 func unlessASCII(f Func) Func {
 	return func(v string) (string, bool, error) {
-		if isASCII(v) {
+		if IsASCII(v) {
 			return v, false, nil
 		}
 		return f(v)
 	}
 }
 
-// isASCII reports whether s holds no byte past 0x7f, reading eight bytes
+// IsASCII reports whether s holds no byte past 0x7f, reading eight bytes
 // at a time.
-func isASCII(s string) bool {
+func IsASCII(s string) bool {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
