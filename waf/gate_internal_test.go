@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"io/fs"
 	"maps"
 	"net/url"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/types/variables"
 )
@@ -114,6 +116,29 @@ func TestGateSpecs(t *testing.T) {
 		if s.id == 920540 {
 			t.Error("920540, which 920539 skips, is gated")
 		}
+	}
+
+	// What the gate reads of the CRS at paranoia level 1, by phase (the
+	// waf README gives these counts).
+	files, err := fs.Glob(coreruleset.FS, "@owasp_crs/*.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byPhase [5]int
+	for _, name := range files {
+		f, err := crsFile(name)
+		if err != nil || f.skipsPastEnd {
+			t.Fatalf("%s: %v, skips past its end %v", name, err, f != nil && f.skipsPastEnd)
+		}
+		for _, s := range f.gated {
+			if s.level <= 1 {
+				byPhase[s.phase]++
+			}
+		}
+	}
+	t.Logf("at paranoia level 1 the gate reads %d rules of phase 1, %d of phase 2, %d of phase 3 and %d of phase 4", byPhase[1], byPhase[2], byPhase[3], byPhase[4])
+	if byPhase[1]+byPhase[2] < 110 || byPhase[2] < 90 || byPhase[4] < 40 {
+		t.Errorf("the gate reads too few of the CRS's rules: %v", byPhase)
 	}
 }
 

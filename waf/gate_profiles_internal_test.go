@@ -36,6 +36,17 @@ func gateEngine(t *testing.T, gated bool, before, after string) coraza.WAF {
 // returns the ids of the rules that matched.
 func sendGET(t *testing.T, w coraza.WAF, header, query string) []int {
 	t.Helper()
+	var h [][2]string
+	if header != "" {
+		h = append(h, [2]string{"X-Foo", header})
+	}
+	return sendGETWith(t, w, h, query)
+}
+
+// sendGETWith is sendGET with header fields of any names, after the
+// browser's own.
+func sendGETWith(t *testing.T, w coraza.WAF, header [][2]string, query string) []int {
+	t.Helper()
 	tx := w.NewTransaction()
 	defer tx.Close()
 	tx.ProcessConnection("127.0.0.1", 40000, "127.0.0.1", 80)
@@ -43,8 +54,8 @@ func sendGET(t *testing.T, w coraza.WAF, header, query string) []int {
 	tx.AddRequestHeader("Host", "shop.example.com")
 	tx.AddRequestHeader("User-Agent", "Mozilla/5.0")
 	tx.AddRequestHeader("Accept", "*/*")
-	if header != "" {
-		tx.AddRequestHeader("X-Foo", header)
+	for _, f := range header {
+		tx.AddRequestHeader(f[0], f[1])
 	}
 	tx.ProcessRequestHeaders()
 	if _, err := tx.ProcessRequestBody(); err != nil {
@@ -115,5 +126,32 @@ func TestGateSkipAcrossLines(t *testing.T) {
 	want, got := run(false), run(true)
 	if !slices.Contains(want, 941100) || !slices.Equal(got, want) {
 		t.Errorf("with the gate: %v\nwithout: %v", got, want)
+	}
+}
+
+// TestGateHeaderNames sends an attack in header fields whose names the
+// CRS's rules select (User-Agent, Referer) spelled in other cases, twice
+// with a harmless value first, and beside names of bytes beyond ASCII: the
+// gate, which compares a selected name without regard to case, must keep
+// every rule Coraza matches.
+func TestGateHeaderNames(t *testing.T) {
+	gated, plain := gateEngine(t, true, "", ""), gateEngine(t, false, "", "")
+	xss, sqli := "<script>alert(1)</script>", "1' or 1=1 union select password from users--"
+	for _, h := range [][][2]string{
+		{{"referer", xss}},
+		{{"REFERER", "https://shop.example.com/"}, {"rEfErEr", xss}},
+		{{"USER-AGENT", sqli}},
+		{{"Us\u0435r-Agent", xss}, {"Referer\u212a", sqli}, {"REFERER", sqli}},
+		{{"X-Filename", "../../etc/passwd"}, {"x_filename", "a.php"}, {"X.FILENAME", "<?php system('id');"}},
+	} {
+		want, got := sendGETWith(t, plain, h, "q=shoes"), sendGETWith(t, gated, h, "q=shoes")
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: with the gate %v, without %v", h, got, want)
+		}
+		if !slices.ContainsFunc(want, func(id int) bool { return id >= 930000 && id < 945000 && id%1000 >= 100 }) {
+			t.Errorf("%q: no attack's rule matched (%v): the case sends no attack the rules see", h, want)
+		}
 	}
 }
